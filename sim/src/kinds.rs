@@ -1,0 +1,282 @@
+//! The resource kinds that Global Resiliency mirrors, and how each one looks on the wire.
+
+use serde::{Deserialize, Serialize};
+
+/// A mirrored kind. Declaration order is mirroring order: dependencies first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    HoursOfOperations,
+    AgentStatuses,
+    PredefinedAttributes,
+    SecurityProfiles,
+    Prompts,
+    UserHierarchyGroups,
+    ContactFlowModules,
+    ContactFlows,
+    Queues,
+    QuickConnects,
+    RoutingProfiles,
+    Users,
+}
+
+/// How a kind is listed, named and identified.
+pub struct KindSpec {
+    pub kind: Kind,
+    /// The List operation's name, used for quotas and the call log.
+    pub operation: &'static str,
+    /// The first path segment of the List operation.
+    pub path: &'static str,
+    /// The member of the List response holding the summaries.
+    pub list_key: &'static str,
+    /// The member that carries the resource's name in summaries.
+    pub name_key: &'static str,
+    /// The resource segment of its ARN; `None` for kinds without ID or ARN.
+    pub arn_segment: Option<&'static str>,
+    /// `ResourceType` in ListReplicationFindings.
+    pub finding_type: &'static str,
+    pub has_last_modified: bool,
+    /// Extra attributes copied into summaries.
+    pub summary_keys: &'static [&'static str],
+    /// A type/state filter: (query key, attribute, allowed values).
+    pub filter: Option<(&'static str, &'static str, &'static [&'static str])>,
+    pub max_page: usize,
+}
+
+const FLOW_TYPES: &[&str] = &[
+    "CONTACT_FLOW",
+    "CUSTOMER_QUEUE",
+    "CUSTOMER_HOLD",
+    "CUSTOMER_WHISPER",
+    "AGENT_HOLD",
+    "AGENT_WHISPER",
+    "OUTBOUND_WHISPER",
+    "AGENT_TRANSFER",
+    "QUEUE_TRANSFER",
+    "CAMPAIGN",
+];
+
+pub const SPECS: &[KindSpec] = &[
+    KindSpec {
+        kind: Kind::HoursOfOperations,
+        operation: "ListHoursOfOperations",
+        path: "hours-of-operations-summary",
+        list_key: "HoursOfOperationSummaryList",
+        name_key: "Name",
+        arn_segment: Some("operating-hours"),
+        finding_type: "OPERATING_HOURS",
+        has_last_modified: true,
+        summary_keys: &[],
+        filter: None,
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::AgentStatuses,
+        operation: "ListAgentStatuses",
+        path: "agent-status",
+        list_key: "AgentStatusSummaryList",
+        name_key: "Name",
+        arn_segment: Some("agent-state"),
+        finding_type: "AGENT_STATE",
+        has_last_modified: true,
+        summary_keys: &["Type"],
+        filter: Some((
+            "AgentStatusTypes",
+            "Type",
+            &["ROUTABLE", "CUSTOM", "OFFLINE"],
+        )),
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::PredefinedAttributes,
+        operation: "ListPredefinedAttributes",
+        path: "predefined-attributes",
+        list_key: "PredefinedAttributeSummaryList",
+        name_key: "Name",
+        arn_segment: None,
+        finding_type: "ATTRIBUTE",
+        has_last_modified: true,
+        summary_keys: &[],
+        filter: None,
+        max_page: 100,
+    },
+    KindSpec {
+        kind: Kind::SecurityProfiles,
+        operation: "ListSecurityProfiles",
+        path: "security-profiles-summary",
+        list_key: "SecurityProfileSummaryList",
+        name_key: "Name",
+        arn_segment: Some("security-profile"),
+        finding_type: "SECURITY_PROFILE",
+        has_last_modified: true,
+        summary_keys: &[],
+        filter: None,
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::Prompts,
+        operation: "ListPrompts",
+        path: "prompts-summary",
+        list_key: "PromptSummaryList",
+        name_key: "Name",
+        arn_segment: Some("prompt"),
+        finding_type: "PROMPT",
+        has_last_modified: true,
+        summary_keys: &[],
+        filter: None,
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::UserHierarchyGroups,
+        operation: "ListUserHierarchyGroups",
+        path: "user-hierarchy-groups-summary",
+        list_key: "UserHierarchyGroupSummaryList",
+        name_key: "Name",
+        arn_segment: Some("agent-group"),
+        finding_type: "AGENT_GROUP",
+        has_last_modified: true,
+        summary_keys: &[],
+        filter: None,
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::ContactFlowModules,
+        operation: "ListContactFlowModules",
+        path: "contact-flow-modules-summary",
+        list_key: "ContactFlowModulesSummaryList",
+        name_key: "Name",
+        arn_segment: Some("flow-module"),
+        finding_type: "FLOW_MODULE",
+        has_last_modified: false,
+        summary_keys: &["State"],
+        filter: Some(("state", "State", &["ACTIVE", "ARCHIVED"])),
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::ContactFlows,
+        operation: "ListContactFlows",
+        path: "contact-flows-summary",
+        list_key: "ContactFlowSummaryList",
+        name_key: "Name",
+        arn_segment: Some("contact-flow"),
+        finding_type: "CONTACT_FLOW",
+        has_last_modified: false,
+        summary_keys: &["ContactFlowType", "ContactFlowState", "ContactFlowStatus"],
+        filter: Some(("contactFlowTypes", "ContactFlowType", FLOW_TYPES)),
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::Queues,
+        operation: "ListQueues",
+        path: "queues-summary",
+        list_key: "QueueSummaryList",
+        name_key: "Name",
+        arn_segment: Some("queue"),
+        finding_type: "QUEUE",
+        has_last_modified: true,
+        summary_keys: &["QueueType"],
+        filter: Some(("queueTypes", "QueueType", &["STANDARD", "AGENT"])),
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::QuickConnects,
+        operation: "ListQuickConnects",
+        path: "quick-connects",
+        list_key: "QuickConnectSummaryList",
+        name_key: "Name",
+        arn_segment: Some("transfer-destination"),
+        finding_type: "TRANSFER_DESTINATION",
+        has_last_modified: true,
+        summary_keys: &["QuickConnectType"],
+        filter: Some((
+            "QuickConnectTypes",
+            "QuickConnectType",
+            &["USER", "QUEUE", "PHONE_NUMBER", "FLOW"],
+        )),
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::RoutingProfiles,
+        operation: "ListRoutingProfiles",
+        path: "routing-profiles-summary",
+        list_key: "RoutingProfileSummaryList",
+        name_key: "Name",
+        arn_segment: Some("routing-profile"),
+        finding_type: "ROUTING_PROFILE",
+        has_last_modified: true,
+        summary_keys: &[],
+        filter: None,
+        max_page: 1000,
+    },
+    KindSpec {
+        kind: Kind::Users,
+        operation: "ListUsers",
+        path: "users-summary",
+        list_key: "UserSummaryList",
+        name_key: "Username",
+        arn_segment: Some("agent"),
+        finding_type: "AGENT",
+        has_last_modified: true,
+        summary_keys: &[],
+        filter: None,
+        max_page: 1000,
+    },
+];
+
+/// Resource types ListReplicationFindings accepts that this control plane never has findings for.
+pub const OTHER_FINDING_TYPES: &[&str] = &[
+    "AGENT_GROUP_LEVEL",
+    "PHONE_NUMBER",
+    "TASK_TEMPLATE",
+    "VIEW",
+    "WORKSPACE",
+    "SAVED_REPORT",
+    "DATA_TABLE",
+    "NOTIFICATION",
+];
+
+impl Kind {
+    pub fn spec(self) -> &'static KindSpec {
+        SPECS.iter().find(|s| s.kind == self).unwrap_or(&SPECS[0])
+    }
+
+    pub fn all() -> impl Iterator<Item = Kind> {
+        SPECS.iter().map(|s| s.kind)
+    }
+
+    pub fn by_path(path: &str) -> Option<Kind> {
+        SPECS.iter().find(|s| s.path == path).map(|s| s.kind)
+    }
+
+    pub fn by_finding_type(t: &str) -> Option<Kind> {
+        SPECS.iter().find(|s| s.finding_type == t).map(|s| s.kind)
+    }
+
+    /// Kinds without an ID are matched across regions by name alone.
+    pub fn has_id(self) -> bool {
+        self.spec().arn_segment.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_exactly_one_spec_in_dependency_order() {
+        let kinds: Vec<Kind> = Kind::all().collect();
+        let mut sorted = kinds.clone();
+        sorted.sort();
+        assert_eq!(kinds, sorted);
+        assert_eq!(kinds.len(), 12);
+        for k in kinds {
+            assert_eq!(k.spec().kind, k);
+        }
+    }
+
+    #[test]
+    fn users_come_after_routing_profiles_and_queues() {
+        assert!(Kind::Queues < Kind::Users);
+        assert!(Kind::RoutingProfiles < Kind::Users);
+    }
+}

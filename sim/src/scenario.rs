@@ -1,0 +1,413 @@
+//! Scenario files: the instances, resources and settings the control plane starts from.
+//! The format is documented in `sim/README.md`.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::faults::Fault;
+use crate::kinds::Kind;
+use crate::model::{
+    default_attrs, default_region_pairs, Instance, PhoneNumber, Resource, Settings, World,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_account")]
+    pub account: String,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub settings: SettingsFile,
+    #[serde(default)]
+    pub faults: HashMap<String, Fault>,
+    #[serde(default)]
+    pub instances: Vec<InstanceFile>,
+}
+
+fn default_account() -> String {
+    "123456789012".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsFile {
+    pub replica_creation_seconds: Option<f64>,
+    pub mirror_per_second: Option<f64>,
+    #[serde(default)]
+    pub mirror_per_second_by_kind: HashMap<Kind, f64>,
+    pub sync_delay_seconds: Option<f64>,
+    pub tdg_creation_seconds: Option<f64>,
+    pub tdg_update_seconds: Option<f64>,
+    pub tdg_deletion_seconds: Option<f64>,
+    pub instances_per_region: Option<usize>,
+    pub quota_factor: Option<f64>,
+    pub region_pairs: Option<Vec<(String, String)>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstanceFile {
+    pub id: Option<String>,
+    pub region: String,
+    pub alias: Option<String>,
+    #[serde(default = "saml")]
+    pub identity_management_type: String,
+    #[serde(default = "active")]
+    pub status: String,
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+    #[serde(default)]
+    pub lambda_functions: Vec<String>,
+    #[serde(default)]
+    pub lex_bots: Vec<LexBotFile>,
+    #[serde(default)]
+    pub lex_v2_bots: Vec<String>,
+    #[serde(default)]
+    pub resources: HashMap<Kind, Vec<Map<String, Value>>>,
+    #[serde(default)]
+    pub generate: HashMap<Kind, Generate>,
+    #[serde(default)]
+    pub phone_numbers: Vec<PhoneNumberFile>,
+    #[serde(default)]
+    pub replica_conflicts: Vec<ConflictFile>,
+}
+
+fn saml() -> String {
+    "SAML".into()
+}
+fn active() -> String {
+    "ACTIVE".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LexBotFile {
+    pub name: String,
+    pub region: String,
+}
+
+/// `count` resources named `{prefix}{n:05}`, each shaped like `template`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    pub count: usize,
+    pub prefix: String,
+    #[serde(default)]
+    pub template: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PhoneNumberFile {
+    pub number: String,
+    #[serde(default = "did")]
+    pub r#type: String,
+    #[serde(default = "us")]
+    pub country: String,
+    pub description: Option<String>,
+    pub flow: Option<String>,
+}
+
+fn did() -> String {
+    "DID".into()
+}
+fn us() -> String {
+    "US".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictFile {
+    pub kind: Kind,
+    pub name: String,
+}
+
+const DEFAULT_ATTRIBUTES: &[(&str, &str)] = &[
+    ("INBOUND_CALLS", "true"),
+    ("OUTBOUND_CALLS", "true"),
+    ("CONTACTFLOW_LOGS", "true"),
+    ("CONTACT_LENS", "false"),
+    ("AUTO_RESOLVE_BEST_VOICES", "false"),
+    ("USE_CUSTOM_TTS_VOICES", "false"),
+    ("EARLY_MEDIA", "true"),
+    ("MULTI_PARTY_CONFERENCE", "false"),
+    ("HIGH_VOLUME_OUTBOUND", "false"),
+    ("ENHANCED_CONTACT_MONITORING", "false"),
+];
+
+impl Scenario {
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        serde_json::from_str(text).map_err(|e| format!("scenario is not valid: {e}"))
+    }
+
+    pub fn quota_factor(&self) -> Option<f64> {
+        self.settings.quota_factor
+    }
+
+    /// Builds the world this scenario describes, at simulated time `now`.
+    pub fn build(&self, seed: u64, now: f64) -> Result<World, String> {
+        let s = &self.settings;
+        let d = Settings::default();
+        let settings = Settings {
+            replica_creation_seconds: s
+                .replica_creation_seconds
+                .unwrap_or(d.replica_creation_seconds),
+            mirror_per_second: positive(
+                s.mirror_per_second.unwrap_or(d.mirror_per_second),
+                "mirrorPerSecond",
+            )?,
+            mirror_per_second_by_kind: s.mirror_per_second_by_kind.clone(),
+            sync_delay_seconds: s.sync_delay_seconds.unwrap_or(d.sync_delay_seconds),
+            tdg_creation_seconds: s.tdg_creation_seconds.unwrap_or(d.tdg_creation_seconds),
+            tdg_update_seconds: s.tdg_update_seconds.unwrap_or(d.tdg_update_seconds),
+            tdg_deletion_seconds: s.tdg_deletion_seconds.unwrap_or(d.tdg_deletion_seconds),
+            instances_per_region: s.instances_per_region.unwrap_or(d.instances_per_region),
+            region_pairs: s.region_pairs.clone().unwrap_or_else(default_region_pairs),
+        };
+        for rate in settings.mirror_per_second_by_kind.values() {
+            positive(*rate, "mirrorPerSecondByKind")?;
+        }
+        let mut world = World::new(self.account.clone(), settings, seed);
+        for file in &self.instances {
+            self.add_instance(&mut world, file, now)?;
+        }
+        Ok(world)
+    }
+
+    fn add_instance(&self, world: &mut World, f: &InstanceFile, now: f64) -> Result<(), String> {
+        if !crate::wire::is_region(&f.region) {
+            return Err(format!("instance region '{}' is not a region", f.region));
+        }
+        let id = f.id.clone().unwrap_or_else(|| world.ids.uuid());
+        let mut attributes: Vec<(String, String)> = DEFAULT_ATTRIBUTES
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in &f.attributes {
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            match attributes.iter_mut().find(|(name, _)| name == k) {
+                Some(slot) => slot.1 = v,
+                None => attributes.push((k.clone(), v)),
+            }
+        }
+        let mut inst = Instance {
+            seq: world.next_seq(),
+            id: id.clone(),
+            region: f.region.clone(),
+            alias: f.alias.clone(),
+            identity: f.identity_management_type.clone(),
+            status: f.status.clone(),
+            created: now - 86_400.0,
+            ready_at: now,
+            attributes,
+            lambda_functions: f.lambda_functions.clone(),
+            lex_v1: f
+                .lex_bots
+                .iter()
+                .map(|b| (b.name.clone(), b.region.clone()))
+                .collect(),
+            lex_v2: f.lex_v2_bots.clone(),
+            resources: Default::default(),
+            replica_of: None,
+        };
+        for kind in Kind::all() {
+            let mut entries: Vec<Map<String, Value>> =
+                f.resources.get(&kind).cloned().unwrap_or_default();
+            if let Some(g) = f.generate.get(&kind) {
+                for n in 1..=g.count {
+                    let mut e = g.template.clone();
+                    e.insert("name".into(), Value::String(format!("{}{n:05}", g.prefix)));
+                    entries.push(e);
+                }
+            }
+            for entry in entries {
+                let r = resource_from(world, &inst, kind, &entry, now)?;
+                if inst.set(kind).and_then(|s| s.by_name(&r.name)).is_some() {
+                    return Err(format!("{kind:?} '{}' appears twice", r.name));
+                }
+                inst.set_mut(kind).insert(r);
+            }
+        }
+        for n in &f.phone_numbers {
+            let flow_id = match &n.flow {
+                Some(name) => Some(lookup(&inst, Kind::ContactFlows, name)?),
+                None => None,
+            };
+            let pid = world.ids.uuid();
+            let number = PhoneNumber {
+                seq: world.next_seq(),
+                id: pid,
+                number: n.number.clone(),
+                country: n.country.clone(),
+                number_type: n.r#type.clone(),
+                description: n.description.clone(),
+                region: f.region.clone(),
+                instance_id: id.clone(),
+                target_arn: world.instance_arn(&f.region, &id),
+                flow_id,
+            };
+            world.numbers.insert(number.id.clone(), number);
+        }
+        if !f.replica_conflicts.is_empty() {
+            world.pending_conflicts.insert(
+                id.clone(),
+                f.replica_conflicts
+                    .iter()
+                    .map(|c| (c.kind, c.name.clone()))
+                    .collect(),
+            );
+        }
+        world.instances.insert((f.region.clone(), id), inst);
+        Ok(())
+    }
+}
+
+fn positive(v: f64, name: &str) -> Result<f64, String> {
+    if v > 0.0 && v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{name} must be a positive number"))
+    }
+}
+
+fn lookup(inst: &Instance, kind: Kind, name: &str) -> Result<String, String> {
+    inst.set(kind)
+        .and_then(|s| s.by_name(name))
+        .map(|r| r.id.clone())
+        .ok_or_else(|| format!("{kind:?} '{name}' is referenced but not defined (define it first)"))
+}
+
+fn str_field<'a>(entry: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    entry.get(key).and_then(Value::as_str)
+}
+
+/// Turns one scenario entry into a resource, resolving references by name.
+fn resource_from(
+    world: &mut World,
+    inst: &Instance,
+    kind: Kind,
+    entry: &Map<String, Value>,
+    now: f64,
+) -> Result<Resource, String> {
+    let name = str_field(entry, "name")
+        .or_else(|| str_field(entry, "username"))
+        .ok_or_else(|| format!("a {kind:?} entry has no name"))?
+        .to_string();
+    let mut attrs = default_attrs(kind);
+    if let Some(Value::Object(extra)) = entry.get("attrs") {
+        attrs.extend(extra.clone());
+    }
+    let set = |attrs: &mut Map<String, Value>, key: &str, v: Value| {
+        attrs.insert(key.to_string(), v);
+    };
+    match kind {
+        Kind::Queues => {
+            if let Some(h) = str_field(entry, "hours") {
+                set(
+                    &mut attrs,
+                    "HoursOfOperationId",
+                    lookup(inst, Kind::HoursOfOperations, h)?.into(),
+                );
+            }
+            if let Some(t) = str_field(entry, "type") {
+                set(&mut attrs, "QueueType", t.into());
+            }
+        }
+        Kind::RoutingProfiles => {
+            let mut ids = Vec::new();
+            for q in entry
+                .get("queues")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let q = q.as_str().ok_or("routing profile queues must be names")?;
+                ids.push(Value::String(lookup(inst, Kind::Queues, q)?));
+            }
+            set(&mut attrs, "QueueIds", Value::Array(ids));
+        }
+        Kind::Users => {
+            if let Some(rp) = str_field(entry, "routingProfile") {
+                set(
+                    &mut attrs,
+                    "RoutingProfileId",
+                    lookup(inst, Kind::RoutingProfiles, rp)?.into(),
+                );
+            }
+            let mut sps = Vec::new();
+            for sp in entry
+                .get("securityProfiles")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let sp = sp.as_str().ok_or("security profiles must be names")?;
+                sps.push(Value::String(lookup(inst, Kind::SecurityProfiles, sp)?));
+            }
+            set(&mut attrs, "SecurityProfileIds", Value::Array(sps));
+            if let Some(h) = str_field(entry, "hierarchyGroup") {
+                set(
+                    &mut attrs,
+                    "HierarchyGroupId",
+                    lookup(inst, Kind::UserHierarchyGroups, h)?.into(),
+                );
+            }
+            set(
+                &mut attrs,
+                "PhoneConfig",
+                serde_json::json!({"PhoneType": "SOFT_PHONE", "AutoAccept": false, "AfterContactWorkTimeLimit": 0}),
+            );
+        }
+        Kind::ContactFlows | Kind::ContactFlowModules => {
+            if let Some(t) = str_field(entry, "type") {
+                set(&mut attrs, "ContactFlowType", t.into());
+            }
+            match entry.get("content") {
+                Some(Value::String(s)) => set(&mut attrs, "Content", s.clone().into()),
+                Some(v @ Value::Object(_)) => set(&mut attrs, "Content", v.to_string().into()),
+                _ => set(&mut attrs, "Content", empty_flow().into()),
+            }
+        }
+        Kind::AgentStatuses => {
+            if let Some(t) = str_field(entry, "type") {
+                set(&mut attrs, "Type", t.into());
+            }
+        }
+        Kind::QuickConnects => {
+            if let Some(t) = str_field(entry, "type") {
+                set(&mut attrs, "QuickConnectType", t.into());
+            }
+        }
+        _ => {}
+    }
+    let id = if kind.has_id() {
+        str_field(entry, "id")
+            .map(str::to_string)
+            .unwrap_or_else(|| world.ids.uuid())
+    } else {
+        name.clone()
+    };
+    Ok(Resource {
+        id,
+        name,
+        attrs,
+        last_modified: now - 3_600.0,
+        last_modified_region: inst.region.clone(),
+        default: entry
+            .get("default")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+fn empty_flow() -> String {
+    r#"{"Version":"2019-10-30","StartAction":"end","Actions":[{"Identifier":"end","Type":"DisconnectParticipant","Parameters":{},"Transitions":{}}]}"#.into()
+}
