@@ -1206,7 +1206,7 @@ fn list_phone_numbers(w: &mut World, c: &Call) -> ApiResult {
     if let Some(t) = &target {
         match split_arn(t) {
             Some((_, _, "traffic-distribution-group", id)) => {
-                if !w.tdgs.get(id).is_some_and(|g| w.tdg_arn(g) == *t) {
+                if w.tdgs.get(id).is_none_or(|g| w.tdg_arn(g) != *t) {
                     return Err(ApiError::not_found(format!("{t} not found")));
                 }
             }

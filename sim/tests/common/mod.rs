@@ -1,0 +1,144 @@
+//! Starts connect-sim in-process on a free loopback port and talks to it: with the unmodified
+//! `aws-sdk-connect` client, and with raw HTTP for the control API and malformed requests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aws_sdk_connect::config::retry::RetryConfig;
+use aws_sdk_connect::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
+use connect_sim::{Options, Scenario, Sim};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
+
+pub const INSTANCE: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
+pub const SOURCE: &str = "us-east-1";
+pub const REPLICA: &str = "us-west-2";
+
+/// A running control plane; stopped when dropped.
+pub struct Harness {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn scenario_text(name: &str) -> String {
+    let path = format!("{}/scenarios/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+impl Harness {
+    /// Starts a named scenario from `sim/scenarios/`.
+    pub async fn start(name: &str) -> Harness {
+        Self::start_text(&scenario_text(name), None).await
+    }
+
+    pub async fn start_text(text: &str, quota_factor: Option<f64>) -> Harness {
+        let scenario = Scenario::parse(text).expect("scenario parses");
+        let sim = Sim::new(scenario, Options { time_scale: 1.0, quota_factor, seed: Some(7) })
+            .expect("scenario builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(connect_sim::serve(listener, sim, async {
+            let _ = rx.await;
+        }));
+        Harness { addr, stop: Some(tx) }
+    }
+
+    /// An SDK client for one region, without retries: every error surfaces.
+    pub fn client(&self, region: &str) -> aws_sdk_connect::Client {
+        self.client_with(region, RetryConfig::disabled())
+    }
+
+    pub fn client_with(&self, region: &str, retry: RetryConfig) -> aws_sdk_connect::Client {
+        let conf = aws_sdk_connect::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(format!("http://{}", self.addr))
+            .credentials_provider(Credentials::new("AKIDSIMTEST", "secret", None, None, "test"))
+            .retry_config(retry)
+            .build();
+        aws_sdk_connect::Client::from_conf(conf)
+    }
+
+    /// Sends raw bytes and returns (status, headers in lower case, body).
+    pub async fn raw(&self, request: &[u8]) -> (u16, Vec<(String, String)>, String) {
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.expect("connect");
+        stream.write_all(request).await.expect("write");
+        let mut buf = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf))
+            .await
+            .expect("the server answers within 10 s")
+            .expect("read");
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (status, headers, body.to_string())
+    }
+
+    pub async fn control(&self, method: &str, path: &str, body: &str) -> Value {
+        let req = format!(
+            "{method} /_sim/{path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (status, _, body) = self.raw(req.as_bytes()).await;
+        assert_eq!(status, 200, "control {method} {path}: {body}");
+        serde_json::from_str(&body).expect("control answers JSON")
+    }
+
+    /// Moves simulated time forward.
+    pub async fn advance(&self, seconds: f64) {
+        self.control("POST", "clock/advance", &format!("{{\"seconds\": {seconds}}}")).await;
+    }
+
+    pub async fn state(&self) -> Value {
+        self.control("GET", "state", "").await
+    }
+
+    /// The call log, for one operation.
+    pub async fn calls(&self, operation: &str) -> Vec<Value> {
+        let v = self.control("GET", &format!("calls?operation={operation}"), "").await;
+        v["calls"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// The modeled error code of a failed call.
+pub fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
+    e.as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .unwrap_or("<no service error>")
+        .to_string()
+}
+
+pub fn message<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
+    e.as_service_error()
+        .and_then(ProvideErrorMetadata::message)
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub fn tdg_summary<'a>(state: &'a Value, instance: &str) -> &'a Value {
+    state["trafficDistributionGroups"]
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["instanceId"] == instance && t["isDefault"] == true))
+        .expect("a default group")
+}
