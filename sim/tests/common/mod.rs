@@ -37,9 +37,10 @@ pub fn scenario_text(name: &str) -> String {
 }
 
 impl Harness {
-    /// Starts a named scenario from `sim/scenarios/`.
+    /// Starts a named scenario from `sim/scenarios/`, with quotas raised so that only the
+    /// throttling tests meet throttling.
     pub async fn start(name: &str) -> Harness {
-        Self::start_text(&scenario_text(name), None).await
+        Self::start_text(&scenario_text(name), Some(100.0)).await
     }
 
     pub async fn start_text(text: &str, quota_factor: Option<f64>) -> Harness {
