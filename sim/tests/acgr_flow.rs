@@ -10,8 +10,16 @@ use common::*;
 
 fn split(a: &str, pa: i32, b: &str, pb: i32) -> Vec<Distribution> {
     vec![
-        Distribution::builder().region(a).percentage(pa).build().unwrap(),
-        Distribution::builder().region(b).percentage(pb).build().unwrap(),
+        Distribution::builder()
+            .region(a)
+            .percentage(pa)
+            .build()
+            .unwrap(),
+        Distribution::builder()
+            .region(b)
+            .percentage(pb)
+            .build()
+            .unwrap(),
     ]
 }
 
@@ -38,8 +46,16 @@ async fn replicate_mirror_associate_and_shift_traffic() {
     let east = sim.client(SOURCE);
     let west = sim.client(REPLICA);
 
-    let before = east.describe_instance().instance_id(INSTANCE).send().await.unwrap();
-    assert_eq!(before.instance().unwrap().instance_status(), Some(&InstanceStatus::Active));
+    let before = east
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        before.instance().unwrap().instance_status(),
+        Some(&InstanceStatus::Active)
+    );
     assert!(before.replication_configuration().is_none());
 
     // When the instance is replicated, twice with the same client token.
@@ -68,68 +84,149 @@ async fn replicate_mirror_associate_and_shift_traffic() {
     );
     assert_eq!((again.id(), again.arn()), (first.id(), first.arn()));
     let state = sim.state().await;
-    let replicas = state["instances"].as_array().unwrap().iter().filter(|i| i["region"] == REPLICA).count();
+    let replicas = state["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["region"] == REPLICA)
+        .count();
     assert_eq!(replicas, 1);
-    assert_eq!(state["trafficDistributionGroups"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        state["trafficDistributionGroups"].as_array().unwrap().len(),
+        1
+    );
     assert_eq!(sim.calls("ReplicateInstance").await.len(), 2);
 
     // The replica is being created, replication is in progress, the default group too.
-    let replica = west.describe_instance().instance_id(INSTANCE).send().await.unwrap();
+    let replica = west
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         replica.instance().unwrap().instance_status(),
         Some(&InstanceStatus::CreationInProgress)
     );
-    let rc = replica.replication_configuration().expect("replication configuration");
+    let rc = replica
+        .replication_configuration()
+        .expect("replication configuration");
     assert_eq!(rc.source_region(), Some(SOURCE));
     assert!(rc.global_sign_in_endpoint().is_some());
-    let regions: Vec<_> = rc.replication_status_summary_list().iter().filter_map(|s| s.region()).collect();
+    let regions: Vec<_> = rc
+        .replication_status_summary_list()
+        .iter()
+        .filter_map(|s| s.region())
+        .collect();
     assert_eq!(regions, [SOURCE, REPLICA]);
     assert!(rc
         .replication_status_summary_list()
         .iter()
-        .all(|s| s.replication_status() == Some(&InstanceReplicationStatus::InstanceReplicationInProgress)));
-    let groups = east.list_traffic_distribution_groups().instance_id(INSTANCE).send().await.unwrap();
+        .all(|s| s.replication_status()
+            == Some(&InstanceReplicationStatus::InstanceReplicationInProgress)));
+    let groups = east
+        .list_traffic_distribution_groups()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
     let group = &groups.traffic_distribution_group_summary_list()[0];
     assert!(group.is_default());
-    assert_eq!(group.status(), Some(&TrafficDistributionGroupStatus::CreationInProgress));
+    assert_eq!(
+        group.status(),
+        Some(&TrafficDistributionGroupStatus::CreationInProgress)
+    );
     assert!(group.instance_arn().unwrap().contains(SOURCE));
 
     // When the replica's creation time has passed.
     sim.advance(300.0).await;
 
     // Then the replica and the group are ACTIVE, and the numbers moved into the group.
-    let replica = west.describe_instance().instance_id(INSTANCE).send().await.unwrap();
-    assert_eq!(replica.instance().unwrap().instance_status(), Some(&InstanceStatus::Active));
+    let replica = west
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replica.instance().unwrap().instance_status(),
+        Some(&InstanceStatus::Active)
+    );
     let arn = default_group_arn(&east).await;
-    let numbers = west.list_phone_numbers_v2().target_arn(&arn).send().await.unwrap();
-    assert_eq!(numbers.list_phone_numbers_summary_list().len(), 2, "numbers are visible from the replica region through the group");
-    assert!(numbers.list_phone_numbers_summary_list().iter().all(|n| n.target_arn() == Some(arn.as_str())));
+    let numbers = west
+        .list_phone_numbers_v2()
+        .target_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        numbers.list_phone_numbers_summary_list().len(),
+        2,
+        "numbers are visible from the replica region through the group"
+    );
+    assert!(numbers
+        .list_phone_numbers_summary_list()
+        .iter()
+        .all(|n| n.target_arn() == Some(arn.as_str())));
 
     // Mirroring is progressive: dependencies first, users last.
     sim.advance(20.0).await;
-    let hours = west.list_hours_of_operations().instance_id(INSTANCE).send().await.unwrap();
+    let hours = west
+        .list_hours_of_operations()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(hours.hours_of_operation_summary_list().len(), 2);
-    let users = west.list_users().instance_id(INSTANCE).send().await.unwrap();
-    assert!(users.user_summary_list().is_empty(), "users wait for their routing profiles");
+    let users = west
+        .list_users()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        users.user_summary_list().is_empty(),
+        "users wait for their routing profiles"
+    );
 
     // When mirroring has had time to finish.
     sim.advance(120.0).await;
 
     // Then replication is complete and both regions list the same resources, with the same IDs.
-    let rc = west.describe_instance().instance_id(INSTANCE).send().await.unwrap();
+    let rc = west
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
     assert!(rc
         .replication_configuration()
         .unwrap()
         .replication_status_summary_list()
         .iter()
-        .all(|s| s.replication_status() == Some(&InstanceReplicationStatus::InstanceReplicationComplete)));
+        .all(|s| s.replication_status()
+            == Some(&InstanceReplicationStatus::InstanceReplicationComplete)));
     let ids = |out: aws_sdk_connect::operation::list_users::ListUsersOutput| {
-        let mut v: Vec<String> = out.user_summary_list().iter().filter_map(|u| u.id().map(String::from)).collect();
+        let mut v: Vec<String> = out
+            .user_summary_list()
+            .iter()
+            .filter_map(|u| u.id().map(String::from))
+            .collect();
         v.sort();
         v
     };
-    let east_users = ids(east.list_users().instance_id(INSTANCE).send().await.unwrap());
-    let west_users = ids(west.list_users().instance_id(INSTANCE).send().await.unwrap());
+    let east_users = ids(east
+        .list_users()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap());
+    let west_users = ids(west
+        .list_users()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap());
     assert_eq!(east_users.len(), 50);
     assert_eq!(east_users, west_users);
     let counts = &sim.state().await["instances"];
@@ -143,7 +240,10 @@ async fn replicate_mirror_associate_and_shift_traffic() {
         .await
         .unwrap();
     assert!(findings.replication_findings_list().is_empty());
-    assert!(findings.approximate_drifted_resource_counts().iter().all(|d| d.count() == 0));
+    assert!(findings
+        .approximate_drifted_resource_counts()
+        .iter()
+        .all(|d| d.count() == 0));
 
     // When every user is associated with the default group, in its home region.
     for id in &east_users {
@@ -176,12 +276,34 @@ async fn replicate_mirror_associate_and_shift_traffic() {
     // When traffic fails over: the update is sent in the region taking the traffic, by ARN.
     west.update_traffic_distribution()
         .id(&arn)
-        .telephony_config(TelephonyConfig::builder().set_distributions(Some(split(SOURCE, 0, REPLICA, 100))).build().unwrap())
-        .agent_config(AgentConfig::builder().set_distributions(Some(split(SOURCE, 0, REPLICA, 100))).build().unwrap())
+        .telephony_config(
+            TelephonyConfig::builder()
+                .set_distributions(Some(split(SOURCE, 0, REPLICA, 100)))
+                .build()
+                .unwrap(),
+        )
+        .agent_config(
+            AgentConfig::builder()
+                .set_distributions(Some(split(SOURCE, 0, REPLICA, 100)))
+                .build()
+                .unwrap(),
+        )
         .sign_in_config(
             SignInConfig::builder()
-                .distributions(SignInDistribution::builder().region(SOURCE).enabled(true).build().unwrap())
-                .distributions(SignInDistribution::builder().region(REPLICA).enabled(true).build().unwrap())
+                .distributions(
+                    SignInDistribution::builder()
+                        .region(SOURCE)
+                        .enabled(true)
+                        .build()
+                        .unwrap(),
+                )
+                .distributions(
+                    SignInDistribution::builder()
+                        .region(REPLICA)
+                        .enabled(true)
+                        .build()
+                        .unwrap(),
+                )
                 .build()
                 .unwrap(),
         )
@@ -190,20 +312,44 @@ async fn replicate_mirror_associate_and_shift_traffic() {
         .expect("update");
 
     // Then the group is busy until the change is applied, and reads back the new split after.
-    let busy = west.describe_traffic_distribution_group().traffic_distribution_group_id(&arn).send().await.unwrap();
+    let busy = west
+        .describe_traffic_distribution_group()
+        .traffic_distribution_group_id(&arn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         busy.traffic_distribution_group().unwrap().status(),
         Some(&TrafficDistributionGroupStatus::UpdateInProgress)
     );
-    let err = west.get_traffic_distribution().id(&arn).send().await.unwrap_err();
+    let err = west
+        .get_traffic_distribution()
+        .id(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException");
     sim.advance(3.0).await;
-    let got = west.get_traffic_distribution().id(&arn).send().await.unwrap();
-    let pct = |d: &[Distribution]| d.iter().map(|d| (d.region().to_string(), d.percentage())).collect::<Vec<_>>();
+    let got = west
+        .get_traffic_distribution()
+        .id(&arn)
+        .send()
+        .await
+        .unwrap();
+    let pct = |d: &[Distribution]| {
+        d.iter()
+            .map(|d| (d.region().to_string(), d.percentage()))
+            .collect::<Vec<_>>()
+    };
     let moved = vec![(SOURCE.to_string(), 0), (REPLICA.to_string(), 100)];
     assert_eq!(pct(got.telephony_config().unwrap().distributions()), moved);
     assert_eq!(pct(got.agent_config().unwrap().distributions()), moved);
-    assert!(got.sign_in_config().unwrap().distributions().iter().all(|d| d.enabled()));
+    assert!(got
+        .sign_in_config()
+        .unwrap()
+        .distributions()
+        .iter()
+        .all(|d| d.enabled()));
     assert!(got.last_failover_time().is_some());
     assert_eq!(got.arn(), Some(arn.as_str()));
 }
@@ -213,21 +359,53 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
     let sim = Harness::start_text(&scenario_text("small"), Some(100.0)).await;
     let east = sim.client(SOURCE);
     let west = sim.client(REPLICA);
-    east.replicate_instance().instance_id(INSTANCE).replica_region(REPLICA).send().await.unwrap();
+    east.replicate_instance()
+        .instance_id(INSTANCE)
+        .replica_region(REPLICA)
+        .send()
+        .await
+        .unwrap();
     sim.advance(400.0).await;
     let arn = default_group_arn(&east).await;
     let id = arn.rsplit('/').next().unwrap().to_string();
 
     // By ID: fine at home, not found from the replica region.
-    east.describe_traffic_distribution_group().traffic_distribution_group_id(&id).send().await.expect("ID at home");
-    let err = west.describe_traffic_distribution_group().traffic_distribution_group_id(&id).send().await.unwrap_err();
+    east.describe_traffic_distribution_group()
+        .traffic_distribution_group_id(&id)
+        .send()
+        .await
+        .expect("ID at home");
+    let err = west
+        .describe_traffic_distribution_group()
+        .traffic_distribution_group_id(&id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
-    let err = west.get_traffic_distribution().id(&id).send().await.unwrap_err();
+    let err = west
+        .get_traffic_distribution()
+        .id(&id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
-    west.describe_traffic_distribution_group().traffic_distribution_group_id(&arn).send().await.expect("ARN from the replica");
+    west.describe_traffic_distribution_group()
+        .traffic_distribution_group_id(&arn)
+        .send()
+        .await
+        .expect("ARN from the replica");
 
     // Associations only in the home region, even by ARN.
-    let user = east.list_users().instance_id(INSTANCE).send().await.unwrap().user_summary_list()[0].id().unwrap().to_string();
+    let user = east
+        .list_users()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap()
+        .user_summary_list()[0]
+        .id()
+        .unwrap()
+        .to_string();
     let err = west
         .associate_traffic_distribution_group_user()
         .traffic_distribution_group_id(&arn)
@@ -238,7 +416,10 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
         .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
     let state = sim.state().await;
-    assert!(tdg_summary(&state, INSTANCE)["users"].as_array().unwrap().is_empty());
+    assert!(tdg_summary(&state, INSTANCE)["users"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     // Repeating an association is harmless; disassociating works at home.
     for _ in 0..2 {
@@ -251,7 +432,13 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
             .expect("associate is idempotent");
     }
     let state = sim.state().await;
-    assert_eq!(tdg_summary(&state, INSTANCE)["users"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        tdg_summary(&state, INSTANCE)["users"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     east.disassociate_traffic_distribution_group_user()
         .traffic_distribution_group_id(&id)
         .user_id(&user)
@@ -260,7 +447,10 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
         .await
         .unwrap();
     let state = sim.state().await;
-    assert!(tdg_summary(&state, INSTANCE)["users"].as_array().unwrap().is_empty());
+    assert!(tdg_summary(&state, INSTANCE)["users"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -268,14 +458,31 @@ async fn new_hires_are_mirrored_and_can_only_be_associated_once_they_exist_in_bo
     let sim = Harness::start_text(&scenario_text("small"), Some(100.0)).await;
     let east = sim.client(SOURCE);
     let west = sim.client(REPLICA);
-    east.replicate_instance().instance_id(INSTANCE).replica_region(REPLICA).send().await.unwrap();
+    east.replicate_instance()
+        .instance_id(INSTANCE)
+        .replica_region(REPLICA)
+        .send()
+        .await
+        .unwrap();
     sim.advance(400.0).await;
     let arn = default_group_arn(&east).await;
-    let rp = east.list_routing_profiles().instance_id(INSTANCE).send().await.unwrap().routing_profile_summary_list()[0]
+    let rp = east
+        .list_routing_profiles()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap()
+        .routing_profile_summary_list()[0]
         .id()
         .unwrap()
         .to_string();
-    let sp = east.list_security_profiles().instance_id(INSTANCE).send().await.unwrap().security_profile_summary_list()[0]
+    let sp = east
+        .list_security_profiles()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap()
+        .security_profile_summary_list()[0]
         .id()
         .unwrap()
         .to_string();
@@ -310,7 +517,13 @@ async fn new_hires_are_mirrored_and_can_only_be_associated_once_they_exist_in_bo
 
     // After the sync delay it exists in the replica with the same ID, and can be associated.
     sim.advance(11.0).await;
-    let mirrored = west.describe_user().instance_id(INSTANCE).user_id(&uid).send().await.expect("mirrored");
+    let mirrored = west
+        .describe_user()
+        .instance_id(INSTANCE)
+        .user_id(&uid)
+        .send()
+        .await
+        .expect("mirrored");
     assert_eq!(mirrored.user().unwrap().username(), Some("new.hire"));
     east.associate_traffic_distribution_group_user()
         .traffic_distribution_group_id(&arn)
@@ -336,10 +549,24 @@ async fn new_hires_are_mirrored_and_can_only_be_associated_once_they_exist_in_bo
         .await
         .unwrap_err();
     assert_eq!(code(&dup), "DuplicateResourceException");
-    east.delete_user().instance_id(INSTANCE).user_id(&uid).send().await.unwrap();
+    east.delete_user()
+        .instance_id(INSTANCE)
+        .user_id(&uid)
+        .send()
+        .await
+        .unwrap();
     sim.advance(11.0).await;
-    let err = west.describe_user().instance_id(INSTANCE).user_id(&uid).send().await.unwrap_err();
+    let err = west
+        .describe_user()
+        .instance_id(INSTANCE)
+        .user_id(&uid)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
     let state = sim.state().await;
-    assert!(tdg_summary(&state, INSTANCE)["users"].as_array().unwrap().is_empty());
+    assert!(tdg_summary(&state, INSTANCE)["users"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }

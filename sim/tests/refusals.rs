@@ -3,7 +3,9 @@
 
 mod common;
 
-use aws_sdk_connect::types::{AgentConfig, Distribution, SignInConfig, SignInDistribution, TelephonyConfig};
+use aws_sdk_connect::types::{
+    AgentConfig, Distribution, SignInConfig, SignInDistribution, TelephonyConfig,
+};
 use common::*;
 use serde_json::Value;
 
@@ -20,7 +22,12 @@ const EDGE_CASES: &str = r#"{
   ]
 }"#;
 
-async fn replicate_err(sim: &Harness, region: &str, instance: &str, replica: &str) -> (String, String) {
+async fn replicate_err(
+    sim: &Harness,
+    region: &str,
+    instance: &str,
+    replica: &str,
+) -> (String, String) {
     let err = sim
         .client(region)
         .replicate_instance()
@@ -33,7 +40,12 @@ async fn replicate_err(sim: &Harness, region: &str, instance: &str, replica: &st
 }
 
 fn replica_count(state: &Value) -> usize {
-    state["instances"].as_array().unwrap().iter().filter(|i| !i["replicaOf"].is_null()).count()
+    state["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !i["replicaOf"].is_null())
+        .count()
 }
 
 #[tokio::test]
@@ -41,10 +53,30 @@ async fn replicate_instance_refuses_each_documented_case_and_changes_nothing() {
     let sim = Harness::start_text(EDGE_CASES, Some(100.0)).await;
     let cases = [
         ("us-east-1", "ok-east", "us-east-1", "own region"),
-        ("us-east-1", "ok-east", "eu-west-2", "not a Global Resiliency pair"),
-        ("eu-central-1", "ok-frankfurt", "us-west-2", "not a Global Resiliency pair"),
-        ("ap-northeast-3", "osaka", "ap-northeast-1", "not a Global Resiliency pair"),
-        ("ap-northeast-1", "tokyo", "ap-northeast-3", "not a Global Resiliency pair"),
+        (
+            "us-east-1",
+            "ok-east",
+            "eu-west-2",
+            "not a Global Resiliency pair",
+        ),
+        (
+            "eu-central-1",
+            "ok-frankfurt",
+            "us-west-2",
+            "not a Global Resiliency pair",
+        ),
+        (
+            "ap-northeast-3",
+            "osaka",
+            "ap-northeast-1",
+            "not a Global Resiliency pair",
+        ),
+        (
+            "ap-northeast-1",
+            "tokyo",
+            "ap-northeast-3",
+            "not a Global Resiliency pair",
+        ),
         ("us-east-1", "no-alias", "us-west-2", "no alias"),
         ("us-east-1", "managed", "us-west-2", "needs SAML"),
         ("us-east-1", "creating", "us-west-2", "must be ACTIVE"),
@@ -56,10 +88,15 @@ async fn replicate_instance_refuses_each_documented_case_and_changes_nothing() {
     }
     let state = sim.state().await;
     assert_eq!(replica_count(&state), 0);
-    assert!(state["trafficDistributionGroups"].as_array().unwrap().is_empty());
+    assert!(state["trafficDistributionGroups"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let calls = sim.calls("ReplicateInstance").await;
     assert_eq!(calls.len(), cases.len());
-    assert!(calls.iter().all(|c| c["status"] == 400 && c["errorType"] == "InvalidRequestException"));
+    assert!(calls
+        .iter()
+        .all(|c| c["status"] == 400 && c["errorType"] == "InvalidRequestException"));
 
     // An unknown instance is not found; a replicated one is "already replicated", in any region.
     let (code, _) = replicate_err(&sim, "us-east-1", "nope", "us-west-2").await;
@@ -78,7 +115,10 @@ async fn replicate_instance_refuses_each_documented_case_and_changes_nothing() {
         assert!(message.contains("already replicated"), "{message}");
     }
     let (code, message) = replicate_err(&sim, "eu-west-2", "ok-frankfurt", "eu-central-1").await;
-    assert_eq!(code, "InvalidRequestException", "the replica itself cannot be replicated");
+    assert_eq!(
+        code, "InvalidRequestException",
+        "the replica itself cannot be replicated"
+    );
     assert!(message.contains("already replicated"), "{message}");
     assert_eq!(replica_count(&sim.state().await), 1);
 }
@@ -106,7 +146,13 @@ async fn the_one_way_tokyo_osaka_pair_is_a_scenario_setting() {
 async fn a_reused_client_token_with_other_parameters_is_refused() {
     let sim = Harness::start_text(EDGE_CASES, Some(100.0)).await;
     let east = sim.client("us-east-1");
-    east.replicate_instance().instance_id("ok-east").replica_region("us-west-2").client_token("t1").send().await.unwrap();
+    east.replicate_instance()
+        .instance_id("ok-east")
+        .replica_region("us-west-2")
+        .client_token("t1")
+        .send()
+        .await
+        .unwrap();
     let err = east
         .replicate_instance()
         .instance_id("ok-east")
@@ -122,56 +168,121 @@ async fn a_reused_client_token_with_other_parameters_is_refused() {
 
 fn dist(a: i32, b: i32) -> Vec<Distribution> {
     vec![
-        Distribution::builder().region(SOURCE).percentage(a).build().unwrap(),
-        Distribution::builder().region(REPLICA).percentage(b).build().unwrap(),
+        Distribution::builder()
+            .region(SOURCE)
+            .percentage(a)
+            .build()
+            .unwrap(),
+        Distribution::builder()
+            .region(REPLICA)
+            .percentage(b)
+            .build()
+            .unwrap(),
     ]
 }
 
 fn telephony(d: Vec<Distribution>) -> TelephonyConfig {
-    TelephonyConfig::builder().set_distributions(Some(d)).build().unwrap()
+    TelephonyConfig::builder()
+        .set_distributions(Some(d))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rules() {
     let sim = Harness::start("small").await;
     let east = sim.client(SOURCE);
-    east.replicate_instance().instance_id(INSTANCE).replica_region(REPLICA).send().await.unwrap();
+    east.replicate_instance()
+        .instance_id(INSTANCE)
+        .replica_region(REPLICA)
+        .send()
+        .await
+        .unwrap();
 
-    let groups = east.list_traffic_distribution_groups().send().await.unwrap();
-    let default_arn = groups.traffic_distribution_group_summary_list()[0].arn().unwrap().to_string();
-    let err = east.update_traffic_distribution().id(&default_arn).telephony_config(telephony(dist(50, 50))).send().await.unwrap_err();
-    assert_eq!(code(&err), "InvalidRequestException", "a group still being created is not ACTIVE");
+    let groups = east
+        .list_traffic_distribution_groups()
+        .send()
+        .await
+        .unwrap();
+    let default_arn = groups.traffic_distribution_group_summary_list()[0]
+        .arn()
+        .unwrap()
+        .to_string();
+    let err = east
+        .update_traffic_distribution()
+        .id(&default_arn)
+        .telephony_config(telephony(dist(50, 50)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(&err),
+        "InvalidRequestException",
+        "a group still being created is not ACTIVE"
+    );
     sim.advance(400.0).await;
 
     let bad = [
         (telephony(dist(55, 45)), "steps of 10"),
         (telephony(dist(50, 40)), "add up to 100"),
         (
-            telephony(vec![Distribution::builder().region(SOURCE).percentage(100).build().unwrap()]),
+            telephony(vec![Distribution::builder()
+                .region(SOURCE)
+                .percentage(100)
+                .build()
+                .unwrap()]),
             "exactly once",
         ),
         (
             telephony(vec![
-                Distribution::builder().region(SOURCE).percentage(50).build().unwrap(),
-                Distribution::builder().region("eu-west-2").percentage(50).build().unwrap(),
+                Distribution::builder()
+                    .region(SOURCE)
+                    .percentage(50)
+                    .build()
+                    .unwrap(),
+                Distribution::builder()
+                    .region("eu-west-2")
+                    .percentage(50)
+                    .build()
+                    .unwrap(),
             ]),
             "exactly once",
         ),
     ];
     for (config, why) in bad {
-        let err = east.update_traffic_distribution().id(&default_arn).telephony_config(config).send().await.unwrap_err();
+        let err = east
+            .update_traffic_distribution()
+            .id(&default_arn)
+            .telephony_config(config)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(code(&err), "InvalidRequestException");
         assert!(message(&err).contains(why), "{}", message(&err));
     }
     let err = east
         .update_traffic_distribution()
         .id(&default_arn)
-        .agent_config(AgentConfig::builder().set_distributions(Some(dist(30, 60))).build().unwrap())
+        .agent_config(
+            AgentConfig::builder()
+                .set_distributions(Some(dist(30, 60)))
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "InvalidRequestException", "agent percentages add up to 100 too");
-    let err = east.update_traffic_distribution().id(&default_arn).send().await.unwrap_err();
+    assert_eq!(
+        code(&err),
+        "InvalidRequestException",
+        "agent percentages add up to 100 too"
+    );
+    let err = east
+        .update_traffic_distribution()
+        .id(&default_arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException", "an empty update");
 
     // Sign-in belongs to the default group only.
@@ -191,11 +302,27 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "InvalidRequestException", "groups are created in the source region");
+    assert_eq!(
+        code(&err),
+        "InvalidRequestException",
+        "groups are created in the source region"
+    );
     sim.advance(60.0).await;
     let sign_in = SignInConfig::builder()
-        .distributions(SignInDistribution::builder().region(SOURCE).enabled(true).build().unwrap())
-        .distributions(SignInDistribution::builder().region(REPLICA).enabled(true).build().unwrap())
+        .distributions(
+            SignInDistribution::builder()
+                .region(SOURCE)
+                .enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .distributions(
+            SignInDistribution::builder()
+                .region(REPLICA)
+                .enabled(true)
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     let err = east
@@ -222,16 +349,33 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
         .send()
         .await
         .unwrap();
-    let err = east.update_traffic_distribution().id(&default_arn).telephony_config(telephony(dist(0, 100))).send().await.unwrap_err();
+    let err = east
+        .update_traffic_distribution()
+        .id(&default_arn)
+        .telephony_config(telephony(dist(0, 100)))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "ResourceConflictException");
     sim.advance(3.0).await;
     let state = sim.state().await;
     let g = tdg_summary(&state, INSTANCE);
-    assert_eq!((g["telephony"][SOURCE].as_i64(), g["telephony"][REPLICA].as_i64()), (Some(50), Some(50)));
+    assert_eq!(
+        (
+            g["telephony"][SOURCE].as_i64(),
+            g["telephony"][REPLICA].as_i64()
+        ),
+        (Some(50), Some(50))
+    );
     assert_eq!(g["agents"][SOURCE], 100, "agents unchanged when not sent");
 
     // The default group cannot be deleted; a custom one with no numbers can, at home only.
-    let err = east.delete_traffic_distribution_group().traffic_distribution_group_id(&default_arn).send().await.unwrap_err();
+    let err = east
+        .delete_traffic_distribution_group()
+        .traffic_distribution_group_id(&default_arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException");
     let err = sim
         .client(REPLICA)
@@ -241,8 +385,16 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
         .await
         .unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException");
-    east.delete_traffic_distribution_group().traffic_distribution_group_id(&custom_arn).send().await.unwrap();
+    east.delete_traffic_distribution_group()
+        .traffic_distribution_group_id(&custom_arn)
+        .send()
+        .await
+        .unwrap();
     sim.advance(30.0).await;
-    let left = east.list_traffic_distribution_groups().send().await.unwrap();
+    let left = east
+        .list_traffic_distribution_groups()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(left.traffic_distribution_group_summary_list().len(), 1);
 }

@@ -45,15 +45,27 @@ impl Harness {
 
     pub async fn start_text(text: &str, quota_factor: Option<f64>) -> Harness {
         let scenario = Scenario::parse(text).expect("scenario parses");
-        let sim = Sim::new(scenario, Options { time_scale: 1.0, quota_factor, seed: Some(7) })
-            .expect("scenario builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let sim = Sim::new(
+            scenario,
+            Options {
+                time_scale: 1.0,
+                quota_factor,
+                seed: Some(7),
+            },
+        )
+        .expect("scenario builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(connect_sim::serve(listener, sim, async {
             let _ = rx.await;
         }));
-        Harness { addr, stop: Some(tx) }
+        Harness {
+            addr,
+            stop: Some(tx),
+        }
     }
 
     /// An SDK client for one region, without retries: every error surfaces.
@@ -66,7 +78,13 @@ impl Harness {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .endpoint_url(format!("http://{}", self.addr))
-            .credentials_provider(Credentials::new("AKIDSIMTEST", "secret", None, None, "test"))
+            .credentials_provider(Credentials::new(
+                "AKIDSIMTEST",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
             .retry_config(retry)
             .build();
         aws_sdk_connect::Client::from_conf(conf)
@@ -74,7 +92,9 @@ impl Harness {
 
     /// Sends raw bytes and returns (status, headers in lower case, body).
     pub async fn raw(&self, request: &[u8]) -> (u16, Vec<(String, String)>, String) {
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.expect("connect");
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
         stream.write_all(request).await.expect("write");
         let mut buf = Vec::new();
         tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf))
@@ -108,7 +128,12 @@ impl Harness {
 
     /// Moves simulated time forward.
     pub async fn advance(&self, seconds: f64) {
-        self.control("POST", "clock/advance", &format!("{{\"seconds\": {seconds}}}")).await;
+        self.control(
+            "POST",
+            "clock/advance",
+            &format!("{{\"seconds\": {seconds}}}"),
+        )
+        .await;
     }
 
     pub async fn state(&self) -> Value {
@@ -117,7 +142,9 @@ impl Harness {
 
     /// The call log, for one operation.
     pub async fn calls(&self, operation: &str) -> Vec<Value> {
-        let v = self.control("GET", &format!("calls?operation={operation}"), "").await;
+        let v = self
+            .control("GET", &format!("calls?operation={operation}"), "")
+            .await;
         v["calls"].as_array().cloned().unwrap_or_default()
     }
 }
@@ -140,6 +167,9 @@ pub fn message<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
 pub fn tdg_summary<'a>(state: &'a Value, instance: &str) -> &'a Value {
     state["trafficDistributionGroups"]
         .as_array()
-        .and_then(|l| l.iter().find(|t| t["instanceId"] == instance && t["isDefault"] == true))
+        .and_then(|l| {
+            l.iter()
+                .find(|t| t["instanceId"] == instance && t["isDefault"] == true)
+        })
         .expect("a default group")
 }
