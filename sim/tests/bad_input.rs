@@ -241,7 +241,7 @@ async fn randomized_requests_never_crash_the_server() {
         let method = rng.pick(&methods);
         let mut path = format!("/{}", rng.pick(&roots));
         for _ in 0..(rng.next() % 4) {
-            let seg = if rng.next() % 2 == 0 {
+            let seg = if rng.next().is_multiple_of(2) {
                 INSTANCE.to_string()
             } else {
                 rng.junk(40)
@@ -249,14 +249,14 @@ async fn randomized_requests_never_crash_the_server() {
             path.push('/');
             path.push_str(&seg);
         }
-        if rng.next() % 3 == 0 {
+        if rng.next().is_multiple_of(3) {
             path.push('/');
             path.push_str(rng.pick(&tails));
         }
         if path.starts_with("/_sim") {
             path = "/_sim/nothing-here".into();
         }
-        if rng.next() % 3 == 0 {
+        if rng.next().is_multiple_of(3) {
             path.push_str(&format!(
                 "?maxResults={}&nextToken={}&{}={}",
                 rng.junk(4),
@@ -276,7 +276,7 @@ async fn randomized_requests_never_crash_the_server() {
                 format!("{{{}}}", fields.join(", "))
             }
         };
-        let auth = rng.next() % 8 != 0;
+        let auth = !rng.next().is_multiple_of(8);
         let (status, headers, text) = sim.raw(&request(method, &path, auth, &body)).await;
         assert!(
             matches!(status, 200 | 400 | 402 | 403 | 404 | 409 | 429),
