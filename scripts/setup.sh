@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs, pinned and inside the project, every tool the tests and the rehearsal need.
+# Safe to run again: it only installs what is missing or at another version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Python tools, in a project-local virtualenv (never on the system python).
+PY_PINS=(
+  "awscli==1.46.3"
+)
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required but not installed" >&2; exit 1; }; }
+need python3
+need cargo
+cargo fmt --version >/dev/null 2>&1 || { echo "setup: rustfmt is missing (rustup component add rustfmt)" >&2; exit 1; }
+cargo clippy --version >/dev/null 2>&1 || { echo "setup: clippy is missing (rustup component add clippy)" >&2; exit 1; }
+
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+want="${PY_PINS[*]}"
+if [[ "$(cat .venv/.pins 2>/dev/null)" != "$want" ]]; then
+  echo "setup: installing ${want} into .venv/"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${PY_PINS[@]}"
+  echo "$want" > .venv/.pins
+fi
+.venv/bin/aws --version >/dev/null
