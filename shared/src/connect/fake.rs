@@ -1,0 +1,242 @@
+//! An in-memory `Connect` for unit tests: both regions share one world that a test sets up
+//! directly, every call is logged, and failures can be scripted per operation.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{
+    Connect, CurrentDistribution, Findings, GroupSummary, InstanceInfo, LexBotRef, ResourceSummary,
+    UserPage,
+};
+use crate::domain::{Kind, Region, TrafficPlan};
+use crate::error::{ConnectError, ConnectErrorClass};
+
+/// One logged call: region, operation, and the main argument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FakeCall {
+    pub region: String,
+    pub operation: &'static str,
+    pub target: String,
+}
+
+#[derive(Default, Debug)]
+pub struct FakeWorld {
+    /// Keyed by (region, instance ID).
+    pub instances: HashMap<(String, String), InstanceInfo>,
+    /// Groups with their home and other region; visible from both.
+    pub groups: Vec<(String, String, GroupSummary)>,
+    pub distributions: HashMap<String, CurrentDistribution>,
+    pub group_users: HashMap<String, BTreeSet<String>>,
+    /// Keyed by (region, instance ID, kind).
+    pub resources: HashMap<(String, String, Kind), Vec<ResourceSummary>>,
+    pub findings: HashMap<(String, Kind), Findings>,
+    /// Published flow contents, keyed by (region, instance ID, flow ID).
+    pub flows: HashMap<(String, String, String), String>,
+    pub lambdas: HashMap<String, Vec<String>>,
+    pub lex_bots: HashMap<String, Vec<LexBotRef>>,
+    pub calls: Vec<FakeCall>,
+    /// Scripted failures: the next calls of an operation fail with these codes, in order.
+    pub failures: HashMap<&'static str, VecDeque<String>>,
+    /// Replications requested: (instance, replica region, client token).
+    pub replicate_requests: Vec<(String, String, String)>,
+}
+
+impl FakeWorld {
+    pub fn users(&self, region: &str, instance: &str) -> &[ResourceSummary] {
+        self.resources
+            .get(&(region.to_string(), instance.to_string(), Kind::Users))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn calls_of(&self, operation: &str) -> Vec<&FakeCall> {
+        self.calls.iter().filter(|c| c.operation == operation).collect()
+    }
+
+    pub fn fail_next(&mut self, operation: &'static str, code: &str, times: usize) {
+        let q = self.failures.entry(operation).or_default();
+        q.extend(std::iter::repeat_n(code.to_string(), times));
+    }
+}
+
+/// A view of the fake world from one region.
+#[derive(Clone, Debug)]
+pub struct FakeConnect {
+    region: Region,
+    pub world: Arc<Mutex<FakeWorld>>,
+}
+
+impl FakeConnect {
+    pub fn new(region: Region, world: Arc<Mutex<FakeWorld>>) -> Self {
+        FakeConnect { region, world }
+    }
+
+    pub fn world(&self) -> MutexGuard<'_, FakeWorld> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn call(&self, operation: &'static str, target: &str) -> Result<MutexGuard<'_, FakeWorld>, ConnectError> {
+        let mut w = self.world();
+        w.calls.push(FakeCall {
+            region: self.region.to_string(),
+            operation,
+            target: target.to_string(),
+        });
+        if let Some(code) = w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
+            return Err(self.err(operation, &code, "scripted failure"));
+        }
+        Ok(w)
+    }
+
+    fn err(&self, operation: &'static str, code: &str, message: &str) -> ConnectError {
+        ConnectError {
+            operation,
+            region: self.region.to_string(),
+            class: ConnectErrorClass::from_code(code),
+            code: code.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn group<'w>(&self, w: &'w FakeWorld, group: &str, operation: &'static str) -> Result<&'w (String, String, GroupSummary), ConnectError> {
+        w.groups
+            .iter()
+            .find(|(home, other, g)| {
+                (g.arn == group && (*home == self.region.as_str() || *other == self.region.as_str()))
+                    || (g.id == group && *home == self.region.as_str())
+            })
+            .ok_or_else(|| self.err(operation, "ResourceNotFoundException", "no such group here"))
+    }
+}
+
+impl Connect for FakeConnect {
+    fn region(&self) -> &Region {
+        &self.region
+    }
+
+    async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, ConnectError> {
+        let w = self.call("DescribeInstance", instance_id)?;
+        Ok(w.instances
+            .get(&(self.region.to_string(), instance_id.to_string()))
+            .cloned())
+    }
+
+    async fn replicate_instance(&self, instance_id: &str, replica: &Region, _alias: Option<&str>, token: &str) -> Result<String, ConnectError> {
+        let mut w = self.call("ReplicateInstance", instance_id)?;
+        w.replicate_requests
+            .push((instance_id.to_string(), replica.to_string(), token.to_string()));
+        Ok(format!("arn:aws:connect:{replica}:123456789012:instance/{instance_id}"))
+    }
+
+    async fn list_groups(&self, instance_id: &str) -> Result<Vec<GroupSummary>, ConnectError> {
+        let w = self.call("ListTrafficDistributionGroups", instance_id)?;
+        let me = self.region.as_str();
+        Ok(w.groups
+            .iter()
+            .filter(|(h, o, g)| (h == me || o == me) && g.instance_arn.ends_with(&format!("/{instance_id}")))
+            .map(|(_, _, g)| g.clone())
+            .collect())
+    }
+
+    async fn describe_group(&self, group: &str) -> Result<GroupSummary, ConnectError> {
+        let w = self.call("DescribeTrafficDistributionGroup", group)?;
+        Ok(self.group(&w, group, "DescribeTrafficDistributionGroup")?.2.clone())
+    }
+
+    async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
+        let w = self.call("GetTrafficDistribution", group)?;
+        let arn = self.group(&w, group, "GetTrafficDistribution")?.2.arn.clone();
+        Ok(w.distributions.get(&arn).cloned().unwrap_or_default())
+    }
+
+    async fn update_distribution(&self, group: &str, plan: &TrafficPlan) -> Result<(), ConnectError> {
+        let mut w = self.call("UpdateTrafficDistribution", group)?;
+        let (_, _, g) = self.group(&w, group, "UpdateTrafficDistribution")?;
+        if plan.sign_in().is_some() && !g.is_default {
+            return Err(self.err("UpdateTrafficDistribution", "InvalidRequestException", "sign-in on a custom group"));
+        }
+        let arn = g.arn.clone();
+        let current = w.distributions.entry(arn).or_default();
+        current.telephony = plan.telephony().entries().to_vec();
+        current.agents = plan.agents().entries().to_vec();
+        if let Some(s) = plan.sign_in() {
+            current.sign_in = Some(s.to_vec());
+        }
+        Ok(())
+    }
+
+    async fn associate_user(&self, group: &str, user_id: &str, instance_id: &str) -> Result<(), ConnectError> {
+        let mut w = self.call("AssociateTrafficDistributionGroupUser", user_id)?;
+        let (home, other, g) = self.group(&w, group, "AssociateTrafficDistributionGroupUser")?.clone();
+        if home != self.region.as_str() {
+            return Err(self.err("AssociateTrafficDistributionGroupUser", "ResourceNotFoundException", "not the home region"));
+        }
+        let name = w
+            .users(&home, instance_id)
+            .iter()
+            .find(|u| u.id.as_deref() == Some(user_id))
+            .map(|u| u.name.clone())
+            .ok_or_else(|| self.err("AssociateTrafficDistributionGroupUser", "ResourceNotFoundException", "no such user"))?;
+        if !w.users(&other, instance_id).iter().any(|u| u.name == name) {
+            return Err(self.err("AssociateTrafficDistributionGroupUser", "InvalidRequestException", "user not in the replica"));
+        }
+        w.group_users.entry(g.arn).or_default().insert(user_id.to_string());
+        Ok(())
+    }
+
+    async fn list_group_users(&self, group: &str) -> Result<Vec<String>, ConnectError> {
+        let w = self.call("ListTrafficDistributionGroupUsers", group)?;
+        let arn = self.group(&w, group, "ListTrafficDistributionGroupUsers")?.2.arn.clone();
+        Ok(w.group_users.get(&arn).map(|s| s.iter().cloned().collect()).unwrap_or_default())
+    }
+
+    async fn list_resources(&self, instance_id: &str, kind: Kind) -> Result<Vec<ResourceSummary>, ConnectError> {
+        let w = self.call("ListResources", kind.key())?;
+        Ok(w.resources
+            .get(&(self.region.to_string(), instance_id.to_string(), kind))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn list_users_page(&self, instance_id: &str, next_token: Option<&str>, page_size: i32) -> Result<UserPage, ConnectError> {
+        let w = self.call("ListUsers", next_token.unwrap_or(""))?;
+        let all = w.users(self.region.as_str(), instance_id);
+        let start: usize = match next_token {
+            None => 0,
+            Some(t) => t
+                .parse()
+                .map_err(|_| self.err("ListUsers", "InvalidParameterException", "bad token"))?,
+        };
+        let size = usize::try_from(page_size.clamp(1, 1000)).unwrap_or(100);
+        let end = (start + size).min(all.len());
+        Ok(UserPage {
+            users: all.get(start..end).unwrap_or(&[]).to_vec(),
+            next_token: (end < all.len()).then(|| end.to_string()),
+        })
+    }
+
+    async fn list_findings(&self, instance_id: &str, kind: Kind) -> Result<Findings, ConnectError> {
+        let w = self.call("ListReplicationFindings", kind.finding_type())?;
+        Ok(w.findings
+            .get(&(instance_id.to_string(), kind))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn flow_content(&self, instance_id: &str, flow_id: &str) -> Result<Option<String>, ConnectError> {
+        let w = self.call("DescribeContactFlow", flow_id)?;
+        Ok(w.flows
+            .get(&(self.region.to_string(), instance_id.to_string(), flow_id.to_string()))
+            .cloned())
+    }
+
+    async fn list_lambda_functions(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
+        let w = self.call("ListLambdaFunctions", instance_id)?;
+        Ok(w.lambdas.get(instance_id).cloned().unwrap_or_default())
+    }
+
+    async fn list_lex_bots(&self, instance_id: &str) -> Result<Vec<LexBotRef>, ConnectError> {
+        let w = self.call("ListBots", instance_id)?;
+        Ok(w.lex_bots.get(instance_id).cloned().unwrap_or_default())
+    }
+}

@@ -1,0 +1,187 @@
+//! The Connect control plane of one region, as the steps need it: a narrow port, an adapter over
+//! `aws-sdk-connect`, and an in-memory fake for unit tests.
+
+pub mod fake;
+pub mod sdk;
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Kind, Region, TrafficPlan};
+use crate::error::ConnectError;
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct InstanceInfo {
+    pub id: String,
+    pub arn: String,
+    pub alias: Option<String>,
+    /// `SAML`, `CONNECT_MANAGED` or `EXISTING_DIRECTORY`.
+    pub identity: Option<String>,
+    /// `CREATION_IN_PROGRESS`, `ACTIVE` or `CREATION_FAILED`.
+    pub status: Option<String>,
+    pub replication: Option<ReplicationInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ReplicationInfo {
+    pub source_region: Option<Region>,
+    pub statuses: Vec<RegionStatus>,
+    pub global_sign_in_endpoint: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionStatus {
+    pub region: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ReplicationInfo {
+    /// Complete in every region listed.
+    pub fn complete(&self) -> bool {
+        !self.statuses.is_empty()
+            && self
+                .statuses
+                .iter()
+                .all(|s| s.status == "INSTANCE_REPLICATION_COMPLETE")
+    }
+
+    pub fn failed(&self) -> bool {
+        self.statuses
+            .iter()
+            .any(|s| s.status == "INSTANCE_REPLICATION_FAILED")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupSummary {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub instance_arn: String,
+    pub status: String,
+    pub is_default: bool,
+}
+
+/// A group's distribution as GetTrafficDistribution reads it back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentDistribution {
+    pub telephony: Vec<(Region, u8)>,
+    pub agents: Vec<(Region, u8)>,
+    pub sign_in: Option<Vec<(Region, bool)>>,
+}
+
+impl CurrentDistribution {
+    /// True when this reads back exactly what `plan` asked for.
+    pub fn matches(&self, plan: &TrafficPlan) -> bool {
+        let same = |have: &[(Region, u8)], want: &crate::domain::Split| {
+            want.entries()
+                .iter()
+                .all(|(r, p)| have.iter().any(|(hr, hp)| hr == r && hp == p))
+        };
+        let sign_in_ok = match (plan.sign_in(), &self.sign_in) {
+            (None, _) => true,
+            (Some(want), Some(have)) => want.iter().all(|w| have.contains(w)),
+            (Some(_), None) => false,
+        };
+        same(&self.telephony, plan.telephony()) && same(&self.agents, plan.agents()) && sign_in_ok
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceSummary {
+    /// Absent for kinds without IDs (predefined attributes).
+    pub id: Option<String>,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct UserPage {
+    pub users: Vec<ResourceSummary>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub id: String,
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Findings {
+    pub findings: Vec<Finding>,
+    /// Resources of the kind not yet in sync, per region.
+    pub drift: Vec<(String, i64)>,
+    pub statuses: Vec<(String, String)>,
+}
+
+impl Findings {
+    pub fn drift_total(&self) -> i64 {
+        self.drift.iter().map(|(_, n)| *n).sum()
+    }
+}
+
+/// A Lex bot associated with an instance: V1 by name and region, V2 by alias ARN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LexBotRef {
+    pub name: String,
+    pub region: Option<String>,
+}
+
+/// The Connect control plane of one region.
+pub trait Connect: Send + Sync {
+    fn region(&self) -> &Region;
+
+    /// `None` when the instance does not exist in this region.
+    fn describe_instance(&self, instance_id: &str) -> impl Future<Output = Result<Option<InstanceInfo>, ConnectError>> + Send;
+
+    /// Returns the replica's ARN.
+    fn replicate_instance(
+        &self,
+        instance_id: &str,
+        replica: &Region,
+        replica_alias: Option<&str>,
+        client_token: &str,
+    ) -> impl Future<Output = Result<String, ConnectError>> + Send;
+
+    fn list_groups(&self, instance_id: &str) -> impl Future<Output = Result<Vec<GroupSummary>, ConnectError>> + Send;
+
+    fn describe_group(&self, group: &str) -> impl Future<Output = Result<GroupSummary, ConnectError>> + Send;
+
+    fn get_distribution(&self, group: &str) -> impl Future<Output = Result<CurrentDistribution, ConnectError>> + Send;
+
+    fn update_distribution(&self, group: &str, plan: &TrafficPlan) -> impl Future<Output = Result<(), ConnectError>> + Send;
+
+    fn associate_user(&self, group: &str, user_id: &str, instance_id: &str) -> impl Future<Output = Result<(), ConnectError>> + Send;
+
+    fn list_group_users(&self, group: &str) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
+
+    /// Every resource of a kind (all pages).
+    fn list_resources(&self, instance_id: &str, kind: Kind) -> impl Future<Output = Result<Vec<ResourceSummary>, ConnectError>> + Send;
+
+    fn list_users_page(
+        &self,
+        instance_id: &str,
+        next_token: Option<&str>,
+        page_size: i32,
+    ) -> impl Future<Output = Result<UserPage, ConnectError>> + Send;
+
+    fn list_findings(&self, instance_id: &str, kind: Kind) -> impl Future<Output = Result<Findings, ConnectError>> + Send;
+
+    /// A published flow's content; `None` when it is not published.
+    fn flow_content(&self, instance_id: &str, flow_id: &str) -> impl Future<Output = Result<Option<String>, ConnectError>> + Send;
+
+    fn list_lambda_functions(&self, instance_id: &str) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
+
+    fn list_lex_bots(&self, instance_id: &str) -> impl Future<Output = Result<Vec<LexBotRef>, ConnectError>> + Send;
+}

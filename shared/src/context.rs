@@ -1,0 +1,123 @@
+//! The context a Lambda builds once per cold start: regions, Connect clients for both, the store.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_config::BehaviorVersion;
+
+use crate::connect::sdk::SdkConnect;
+use crate::connect::Connect;
+use crate::domain::{paired_region, Region};
+use crate::error::StepError;
+use crate::store::dynamo::DynamoRunStore;
+use crate::store::RunStore;
+
+/// Everything a step needs, over ports so tests can use fakes.
+pub struct Context<C, S> {
+    pub source: C,
+    pub replica: C,
+    pub store: S,
+    /// How long a run's lock lasts without renewal.
+    pub lease_seconds: i64,
+}
+
+impl<C: Connect, S: RunStore> Context<C, S> {
+    /// The pair this deployment serves: (source, replica).
+    pub fn pair(&self) -> (Region, Region) {
+        (self.source.region().clone(), self.replica.region().clone())
+    }
+
+    /// The client for a region of the pair.
+    pub fn connect(&self, region: &Region) -> Result<&C, StepError> {
+        if region == self.source.region() {
+            Ok(&self.source)
+        } else if region == self.replica.region() {
+            Ok(&self.replica)
+        } else {
+            Err(StepError::InvalidInput(format!(
+                "this deployment serves {} and {}, not {region}",
+                self.source.region(),
+                self.replica.region()
+            )))
+        }
+    }
+
+    pub fn other(&self, region: &Region) -> &C {
+        if region == self.source.region() {
+            &self.replica
+        } else {
+            &self.source
+        }
+    }
+
+    /// Checks that a requested replica region is this deployment's.
+    pub fn check_replica(&self, replica: &Region) -> Result<(), StepError> {
+        if replica == self.replica.region() {
+            Ok(())
+        } else {
+            Err(StepError::InvalidInput(format!(
+                "replicaRegion {replica} is not this deployment's replica region {}",
+                self.replica.region()
+            )))
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Context<SdkConnect, DynamoRunStore> {
+    /// From the environment: `TABLE_NAME` (required), `SOURCE_REGION` (default `AWS_REGION`),
+    /// `REPLICA_REGION` (default: the source's pair), `LOCK_LEASE_SECONDS` (default 900).
+    /// Local endpoints come from `AWS_ENDPOINT_URL_CONNECT` / `AWS_ENDPOINT_URL_DYNAMODB`.
+    pub async fn from_env() -> Result<Self, StepError> {
+        let missing = |n: &str| StepError::InvalidInput(format!("environment variable {n} is not set"));
+        let table = env("TABLE_NAME").ok_or_else(|| missing("TABLE_NAME"))?;
+        let source = env("SOURCE_REGION")
+            .or_else(|| env("AWS_REGION"))
+            .ok_or_else(|| missing("SOURCE_REGION"))?;
+        let source = Region::parse(&source)?;
+        let replica = match env("REPLICA_REGION") {
+            Some(r) => Region::parse(&r)?,
+            None => paired_region(&source).ok_or_else(|| missing("REPLICA_REGION"))?,
+        };
+        let lease_seconds = env("LOCK_LEASE_SECONDS")
+            .map(|v| v.parse::<i64>().map_err(|_| StepError::InvalidInput("LOCK_LEASE_SECONDS must be a number".into())))
+            .transpose()?
+            .unwrap_or(900);
+        let conf = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let for_region = |r: &Region| {
+            let c = aws_sdk_connect::config::Builder::from(&conf)
+                .region(aws_sdk_connect::config::Region::new(r.to_string()))
+                .build();
+            SdkConnect::new(aws_sdk_connect::Client::from_conf(c), r.clone())
+        };
+        Ok(Context {
+            source: for_region(&source),
+            replica: for_region(&replica),
+            store: DynamoRunStore::new(aws_sdk_dynamodb::Client::new(&conf), table),
+            lease_seconds,
+        })
+    }
+}
+
+/// Epoch seconds.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// JSON logs in Lambda (`AWS_LAMBDA_LOG_FORMAT=JSON`), readable text elsewhere.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json {
+        builder.json().without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+}

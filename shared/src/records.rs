@@ -1,0 +1,238 @@
+//! What the run store keeps: runs, the instance lock, conflicts, mirroring snapshots, agent
+//! associations and their progress, and traffic shifts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::connect::CurrentDistribution;
+use crate::domain::Kind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RunKind {
+    Replication,
+    AgentSync,
+    Failover,
+    Failback,
+}
+
+impl RunKind {
+    /// Lock priority: a traffic shift may take the lock from a replication or agent sync.
+    pub fn priority(self) -> u8 {
+        match self {
+            RunKind::AgentSync => 0,
+            RunKind::Replication => 1,
+            RunKind::Failover | RunKind::Failback => 2,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunError {
+    pub error_type: String,
+    pub message: String,
+}
+
+/// One run of a state machine (or of a step invoked by hand) against one instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRecord {
+    pub instance_id: String,
+    pub run_id: String,
+    pub kind: RunKind,
+    pub status: RunStatus,
+    /// The step running or last run.
+    pub step: String,
+    pub inputs: Value,
+    pub started_at: i64,
+    pub updated_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
+    /// Per-step results and intents, by step name.
+    #[serde(default)]
+    pub steps: BTreeMap<String, Value>,
+}
+
+impl RunRecord {
+    pub fn new(instance_id: &str, run_id: &str, kind: RunKind, step: &str, inputs: Value, now: i64) -> RunRecord {
+        RunRecord {
+            instance_id: instance_id.to_string(),
+            run_id: run_id.to_string(),
+            kind,
+            status: RunStatus::Running,
+            step: step.to_string(),
+            inputs,
+            started_at: now,
+            updated_at: now,
+            execution_arn: None,
+            error: None,
+            steps: BTreeMap::new(),
+        }
+    }
+}
+
+/// The per-instance lock: one run acts on an instance at a time, until its lease ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lock {
+    pub instance_id: String,
+    pub run_id: String,
+    pub kind: RunKind,
+    pub acquired_at: i64,
+    pub lease_until: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LockOutcome {
+    /// Taken (or renewed); `took_over` names a lower-priority run whose lock was taken.
+    Acquired { took_over: Option<String> },
+    Held(Lock),
+}
+
+/// The lock rule: free, expired, held by the same run, or held by a run of lower priority.
+pub fn lock_allows(existing: Option<&Lock>, candidate: &Lock, now: i64) -> bool {
+    match existing {
+        None => true,
+        Some(l) => {
+            l.lease_until <= now
+                || l.run_id == candidate.run_id
+                || l.kind.priority() < candidate.kind.priority()
+        }
+    }
+}
+
+/// A resource that exists in both regions under one name and two IDs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictRecord {
+    pub instance_id: String,
+    pub kind: Kind,
+    pub name: String,
+    pub source_id: Option<String>,
+    pub replica_id: Option<String>,
+    /// The region where mirroring is blocked.
+    pub region: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub resolved: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<i64>,
+}
+
+/// How far one kind has mirrored, as of one poll.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotRecord {
+    pub instance_id: String,
+    pub run_id: String,
+    pub kind: Kind,
+    pub source: u64,
+    pub replica: u64,
+    pub missing: u64,
+    pub conflicting: u64,
+    pub at: i64,
+}
+
+/// A user known to be associated with a group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Association {
+    pub instance_id: String,
+    pub group_arn: String,
+    pub user_id: String,
+    pub username: String,
+    pub run_id: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserFailure {
+    pub user_id: String,
+    pub error: String,
+}
+
+/// Where an association run stands: resumable from `cursor`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociationProgress {
+    pub instance_id: String,
+    pub run_id: String,
+    pub group_arn: String,
+    pub cursor: Option<String>,
+    pub associated: u64,
+    pub already_associated: u64,
+    pub waiting_for_replica: u64,
+    pub failed: Vec<UserFailure>,
+    pub done: bool,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ShiftStatus {
+    /// Written before UpdateTrafficDistribution is called.
+    Intent,
+    /// The new distribution was read back.
+    Done,
+    Failed,
+}
+
+/// One traffic shift: the distribution before it and the one asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShiftRecord {
+    pub instance_id: String,
+    pub run_id: String,
+    pub group_arn: String,
+    pub status: ShiftStatus,
+    /// `failover`, `failback` or `plan`.
+    pub reason: String,
+    pub before: CurrentDistribution,
+    pub after: crate::domain::TrafficPlan,
+    pub called_in: String,
+    pub at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock(run: &str, kind: RunKind, until: i64) -> Lock {
+        Lock {
+            instance_id: "i".into(),
+            run_id: run.into(),
+            kind,
+            acquired_at: 0,
+            lease_until: until,
+        }
+    }
+
+    #[test]
+    fn the_lock_rule() {
+        let held = lock("a", RunKind::Replication, 100);
+        assert!(lock_allows(None, &lock("b", RunKind::Replication, 200), 50));
+        assert!(!lock_allows(Some(&held), &lock("b", RunKind::Replication, 200), 50), "held");
+        assert!(lock_allows(Some(&held), &lock("a", RunKind::Replication, 200), 50), "renewal");
+        assert!(lock_allows(Some(&held), &lock("b", RunKind::Replication, 200), 100), "expired");
+        assert!(lock_allows(Some(&held), &lock("f", RunKind::Failover, 200), 50), "failover takes over");
+        let failover = lock("f", RunKind::Failover, 100);
+        assert!(!lock_allows(Some(&failover), &lock("g", RunKind::Failback, 200), 50), "same priority waits");
+        assert!(!lock_allows(Some(&failover), &lock("a", RunKind::Replication, 200), 50));
+    }
+}

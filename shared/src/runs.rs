@@ -1,0 +1,139 @@
+//! Run bookkeeping shared by the steps: find or start the run record, note the step, record its
+//! result or error, and hold the instance lock while mutating.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::StepError;
+use crate::records::{Lock, LockOutcome, RunError, RunKind, RunRecord, RunStatus};
+use crate::store::RunStore;
+
+/// Loads the run (or starts it) and marks `step` as the one running.
+pub async fn begin_step<S: RunStore>(
+    store: &S,
+    instance_id: &str,
+    run_id: &str,
+    kind: RunKind,
+    step: &str,
+    inputs: Value,
+    now: i64,
+) -> Result<RunRecord, StepError> {
+    let mut run = match store.get_run(instance_id, run_id).await? {
+        Some(run) => run,
+        None => RunRecord::new(instance_id, run_id, kind, step, inputs, now),
+    };
+    run.step = step.to_string();
+    run.status = RunStatus::Running;
+    run.updated_at = now;
+    store.put_run(&run).await?;
+    Ok(run)
+}
+
+/// Stores a step's result (or intent) on the run under the step's name.
+pub async fn record_step<S: RunStore, T: Serialize>(
+    store: &S,
+    run: &mut RunRecord,
+    step: &str,
+    result: &T,
+    now: i64,
+) -> Result<(), StepError> {
+    let value = serde_json::to_value(result).map_err(|e| StepError::Rejected(e.to_string()))?;
+    run.steps.insert(step.to_string(), value);
+    run.updated_at = now;
+    store.put_run(run).await?;
+    Ok(())
+}
+
+/// Records a failed step on the run, best effort (the error itself is what the caller returns).
+pub async fn record_failure<S: RunStore>(store: &S, run: &mut RunRecord, error: &StepError, now: i64) {
+    run.error = Some(RunError {
+        error_type: error.error_type().to_string(),
+        message: error.to_string(),
+    });
+    if !error.is_retryable() {
+        run.status = RunStatus::Failed;
+    }
+    run.updated_at = now;
+    if let Err(e) = store.put_run(run).await {
+        tracing::warn!(run_id = %run.run_id, error = %e, "could not record the failure on the run");
+    }
+}
+
+/// Takes the instance lock for a run, or says who holds it (`RunInProgress`).
+pub async fn lock_instance<S: RunStore>(
+    store: &S,
+    instance_id: &str,
+    run_id: &str,
+    kind: RunKind,
+    lease_seconds: i64,
+    now: i64,
+) -> Result<Option<String>, StepError> {
+    let lock = Lock {
+        instance_id: instance_id.to_string(),
+        run_id: run_id.to_string(),
+        kind,
+        acquired_at: now,
+        lease_until: now + lease_seconds,
+    };
+    match store.acquire_lock(&lock, now).await? {
+        LockOutcome::Acquired { took_over } => {
+            if let Some(other) = &took_over {
+                tracing::warn!(instance_id, run_id, took_over = %other, "lock taken over from a lower-priority run");
+            }
+            Ok(took_over)
+        }
+        LockOutcome::Held(l) => Err(StepError::RunInProgress(format!(
+            "instance {instance_id} is locked by {:?} run {} until {}",
+            l.kind, l.run_id, l.lease_until
+        ))),
+    }
+}
+
+/// A run ID: letters, digits, `-`, `_`, `.`, 1 to 80 characters (it becomes part of keys and tokens).
+pub fn check_run_id(run_id: &str) -> Result<(), StepError> {
+    let ok = (1..=80).contains(&run_id.len())
+        && run_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(StepError::InvalidInput(format!(
+            "runId '{run_id}' must be 1 to 80 letters, digits, '-', '_' or '.'"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryRunStore;
+
+    #[tokio::test]
+    async fn a_second_run_is_refused_until_the_first_releases_or_expires() {
+        let store = MemoryRunStore::default();
+        lock_instance(&store, "i", "r1", RunKind::Replication, 60, 0).await.unwrap();
+        let err = lock_instance(&store, "i", "r2", RunKind::Replication, 60, 10).await.unwrap_err();
+        assert_eq!(err.error_type(), "RunInProgress");
+        assert!(err.to_string().contains("r1"));
+        let took = lock_instance(&store, "i", "f1", RunKind::Failover, 60, 10).await.unwrap();
+        assert_eq!(took.as_deref(), Some("r1"), "a failover takes over a replication");
+        store.release_lock("i", "r1").await.unwrap();
+        assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "f1", "only the holder releases");
+        lock_instance(&store, "i", "r3", RunKind::Replication, 60, 71).await.expect("expired lease");
+    }
+
+    #[tokio::test]
+    async fn steps_and_failures_are_recorded_on_the_run() {
+        let store = MemoryRunStore::default();
+        let mut run = begin_step(&store, "i", "r", RunKind::Replication, "preflight", Value::Null, 5).await.unwrap();
+        record_step(&store, &mut run, "preflight", &serde_json::json!({"ok": true}), 6).await.unwrap();
+        record_failure(&store, &mut run, &StepError::PreflightFailed("no alias".into()), 7).await;
+        let stored = store.get_run("i", "r").await.unwrap().unwrap();
+        assert_eq!(stored.steps["preflight"]["ok"], true);
+        assert_eq!(stored.status, RunStatus::Failed);
+        assert_eq!(stored.error.unwrap().error_type, "PreflightFailed");
+        let again = begin_step(&store, "i", "r", RunKind::Replication, "replicate", Value::Null, 8).await.unwrap();
+        assert_eq!(again.started_at, 5, "the run is found, not restarted");
+        assert!(check_run_id("run-2026.11_25").is_ok());
+        assert!(check_run_id("bad id").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! The run store over DynamoDB: one table, layout in `store/mod.rs`.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{pk, RunStore, RUN_TTL_SECONDS, SHIFT_TTL_SECONDS};
+use crate::error::StoreError;
+use crate::records::{
+    Association, AssociationProgress, ConflictRecord, Lock, LockOutcome, RunRecord, ShiftRecord,
+    SnapshotRecord,
+};
+
+#[derive(Clone, Debug)]
+pub struct DynamoRunStore {
+    client: Client,
+    table: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    match e.code() {
+        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
+            StoreError::Throttled(e.message().unwrap_or_default().to_string())
+        }
+        _ => StoreError::Unavailable(format!("{}: {}", e.code().unwrap_or("error"), e.message().unwrap_or(&format!("{e:?}")))),
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    let data = item
+        .get("data")
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| StoreError::Corrupt("item without data".into()))?;
+    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn item<T: Serialize>(instance_id: &str, sk: String, data: &T, expires_at: Option<i64>) -> Result<Item, StoreError> {
+    let json = serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut item = HashMap::from([
+        ("pk".to_string(), s(pk(instance_id))),
+        ("sk".to_string(), s(sk)),
+        ("data".to_string(), s(json)),
+    ]);
+    if let Some(t) = expires_at {
+        item.insert("expiresAt".into(), n(t));
+    }
+    Ok(item)
+}
+
+impl DynamoRunStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoRunStore { client, table: table.into() }
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn get(&self, instance_id: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(instance_id)))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item)
+    }
+
+    async fn query<T: DeserializeOwned>(&self, instance_id: &str, prefix: &str, newest_first: bool) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk(instance_id)))
+                .expression_attribute_values(":prefix", s(prefix))
+                .scan_index_forward(!newest_first)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for i in page.items() {
+                out.push(decode(i)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+impl RunStore for DynamoRunStore {
+    async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let ttl = run.updated_at + RUN_TTL_SECONDS;
+        self.put(item(&run.instance_id, format!("RUN#{}", run.run_id), run, Some(ttl))?).await
+    }
+
+    async fn get_run(&self, instance_id: &str, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        self.get(instance_id, &format!("RUN#{run_id}")).await?.map(|i| decode(&i)).transpose()
+    }
+
+    async fn acquire_lock(&self, lock: &Lock, now: i64) -> Result<LockOutcome, StoreError> {
+        let before = self.get_lock(&lock.instance_id).await?;
+        let mut it = item(&lock.instance_id, "LOCK".into(), lock, None)?;
+        it.insert("runId".into(), s(&lock.run_id));
+        it.insert("priority".into(), n(i64::from(lock.kind.priority())));
+        it.insert("leaseUntil".into(), n(lock.lease_until));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression(
+                "attribute_not_exists(pk) OR leaseUntil <= :now OR runId = :run OR #p < :prio",
+            )
+            .expression_attribute_names("#p", "priority")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":run", s(&lock.run_id))
+            .expression_attribute_values(":prio", n(i64::from(lock.kind.priority())))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(LockOutcome::Acquired {
+                took_over: before
+                    .filter(|l| l.run_id != lock.run_id && l.lease_until > now)
+                    .map(|l| l.run_id),
+            }),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                let held = self.get_lock(&lock.instance_id).await?.unwrap_or_else(|| lock.clone());
+                Ok(LockOutcome::Held(held))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn release_lock(&self, instance_id: &str, run_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(instance_id)))
+            .key("sk", s("LOCK"))
+            .condition_expression("runId = :run")
+            .expression_attribute_values(":run", s(run_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn get_lock(&self, instance_id: &str) -> Result<Option<Lock>, StoreError> {
+        self.get(instance_id, "LOCK").await?.map(|i| decode(&i)).transpose()
+    }
+
+    async fn conflicts(&self, instance_id: &str) -> Result<Vec<ConflictRecord>, StoreError> {
+        self.query(instance_id, "CONFLICT#", false).await
+    }
+
+    async fn put_conflict(&self, c: &ConflictRecord) -> Result<(), StoreError> {
+        let ttl = c.resolved_at.map(|t| t + RUN_TTL_SECONDS);
+        self.put(item(&c.instance_id, format!("CONFLICT#{}#{}", c.kind.key(), c.name), c, ttl)?).await
+    }
+
+    async fn put_snapshot(&self, snap: &SnapshotRecord) -> Result<(), StoreError> {
+        let ttl = snap.at + RUN_TTL_SECONDS;
+        self.put(item(&snap.instance_id, format!("SNAPSHOT#{}", snap.kind.key()), snap, Some(ttl))?).await
+    }
+
+    async fn snapshots(&self, instance_id: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
+        self.query(instance_id, "SNAPSHOT#", false).await
+    }
+
+    async fn associations(&self, instance_id: &str, group_arn: &str) -> Result<HashSet<String>, StoreError> {
+        let list: Vec<Association> = self.query(instance_id, &format!("AGENT#{group_arn}#"), false).await?;
+        Ok(list.into_iter().map(|a| a.user_id).collect())
+    }
+
+    async fn put_associations(&self, records: &[Association]) -> Result<(), StoreError> {
+        for chunk in records.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|a| {
+                    let it = item(&a.instance_id, format!("AGENT#{}#{}", a.group_arn, a.user_id), a, None)?;
+                    let put = PutRequest::builder()
+                        .set_item(Some(it))
+                        .build()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for attempt in 0..5 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt == 4 {
+                    return Err(StoreError::Throttled(format!("{} associations left unwritten", requests.len())));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_progress(&self, instance_id: &str, run_id: &str) -> Result<Option<AssociationProgress>, StoreError> {
+        self.get(instance_id, &format!("PROGRESS#{run_id}")).await?.map(|i| decode(&i)).transpose()
+    }
+
+    async fn put_progress(&self, p: &AssociationProgress) -> Result<(), StoreError> {
+        let ttl = p.updated_at + RUN_TTL_SECONDS;
+        self.put(item(&p.instance_id, format!("PROGRESS#{}", p.run_id), p, Some(ttl))?).await
+    }
+
+    async fn put_shift(&self, shift: &ShiftRecord) -> Result<(), StoreError> {
+        let ttl = shift.at + SHIFT_TTL_SECONDS;
+        let sk = format!("SHIFT#{:012}#{}", shift.at, shift.run_id);
+        self.put(item(&shift.instance_id, sk, shift, Some(ttl))?).await
+    }
+
+    async fn shifts(&self, instance_id: &str) -> Result<Vec<ShiftRecord>, StoreError> {
+        self.query(instance_id, "SHIFT#", true).await
+    }
+}

@@ -1,0 +1,143 @@
+//! The run store in memory, for unit tests. Same rules as the DynamoDB adapter.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::RunStore;
+use crate::error::StoreError;
+use crate::records::{
+    lock_allows, Association, AssociationProgress, ConflictRecord, Lock, LockOutcome, RunRecord,
+    ShiftRecord, SnapshotRecord,
+};
+
+#[derive(Default, Debug)]
+pub struct MemoryState {
+    pub runs: BTreeMap<(String, String), RunRecord>,
+    pub locks: BTreeMap<String, Lock>,
+    pub conflicts: BTreeMap<(String, String), ConflictRecord>,
+    pub snapshots: BTreeMap<(String, String), SnapshotRecord>,
+    pub associations: BTreeMap<(String, String, String), Association>,
+    pub progress: BTreeMap<(String, String), AssociationProgress>,
+    pub shifts: Vec<ShiftRecord>,
+    /// Every write, in order, as "KIND#key": lets tests check intent-before-action.
+    pub writes: Vec<String>,
+}
+
+#[derive(Default, Debug)]
+pub struct MemoryRunStore {
+    state: Mutex<MemoryState>,
+}
+
+impl MemoryRunStore {
+    pub fn state(&self) -> MutexGuard<'_, MemoryState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl RunStore for MemoryRunStore {
+    async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("RUN#{}#{}", run.run_id, run.step));
+        s.runs.insert((run.instance_id.clone(), run.run_id.clone()), run.clone());
+        Ok(())
+    }
+
+    async fn get_run(&self, instance_id: &str, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        Ok(self.state().runs.get(&(instance_id.to_string(), run_id.to_string())).cloned())
+    }
+
+    async fn acquire_lock(&self, lock: &Lock, now: i64) -> Result<LockOutcome, StoreError> {
+        let mut s = self.state();
+        let existing = s.locks.get(&lock.instance_id).cloned();
+        if !lock_allows(existing.as_ref(), lock, now) {
+            return Ok(LockOutcome::Held(existing.unwrap_or_else(|| lock.clone())));
+        }
+        s.writes.push(format!("LOCK#{}", lock.run_id));
+        s.locks.insert(lock.instance_id.clone(), lock.clone());
+        let took_over = existing
+            .filter(|l| l.run_id != lock.run_id && l.lease_until > now)
+            .map(|l| l.run_id);
+        Ok(LockOutcome::Acquired { took_over })
+    }
+
+    async fn release_lock(&self, instance_id: &str, run_id: &str) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.locks.get(instance_id).is_some_and(|l| l.run_id == run_id) {
+            s.locks.remove(instance_id);
+            s.writes.push(format!("UNLOCK#{run_id}"));
+        }
+        Ok(())
+    }
+
+    async fn get_lock(&self, instance_id: &str) -> Result<Option<Lock>, StoreError> {
+        Ok(self.state().locks.get(instance_id).cloned())
+    }
+
+    async fn conflicts(&self, instance_id: &str) -> Result<Vec<ConflictRecord>, StoreError> {
+        Ok(self.state().conflicts.values().filter(|c| c.instance_id == instance_id).cloned().collect())
+    }
+
+    async fn put_conflict(&self, c: &ConflictRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("CONFLICT#{}#{}", c.kind.key(), c.name));
+        s.conflicts.insert((c.instance_id.clone(), format!("{}#{}", c.kind.key(), c.name)), c.clone());
+        Ok(())
+    }
+
+    async fn put_snapshot(&self, snap: &SnapshotRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("SNAPSHOT#{}", snap.kind.key()));
+        s.snapshots.insert((snap.instance_id.clone(), snap.kind.key().to_string()), snap.clone());
+        Ok(())
+    }
+
+    async fn snapshots(&self, instance_id: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
+        Ok(self.state().snapshots.values().filter(|s| s.instance_id == instance_id).cloned().collect())
+    }
+
+    async fn associations(&self, instance_id: &str, group_arn: &str) -> Result<HashSet<String>, StoreError> {
+        Ok(self
+            .state()
+            .associations
+            .values()
+            .filter(|a| a.instance_id == instance_id && a.group_arn == group_arn)
+            .map(|a| a.user_id.clone())
+            .collect())
+    }
+
+    async fn put_associations(&self, records: &[Association]) -> Result<(), StoreError> {
+        let mut s = self.state();
+        for a in records {
+            s.writes.push(format!("AGENT#{}", a.user_id));
+            s.associations.insert((a.instance_id.clone(), a.group_arn.clone(), a.user_id.clone()), a.clone());
+        }
+        Ok(())
+    }
+
+    async fn get_progress(&self, instance_id: &str, run_id: &str) -> Result<Option<AssociationProgress>, StoreError> {
+        Ok(self.state().progress.get(&(instance_id.to_string(), run_id.to_string())).cloned())
+    }
+
+    async fn put_progress(&self, p: &AssociationProgress) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("PROGRESS#{}", p.run_id));
+        s.progress.insert((p.instance_id.clone(), p.run_id.clone()), p.clone());
+        Ok(())
+    }
+
+    async fn put_shift(&self, shift: &ShiftRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("SHIFT#{}#{:?}", shift.run_id, shift.status));
+        match s.shifts.iter_mut().find(|x| x.run_id == shift.run_id && x.at == shift.at) {
+            Some(x) => *x = shift.clone(),
+            None => s.shifts.push(shift.clone()),
+        }
+        Ok(())
+    }
+
+    async fn shifts(&self, instance_id: &str) -> Result<Vec<ShiftRecord>, StoreError> {
+        let mut v: Vec<ShiftRecord> = self.state().shifts.iter().filter(|s| s.instance_id == instance_id).cloned().collect();
+        v.sort_by(|a, b| b.at.cmp(&a.at).then(b.run_id.cmp(&a.run_id)));
+        Ok(v)
+    }
+}
