@@ -71,7 +71,8 @@ impl Context<SdkConnect, DynamoRunStore> {
     /// `REPLICA_REGION` (default: the source's pair), `LOCK_LEASE_SECONDS` (default 900).
     /// Local endpoints come from `AWS_ENDPOINT_URL_CONNECT` / `AWS_ENDPOINT_URL_DYNAMODB`.
     pub async fn from_env() -> Result<Self, StepError> {
-        let missing = |n: &str| StepError::InvalidInput(format!("environment variable {n} is not set"));
+        let missing =
+            |n: &str| StepError::InvalidInput(format!("environment variable {n} is not set"));
         let table = env("TABLE_NAME").ok_or_else(|| missing("TABLE_NAME"))?;
         let source = env("SOURCE_REGION")
             .or_else(|| env("AWS_REGION"))
@@ -82,7 +83,11 @@ impl Context<SdkConnect, DynamoRunStore> {
             None => paired_region(&source).ok_or_else(|| missing("REPLICA_REGION"))?,
         };
         let lease_seconds = env("LOCK_LEASE_SECONDS")
-            .map(|v| v.parse::<i64>().map_err(|_| StepError::InvalidInput("LOCK_LEASE_SECONDS must be a number".into())))
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    StepError::InvalidInput("LOCK_LEASE_SECONDS must be a number".into())
+                })
+            })
             .transpose()?
             .unwrap_or(900);
         let conf = aws_config::load_defaults(BehaviorVersion::latest()).await;
@@ -113,7 +118,9 @@ pub fn now() -> i64 {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let _ = if json {
         builder.json().without_time().try_init()

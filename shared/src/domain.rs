@@ -21,11 +21,15 @@ impl Region {
             && parts[0].len() == 2
             && lower(&parts[0])
             && parts[1..parts.len() - 1].iter().all(lower)
-            && parts.last().is_some_and(|d| d.len() == 1 && d.bytes().all(|b| b.is_ascii_digit()));
+            && parts
+                .last()
+                .is_some_and(|d| d.len() == 1 && d.bytes().all(|b| b.is_ascii_digit()));
         if ok {
             Ok(Region(s.to_string()))
         } else {
-            Err(StepError::InvalidInput(format!("'{s}' is not an AWS region name")))
+            Err(StepError::InvalidInput(format!(
+                "'{s}' is not an AWS region name"
+            )))
         }
     }
 
@@ -236,7 +240,9 @@ impl Split {
             ));
         }
         if let Some((r, p)) = entries.iter().find(|(_, p)| *p > 100 || p % 10 != 0) {
-            return bad(format!("{r}: {p}% is not a multiple of 10 between 0 and 100"));
+            return bad(format!(
+                "{r}: {p}% is not a multiple of 10 between 0 and 100"
+            ));
         }
         let sum: u32 = entries.iter().map(|(_, p)| u32::from(*p)).sum();
         if sum != 100 {
@@ -301,7 +307,8 @@ impl TrafficPlan {
                 }
                 if list.iter().all(|(_, on)| !on) {
                     return Err(StepError::InvalidInput(
-                        "signIn must leave at least one region enabled, or no agent can sign in".into(),
+                        "signIn must leave at least one region enabled, or no agent can sign in"
+                            .into(),
                     ));
                 }
                 let mut v = list.to_vec();
@@ -317,7 +324,11 @@ impl TrafficPlan {
     }
 
     /// Telephony, agents and sign-in all to `target` (sign-in only where the group allows it).
-    pub fn failover_to(pair: &(Region, Region), target: &Region, with_sign_in: bool) -> Result<TrafficPlan, StepError> {
+    pub fn failover_to(
+        pair: &(Region, Region),
+        target: &Region,
+        with_sign_in: bool,
+    ) -> Result<TrafficPlan, StepError> {
         if *target != pair.0 && *target != pair.1 {
             return Err(StepError::InvalidInput(format!(
                 "{target} is not a region of this instance's pair ({}, {})",
@@ -377,18 +388,40 @@ mod tests {
     fn regions_are_validated() {
         assert!(Region::parse("us-east-1").is_ok());
         assert!(Region::parse("ap-northeast-3").is_ok());
-        for bad in ["", "us-east", "US-EAST-1", "us_east_1", "us-east-12", "x-east-1"] {
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us_east_1",
+            "us-east-12",
+            "x-east-1",
+        ] {
             assert!(Region::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn pairs_follow_the_guide_and_flag_the_reference_only_pair() {
-        assert_eq!(pair_support(&r("us-east-1"), &r("us-west-2")), PairSupport::Supported);
-        assert_eq!(pair_support(&r("eu-west-2"), &r("eu-central-1")), PairSupport::Supported);
-        assert_eq!(pair_support(&r("ap-northeast-1"), &r("ap-northeast-3")), PairSupport::ReferenceOnly);
-        assert_eq!(pair_support(&r("ap-northeast-3"), &r("ap-northeast-1")), PairSupport::Unsupported);
-        assert_eq!(pair_support(&r("us-east-1"), &r("eu-west-2")), PairSupport::Unsupported);
+        assert_eq!(
+            pair_support(&r("us-east-1"), &r("us-west-2")),
+            PairSupport::Supported
+        );
+        assert_eq!(
+            pair_support(&r("eu-west-2"), &r("eu-central-1")),
+            PairSupport::Supported
+        );
+        assert_eq!(
+            pair_support(&r("ap-northeast-1"), &r("ap-northeast-3")),
+            PairSupport::ReferenceOnly
+        );
+        assert_eq!(
+            pair_support(&r("ap-northeast-3"), &r("ap-northeast-1")),
+            PairSupport::Unsupported
+        );
+        assert_eq!(
+            pair_support(&r("us-east-1"), &r("eu-west-2")),
+            PairSupport::Unsupported
+        );
         assert_eq!(paired_region(&r("us-west-2")), Some(r("us-east-1")));
         assert_eq!(paired_region(&r("sa-east-1")), None);
     }
@@ -397,10 +430,17 @@ mod tests {
     fn instance_refs_take_ids_and_arns() {
         let id = InstanceRef::parse("4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10").unwrap();
         assert_eq!(id.region, None);
-        let arn = InstanceRef::parse("arn:aws:connect:eu-west-2:123456789012:instance/abc-1").unwrap();
+        let arn =
+            InstanceRef::parse("arn:aws:connect:eu-west-2:123456789012:instance/abc-1").unwrap();
         assert_eq!(arn.id, "abc-1");
         assert_eq!(arn.region, Some(r("eu-west-2")));
-        for bad in ["", "has space", "arn:aws:s3:::bucket", "arn:aws:connect:us-east-1:123:queue/x", &"a".repeat(101)] {
+        for bad in [
+            "",
+            "has space",
+            "arn:aws:s3:::bucket",
+            "arn:aws:connect:us-east-1:123:queue/x",
+            &"a".repeat(101),
+        ] {
             assert!(InstanceRef::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(

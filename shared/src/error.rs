@@ -30,13 +30,23 @@ pub enum ConnectErrorClass {
 impl ConnectErrorClass {
     pub fn from_code(code: &str) -> ConnectErrorClass {
         match code {
-            "ThrottlingException" | "TooManyRequestsException" | "LimitExceededException" => Self::Throttled,
-            "InternalServiceException" | "ServiceUnavailableException" | "RequestTimeout"
+            "ThrottlingException" | "TooManyRequestsException" | "LimitExceededException" => {
+                Self::Throttled
+            }
+            "InternalServiceException"
+            | "ServiceUnavailableException"
+            | "RequestTimeout"
             | "RequestTimeoutException" => Self::Transient,
-            "ResourceNotFoundException" | "UserNotFoundException" | "ContactFlowNotPublishedException" => Self::NotFound,
+            "ResourceNotFoundException"
+            | "UserNotFoundException"
+            | "ContactFlowNotPublishedException" => Self::NotFound,
             "InvalidRequestException" | "InvalidParameterException" => Self::InvalidRequest,
-            "ResourceConflictException" | "ResourceNotReadyException" | "ResourceInUseException"
-            | "IdempotencyException" | "DuplicateResourceException" | "ConflictException" => Self::Conflict,
+            "ResourceConflictException"
+            | "ResourceNotReadyException"
+            | "ResourceInUseException"
+            | "IdempotencyException"
+            | "DuplicateResourceException"
+            | "ConflictException" => Self::Conflict,
             "AccessDeniedException" | "UnauthorizedException" => Self::AccessDenied,
             "ServiceQuotaExceededException" => Self::QuotaExceeded,
             _ => Self::Other,
@@ -169,10 +179,22 @@ mod tests {
             code: code.into(),
             message: "m".into(),
         };
-        assert_eq!(StepError::from(e("ThrottlingException")).error_type(), "Throttled");
-        assert_eq!(StepError::from(e("InternalServiceException")).error_type(), "Transient");
-        assert_eq!(StepError::from(e("ResourceConflictException")).error_type(), "ResourceConflict");
-        assert_eq!(StepError::from(e("InvalidRequestException")).error_type(), "Rejected");
+        assert_eq!(
+            StepError::from(e("ThrottlingException")).error_type(),
+            "Throttled"
+        );
+        assert_eq!(
+            StepError::from(e("InternalServiceException")).error_type(),
+            "Transient"
+        );
+        assert_eq!(
+            StepError::from(e("ResourceConflictException")).error_type(),
+            "ResourceConflict"
+        );
+        assert_eq!(
+            StepError::from(e("InvalidRequestException")).error_type(),
+            "Rejected"
+        );
         assert!(StepError::from(e("ThrottlingException")).is_retryable());
         assert!(!StepError::InvalidInput("x".into()).is_retryable());
     }

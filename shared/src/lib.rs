@@ -15,6 +15,9 @@ pub use context::{init_tracing, now, Context};
 pub use error::StepError;
 
 /// Parses a step's payload: unknown fields and malformed values are `InvalidInput` naming the field.
-pub fn parse_input<T: serde::de::DeserializeOwned>(payload: serde_json::Value) -> Result<T, StepError> {
-    serde_json::from_value(payload).map_err(|e| StepError::InvalidInput(format!("invalid input: {e}")))
+pub fn parse_input<T: serde::de::DeserializeOwned>(
+    payload: serde_json::Value,
+) -> Result<T, StepError> {
+    serde_json::from_value(payload)
+        .map_err(|e| StepError::InvalidInput(format!("invalid input: {e}")))
 }

@@ -67,7 +67,14 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn new(instance_id: &str, run_id: &str, kind: RunKind, step: &str, inputs: Value, now: i64) -> RunRecord {
+    pub fn new(
+        instance_id: &str,
+        run_id: &str,
+        kind: RunKind,
+        step: &str,
+        inputs: Value,
+        now: i64,
+    ) -> RunRecord {
         RunRecord {
             instance_id: instance_id.to_string(),
             run_id: run_id.to_string(),
@@ -98,7 +105,9 @@ pub struct Lock {
 #[derive(Clone, Debug, PartialEq)]
 pub enum LockOutcome {
     /// Taken (or renewed); `took_over` names a lower-priority run whose lock was taken.
-    Acquired { took_over: Option<String> },
+    Acquired {
+        took_over: Option<String>,
+    },
     Held(Lock),
 }
 
@@ -227,12 +236,31 @@ mod tests {
     fn the_lock_rule() {
         let held = lock("a", RunKind::Replication, 100);
         assert!(lock_allows(None, &lock("b", RunKind::Replication, 200), 50));
-        assert!(!lock_allows(Some(&held), &lock("b", RunKind::Replication, 200), 50), "held");
-        assert!(lock_allows(Some(&held), &lock("a", RunKind::Replication, 200), 50), "renewal");
-        assert!(lock_allows(Some(&held), &lock("b", RunKind::Replication, 200), 100), "expired");
-        assert!(lock_allows(Some(&held), &lock("f", RunKind::Failover, 200), 50), "failover takes over");
+        assert!(
+            !lock_allows(Some(&held), &lock("b", RunKind::Replication, 200), 50),
+            "held"
+        );
+        assert!(
+            lock_allows(Some(&held), &lock("a", RunKind::Replication, 200), 50),
+            "renewal"
+        );
+        assert!(
+            lock_allows(Some(&held), &lock("b", RunKind::Replication, 200), 100),
+            "expired"
+        );
+        assert!(
+            lock_allows(Some(&held), &lock("f", RunKind::Failover, 200), 50),
+            "failover takes over"
+        );
         let failover = lock("f", RunKind::Failover, 100);
-        assert!(!lock_allows(Some(&failover), &lock("g", RunKind::Failback, 200), 50), "same priority waits");
-        assert!(!lock_allows(Some(&failover), &lock("a", RunKind::Replication, 200), 50));
+        assert!(
+            !lock_allows(Some(&failover), &lock("g", RunKind::Failback, 200), 50),
+            "same priority waits"
+        );
+        assert!(!lock_allows(
+            Some(&failover),
+            &lock("a", RunKind::Replication, 200),
+            50
+        ));
     }
 }

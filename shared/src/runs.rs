@@ -45,7 +45,12 @@ pub async fn record_step<S: RunStore, T: Serialize>(
 }
 
 /// Records a failed step on the run, best effort (the error itself is what the caller returns).
-pub async fn record_failure<S: RunStore>(store: &S, run: &mut RunRecord, error: &StepError, now: i64) {
+pub async fn record_failure<S: RunStore>(
+    store: &S,
+    run: &mut RunRecord,
+    error: &StepError,
+    now: i64,
+) {
     run.error = Some(RunError {
         error_type: error.error_type().to_string(),
         message: error.to_string(),
@@ -92,7 +97,9 @@ pub async fn lock_instance<S: RunStore>(
 /// A run ID: letters, digits, `-`, `_`, `.`, 1 to 80 characters (it becomes part of keys and tokens).
 pub fn check_run_id(run_id: &str) -> Result<(), StepError> {
     let ok = (1..=80).contains(&run_id.len())
-        && run_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        && run_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     if ok {
         Ok(())
     } else {
@@ -110,28 +117,78 @@ mod tests {
     #[tokio::test]
     async fn a_second_run_is_refused_until_the_first_releases_or_expires() {
         let store = MemoryRunStore::default();
-        lock_instance(&store, "i", "r1", RunKind::Replication, 60, 0).await.unwrap();
-        let err = lock_instance(&store, "i", "r2", RunKind::Replication, 60, 10).await.unwrap_err();
+        lock_instance(&store, "i", "r1", RunKind::Replication, 60, 0)
+            .await
+            .unwrap();
+        let err = lock_instance(&store, "i", "r2", RunKind::Replication, 60, 10)
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), "RunInProgress");
         assert!(err.to_string().contains("r1"));
-        let took = lock_instance(&store, "i", "f1", RunKind::Failover, 60, 10).await.unwrap();
-        assert_eq!(took.as_deref(), Some("r1"), "a failover takes over a replication");
+        let took = lock_instance(&store, "i", "f1", RunKind::Failover, 60, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            took.as_deref(),
+            Some("r1"),
+            "a failover takes over a replication"
+        );
         store.release_lock("i", "r1").await.unwrap();
-        assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "f1", "only the holder releases");
-        lock_instance(&store, "i", "r3", RunKind::Replication, 60, 71).await.expect("expired lease");
+        assert_eq!(
+            store.get_lock("i").await.unwrap().unwrap().run_id,
+            "f1",
+            "only the holder releases"
+        );
+        lock_instance(&store, "i", "r3", RunKind::Replication, 60, 71)
+            .await
+            .expect("expired lease");
     }
 
     #[tokio::test]
     async fn steps_and_failures_are_recorded_on_the_run() {
         let store = MemoryRunStore::default();
-        let mut run = begin_step(&store, "i", "r", RunKind::Replication, "preflight", Value::Null, 5).await.unwrap();
-        record_step(&store, &mut run, "preflight", &serde_json::json!({"ok": true}), 6).await.unwrap();
-        record_failure(&store, &mut run, &StepError::PreflightFailed("no alias".into()), 7).await;
+        let mut run = begin_step(
+            &store,
+            "i",
+            "r",
+            RunKind::Replication,
+            "preflight",
+            Value::Null,
+            5,
+        )
+        .await
+        .unwrap();
+        record_step(
+            &store,
+            &mut run,
+            "preflight",
+            &serde_json::json!({"ok": true}),
+            6,
+        )
+        .await
+        .unwrap();
+        record_failure(
+            &store,
+            &mut run,
+            &StepError::PreflightFailed("no alias".into()),
+            7,
+        )
+        .await;
         let stored = store.get_run("i", "r").await.unwrap().unwrap();
         assert_eq!(stored.steps["preflight"]["ok"], true);
         assert_eq!(stored.status, RunStatus::Failed);
         assert_eq!(stored.error.unwrap().error_type, "PreflightFailed");
-        let again = begin_step(&store, "i", "r", RunKind::Replication, "replicate", Value::Null, 8).await.unwrap();
+        let again = begin_step(
+            &store,
+            "i",
+            "r",
+            RunKind::Replication,
+            "replicate",
+            Value::Null,
+            8,
+        )
+        .await
+        .unwrap();
         assert_eq!(again.started_at, 5, "the run is found, not restarted");
         assert!(check_run_id("run-2026.11_25").is_ok());
         assert!(check_run_id("bad id").is_err());

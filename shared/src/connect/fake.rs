@@ -50,7 +50,10 @@ impl FakeWorld {
     }
 
     pub fn calls_of(&self, operation: &str) -> Vec<&FakeCall> {
-        self.calls.iter().filter(|c| c.operation == operation).collect()
+        self.calls
+            .iter()
+            .filter(|c| c.operation == operation)
+            .collect()
     }
 
     pub fn fail_next(&mut self, operation: &'static str, code: &str, times: usize) {
@@ -75,7 +78,11 @@ impl FakeConnect {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn call(&self, operation: &'static str, target: &str) -> Result<MutexGuard<'_, FakeWorld>, ConnectError> {
+    fn call(
+        &self,
+        operation: &'static str,
+        target: &str,
+    ) -> Result<MutexGuard<'_, FakeWorld>, ConnectError> {
         let mut w = self.world();
         w.calls.push(FakeCall {
             region: self.region.to_string(),
@@ -98,11 +105,17 @@ impl FakeConnect {
         }
     }
 
-    fn group<'w>(&self, w: &'w FakeWorld, group: &str, operation: &'static str) -> Result<&'w (String, String, GroupSummary), ConnectError> {
+    fn group<'w>(
+        &self,
+        w: &'w FakeWorld,
+        group: &str,
+        operation: &'static str,
+    ) -> Result<&'w (String, String, GroupSummary), ConnectError> {
         w.groups
             .iter()
             .find(|(home, other, g)| {
-                (g.arn == group && (*home == self.region.as_str() || *other == self.region.as_str()))
+                (g.arn == group
+                    && (*home == self.region.as_str() || *other == self.region.as_str()))
                     || (g.id == group && *home == self.region.as_str())
             })
             .ok_or_else(|| self.err(operation, "ResourceNotFoundException", "no such group here"))
@@ -114,18 +127,32 @@ impl Connect for FakeConnect {
         &self.region
     }
 
-    async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, ConnectError> {
+    async fn describe_instance(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<InstanceInfo>, ConnectError> {
         let w = self.call("DescribeInstance", instance_id)?;
         Ok(w.instances
             .get(&(self.region.to_string(), instance_id.to_string()))
             .cloned())
     }
 
-    async fn replicate_instance(&self, instance_id: &str, replica: &Region, _alias: Option<&str>, token: &str) -> Result<String, ConnectError> {
+    async fn replicate_instance(
+        &self,
+        instance_id: &str,
+        replica: &Region,
+        _alias: Option<&str>,
+        token: &str,
+    ) -> Result<String, ConnectError> {
         let mut w = self.call("ReplicateInstance", instance_id)?;
-        w.replicate_requests
-            .push((instance_id.to_string(), replica.to_string(), token.to_string()));
-        Ok(format!("arn:aws:connect:{replica}:123456789012:instance/{instance_id}"))
+        w.replicate_requests.push((
+            instance_id.to_string(),
+            replica.to_string(),
+            token.to_string(),
+        ));
+        Ok(format!(
+            "arn:aws:connect:{replica}:123456789012:instance/{instance_id}"
+        ))
     }
 
     async fn list_groups(&self, instance_id: &str) -> Result<Vec<GroupSummary>, ConnectError> {
@@ -133,27 +160,44 @@ impl Connect for FakeConnect {
         let me = self.region.as_str();
         Ok(w.groups
             .iter()
-            .filter(|(h, o, g)| (h == me || o == me) && g.instance_arn.ends_with(&format!("/{instance_id}")))
+            .filter(|(h, o, g)| {
+                (h == me || o == me) && g.instance_arn.ends_with(&format!("/{instance_id}"))
+            })
             .map(|(_, _, g)| g.clone())
             .collect())
     }
 
     async fn describe_group(&self, group: &str) -> Result<GroupSummary, ConnectError> {
         let w = self.call("DescribeTrafficDistributionGroup", group)?;
-        Ok(self.group(&w, group, "DescribeTrafficDistributionGroup")?.2.clone())
+        Ok(self
+            .group(&w, group, "DescribeTrafficDistributionGroup")?
+            .2
+            .clone())
     }
 
     async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
         let w = self.call("GetTrafficDistribution", group)?;
-        let arn = self.group(&w, group, "GetTrafficDistribution")?.2.arn.clone();
+        let arn = self
+            .group(&w, group, "GetTrafficDistribution")?
+            .2
+            .arn
+            .clone();
         Ok(w.distributions.get(&arn).cloned().unwrap_or_default())
     }
 
-    async fn update_distribution(&self, group: &str, plan: &TrafficPlan) -> Result<(), ConnectError> {
+    async fn update_distribution(
+        &self,
+        group: &str,
+        plan: &TrafficPlan,
+    ) -> Result<(), ConnectError> {
         let mut w = self.call("UpdateTrafficDistribution", group)?;
         let (_, _, g) = self.group(&w, group, "UpdateTrafficDistribution")?;
         if plan.sign_in().is_some() && !g.is_default {
-            return Err(self.err("UpdateTrafficDistribution", "InvalidRequestException", "sign-in on a custom group"));
+            return Err(self.err(
+                "UpdateTrafficDistribution",
+                "InvalidRequestException",
+                "sign-in on a custom group",
+            ));
         }
         let arn = g.arn.clone();
         let current = w.distributions.entry(arn).or_default();
@@ -165,32 +209,67 @@ impl Connect for FakeConnect {
         Ok(())
     }
 
-    async fn associate_user(&self, group: &str, user_id: &str, instance_id: &str) -> Result<(), ConnectError> {
+    async fn associate_user(
+        &self,
+        group: &str,
+        user_id: &str,
+        instance_id: &str,
+    ) -> Result<(), ConnectError> {
         let mut w = self.call("AssociateTrafficDistributionGroupUser", user_id)?;
-        let (home, other, g) = self.group(&w, group, "AssociateTrafficDistributionGroupUser")?.clone();
+        let (home, other, g) = self
+            .group(&w, group, "AssociateTrafficDistributionGroupUser")?
+            .clone();
         if home != self.region.as_str() {
-            return Err(self.err("AssociateTrafficDistributionGroupUser", "ResourceNotFoundException", "not the home region"));
+            return Err(self.err(
+                "AssociateTrafficDistributionGroupUser",
+                "ResourceNotFoundException",
+                "not the home region",
+            ));
         }
         let name = w
             .users(&home, instance_id)
             .iter()
             .find(|u| u.id.as_deref() == Some(user_id))
             .map(|u| u.name.clone())
-            .ok_or_else(|| self.err("AssociateTrafficDistributionGroupUser", "ResourceNotFoundException", "no such user"))?;
+            .ok_or_else(|| {
+                self.err(
+                    "AssociateTrafficDistributionGroupUser",
+                    "ResourceNotFoundException",
+                    "no such user",
+                )
+            })?;
         if !w.users(&other, instance_id).iter().any(|u| u.name == name) {
-            return Err(self.err("AssociateTrafficDistributionGroupUser", "InvalidRequestException", "user not in the replica"));
+            return Err(self.err(
+                "AssociateTrafficDistributionGroupUser",
+                "InvalidRequestException",
+                "user not in the replica",
+            ));
         }
-        w.group_users.entry(g.arn).or_default().insert(user_id.to_string());
+        w.group_users
+            .entry(g.arn)
+            .or_default()
+            .insert(user_id.to_string());
         Ok(())
     }
 
     async fn list_group_users(&self, group: &str) -> Result<Vec<String>, ConnectError> {
         let w = self.call("ListTrafficDistributionGroupUsers", group)?;
-        let arn = self.group(&w, group, "ListTrafficDistributionGroupUsers")?.2.arn.clone();
-        Ok(w.group_users.get(&arn).map(|s| s.iter().cloned().collect()).unwrap_or_default())
+        let arn = self
+            .group(&w, group, "ListTrafficDistributionGroupUsers")?
+            .2
+            .arn
+            .clone();
+        Ok(w.group_users
+            .get(&arn)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
     }
 
-    async fn list_resources(&self, instance_id: &str, kind: Kind) -> Result<Vec<ResourceSummary>, ConnectError> {
+    async fn list_resources(
+        &self,
+        instance_id: &str,
+        kind: Kind,
+    ) -> Result<Vec<ResourceSummary>, ConnectError> {
         let w = self.call("ListResources", kind.key())?;
         Ok(w.resources
             .get(&(self.region.to_string(), instance_id.to_string(), kind))
@@ -198,7 +277,12 @@ impl Connect for FakeConnect {
             .unwrap_or_default())
     }
 
-    async fn list_users_page(&self, instance_id: &str, next_token: Option<&str>, page_size: i32) -> Result<UserPage, ConnectError> {
+    async fn list_users_page(
+        &self,
+        instance_id: &str,
+        next_token: Option<&str>,
+        page_size: i32,
+    ) -> Result<UserPage, ConnectError> {
         let w = self.call("ListUsers", next_token.unwrap_or(""))?;
         let all = w.users(self.region.as_str(), instance_id);
         let start: usize = match next_token {
@@ -223,10 +307,18 @@ impl Connect for FakeConnect {
             .unwrap_or_default())
     }
 
-    async fn flow_content(&self, instance_id: &str, flow_id: &str) -> Result<Option<String>, ConnectError> {
+    async fn flow_content(
+        &self,
+        instance_id: &str,
+        flow_id: &str,
+    ) -> Result<Option<String>, ConnectError> {
         let w = self.call("DescribeContactFlow", flow_id)?;
         Ok(w.flows
-            .get(&(self.region.to_string(), instance_id.to_string(), flow_id.to_string()))
+            .get(&(
+                self.region.to_string(),
+                instance_id.to_string(),
+                flow_id.to_string(),
+            ))
             .cloned())
     }
 

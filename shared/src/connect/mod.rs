@@ -143,7 +143,10 @@ pub trait Connect: Send + Sync {
     fn region(&self) -> &Region;
 
     /// `None` when the instance does not exist in this region.
-    fn describe_instance(&self, instance_id: &str) -> impl Future<Output = Result<Option<InstanceInfo>, ConnectError>> + Send;
+    fn describe_instance(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Option<InstanceInfo>, ConnectError>> + Send;
 
     /// Returns the replica's ARN.
     fn replicate_instance(
@@ -154,20 +157,45 @@ pub trait Connect: Send + Sync {
         client_token: &str,
     ) -> impl Future<Output = Result<String, ConnectError>> + Send;
 
-    fn list_groups(&self, instance_id: &str) -> impl Future<Output = Result<Vec<GroupSummary>, ConnectError>> + Send;
+    fn list_groups(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<GroupSummary>, ConnectError>> + Send;
 
-    fn describe_group(&self, group: &str) -> impl Future<Output = Result<GroupSummary, ConnectError>> + Send;
+    fn describe_group(
+        &self,
+        group: &str,
+    ) -> impl Future<Output = Result<GroupSummary, ConnectError>> + Send;
 
-    fn get_distribution(&self, group: &str) -> impl Future<Output = Result<CurrentDistribution, ConnectError>> + Send;
+    fn get_distribution(
+        &self,
+        group: &str,
+    ) -> impl Future<Output = Result<CurrentDistribution, ConnectError>> + Send;
 
-    fn update_distribution(&self, group: &str, plan: &TrafficPlan) -> impl Future<Output = Result<(), ConnectError>> + Send;
+    fn update_distribution(
+        &self,
+        group: &str,
+        plan: &TrafficPlan,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send;
 
-    fn associate_user(&self, group: &str, user_id: &str, instance_id: &str) -> impl Future<Output = Result<(), ConnectError>> + Send;
+    fn associate_user(
+        &self,
+        group: &str,
+        user_id: &str,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send;
 
-    fn list_group_users(&self, group: &str) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
+    fn list_group_users(
+        &self,
+        group: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
 
     /// Every resource of a kind (all pages).
-    fn list_resources(&self, instance_id: &str, kind: Kind) -> impl Future<Output = Result<Vec<ResourceSummary>, ConnectError>> + Send;
+    fn list_resources(
+        &self,
+        instance_id: &str,
+        kind: Kind,
+    ) -> impl Future<Output = Result<Vec<ResourceSummary>, ConnectError>> + Send;
 
     fn list_users_page(
         &self,
@@ -176,12 +204,26 @@ pub trait Connect: Send + Sync {
         page_size: i32,
     ) -> impl Future<Output = Result<UserPage, ConnectError>> + Send;
 
-    fn list_findings(&self, instance_id: &str, kind: Kind) -> impl Future<Output = Result<Findings, ConnectError>> + Send;
+    fn list_findings(
+        &self,
+        instance_id: &str,
+        kind: Kind,
+    ) -> impl Future<Output = Result<Findings, ConnectError>> + Send;
 
     /// A published flow's content; `None` when it is not published.
-    fn flow_content(&self, instance_id: &str, flow_id: &str) -> impl Future<Output = Result<Option<String>, ConnectError>> + Send;
+    fn flow_content(
+        &self,
+        instance_id: &str,
+        flow_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, ConnectError>> + Send;
 
-    fn list_lambda_functions(&self, instance_id: &str) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
+    fn list_lambda_functions(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
 
-    fn list_lex_bots(&self, instance_id: &str) -> impl Future<Output = Result<Vec<LexBotRef>, ConnectError>> + Send;
+    fn list_lex_bots(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<LexBotRef>, ConnectError>> + Send;
 }

@@ -56,7 +56,11 @@ where
                 region,
                 class,
                 message: err.message().unwrap_or("").to_string(),
-                code: if code.is_empty() { "Unknown".into() } else { code },
+                code: if code.is_empty() {
+                    "Unknown".into()
+                } else {
+                    code
+                },
             }
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
@@ -78,7 +82,11 @@ where
     }
 }
 
-fn build_error(operation: &'static str, region: &Region, e: impl std::fmt::Display) -> ConnectError {
+fn build_error(
+    operation: &'static str,
+    region: &Region,
+    e: impl std::fmt::Display,
+) -> ConnectError {
     ConnectError {
         operation,
         region: region.to_string(),
@@ -142,15 +150,30 @@ impl Connect for SdkConnect {
     }
 
     #[instrument(skip(self), fields(region = %self.region))]
-    async fn describe_instance(&self, instance_id: &str) -> Result<Option<InstanceInfo>, ConnectError> {
-        let out = match self.client.describe_instance().instance_id(instance_id).send().await {
+    async fn describe_instance(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<InstanceInfo>, ConnectError> {
+        let out = match self
+            .client
+            .describe_instance()
+            .instance_id(instance_id)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 let e = self.error("DescribeInstance", e);
-                return if e.class == ConnectErrorClass::NotFound { Ok(None) } else { Err(e) };
+                return if e.class == ConnectErrorClass::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
             }
         };
-        let Some(i) = out.instance() else { return Ok(None) };
+        let Some(i) = out.instance() else {
+            return Ok(None);
+        };
         let replication = out.replication_configuration().map(|rc| ReplicationInfo {
             source_region: rc.source_region().and_then(|r| Region::parse(r).ok()),
             statuses: rc
@@ -158,7 +181,10 @@ impl Connect for SdkConnect {
                 .iter()
                 .map(|s| RegionStatus {
                     region: s.region().unwrap_or_default().to_string(),
-                    status: s.replication_status().map(|x| x.as_str().to_string()).unwrap_or_default(),
+                    status: s
+                        .replication_status()
+                        .map(|x| x.as_str().to_string())
+                        .unwrap_or_default(),
                     reason: s.replication_status_reason().map(String::from),
                 })
                 .collect(),
@@ -213,7 +239,10 @@ impl Connect for SdkConnect {
                 arn: g.arn().unwrap_or_default().to_string(),
                 name: g.name().unwrap_or_default().to_string(),
                 instance_arn: g.instance_arn().unwrap_or_default().to_string(),
-                status: g.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                status: g
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
                 is_default: g.is_default(),
             })
             .collect())
@@ -228,14 +257,21 @@ impl Connect for SdkConnect {
             .await
             .map_err(|e| self.error("DescribeTrafficDistributionGroup", e))?;
         let g = out.traffic_distribution_group().ok_or_else(|| {
-            build_error("DescribeTrafficDistributionGroup", &self.region, "empty answer")
+            build_error(
+                "DescribeTrafficDistributionGroup",
+                &self.region,
+                "empty answer",
+            )
         })?;
         Ok(GroupSummary {
             id: g.id().unwrap_or_default().to_string(),
             arn: g.arn().unwrap_or_default().to_string(),
             name: g.name().unwrap_or_default().to_string(),
             instance_arn: g.instance_arn().unwrap_or_default().to_string(),
-            status: g.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: g
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             is_default: g.is_default(),
         })
     }
@@ -249,8 +285,14 @@ impl Connect for SdkConnect {
             .await
             .map_err(|e| self.error("GetTrafficDistribution", e))?;
         Ok(CurrentDistribution {
-            telephony: out.telephony_config().map(|c| read_split(c.distributions())).unwrap_or_default(),
-            agents: out.agent_config().map(|c| read_split(c.distributions())).unwrap_or_default(),
+            telephony: out
+                .telephony_config()
+                .map(|c| read_split(c.distributions()))
+                .unwrap_or_default(),
+            agents: out
+                .agent_config()
+                .map(|c| read_split(c.distributions()))
+                .unwrap_or_default(),
             sign_in: out.sign_in_config().map(|c| {
                 c.distributions()
                     .iter()
@@ -261,7 +303,11 @@ impl Connect for SdkConnect {
     }
 
     #[instrument(skip(self, plan), fields(region = %self.region))]
-    async fn update_distribution(&self, group: &str, plan: &TrafficPlan) -> Result<(), ConnectError> {
+    async fn update_distribution(
+        &self,
+        group: &str,
+        plan: &TrafficPlan,
+    ) -> Result<(), ConnectError> {
         let op = "UpdateTrafficDistribution";
         let be = |e| build_error(op, &self.region, e);
         let telephony = TelephonyConfig::builder()
@@ -277,10 +323,20 @@ impl Connect for SdkConnect {
             Some(list) => {
                 let ds = list
                     .iter()
-                    .map(|(r, on)| SignInDistribution::builder().region(r.as_str()).enabled(*on).build())
+                    .map(|(r, on)| {
+                        SignInDistribution::builder()
+                            .region(r.as_str())
+                            .enabled(*on)
+                            .build()
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(be)?;
-                Some(SignInConfig::builder().set_distributions(Some(ds)).build().map_err(be)?)
+                Some(
+                    SignInConfig::builder()
+                        .set_distributions(Some(ds))
+                        .build()
+                        .map_err(be)?,
+                )
             }
         };
         self.client
@@ -295,7 +351,12 @@ impl Connect for SdkConnect {
         Ok(())
     }
 
-    async fn associate_user(&self, group: &str, user_id: &str, instance_id: &str) -> Result<(), ConnectError> {
+    async fn associate_user(
+        &self,
+        group: &str,
+        user_id: &str,
+        instance_id: &str,
+    ) -> Result<(), ConnectError> {
         self.client
             .associate_traffic_distribution_group_user()
             .traffic_distribution_group_id(group)
@@ -318,28 +379,103 @@ impl Connect for SdkConnect {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(|e| self.error("ListTrafficDistributionGroupUsers", e))?;
-        Ok(items.iter().filter_map(|u| u.user_id().map(String::from)).collect())
+        Ok(items
+            .iter()
+            .filter_map(|u| u.user_id().map(String::from))
+            .collect())
     }
 
-    async fn list_resources(&self, instance_id: &str, kind: Kind) -> Result<Vec<ResourceSummary>, ConnectError> {
+    async fn list_resources(
+        &self,
+        instance_id: &str,
+        kind: Kind,
+    ) -> Result<Vec<ResourceSummary>, ConnectError> {
         let i = instance_id;
         match kind {
-            Kind::HoursOfOperations => list_all!(self, "ListHoursOfOperations", list_hours_of_operations, i, x, |x| summary(x.id(), x.name())),
-            Kind::AgentStatuses => list_all!(self, "ListAgentStatuses", list_agent_statuses, i, x, |x| summary(x.id(), x.name())),
-            Kind::PredefinedAttributes => list_all!(self, "ListPredefinedAttributes", list_predefined_attributes, i, x, |x| summary(None, x.name())),
-            Kind::SecurityProfiles => list_all!(self, "ListSecurityProfiles", list_security_profiles, i, x, |x| summary(x.id(), x.name())),
-            Kind::Prompts => list_all!(self, "ListPrompts", list_prompts, i, x, |x| summary(x.id(), x.name())),
-            Kind::UserHierarchyGroups => list_all!(self, "ListUserHierarchyGroups", list_user_hierarchy_groups, i, x, |x| summary(x.id(), x.name())),
-            Kind::ContactFlowModules => list_all!(self, "ListContactFlowModules", list_contact_flow_modules, i, x, |x| summary(x.id(), x.name())),
-            Kind::ContactFlows => list_all!(self, "ListContactFlows", list_contact_flows, i, x, |x| summary(x.id(), x.name())),
-            Kind::Queues => list_all!(self, "ListQueues", list_queues, i, x, |x| summary(x.id(), x.name())),
-            Kind::QuickConnects => list_all!(self, "ListQuickConnects", list_quick_connects, i, x, |x| summary(x.id(), x.name())),
-            Kind::RoutingProfiles => list_all!(self, "ListRoutingProfiles", list_routing_profiles, i, x, |x| summary(x.id(), x.name())),
-            Kind::Users => list_all!(self, "ListUsers", list_users, i, x, |x| summary(x.id(), x.username())),
+            Kind::HoursOfOperations => list_all!(
+                self,
+                "ListHoursOfOperations",
+                list_hours_of_operations,
+                i,
+                x,
+                |x| summary(x.id(), x.name())
+            ),
+            Kind::AgentStatuses => {
+                list_all!(self, "ListAgentStatuses", list_agent_statuses, i, x, |x| {
+                    summary(x.id(), x.name())
+                })
+            }
+            Kind::PredefinedAttributes => list_all!(
+                self,
+                "ListPredefinedAttributes",
+                list_predefined_attributes,
+                i,
+                x,
+                |x| summary(None, x.name())
+            ),
+            Kind::SecurityProfiles => list_all!(
+                self,
+                "ListSecurityProfiles",
+                list_security_profiles,
+                i,
+                x,
+                |x| summary(x.id(), x.name())
+            ),
+            Kind::Prompts => list_all!(self, "ListPrompts", list_prompts, i, x, |x| summary(
+                x.id(),
+                x.name()
+            )),
+            Kind::UserHierarchyGroups => list_all!(
+                self,
+                "ListUserHierarchyGroups",
+                list_user_hierarchy_groups,
+                i,
+                x,
+                |x| summary(x.id(), x.name())
+            ),
+            Kind::ContactFlowModules => list_all!(
+                self,
+                "ListContactFlowModules",
+                list_contact_flow_modules,
+                i,
+                x,
+                |x| summary(x.id(), x.name())
+            ),
+            Kind::ContactFlows => {
+                list_all!(self, "ListContactFlows", list_contact_flows, i, x, |x| {
+                    summary(x.id(), x.name())
+                })
+            }
+            Kind::Queues => list_all!(self, "ListQueues", list_queues, i, x, |x| summary(
+                x.id(),
+                x.name()
+            )),
+            Kind::QuickConnects => {
+                list_all!(self, "ListQuickConnects", list_quick_connects, i, x, |x| {
+                    summary(x.id(), x.name())
+                })
+            }
+            Kind::RoutingProfiles => list_all!(
+                self,
+                "ListRoutingProfiles",
+                list_routing_profiles,
+                i,
+                x,
+                |x| summary(x.id(), x.name())
+            ),
+            Kind::Users => list_all!(self, "ListUsers", list_users, i, x, |x| summary(
+                x.id(),
+                x.username()
+            )),
         }
     }
 
-    async fn list_users_page(&self, instance_id: &str, next_token: Option<&str>, page_size: i32) -> Result<UserPage, ConnectError> {
+    async fn list_users_page(
+        &self,
+        instance_id: &str,
+        next_token: Option<&str>,
+        page_size: i32,
+    ) -> Result<UserPage, ConnectError> {
         let out = self
             .client
             .list_users()
@@ -350,7 +486,11 @@ impl Connect for SdkConnect {
             .await
             .map_err(|e| self.error("ListUsers", e))?;
         Ok(UserPage {
-            users: out.user_summary_list().iter().filter_map(|u| summary(u.id(), u.username())).collect(),
+            users: out
+                .user_summary_list()
+                .iter()
+                .filter_map(|u| summary(u.id(), u.username()))
+                .collect(),
             next_token: out.next_token().filter(|t| !t.is_empty()).map(String::from),
         })
     }
@@ -368,12 +508,13 @@ impl Connect for SdkConnect {
                 .send()
                 .await
                 .map_err(|e| self.error("ListReplicationFindings", e))?;
-            out.findings.extend(page.replication_findings_list().iter().map(|f| Finding {
-                id: f.id().to_string(),
-                name: f.name().map(String::from),
-                region: f.region().map(String::from),
-                message: f.message().map(String::from),
-            }));
+            out.findings
+                .extend(page.replication_findings_list().iter().map(|f| Finding {
+                    id: f.id().to_string(),
+                    name: f.name().map(String::from),
+                    region: f.region().map(String::from),
+                    message: f.message().map(String::from),
+                }));
             if out.drift.is_empty() {
                 out.drift = page
                     .approximate_drifted_resource_counts()
@@ -393,9 +534,23 @@ impl Connect for SdkConnect {
         }
     }
 
-    async fn flow_content(&self, instance_id: &str, flow_id: &str) -> Result<Option<String>, ConnectError> {
-        match self.client.describe_contact_flow().instance_id(instance_id).contact_flow_id(flow_id).send().await {
-            Ok(out) => Ok(out.contact_flow().and_then(|f| f.content()).map(String::from)),
+    async fn flow_content(
+        &self,
+        instance_id: &str,
+        flow_id: &str,
+    ) -> Result<Option<String>, ConnectError> {
+        match self
+            .client
+            .describe_contact_flow()
+            .instance_id(instance_id)
+            .contact_flow_id(flow_id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .contact_flow()
+                .and_then(|f| f.content())
+                .map(String::from)),
             Err(e) => {
                 let e = self.error("DescribeContactFlow", e);
                 if e.code == "ContactFlowNotPublishedException" {

@@ -23,12 +23,20 @@ pub struct DynamoRunStore {
 
 type Item = HashMap<String, AttributeValue>;
 
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    e: SdkError<E, R>,
+) -> StoreError {
     match e.code() {
-        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
-            StoreError::Throttled(e.message().unwrap_or_default().to_string())
-        }
-        _ => StoreError::Unavailable(format!("{}: {}", e.code().unwrap_or("error"), e.message().unwrap_or(&format!("{e:?}")))),
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded",
+        ) => StoreError::Throttled(e.message().unwrap_or_default().to_string()),
+        _ => StoreError::Unavailable(format!(
+            "{}: {}",
+            e.code().unwrap_or("error"),
+            e.message().unwrap_or(&format!("{e:?}"))
+        )),
     }
 }
 
@@ -48,7 +56,12 @@ fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     serde_json::from_str(data).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn item<T: Serialize>(instance_id: &str, sk: String, data: &T, expires_at: Option<i64>) -> Result<Item, StoreError> {
+fn item<T: Serialize>(
+    instance_id: &str,
+    sk: String,
+    data: &T,
+    expires_at: Option<i64>,
+) -> Result<Item, StoreError> {
     let json = serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut item = HashMap::from([
         ("pk".to_string(), s(pk(instance_id))),
@@ -63,7 +76,10 @@ fn item<T: Serialize>(instance_id: &str, sk: String, data: &T, expires_at: Optio
 
 impl DynamoRunStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoRunStore { client, table: table.into() }
+        DynamoRunStore {
+            client,
+            table: table.into(),
+        }
     }
 
     async fn put(&self, item: Item) -> Result<(), StoreError> {
@@ -91,7 +107,12 @@ impl DynamoRunStore {
         Ok(out.item)
     }
 
-    async fn query<T: DeserializeOwned>(&self, instance_id: &str, prefix: &str, newest_first: bool) -> Result<Vec<T>, StoreError> {
+    async fn query<T: DeserializeOwned>(
+        &self,
+        instance_id: &str,
+        prefix: &str,
+        newest_first: bool,
+    ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -122,11 +143,24 @@ impl DynamoRunStore {
 impl RunStore for DynamoRunStore {
     async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
         let ttl = run.updated_at + RUN_TTL_SECONDS;
-        self.put(item(&run.instance_id, format!("RUN#{}", run.run_id), run, Some(ttl))?).await
+        self.put(item(
+            &run.instance_id,
+            format!("RUN#{}", run.run_id),
+            run,
+            Some(ttl),
+        )?)
+        .await
     }
 
-    async fn get_run(&self, instance_id: &str, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        self.get(instance_id, &format!("RUN#{run_id}")).await?.map(|i| decode(&i)).transpose()
+    async fn get_run(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        self.get(instance_id, &format!("RUN#{run_id}"))
+            .await?
+            .map(|i| decode(&i))
+            .transpose()
     }
 
     async fn acquire_lock(&self, lock: &Lock, now: i64) -> Result<LockOutcome, StoreError> {
@@ -156,7 +190,10 @@ impl RunStore for DynamoRunStore {
                     .map(|l| l.run_id),
             }),
             Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                let held = self.get_lock(&lock.instance_id).await?.unwrap_or_else(|| lock.clone());
+                let held = self
+                    .get_lock(&lock.instance_id)
+                    .await?
+                    .unwrap_or_else(|| lock.clone());
                 Ok(LockOutcome::Held(held))
             }
             Err(e) => Err(classify(e)),
@@ -182,7 +219,10 @@ impl RunStore for DynamoRunStore {
     }
 
     async fn get_lock(&self, instance_id: &str) -> Result<Option<Lock>, StoreError> {
-        self.get(instance_id, "LOCK").await?.map(|i| decode(&i)).transpose()
+        self.get(instance_id, "LOCK")
+            .await?
+            .map(|i| decode(&i))
+            .transpose()
     }
 
     async fn conflicts(&self, instance_id: &str) -> Result<Vec<ConflictRecord>, StoreError> {
@@ -191,20 +231,38 @@ impl RunStore for DynamoRunStore {
 
     async fn put_conflict(&self, c: &ConflictRecord) -> Result<(), StoreError> {
         let ttl = c.resolved_at.map(|t| t + RUN_TTL_SECONDS);
-        self.put(item(&c.instance_id, format!("CONFLICT#{}#{}", c.kind.key(), c.name), c, ttl)?).await
+        self.put(item(
+            &c.instance_id,
+            format!("CONFLICT#{}#{}", c.kind.key(), c.name),
+            c,
+            ttl,
+        )?)
+        .await
     }
 
     async fn put_snapshot(&self, snap: &SnapshotRecord) -> Result<(), StoreError> {
         let ttl = snap.at + RUN_TTL_SECONDS;
-        self.put(item(&snap.instance_id, format!("SNAPSHOT#{}", snap.kind.key()), snap, Some(ttl))?).await
+        self.put(item(
+            &snap.instance_id,
+            format!("SNAPSHOT#{}", snap.kind.key()),
+            snap,
+            Some(ttl),
+        )?)
+        .await
     }
 
     async fn snapshots(&self, instance_id: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
         self.query(instance_id, "SNAPSHOT#", false).await
     }
 
-    async fn associations(&self, instance_id: &str, group_arn: &str) -> Result<HashSet<String>, StoreError> {
-        let list: Vec<Association> = self.query(instance_id, &format!("AGENT#{group_arn}#"), false).await?;
+    async fn associations(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> Result<HashSet<String>, StoreError> {
+        let list: Vec<Association> = self
+            .query(instance_id, &format!("AGENT#{group_arn}#"), false)
+            .await?;
         Ok(list.into_iter().map(|a| a.user_id).collect())
     }
 
@@ -213,7 +271,12 @@ impl RunStore for DynamoRunStore {
             let mut requests = chunk
                 .iter()
                 .map(|a| {
-                    let it = item(&a.instance_id, format!("AGENT#{}#{}", a.group_arn, a.user_id), a, None)?;
+                    let it = item(
+                        &a.instance_id,
+                        format!("AGENT#{}#{}", a.group_arn, a.user_id),
+                        a,
+                        None,
+                    )?;
                     let put = PutRequest::builder()
                         .set_item(Some(it))
                         .build()
@@ -237,7 +300,10 @@ impl RunStore for DynamoRunStore {
                     break;
                 }
                 if attempt == 4 {
-                    return Err(StoreError::Throttled(format!("{} associations left unwritten", requests.len())));
+                    return Err(StoreError::Throttled(format!(
+                        "{} associations left unwritten",
+                        requests.len()
+                    )));
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
             }
@@ -245,19 +311,33 @@ impl RunStore for DynamoRunStore {
         Ok(())
     }
 
-    async fn get_progress(&self, instance_id: &str, run_id: &str) -> Result<Option<AssociationProgress>, StoreError> {
-        self.get(instance_id, &format!("PROGRESS#{run_id}")).await?.map(|i| decode(&i)).transpose()
+    async fn get_progress(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> Result<Option<AssociationProgress>, StoreError> {
+        self.get(instance_id, &format!("PROGRESS#{run_id}"))
+            .await?
+            .map(|i| decode(&i))
+            .transpose()
     }
 
     async fn put_progress(&self, p: &AssociationProgress) -> Result<(), StoreError> {
         let ttl = p.updated_at + RUN_TTL_SECONDS;
-        self.put(item(&p.instance_id, format!("PROGRESS#{}", p.run_id), p, Some(ttl))?).await
+        self.put(item(
+            &p.instance_id,
+            format!("PROGRESS#{}", p.run_id),
+            p,
+            Some(ttl),
+        )?)
+        .await
     }
 
     async fn put_shift(&self, shift: &ShiftRecord) -> Result<(), StoreError> {
         let ttl = shift.at + SHIFT_TTL_SECONDS;
         let sk = format!("SHIFT#{:012}#{}", shift.at, shift.run_id);
-        self.put(item(&shift.instance_id, sk, shift, Some(ttl))?).await
+        self.put(item(&shift.instance_id, sk, shift, Some(ttl))?)
+            .await
     }
 
     async fn shifts(&self, instance_id: &str) -> Result<Vec<ShiftRecord>, StoreError> {

@@ -38,12 +38,21 @@ impl RunStore for MemoryRunStore {
     async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
         let mut s = self.state();
         s.writes.push(format!("RUN#{}#{}", run.run_id, run.step));
-        s.runs.insert((run.instance_id.clone(), run.run_id.clone()), run.clone());
+        s.runs
+            .insert((run.instance_id.clone(), run.run_id.clone()), run.clone());
         Ok(())
     }
 
-    async fn get_run(&self, instance_id: &str, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        Ok(self.state().runs.get(&(instance_id.to_string(), run_id.to_string())).cloned())
+    async fn get_run(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        Ok(self
+            .state()
+            .runs
+            .get(&(instance_id.to_string(), run_id.to_string()))
+            .cloned())
     }
 
     async fn acquire_lock(&self, lock: &Lock, now: i64) -> Result<LockOutcome, StoreError> {
@@ -74,28 +83,54 @@ impl RunStore for MemoryRunStore {
     }
 
     async fn conflicts(&self, instance_id: &str) -> Result<Vec<ConflictRecord>, StoreError> {
-        Ok(self.state().conflicts.values().filter(|c| c.instance_id == instance_id).cloned().collect())
+        Ok(self
+            .state()
+            .conflicts
+            .values()
+            .filter(|c| c.instance_id == instance_id)
+            .cloned()
+            .collect())
     }
 
     async fn put_conflict(&self, c: &ConflictRecord) -> Result<(), StoreError> {
         let mut s = self.state();
-        s.writes.push(format!("CONFLICT#{}#{}", c.kind.key(), c.name));
-        s.conflicts.insert((c.instance_id.clone(), format!("{}#{}", c.kind.key(), c.name)), c.clone());
+        s.writes
+            .push(format!("CONFLICT#{}#{}", c.kind.key(), c.name));
+        s.conflicts.insert(
+            (
+                c.instance_id.clone(),
+                format!("{}#{}", c.kind.key(), c.name),
+            ),
+            c.clone(),
+        );
         Ok(())
     }
 
     async fn put_snapshot(&self, snap: &SnapshotRecord) -> Result<(), StoreError> {
         let mut s = self.state();
         s.writes.push(format!("SNAPSHOT#{}", snap.kind.key()));
-        s.snapshots.insert((snap.instance_id.clone(), snap.kind.key().to_string()), snap.clone());
+        s.snapshots.insert(
+            (snap.instance_id.clone(), snap.kind.key().to_string()),
+            snap.clone(),
+        );
         Ok(())
     }
 
     async fn snapshots(&self, instance_id: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
-        Ok(self.state().snapshots.values().filter(|s| s.instance_id == instance_id).cloned().collect())
+        Ok(self
+            .state()
+            .snapshots
+            .values()
+            .filter(|s| s.instance_id == instance_id)
+            .cloned()
+            .collect())
     }
 
-    async fn associations(&self, instance_id: &str, group_arn: &str) -> Result<HashSet<String>, StoreError> {
+    async fn associations(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> Result<HashSet<String>, StoreError> {
         Ok(self
             .state()
             .associations
@@ -109,26 +144,47 @@ impl RunStore for MemoryRunStore {
         let mut s = self.state();
         for a in records {
             s.writes.push(format!("AGENT#{}", a.user_id));
-            s.associations.insert((a.instance_id.clone(), a.group_arn.clone(), a.user_id.clone()), a.clone());
+            s.associations.insert(
+                (
+                    a.instance_id.clone(),
+                    a.group_arn.clone(),
+                    a.user_id.clone(),
+                ),
+                a.clone(),
+            );
         }
         Ok(())
     }
 
-    async fn get_progress(&self, instance_id: &str, run_id: &str) -> Result<Option<AssociationProgress>, StoreError> {
-        Ok(self.state().progress.get(&(instance_id.to_string(), run_id.to_string())).cloned())
+    async fn get_progress(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> Result<Option<AssociationProgress>, StoreError> {
+        Ok(self
+            .state()
+            .progress
+            .get(&(instance_id.to_string(), run_id.to_string()))
+            .cloned())
     }
 
     async fn put_progress(&self, p: &AssociationProgress) -> Result<(), StoreError> {
         let mut s = self.state();
         s.writes.push(format!("PROGRESS#{}", p.run_id));
-        s.progress.insert((p.instance_id.clone(), p.run_id.clone()), p.clone());
+        s.progress
+            .insert((p.instance_id.clone(), p.run_id.clone()), p.clone());
         Ok(())
     }
 
     async fn put_shift(&self, shift: &ShiftRecord) -> Result<(), StoreError> {
         let mut s = self.state();
-        s.writes.push(format!("SHIFT#{}#{:?}", shift.run_id, shift.status));
-        match s.shifts.iter_mut().find(|x| x.run_id == shift.run_id && x.at == shift.at) {
+        s.writes
+            .push(format!("SHIFT#{}#{:?}", shift.run_id, shift.status));
+        match s
+            .shifts
+            .iter_mut()
+            .find(|x| x.run_id == shift.run_id && x.at == shift.at)
+        {
             Some(x) => *x = shift.clone(),
             None => s.shifts.push(shift.clone()),
         }
@@ -136,7 +192,13 @@ impl RunStore for MemoryRunStore {
     }
 
     async fn shifts(&self, instance_id: &str) -> Result<Vec<ShiftRecord>, StoreError> {
-        let mut v: Vec<ShiftRecord> = self.state().shifts.iter().filter(|s| s.instance_id == instance_id).cloned().collect();
+        let mut v: Vec<ShiftRecord> = self
+            .state()
+            .shifts
+            .iter()
+            .filter(|s| s.instance_id == instance_id)
+            .cloned()
+            .collect();
         v.sort_by(|a, b| b.at.cmp(&a.at).then(b.run_id.cmp(&a.run_id)));
         Ok(v)
     }

@@ -37,28 +37,73 @@ pub fn pk(instance_id: &str) -> String {
 /// The run store.
 pub trait RunStore: Send + Sync {
     fn put_run(&self, run: &RunRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn get_run(&self, instance_id: &str, run_id: &str) -> impl Future<Output = Result<Option<RunRecord>, StoreError>> + Send;
+    fn get_run(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<RunRecord>, StoreError>> + Send;
 
     /// Takes the instance lock if `records::lock_allows` says so, atomically.
-    fn acquire_lock(&self, lock: &Lock, now: i64) -> impl Future<Output = Result<LockOutcome, StoreError>> + Send;
+    fn acquire_lock(
+        &self,
+        lock: &Lock,
+        now: i64,
+    ) -> impl Future<Output = Result<LockOutcome, StoreError>> + Send;
     /// Releases the lock if `run_id` holds it; otherwise does nothing.
-    fn release_lock(&self, instance_id: &str, run_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn get_lock(&self, instance_id: &str) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
+    fn release_lock(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn get_lock(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
 
-    fn conflicts(&self, instance_id: &str) -> impl Future<Output = Result<Vec<ConflictRecord>, StoreError>> + Send;
-    fn put_conflict(&self, conflict: &ConflictRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn conflicts(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<ConflictRecord>, StoreError>> + Send;
+    fn put_conflict(
+        &self,
+        conflict: &ConflictRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn put_snapshot(&self, snapshot: &SnapshotRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn snapshots(&self, instance_id: &str) -> impl Future<Output = Result<Vec<SnapshotRecord>, StoreError>> + Send;
+    fn put_snapshot(
+        &self,
+        snapshot: &SnapshotRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn snapshots(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<SnapshotRecord>, StoreError>> + Send;
 
     /// User IDs recorded as associated with a group.
-    fn associations(&self, instance_id: &str, group_arn: &str) -> impl Future<Output = Result<HashSet<String>, StoreError>> + Send;
-    fn put_associations(&self, records: &[Association]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn associations(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> impl Future<Output = Result<HashSet<String>, StoreError>> + Send;
+    fn put_associations(
+        &self,
+        records: &[Association],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn get_progress(&self, instance_id: &str, run_id: &str) -> impl Future<Output = Result<Option<AssociationProgress>, StoreError>> + Send;
-    fn put_progress(&self, progress: &AssociationProgress) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn get_progress(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<AssociationProgress>, StoreError>> + Send;
+    fn put_progress(
+        &self,
+        progress: &AssociationProgress,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn put_shift(&self, shift: &ShiftRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_shift(&self, shift: &ShiftRecord)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Shifts of an instance, newest first.
-    fn shifts(&self, instance_id: &str) -> impl Future<Output = Result<Vec<ShiftRecord>, StoreError>> + Send;
+    fn shifts(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<ShiftRecord>, StoreError>> + Send;
 }

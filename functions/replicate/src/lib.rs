@@ -1,0 +1,511 @@
+//! **replicate**: calls ReplicateInstance exactly once per run (its ClientToken is derived from
+//! the run), or adopts a replica of the same pair that already exists. Takes the instance lock.
+//! The intent (token, time) is on the run before the call; the outcome after it.
+
+use acgr::connect::Connect;
+use acgr::domain::{InstanceRef, Kind, Region};
+use acgr::error::{ConnectErrorClass, StepError};
+use acgr::records::{ConflictRecord, RunKind};
+use acgr::runs::{begin_step, check_run_id, lock_instance, record_failure, record_step};
+use acgr::store::RunStore;
+use acgr::{now, parse_input, Context};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::info;
+
+pub const STEP: &str = "replicate";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Input {
+    pub run_id: String,
+    pub instance_id: String,
+    pub replica_region: String,
+    #[serde(default)]
+    pub replica_alias: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    pub run_id: String,
+    pub instance_id: String,
+    pub replica_region: String,
+    pub replica_arn: String,
+    /// True when the replica existed already and no call was made.
+    pub adopted: bool,
+    pub client_token: String,
+}
+
+/// What the run records under `steps.replicate`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    state: String,
+    client_token: String,
+    intent_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replica_arn: Option<String>,
+    #[serde(default)]
+    adopted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+pub async fn handler<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    event: LambdaEvent<Value>,
+) -> Result<Output, Diagnostic> {
+    let input: Input = parse_input(event.payload)?;
+    replicate(ctx, input, now()).await.map_err(Diagnostic::from)
+}
+
+/// The ClientToken of a run: stable across retries and restarts of the same run.
+pub fn client_token(run_id: &str) -> String {
+    format!("acgr-replicate-{run_id}")
+}
+
+pub async fn replicate<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    input: Input,
+    now: i64,
+) -> Result<Output, StepError> {
+    check_run_id(&input.run_id)?;
+    let instance = InstanceRef::parse(&input.instance_id)?;
+    let replica = Region::parse(&input.replica_region)?;
+    ctx.check_replica(&replica)?;
+    if let Some(r) = &instance.region {
+        if r != ctx.source.region() {
+            return Err(StepError::InvalidInput(format!(
+                "instance ARN names {r}, but this deployment replicates from {}",
+                ctx.source.region()
+            )));
+        }
+    }
+    if let Some(alias) = &input.replica_alias {
+        let ok = (1..=45).contains(&alias.len())
+            && !alias.starts_with("d-")
+            && alias
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !alias.starts_with('-')
+            && !alias.ends_with('-');
+        if !ok {
+            return Err(StepError::InvalidInput(format!(
+                "replicaAlias '{alias}' is not a valid instance alias"
+            )));
+        }
+    }
+    let id = instance.id.clone();
+    let inputs = serde_json::json!({"instanceId": input.instance_id, "replicaRegion": input.replica_region, "replicaAlias": input.replica_alias});
+    let mut run = begin_step(
+        &ctx.store,
+        &id,
+        &input.run_id,
+        RunKind::Replication,
+        STEP,
+        inputs,
+        now,
+    )
+    .await?;
+    lock_instance(
+        &ctx.store,
+        &id,
+        &input.run_id,
+        RunKind::Replication,
+        ctx.lease_seconds,
+        now,
+    )
+    .await?;
+    let token = client_token(&input.run_id);
+    let output = |arn: String, adopted: bool| Output {
+        run_id: input.run_id.clone(),
+        instance_id: id.clone(),
+        replica_region: replica.to_string(),
+        replica_arn: arn,
+        adopted,
+        client_token: token.clone(),
+    };
+
+    // Already done by this run: answer from the record, call nothing.
+    if let Some(prev) = run
+        .steps
+        .get(STEP)
+        .and_then(|v| serde_json::from_value::<Record>(v.clone()).ok())
+    {
+        if let Some(arn) = prev.replica_arn {
+            info!(instance_id = %id, run_id = %input.run_id, "replication already requested by this run");
+            return Ok(output(arn, prev.adopted));
+        }
+    }
+
+    let result = call_or_adopt(ctx, &id, &replica, &input, &token, &mut run, now).await;
+    match result {
+        Ok((arn, adopted)) => Ok(output(arn, adopted)),
+        Err(e) => {
+            record_failure(&ctx.store, &mut run, &e, now).await;
+            Err(e)
+        }
+    }
+}
+
+async fn call_or_adopt<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    replica: &Region,
+    input: &Input,
+    token: &str,
+    run: &mut acgr::records::RunRecord,
+    now: i64,
+) -> Result<(String, bool), StepError> {
+    let info = ctx.source.describe_instance(id).await?.ok_or_else(|| {
+        StepError::InvalidInput(format!(
+            "instance {id} does not exist in {}",
+            ctx.source.region()
+        ))
+    })?;
+    if let Some(existing) = adoptable(&info, ctx.source.region(), replica)? {
+        let record = Record {
+            state: "adopted".into(),
+            client_token: token.to_string(),
+            intent_at: now,
+            replica_arn: Some(existing.clone()),
+            adopted: true,
+            message: None,
+        };
+        record_step(&ctx.store, run, STEP, &record, now).await?;
+        info!(instance_id = %id, replica = %replica, "existing replica adopted");
+        return Ok((existing, true));
+    }
+
+    // Intent first: a crash after the call is visible, and the retry reuses the same token.
+    let mut record = Record {
+        state: "requested".into(),
+        client_token: token.to_string(),
+        intent_at: now,
+        replica_arn: None,
+        adopted: false,
+        message: None,
+    };
+    record_step(&ctx.store, run, STEP, &record, now).await?;
+    match ctx
+        .source
+        .replicate_instance(id, replica, input.replica_alias.as_deref(), token)
+        .await
+    {
+        Ok(arn) => {
+            record.state = "accepted".into();
+            record.replica_arn = Some(arn.clone());
+            record_step(&ctx.store, run, STEP, &record, now).await?;
+            info!(instance_id = %id, replica = %replica, run_id = %input.run_id, "replication requested");
+            Ok((arn, false))
+        }
+        Err(e)
+            if e.class == ConnectErrorClass::Conflict && e.code == "ResourceConflictException" =>
+        {
+            let recorded = record_conflicts(ctx, id, now).await?;
+            record.state = "conflict".into();
+            record.message = Some(e.message.clone());
+            record_step(&ctx.store, run, STEP, &record, now).await?;
+            Err(StepError::ResourceConflict(format!(
+                "ReplicateInstance found name conflicts ({recorded} recorded on the run store): {}",
+                e.message
+            )))
+        }
+        Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
+            // Another caller may have replicated it meanwhile: adopt if so.
+            if let Some(info) = ctx.source.describe_instance(id).await? {
+                if let Some(existing) = adoptable(&info, ctx.source.region(), replica)? {
+                    record.state = "adopted".into();
+                    record.adopted = true;
+                    record.replica_arn = Some(existing.clone());
+                    record_step(&ctx.store, run, STEP, &record, now).await?;
+                    return Ok((existing, true));
+                }
+            }
+            Err(StepError::PreflightFailed(format!(
+                "ReplicateInstance refused: {}",
+                e.message
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The replica's ARN if the instance is already replicated to `replica` from `source`.
+fn adoptable(
+    info: &acgr::connect::InstanceInfo,
+    source: &Region,
+    replica: &Region,
+) -> Result<Option<String>, StepError> {
+    let Some(rep) = &info.replication else {
+        return Ok(None);
+    };
+    let from_here = rep.source_region.as_ref().is_none_or(|s| s == source);
+    let to_there = rep.statuses.iter().any(|s| s.region == replica.as_str());
+    if from_here && to_there {
+        Ok(Some(info.arn.replacen(
+            source.as_str(),
+            replica.as_str(),
+            1,
+        )))
+    } else {
+        Err(StepError::PreflightFailed(format!(
+            "instance {} is already replicated ({}), not from {source} to {replica}",
+            info.id,
+            rep.statuses
+                .iter()
+                .map(|s| s.region.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+}
+
+/// Upserts a conflict record for every finding of every kind; returns how many.
+async fn record_conflicts<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    now: i64,
+) -> Result<usize, StepError> {
+    let known = ctx.store.conflicts(id).await?;
+    let mut n = 0;
+    for kind in Kind::ALL {
+        let findings = match ctx.source.list_findings(id, kind).await {
+            Ok(f) => f,
+            Err(e) if e.class == ConnectErrorClass::InvalidRequest => continue,
+            Err(e) => return Err(e.into()),
+        };
+        for f in findings.findings {
+            let name = f.name.clone().unwrap_or_else(|| f.id.clone());
+            let first_seen = known
+                .iter()
+                .find(|c| c.kind == kind && c.name == name)
+                .map_or(now, |c| c.first_seen);
+            ctx.store
+                .put_conflict(&ConflictRecord {
+                    instance_id: id.to_string(),
+                    kind,
+                    name,
+                    source_id: Some(f.id),
+                    replica_id: None,
+                    region: f.region,
+                    first_seen,
+                    last_seen: now,
+                    resolved: false,
+                    resolved_at: None,
+                })
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use acgr::connect::fake::{FakeConnect, FakeWorld};
+    use acgr::connect::{Finding, Findings, InstanceInfo, RegionStatus, ReplicationInfo};
+    use acgr::store::memory::MemoryRunStore;
+    use std::sync::{Arc, Mutex};
+
+    const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
+
+    fn ctx() -> Context<FakeConnect, MemoryRunStore> {
+        let world = Arc::new(Mutex::new(FakeWorld::default()));
+        let east = Region::parse("us-east-1").unwrap();
+        let west = Region::parse("us-west-2").unwrap();
+        world.lock().unwrap().instances.insert(
+            ("us-east-1".into(), ID.into()),
+            InstanceInfo {
+                id: ID.into(),
+                arn: format!("arn:aws:connect:us-east-1:123456789012:instance/{ID}"),
+                alias: Some("acme".into()),
+                identity: Some("SAML".into()),
+                status: Some("ACTIVE".into()),
+                replication: None,
+            },
+        );
+        Context {
+            source: FakeConnect::new(east, world.clone()),
+            replica: FakeConnect::new(west, world),
+            store: MemoryRunStore::default(),
+            lease_seconds: 900,
+        }
+    }
+
+    fn input(run: &str) -> Input {
+        Input {
+            run_id: run.into(),
+            instance_id: ID.into(),
+            replica_region: "us-west-2".into(),
+            replica_alias: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_replicate_instance_once_per_run_with_a_derived_token() {
+        let ctx = ctx();
+        let first = replicate(&ctx, input("run-1"), 100).await.unwrap();
+        let second = replicate(&ctx, input("run-1"), 130).await.unwrap();
+        assert_eq!(first, second);
+        assert!(!first.adopted);
+        assert!(first.replica_arn.contains("us-west-2"));
+        let world = ctx.source.world();
+        assert_eq!(
+            world.replicate_requests,
+            vec![(
+                ID.to_string(),
+                "us-west-2".to_string(),
+                "acgr-replicate-run-1".to_string()
+            )]
+        );
+        drop(world);
+        let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+        assert_eq!(run.steps[STEP]["state"], "accepted");
+        let writes = ctx.store.state().writes.clone();
+        let intent = writes
+            .iter()
+            .position(|w| w == "RUN#run-1#replicate")
+            .unwrap();
+        assert!(
+            writes[intent..]
+                .iter()
+                .filter(|w| w.starts_with("RUN#run-1"))
+                .count()
+                >= 2,
+            "intent then outcome: {writes:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_a_throttled_call_reuses_the_token() {
+        let ctx = ctx();
+        ctx.source
+            .world()
+            .fail_next("ReplicateInstance", "ThrottlingException", 1);
+        let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+        assert_eq!(err.error_type(), "Throttled");
+        let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+        assert_eq!(
+            run.steps[STEP]["state"], "requested",
+            "the intent survives the failure"
+        );
+        replicate(&ctx, input("run-1"), 110).await.unwrap();
+        let tokens: Vec<String> = ctx
+            .source
+            .world()
+            .calls_of("ReplicateInstance")
+            .iter()
+            .map(|c| c.target.clone())
+            .collect();
+        assert_eq!(tokens.len(), 2);
+        assert!(ctx
+            .source
+            .world()
+            .replicate_requests
+            .iter()
+            .all(|r| r.2 == "acgr-replicate-run-1"));
+    }
+
+    #[tokio::test]
+    async fn an_existing_replica_of_the_pair_is_adopted_without_a_call() {
+        let ctx = ctx();
+        ctx.source
+            .world()
+            .instances
+            .get_mut(&("us-east-1".into(), ID.into()))
+            .unwrap()
+            .replication = Some(ReplicationInfo {
+            source_region: Some(Region::parse("us-east-1").unwrap()),
+            statuses: vec![
+                RegionStatus {
+                    region: "us-east-1".into(),
+                    status: "INSTANCE_REPLICATION_COMPLETE".into(),
+                    reason: None,
+                },
+                RegionStatus {
+                    region: "us-west-2".into(),
+                    status: "INSTANCE_REPLICATION_COMPLETE".into(),
+                    reason: None,
+                },
+            ],
+            global_sign_in_endpoint: None,
+        });
+        let out = replicate(&ctx, input("run-2"), 100).await.unwrap();
+        assert!(out.adopted);
+        assert!(ctx.source.world().calls_of("ReplicateInstance").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_second_run_is_refused_while_the_first_holds_the_lock() {
+        let ctx = ctx();
+        replicate(&ctx, input("run-1"), 100).await.unwrap();
+        let err = replicate(&ctx, input("run-2"), 200).await.unwrap_err();
+        assert_eq!(err.error_type(), "RunInProgress");
+        assert_eq!(ctx.source.world().calls_of("ReplicateInstance").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn name_conflicts_are_recorded_and_returned_as_resource_conflict() {
+        let ctx = ctx();
+        {
+            let mut w = ctx.source.world();
+            w.fail_next("ReplicateInstance", "ResourceConflictException", 1);
+            w.findings.insert(
+                (ID.into(), Kind::Queues),
+                Findings {
+                    findings: vec![Finding {
+                        id: "q-1".into(),
+                        name: Some("Billing".into()),
+                        region: Some("us-west-2".into()),
+                        message: None,
+                    }],
+                    ..Default::default()
+                },
+            );
+        }
+        let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+        assert_eq!(err.error_type(), "ResourceConflict");
+        let conflicts = ctx.store.conflicts(ID).await.unwrap();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(
+            (conflicts[0].kind, conflicts[0].name.as_str()),
+            (Kind::Queues, "Billing")
+        );
+        let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+        assert_eq!(run.error.unwrap().error_type, "ResourceConflict");
+    }
+
+    #[tokio::test]
+    async fn bad_input_changes_nothing() {
+        let ctx = ctx();
+        for bad in [
+            Input {
+                replica_region: "eu-west-2".into(),
+                ..input("r")
+            },
+            Input {
+                instance_id: "not an id".into(),
+                ..input("r")
+            },
+            Input {
+                run_id: "has space".into(),
+                ..input("r")
+            },
+            Input {
+                replica_alias: Some("d-bad".into()),
+                ..input("r")
+            },
+        ] {
+            let err = replicate(&ctx, bad, 1).await.unwrap_err();
+            assert_eq!(err.error_type(), "InvalidInput");
+        }
+        assert!(ctx.store.state().writes.is_empty());
+        assert!(ctx.source.world().calls.is_empty());
+        let err = parse_input::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "replicaRegion": "us-west-2", "surprise": 1})).unwrap_err();
+        assert!(err.to_string().contains("surprise"));
+    }
+}
