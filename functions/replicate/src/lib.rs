@@ -353,16 +353,15 @@ mod tests {
         assert_eq!(first, second);
         assert!(!first.adopted);
         assert!(first.replica_arn.contains("us-west-2"));
-        let world = ctx.source.world();
+        let requests = ctx.source.world().replicate_requests.clone();
         assert_eq!(
-            world.replicate_requests,
+            requests,
             vec![(
                 ID.to_string(),
                 "us-west-2".to_string(),
                 "acgr-replicate-run-1".to_string()
             )]
         );
-        drop(world);
         let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
         assert_eq!(run.steps[STEP]["state"], "accepted");
         let writes = ctx.store.state().writes.clone();
