@@ -1,0 +1,588 @@
+//! **poll-mirroring**: how far the replica's configuration has mirrored, kind by kind.
+//!
+//! A poll costs the same number of calls whatever the instance's size: DescribeInstance (the
+//! replication status) and one ListReplicationFindings per kind (findings and drift counts).
+//! Only when those say done does it confirm with one full listing diff of both regions, by name
+//! and ID. Conflicts are upserted (first and last seen; resolved when they disappear).
+
+use std::collections::{BTreeMap, HashMap};
+
+use acgr::connect::{Connect, RegionStatus, ResourceSummary};
+use acgr::domain::{InstanceRef, Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
+use acgr::error::StepError;
+use acgr::records::{ConflictRecord, RunKind, SnapshotRecord};
+use acgr::runs::{begin_step, check_run_id, lock_instance, record_failure, record_step};
+use acgr::store::RunStore;
+use acgr::{now, parse_input, Context};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::info;
+
+pub const STEP: &str = "poll-mirroring";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Input {
+    pub run_id: String,
+    pub instance_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindProgress {
+    /// Counts from the last full listing; absent until one is made.
+    pub source: Option<u64>,
+    pub replica: Option<u64>,
+    pub missing: u64,
+    pub conflicting: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conflict {
+    pub kind: Kind,
+    pub name: String,
+    pub source_id: Option<String>,
+    pub replica_id: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    pub run_id: String,
+    pub instance_id: String,
+    pub complete: bool,
+    pub emergency_access_ready: bool,
+    pub kinds: BTreeMap<String, KindProgress>,
+    pub conflicts: Vec<Conflict>,
+    pub replication_status: Vec<RegionStatus>,
+    /// True when this poll made the full listing diff.
+    pub listed: bool,
+}
+
+pub async fn handler<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    event: LambdaEvent<Value>,
+) -> Result<Output, Diagnostic> {
+    let input: Input = parse_input(event.payload)?;
+    poll(ctx, input, now()).await.map_err(Diagnostic::from)
+}
+
+pub async fn poll<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    input: Input,
+    now: i64,
+) -> Result<Output, StepError> {
+    check_run_id(&input.run_id)?;
+    let instance = InstanceRef::parse(&input.instance_id)?;
+    let id = instance.id;
+    let inputs = serde_json::json!({"instanceId": input.instance_id});
+    let mut run = begin_step(
+        &ctx.store,
+        &id,
+        &input.run_id,
+        RunKind::AgentSync,
+        STEP,
+        inputs,
+        now,
+    )
+    .await?;
+    let result = async {
+        lock_instance(
+            &ctx.store,
+            &id,
+            &input.run_id,
+            run.kind,
+            ctx.lease_seconds,
+            now,
+        )
+        .await?;
+        measure(ctx, &input.run_id, &id, run.steps.get(STEP), now).await
+    }
+    .await;
+    match result {
+        Ok(out) => {
+            record_step(&ctx.store, &mut run, STEP, &out, now).await?;
+            info!(
+                instance_id = %id,
+                complete = out.complete,
+                conflicts = out.conflicts.len(),
+                missing = out.kinds.values().map(|k| k.missing).sum::<u64>(),
+                "mirroring polled"
+            );
+            if out.complete || out.conflicts.is_empty() || !status_done(&out.replication_status) {
+                Ok(out)
+            } else {
+                let e = StepError::ResourceConflict(format!(
+                    "replication finished with {} resources blocked by name conflicts: {}",
+                    out.conflicts.len(),
+                    out.conflicts
+                        .iter()
+                        .map(|c| format!("{} '{}'", c.kind.key(), c.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                record_failure(&ctx.store, &mut run, &e, now).await;
+                Err(e)
+            }
+        }
+        Err(e) => {
+            record_failure(&ctx.store, &mut run, &e, now).await;
+            Err(e)
+        }
+    }
+}
+
+fn status_done(statuses: &[RegionStatus]) -> bool {
+    !statuses.is_empty()
+        && statuses
+            .iter()
+            .all(|s| s.status == "INSTANCE_REPLICATION_COMPLETE")
+}
+
+async fn measure<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    run_id: &str,
+    id: &str,
+    previous: Option<&Value>,
+    now: i64,
+) -> Result<Output, StepError> {
+    let info = ctx.source.describe_instance(id).await?.ok_or_else(|| {
+        StepError::InvalidInput(format!(
+            "instance {id} does not exist in {}",
+            ctx.source.region()
+        ))
+    })?;
+    let replication = info
+        .replication
+        .ok_or_else(|| StepError::NotReady(format!("instance {id} is not replicated yet")))?;
+    if replication.failed() {
+        return Err(StepError::Rejected(format!(
+            "replication of {id} failed: {}",
+            replication
+                .statuses
+                .iter()
+                .filter_map(|s| s.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    let replica_region = ctx.replica.region().to_string();
+
+    // The cheap part: findings and drift counts per kind.
+    let mut kinds = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    for kind in Kind::ALL {
+        let f = ctx.source.list_findings(id, kind).await?;
+        let missing = f
+            .drift
+            .iter()
+            .filter(|(r, _)| *r == replica_region)
+            .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
+            .sum::<u64>()
+            .saturating_sub(f.findings.len() as u64);
+        for finding in &f.findings {
+            conflicts.push(Conflict {
+                kind,
+                name: finding.name.clone().unwrap_or_else(|| finding.id.clone()),
+                source_id: Some(finding.id.clone()),
+                replica_id: None,
+                region: finding.region.clone(),
+            });
+        }
+        kinds.insert(
+            kind.key().to_string(),
+            KindProgress {
+                source: None,
+                replica: None,
+                missing,
+                conflicting: f.findings.len() as u64,
+            },
+        );
+    }
+    let drift_done = kinds.values().all(|k| k.missing == 0);
+    let replica_ready = ctx
+        .replica
+        .describe_instance(id)
+        .await?
+        .is_some_and(|i| i.status.as_deref() == Some("ACTIVE"));
+
+    let already_ready = previous
+        .and_then(|p| p.get("emergencyAccessReady"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    let emergency_access_ready =
+        already_ready || (replica_ready && emergency_ready(&ctx.replica, id).await?);
+
+    // The expensive part, only when everything says done: a full diff by name and ID.
+    let mut listed = false;
+    let mut complete = false;
+    if replica_ready && status_done(&replication.statuses) && drift_done && conflicts.is_empty() {
+        listed = true;
+        complete = true;
+        for kind in Kind::ALL {
+            let (src, rep) = (
+                ctx.source.list_resources(id, kind).await?,
+                ctx.replica.list_resources(id, kind).await?,
+            );
+            let diff = diff(kind, &src, &rep, &replica_region);
+            complete &= diff.missing == 0 && diff.conflicts.is_empty();
+            conflicts.extend(diff.conflicts);
+            kinds.insert(
+                kind.key().to_string(),
+                KindProgress {
+                    source: Some(src.len() as u64),
+                    replica: Some(rep.len() as u64),
+                    missing: diff.missing,
+                    conflicting: diff.conflicting,
+                },
+            );
+        }
+    }
+
+    upsert_conflicts(ctx, id, &conflicts, now).await?;
+    for (key, k) in &kinds {
+        let Some(kind) = Kind::ALL.into_iter().find(|x| x.key() == key) else {
+            continue;
+        };
+        ctx.store
+            .put_snapshot(&SnapshotRecord {
+                instance_id: id.to_string(),
+                run_id: run_id.to_string(),
+                kind,
+                source: k.source.unwrap_or(0),
+                replica: k.replica.unwrap_or(0),
+                missing: k.missing,
+                conflicting: k.conflicting,
+                at: now,
+            })
+            .await?;
+    }
+    Ok(Output {
+        run_id: run_id.to_string(),
+        instance_id: id.to_string(),
+        complete,
+        emergency_access_ready,
+        kinds,
+        conflicts,
+        replication_status: replication.statuses,
+        listed,
+    })
+}
+
+/// Agents can use emergency access once the default routing profile and queue are mirrored.
+async fn emergency_ready<C: Connect>(replica: &C, id: &str) -> Result<bool, StepError> {
+    let queues = replica.list_resources(id, Kind::Queues).await?;
+    if !queues.iter().any(|q| q.name == DEFAULT_QUEUE) {
+        return Ok(false);
+    }
+    let profiles = replica.list_resources(id, Kind::RoutingProfiles).await?;
+    Ok(profiles.iter().any(|p| p.name == DEFAULT_ROUTING_PROFILE))
+}
+
+struct Diff {
+    missing: u64,
+    conflicting: u64,
+    conflicts: Vec<Conflict>,
+}
+
+/// Source resources absent from the replica, and those present there under another ID.
+fn diff(
+    kind: Kind,
+    source: &[ResourceSummary],
+    replica: &[ResourceSummary],
+    replica_region: &str,
+) -> Diff {
+    let by_name: HashMap<&str, &ResourceSummary> =
+        replica.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut d = Diff {
+        missing: 0,
+        conflicting: 0,
+        conflicts: Vec::new(),
+    };
+    for s in source {
+        match by_name.get(s.name.as_str()) {
+            None => d.missing += 1,
+            Some(r) if r.id != s.id => {
+                d.conflicting += 1;
+                d.conflicts.push(Conflict {
+                    kind,
+                    name: s.name.clone(),
+                    source_id: s.id.clone(),
+                    replica_id: r.id.clone(),
+                    region: Some(replica_region.to_string()),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    d
+}
+
+async fn upsert_conflicts<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    seen: &[Conflict],
+    now: i64,
+) -> Result<(), StepError> {
+    let known = ctx.store.conflicts(id).await?;
+    for c in seen {
+        let prev = known.iter().find(|k| k.kind == c.kind && k.name == c.name);
+        ctx.store
+            .put_conflict(&ConflictRecord {
+                instance_id: id.to_string(),
+                kind: c.kind,
+                name: c.name.clone(),
+                source_id: c
+                    .source_id
+                    .clone()
+                    .or_else(|| prev.and_then(|p| p.source_id.clone())),
+                replica_id: c
+                    .replica_id
+                    .clone()
+                    .or_else(|| prev.and_then(|p| p.replica_id.clone())),
+                region: c.region.clone(),
+                first_seen: prev.filter(|p| !p.resolved).map_or(now, |p| p.first_seen),
+                last_seen: now,
+                resolved: false,
+                resolved_at: None,
+            })
+            .await?;
+    }
+    for k in known.iter().filter(|k| !k.resolved) {
+        if !seen.iter().any(|c| c.kind == k.kind && c.name == k.name) {
+            let mut resolved = k.clone();
+            resolved.resolved = true;
+            resolved.resolved_at = Some(now);
+            ctx.store.put_conflict(&resolved).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use acgr::connect::fake::{FakeConnect, FakeWorld};
+    use acgr::connect::{Finding, Findings, InstanceInfo, ReplicationInfo};
+    use acgr::domain::Region;
+    use acgr::store::memory::MemoryRunStore;
+    use std::sync::{Arc, Mutex};
+
+    const ID: &str = "inst-1";
+    const EAST: &str = "us-east-1";
+    const WEST: &str = "us-west-2";
+
+    fn res(id: &str, name: &str) -> ResourceSummary {
+        ResourceSummary {
+            id: Some(id.into()),
+            name: name.into(),
+        }
+    }
+
+    fn ctx(status: &str) -> Context<FakeConnect, MemoryRunStore> {
+        let world = Arc::new(Mutex::new(FakeWorld::default()));
+        {
+            let mut w = world.lock().unwrap();
+            for region in [EAST, WEST] {
+                w.instances.insert(
+                    (region.into(), ID.into()),
+                    InstanceInfo {
+                        id: ID.into(),
+                        arn: format!("arn:aws:connect:{region}:1:instance/{ID}"),
+                        status: Some("ACTIVE".into()),
+                        replication: Some(ReplicationInfo {
+                            source_region: Region::parse(EAST).ok(),
+                            statuses: [EAST, WEST]
+                                .iter()
+                                .map(|r| RegionStatus {
+                                    region: r.to_string(),
+                                    status: status.into(),
+                                    reason: None,
+                                })
+                                .collect(),
+                            global_sign_in_endpoint: None,
+                        }),
+                        ..Default::default()
+                    },
+                );
+            }
+            let both = vec![res("q0", DEFAULT_QUEUE), res("q1", "Billing")];
+            w.resources
+                .insert((EAST.into(), ID.into(), Kind::Queues), both.clone());
+            w.resources
+                .insert((WEST.into(), ID.into(), Kind::Queues), both);
+            let rp = vec![res("rp0", DEFAULT_ROUTING_PROFILE)];
+            w.resources
+                .insert((EAST.into(), ID.into(), Kind::RoutingProfiles), rp.clone());
+            w.resources
+                .insert((WEST.into(), ID.into(), Kind::RoutingProfiles), rp);
+            w.resources.insert(
+                (EAST.into(), ID.into(), Kind::Users),
+                vec![res("u1", "ann"), res("u2", "bob")],
+            );
+            w.resources.insert(
+                (WEST.into(), ID.into(), Kind::Users),
+                vec![res("u1", "ann"), res("u2", "bob")],
+            );
+        }
+        Context {
+            source: FakeConnect::new(Region::parse(EAST).unwrap(), world.clone()),
+            replica: FakeConnect::new(Region::parse(WEST).unwrap(), world),
+            store: MemoryRunStore::default(),
+            lease_seconds: 900,
+        }
+    }
+
+    fn input() -> Input {
+        Input {
+            run_id: "run-1".into(),
+            instance_id: ID.into(),
+        }
+    }
+
+    fn drift(
+        ctx: &Context<FakeConnect, MemoryRunStore>,
+        kind: Kind,
+        n: i64,
+        findings: Vec<Finding>,
+    ) {
+        ctx.source.world().findings.insert(
+            (ID.into(), kind),
+            Findings {
+                findings,
+                drift: vec![(EAST.into(), 0), (WEST.into(), n)],
+                statuses: vec![],
+            },
+        );
+    }
+
+    #[tokio::test]
+    async fn in_progress_polls_cost_the_same_whatever_the_size() {
+        let ctx = ctx("INSTANCE_REPLICATION_IN_PROGRESS");
+        drift(&ctx, Kind::Users, 2, vec![]);
+        let out = poll(&ctx, input(), 10).await.unwrap();
+        assert!(!out.complete);
+        assert!(!out.listed);
+        assert_eq!(out.kinds["users"].missing, 2);
+        let calls = ctx.source.world().calls.len();
+        // 2 DescribeInstance, 12 findings, 2 emergency-access listings.
+        assert_eq!(calls, 16);
+        // Ten times the users: the same number of calls.
+        let many: Vec<ResourceSummary> = (0..2000)
+            .map(|i| res(&format!("u{i}"), &format!("agent{i}")))
+            .collect();
+        ctx.source
+            .world()
+            .resources
+            .insert((EAST.into(), ID.into(), Kind::Users), many);
+        ctx.source.world().calls.clear();
+        poll(&ctx, input(), 20).await.unwrap();
+        assert_eq!(
+            ctx.source.world().calls.len(),
+            14,
+            "emergency access is remembered once ready"
+        );
+    }
+
+    #[tokio::test]
+    async fn completion_is_confirmed_by_a_full_listing_diff() {
+        let ctx = ctx("INSTANCE_REPLICATION_COMPLETE");
+        let out = poll(&ctx, input(), 10).await.unwrap();
+        assert!(out.complete && out.listed && out.emergency_access_ready);
+        assert_eq!(out.kinds["users"].source, Some(2));
+        assert_eq!(out.kinds["users"].replica, Some(2));
+        let snaps = ctx.store.snapshots(ID).await.unwrap();
+        assert_eq!(snaps.len(), 12);
+        let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+        assert_eq!(run.steps[STEP]["complete"], true);
+    }
+
+    #[tokio::test]
+    async fn the_listing_diff_catches_what_the_counts_missed() {
+        let ctx = ctx("INSTANCE_REPLICATION_COMPLETE");
+        ctx.source.world().resources.insert(
+            (WEST.into(), ID.into(), Kind::Users),
+            vec![res("u1", "ann")],
+        );
+        let out = poll(&ctx, input(), 10).await.unwrap();
+        assert!(out.listed && !out.complete);
+        assert_eq!(out.kinds["users"].missing, 1);
+    }
+
+    #[tokio::test]
+    async fn conflicts_are_upserted_then_resolved_and_block_completion() {
+        let ctx = ctx("INSTANCE_REPLICATION_IN_PROGRESS");
+        let billing = Finding {
+            id: "q1".into(),
+            name: Some("Billing".into()),
+            region: Some(WEST.into()),
+            message: None,
+        };
+        drift(&ctx, Kind::Queues, 1, vec![billing.clone()]);
+        let out = poll(&ctx, input(), 10).await.unwrap();
+        assert_eq!(out.conflicts.len(), 1);
+        assert_eq!(out.kinds["queues"].conflicting, 1);
+        assert_eq!(
+            out.kinds["queues"].missing, 0,
+            "a blocked resource is conflicting, not missing"
+        );
+
+        // Once replication says complete with the conflict still there: ResourceConflict.
+        for i in ctx.source.world().instances.values_mut() {
+            for s in &mut i.replication.as_mut().unwrap().statuses {
+                s.status = "INSTANCE_REPLICATION_COMPLETE".into();
+            }
+        }
+        let err = poll(&ctx, input(), 20).await.unwrap_err();
+        assert_eq!(err.error_type(), "ResourceConflict");
+        assert!(err.to_string().contains("Billing"));
+        let c = &ctx.store.conflicts(ID).await.unwrap()[0];
+        assert_eq!((c.first_seen, c.last_seen, c.resolved), (10, 20, false));
+
+        // The conflict goes away: it is resolved, and the poll completes.
+        drift(&ctx, Kind::Queues, 0, vec![]);
+        let out = poll(&ctx, input(), 30).await.unwrap();
+        assert!(out.complete);
+        let c = &ctx.store.conflicts(ID).await.unwrap()[0];
+        assert!(c.resolved);
+        assert_eq!(c.resolved_at, Some(30));
+    }
+
+    #[tokio::test]
+    async fn a_replica_without_its_defaults_has_no_emergency_access_yet() {
+        let ctx = ctx("INSTANCE_REPLICATION_IN_PROGRESS");
+        ctx.source
+            .world()
+            .resources
+            .remove(&(WEST.into(), ID.into(), Kind::RoutingProfiles));
+        let out = poll(&ctx, input(), 10).await.unwrap();
+        assert!(!out.emergency_access_ready);
+    }
+
+    #[tokio::test]
+    async fn an_unreplicated_instance_is_not_ready_and_bad_input_is_refused() {
+        let ctx = ctx("INSTANCE_REPLICATION_IN_PROGRESS");
+        ctx.source
+            .world()
+            .instances
+            .get_mut(&(EAST.into(), ID.into()))
+            .unwrap()
+            .replication = None;
+        let err = poll(&ctx, input(), 10).await.unwrap_err();
+        assert_eq!(err.error_type(), "NotReady");
+        let err = poll(
+            &ctx,
+            Input {
+                run_id: "x y".into(),
+                instance_id: ID.into(),
+            },
+            10,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+    }
+}

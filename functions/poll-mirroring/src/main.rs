@@ -1,0 +1,12 @@
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    acgr::init_tracing();
+    let ctx = acgr::Context::from_env().await?;
+    run(service_fn(|event: LambdaEvent<Value>| {
+        poll_mirroring::handler(&ctx, event)
+    }))
+    .await
+}
