@@ -165,7 +165,16 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
             ctx.source.region()
         ))
     })?;
-    if let Some(existing) = adoptable(&info, ctx.source.region(), replica)? {
+    let unresolved = ctx
+        .store
+        .conflicts(id)
+        .await?
+        .iter()
+        .filter(|c| !c.resolved)
+        .count();
+    let existing = adoptable(&info, ctx.source.region(), replica)?;
+    if let (Some(existing), 0) = (&existing, unresolved) {
+        let existing = existing.clone();
         let record = Record {
             state: "adopted".into(),
             client_token: token.to_string(),
@@ -180,8 +189,14 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
     }
 
     // Intent first: a crash after the call is visible, and the retry reuses the same token.
+    // With a replica already there and conflicts on record, the call asks for a resync.
     let mut record = Record {
-        state: "requested".into(),
+        state: if existing.is_some() {
+            "resync-requested"
+        } else {
+            "requested"
+        }
+        .into(),
         client_token: token.to_string(),
         intent_at: now,
         replica_arn: None,
@@ -409,9 +424,7 @@ mod tests {
             .all(|r| r.2 == "acgr-replicate-run-1"));
     }
 
-    #[tokio::test]
-    async fn an_existing_replica_of_the_pair_is_adopted_without_a_call() {
-        let ctx = ctx();
+    fn mark_replicated(ctx: &Context<FakeConnect, MemoryRunStore>) {
         ctx.source
             .world()
             .instances
@@ -433,9 +446,41 @@ mod tests {
             ],
             global_sign_in_endpoint: None,
         });
+    }
+
+    #[tokio::test]
+    async fn an_existing_replica_of_the_pair_is_adopted_without_a_call() {
+        let ctx = ctx();
+        mark_replicated(&ctx);
         let out = replicate(&ctx, input("run-2"), 100).await.unwrap();
         assert!(out.adopted);
         assert!(ctx.source.world().calls_of("ReplicateInstance").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_replica_with_recorded_conflicts_is_resynced_not_adopted() {
+        let ctx = ctx();
+        mark_replicated(&ctx);
+        ctx.store
+            .put_conflict(&ConflictRecord {
+                instance_id: ID.into(),
+                kind: Kind::Queues,
+                name: "Billing".into(),
+                source_id: Some("q1".into()),
+                replica_id: Some("q9".into()),
+                region: Some("us-west-2".into()),
+                first_seen: 1,
+                last_seen: 2,
+                resolved: false,
+                resolved_at: None,
+            })
+            .await
+            .unwrap();
+        let out = replicate(&ctx, input("run-3"), 100).await.unwrap();
+        assert!(!out.adopted);
+        assert_eq!(ctx.source.world().calls_of("ReplicateInstance").len(), 1);
+        let run = ctx.store.get_run(ID, "run-3").await.unwrap().unwrap();
+        assert_eq!(run.steps[STEP]["state"], "accepted");
     }
 
     #[tokio::test]
