@@ -188,6 +188,10 @@ pub struct AssociationProgress {
     pub failed: Vec<UserFailure>,
     pub done: bool,
     pub updated_at: i64,
+    /// Users of the page at `cursor` already counted, when an invocation stopped inside it:
+    /// the resumed page skips them, so nobody is counted (or associated) twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_done: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
