@@ -301,7 +301,7 @@ async fn apply<C: Connect, S: RunStore>(
     let refused: Vec<&Gate> = out
         .gates
         .iter()
-        .filter(|g| !g.ok && !(input.force && g.overridable))
+        .filter(|g| !(g.ok || (input.force && g.overridable)))
         .collect();
     if !refused.is_empty() {
         return Err(StepError::Unsafe(format!(
