@@ -32,6 +32,10 @@ pub const STEP: &str = "associate-agents";
 /// ListUsers page size: one page is the unit of progress.
 pub const PAGE_SIZE: i32 = 100;
 
+/// Failures kept on the progress and in the output: the run store item and the state
+/// machine's payload have size limits. Every failure is logged.
+pub const MAX_FAILURES_LISTED: usize = 100;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
@@ -599,6 +603,9 @@ async fn still_active<C: Connect, S: RunStore>(
 fn fail(progress: &mut AssociationProgress, user_id: &str, e: &ConnectError) {
     warn!(user_id, error = %e, "association failed");
     progress.failed.retain(|f| f.user_id != user_id);
+    if progress.failed.len() >= MAX_FAILURES_LISTED {
+        return;
+    }
     progress.failed.push(UserFailure {
         user_id: user_id.to_string(),
         error: e.to_string(),
@@ -1030,6 +1037,20 @@ mod tests {
             .unwrap();
         assert_eq!(associate_targets(&ctx), vec!["u-0001", "u-0002"]);
         assert_eq!((out.associated, out.already_associated), (2, 8));
+    }
+
+    #[tokio::test]
+    async fn the_failure_list_is_bounded() {
+        let ctx = ctx(130, 130);
+        ctx.source
+            .world()
+            .fail_next(ASSOCIATE, "ServiceQuotaExceededException", 120);
+        let out = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+            .await
+            .unwrap();
+        assert!(out.done);
+        assert_eq!(out.associated, 10);
+        assert_eq!(out.failed.len(), MAX_FAILURES_LISTED);
     }
 
     #[tokio::test]
