@@ -1,0 +1,163 @@
+//! Glue for running the state machines locally. moto executes the ASL for real, but without a
+//! Docker engine its own Lambda only echoes the input. Its interpreter invokes Lambda at
+//! `http://localhost:$MOTO_PORT`, so this adapter sits on that port: Lambda invocations go to
+//! `cargo lambda watch` (ARN stripped to the function name; a function error, which the watch
+//! answers as HTTP 500 with `{"errorType", "errorMessage"}`, becomes 200 with
+//! `X-Amz-Function-Error: Unhandled`, as real Lambda answers), everything else goes to moto.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Router;
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// The function name in an Invoke path: `/2015-03-31/functions/{name|arn}/invocations`.
+pub fn invoked_function(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/2015-03-31/functions/")?;
+    let target = rest.strip_suffix("/invocations")?;
+    let target = percent_decode(target);
+    let name = match target.split_once(":function:") {
+        Some((_, after)) => after.split(':').next().unwrap_or(after).to_string(),
+        None => target.split(':').next().unwrap_or(&target).to_string(),
+    };
+    (!name.is_empty()).then_some(name)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Clone)]
+pub struct Adapter {
+    pub moto: String,
+    pub lambda: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Adapter {
+    pub fn new(moto: String, lambda: String) -> Adapter {
+        Adapter {
+            moto,
+            lambda,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+}
+
+pub fn router(adapter: Adapter) -> Router {
+    Router::new().fallback(handle).with_state(adapter)
+}
+
+fn bad_gateway(message: String) -> Response {
+    let mut r = Response::new(Body::from(
+        serde_json::json!({"message": message}).to_string(),
+    ));
+    *r.status_mut() = StatusCode::BAD_GATEWAY;
+    r
+}
+
+async fn handle(State(a): State<Adapter>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, 64 << 20).await else {
+        return bad_gateway("request body too large".into());
+    };
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let function = invoked_function(parts.uri.path());
+    let (base, path) = match &function {
+        Some(name) => (
+            a.lambda.as_str(),
+            format!("/2015-03-31/functions/{name}/invocations"),
+        ),
+        None => (a.moto.as_str(), path_and_query),
+    };
+    let mut builder = hyper::Request::builder()
+        .method(parts.method.clone())
+        .uri(format!("{base}{path}"));
+    for (k, v) in parts.headers.iter() {
+        if k != "host" && k != "content-length" {
+            builder = builder.header(k, v);
+        }
+    }
+    let forwarded = match builder.body(Full::new(bytes)) {
+        Ok(r) => r,
+        Err(e) => return bad_gateway(e.to_string()),
+    };
+    let resp = match a.client.request(forwarded).await {
+        Ok(r) => r,
+        Err(e) => return bad_gateway(format!("{base} did not answer: {e}")),
+    };
+    let (mut rparts, rbody) = resp.into_parts();
+    let rbytes = match http_body_util::BodyExt::collect(rbody).await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => return bad_gateway(e.to_string()),
+    };
+    if function.is_some() && rparts.status.is_server_error() && is_function_error(&rbytes) {
+        rparts.status = StatusCode::OK;
+        rparts.headers.insert(
+            "x-amz-function-error",
+            HeaderValue::from_static("Unhandled"),
+        );
+    }
+    rparts.headers.remove("content-length");
+    rparts.headers.remove("transfer-encoding");
+    Response::from_parts(rparts, Body::from(rbytes))
+}
+
+fn is_function_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("errorType").is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invocations_are_recognised_by_name_or_arn() {
+        assert_eq!(
+            invoked_function("/2015-03-31/functions/preflight/invocations").as_deref(),
+            Some("preflight")
+        );
+        assert_eq!(
+            invoked_function("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Ashift-traffic/invocations").as_deref(),
+            Some("shift-traffic")
+        );
+        assert_eq!(
+            invoked_function("/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:replicate:live/invocations").as_deref(),
+            Some("replicate")
+        );
+        assert_eq!(invoked_function("/2015-03-31/functions/x"), None);
+        assert_eq!(invoked_function("/moto-api/config"), None);
+    }
+
+    #[test]
+    fn only_bodies_with_an_error_type_are_function_errors() {
+        assert!(is_function_error(
+            br#"{"errorType":"Unsafe","errorMessage":"gate"}"#
+        ));
+        assert!(!is_function_error(b"internal error"));
+    }
+}
