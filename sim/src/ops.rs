@@ -61,6 +61,7 @@ pub fn route(method: &str, segs: &[String]) -> Option<Route> {
         ("PUT", ["queues", iid]) => r("CreateQueue", &[iid]),
         ("DELETE", ["queues", iid, qid]) => r("DeleteQueue", &[iid, qid]),
         ("GET", ["contact-flows", iid, fid]) => r("DescribeContactFlow", &[iid, fid]),
+        ("GET", ["contact-flow-modules", iid, mid]) => r("DescribeContactFlowModule", &[iid, mid]),
         ("GET", ["replication-findings", iid]) => r("ListReplicationFindings", &[iid]),
         ("GET", [path, iid]) => Kind::by_path(path).map(|k| Route {
             operation: k.spec().operation,
@@ -139,6 +140,7 @@ pub fn dispatch(w: &mut World, c: &Call) -> ApiResult {
         "CreateQueue" => create_queue(w, c),
         "DeleteQueue" => delete_queue(w, c),
         "DescribeContactFlow" => describe_contact_flow(w, c),
+        "DescribeContactFlowModule" => describe_contact_flow_module(w, c),
         "ListReplicationFindings" => list_replication_findings(w, c),
         other => Err(ApiError::new(
             "UnknownOperationException",
@@ -1585,6 +1587,34 @@ fn describe_contact_flow(w: &mut World, c: &Call) -> ApiResult {
     }}))
 }
 
+fn describe_contact_flow_module(w: &mut World, c: &Call) -> ApiResult {
+    let label = c.label(1);
+    if label.chars().count() > 256 {
+        return Err(c.bad("ContactFlowModuleId must be at most 256 characters long"));
+    }
+    let inst = instance(w, c, c.label(0))?;
+    let base = match split_arn(label) {
+        Some((_, _, "instance", rest)) => rest.rsplit('/').next().unwrap_or(rest),
+        _ => label,
+    };
+    let mid = base.split_once(':').map_or(base, |(id, _)| id);
+    let m = inst
+        .set(Kind::ContactFlowModules)
+        .and_then(|s| s.get(mid))
+        .ok_or_else(|| ApiError::not_found(format!("contact flow module {mid} not found")))?;
+    let a = |k: &str| m.attrs.get(k).cloned().unwrap_or(Value::Null);
+    Ok(json!({"ContactFlowModule": {
+        "Arn": w.resource_arn(&inst.region, &inst.id, Kind::ContactFlowModules, &m.id),
+        "Id": m.id,
+        "Name": m.name,
+        "Content": a("Content"),
+        "Description": a("Description"),
+        "State": a("State"),
+        "Status": "PUBLISHED",
+        "Tags": {},
+    }}))
+}
+
 fn list_replication_findings(w: &mut World, c: &Call) -> ApiResult {
     let resource_type = c.input.query_required("resourceType", 1, 128)?;
     let page = c.input.page_query(100, 100)?;
@@ -1695,6 +1725,11 @@ mod tests {
             ("POST", "/phone-number/list", "ListPhoneNumbersV2"),
             ("GET", "/users-summary/abc", "ListUsers"),
             ("GET", "/agent-status/abc", "ListAgentStatuses"),
+            (
+                "GET",
+                "/contact-flow-modules/abc/m-1",
+                "DescribeContactFlowModule",
+            ),
             (
                 "GET",
                 "/replication-findings/abc",

@@ -554,6 +554,31 @@ async fn integrations_flows_and_attributes_read_back_from_the_scenario() {
         .send()
         .await
         .expect("the saved version");
+    let modules = east
+        .list_contact_flow_modules()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    let module_id = modules.contact_flow_modules_summary_list()[0].id().unwrap();
+    let module = east
+        .describe_contact_flow_module()
+        .instance_id(INSTANCE)
+        .contact_flow_module_id(module_id)
+        .send()
+        .await
+        .unwrap();
+    let module = module.contact_flow_module().unwrap();
+    assert_eq!(module.name(), Some("Order status"));
+    assert!(module.content().unwrap().contains("arn:aws:lex:us-east-1:"));
+    let err = east
+        .describe_contact_flow_module()
+        .instance_id(INSTANCE)
+        .contact_flow_module_id("no-such-module")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException");
 
     let attr = east
         .describe_instance_attribute()

@@ -32,6 +32,8 @@ pub struct FakeWorld {
     pub findings: HashMap<(String, Kind), Findings>,
     /// Published flow contents, keyed by (region, instance ID, flow ID).
     pub flows: HashMap<(String, String, String), String>,
+    /// Flow module contents, keyed by (region, instance ID, module ID).
+    pub modules: HashMap<(String, String, String), String>,
     pub lambdas: HashMap<String, Vec<String>>,
     pub lex_bots: HashMap<String, Vec<LexBotRef>>,
     pub calls: Vec<FakeCall>,
@@ -318,6 +320,21 @@ impl Connect for FakeConnect {
                 self.region.to_string(),
                 instance_id.to_string(),
                 flow_id.to_string(),
+            ))
+            .cloned())
+    }
+
+    async fn module_content(
+        &self,
+        instance_id: &str,
+        module_id: &str,
+    ) -> Result<Option<String>, ConnectError> {
+        let w = self.call("DescribeContactFlowModule", module_id)?;
+        Ok(w.modules
+            .get(&(
+                self.region.to_string(),
+                instance_id.to_string(),
+                module_id.to_string(),
             ))
             .cloned())
     }

@@ -217,6 +217,13 @@ pub trait Connect: Send + Sync {
         flow_id: &str,
     ) -> impl Future<Output = Result<Option<String>, ConnectError>> + Send;
 
+    /// A flow module's content; `None` when the module does not exist.
+    fn module_content(
+        &self,
+        instance_id: &str,
+        module_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, ConnectError>> + Send;
+
     fn list_lambda_functions(
         &self,
         instance_id: &str,

@@ -562,6 +562,34 @@ impl Connect for SdkConnect {
         }
     }
 
+    async fn module_content(
+        &self,
+        instance_id: &str,
+        module_id: &str,
+    ) -> Result<Option<String>, ConnectError> {
+        match self
+            .client
+            .describe_contact_flow_module()
+            .instance_id(instance_id)
+            .contact_flow_module_id(module_id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .contact_flow_module()
+                .and_then(|m| m.content())
+                .map(String::from)),
+            Err(e) => {
+                let e = self.error("DescribeContactFlowModule", e);
+                if e.class == ConnectErrorClass::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
     async fn list_lambda_functions(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
         let items = self
             .client

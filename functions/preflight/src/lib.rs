@@ -1,0 +1,1287 @@
+//! **preflight**: checks, before ReplicateInstance, everything that would make it fail or leave
+//! the replica unusable, and reports each check with a verdict and the fix. It reads Connect,
+//! Lambda and KMS and never changes them; it takes no lock. The report is stored on the run.
+
+pub mod probe;
+pub mod scan;
+
+use acgr::connect::{Connect, InstanceInfo, ResourceSummary};
+use acgr::domain::{pair_support, paired_region, InstanceRef, Kind, PairSupport, Region};
+use acgr::error::{ConnectError, ConnectErrorClass, StepError};
+use acgr::records::{ConflictRecord, RunKind};
+use acgr::runs::{begin_step, check_run_id, record_failure, record_step};
+use acgr::store::RunStore;
+use acgr::{now, parse_input, Context};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::info;
+
+use crate::probe::{Probe, ReplicaProbe, CONNECT_KEY_ALIAS};
+
+pub const STEP: &str = "preflight";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Input {
+    pub instance_id: String,
+    pub replica_region: String,
+    #[serde(default)]
+    pub replica_alias: Option<String>,
+    /// Generated (`preflight-<epoch seconds>`) when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// When true (the default), a failed check makes the step fail with `PreflightFailed`.
+    #[serde(default)]
+    pub fail_on_error: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// One check's outcome. `id` is stable; several entries may share one (one per flow, say).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    pub id: String,
+    pub verdict: Verdict,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Check {
+    fn new(id: &str, verdict: Verdict, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Check {
+            id: id.to_string(),
+            verdict,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    fn pass(id: &str, message: impl Into<String>) -> Self {
+        Check::new(id, Verdict::Pass, message, "Nothing to do.")
+    }
+
+    fn warn(id: &str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Check::new(id, Verdict::Warn, message, fix)
+    }
+
+    fn fail(id: &str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Check::new(id, Verdict::Fail, message, fix)
+    }
+
+    /// A check that did not run because something it depends on is not known.
+    fn not_checked(id: &str, why: &str) -> Self {
+        Check::warn(
+            id,
+            format!("not checked: {why}"),
+            "Fix the checks this one depends on, then run again.",
+        )
+    }
+}
+
+/// What the step returns and stores under `steps.preflight`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// No check failed.
+    pub ok: bool,
+    pub run_id: String,
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    pub fn failed(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.verdict == Verdict::Fail)
+    }
+
+    fn count(&self, v: Verdict) -> usize {
+        self.checks.iter().filter(|c| c.verdict == v).count()
+    }
+}
+
+pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
+    ctx: &Context<C, S>,
+    probe: &P,
+    event: LambdaEvent<Value>,
+) -> Result<Report, Diagnostic> {
+    let input: Input = parse_input(event.payload)?;
+    preflight(ctx, probe, input, now())
+        .await
+        .map_err(Diagnostic::from)
+}
+
+pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
+    ctx: &Context<C, S>,
+    probe: &P,
+    input: Input,
+    now: i64,
+) -> Result<Report, StepError> {
+    let run_id = match &input.run_id {
+        Some(r) => {
+            check_run_id(r)?;
+            r.clone()
+        }
+        None => format!("preflight-{now}"),
+    };
+    let instance = InstanceRef::parse(&input.instance_id)?;
+    let replica = Region::parse(&input.replica_region)?;
+    if let Some(r) = &instance.region {
+        if r != ctx.source.region() {
+            return Err(StepError::InvalidInput(format!(
+                "instance ARN names {r}, but this deployment replicates from {}",
+                ctx.source.region()
+            )));
+        }
+    }
+    let id = instance.id.clone();
+    let inputs = serde_json::json!({
+        "instanceId": input.instance_id,
+        "replicaRegion": input.replica_region,
+        "replicaAlias": input.replica_alias,
+        "failOnError": input.fail_on_error,
+    });
+    let mut run = begin_step(
+        &ctx.store,
+        &id,
+        &run_id,
+        RunKind::Replication,
+        STEP,
+        inputs,
+        now,
+    )
+    .await?;
+    let checks = match run_checks(ctx, probe, &id, &replica, &input, now).await {
+        Ok(checks) => checks,
+        Err(e) => {
+            record_failure(&ctx.store, &mut run, &e, now).await;
+            return Err(e);
+        }
+    };
+    let report = Report {
+        ok: !checks.iter().any(|c| c.verdict == Verdict::Fail),
+        run_id: run_id.clone(),
+        checks,
+    };
+    record_step(&ctx.store, &mut run, STEP, &report, now).await?;
+    info!(
+        instance_id = %id,
+        run_id = %run_id,
+        passed = report.count(Verdict::Pass),
+        warned = report.count(Verdict::Warn),
+        failed = report.count(Verdict::Fail),
+        "preflight done"
+    );
+    if !report.ok && input.fail_on_error.unwrap_or(true) {
+        let failed: Vec<String> = report
+            .failed()
+            .map(|c| format!("{}: {}", c.id, c.message))
+            .collect();
+        let e = StepError::PreflightFailed(format!(
+            "preflight failed ({} of {} checks): {}",
+            failed.len(),
+            report.checks.len(),
+            failed.join("; ")
+        ));
+        record_failure(&ctx.store, &mut run, &e, now).await;
+        return Err(e);
+    }
+    Ok(report)
+}
+
+/// A Connect call failed: throttling and transient errors end the step (the state machine
+/// retries it); anything else makes this one check a warn that says it could not run.
+fn could_not_run(id: &str, e: ConnectError) -> Result<Check, StepError> {
+    match e.class {
+        ConnectErrorClass::Throttled | ConnectErrorClass::Transient => Err(e.into()),
+        _ => Ok(Check::warn(
+            id,
+            format!("could not check: {e}"),
+            format!(
+                "Allow this function's role connect:{} in {}, then run again.",
+                e.operation, e.region
+            ),
+        )),
+    }
+}
+
+async fn run_checks<C: Connect, S: RunStore, P: ReplicaProbe>(
+    ctx: &Context<C, S>,
+    probe: &P,
+    id: &str,
+    replica: &Region,
+    input: &Input,
+    now: i64,
+) -> Result<Vec<Check>, StepError> {
+    let source = ctx.source.region();
+    let mut checks = vec![
+        pair_check(source, replica),
+        if source == replica {
+            Check::fail(
+                "regions-differ",
+                format!("the replica region is the source region ({source})"),
+                "Choose a replica region other than the instance's region.",
+            )
+        } else {
+            Check::pass(
+                "regions-differ",
+                format!("source {source}, replica {replica}"),
+            )
+        },
+    ];
+    let deployed = ctx.check_replica(replica).is_ok();
+    checks.push(if deployed {
+        Check::pass(
+            "replica-region-deployed",
+            format!("this deployment replicates {source} to {replica}"),
+        )
+    } else {
+        Check::fail(
+            "replica-region-deployed",
+            format!(
+                "this deployment replicates {source} to {}, not to {replica}",
+                ctx.replica.region()
+            ),
+            format!(
+                "Run the deployment made for {replica}, or deploy with REPLICA_REGION={replica}."
+            ),
+        )
+    });
+    checks.push(alias_check(input.replica_alias.as_deref()));
+
+    // The instance: its state decides whether the checks that need it can run.
+    let described = match ctx.source.describe_instance(id).await {
+        Ok(info) => Ok(info),
+        Err(e) => Err(could_not_run("instance-active", e)?),
+    };
+    let missing = matches!(described, Ok(None));
+    match &described {
+        Ok(Some(info)) => checks.extend(instance_checks(info, source, replica)),
+        Ok(None) => {
+            checks.push(Check::fail(
+                "instance-active",
+                format!("instance {id} does not exist in {source}"),
+                format!("Check the instance ID, and that the instance's region is {source}."),
+            ));
+            for c in ["instance-alias", "identity-saml", "not-replicated"] {
+                checks.push(Check::not_checked(c, "the instance was not found"));
+            }
+        }
+        Err(warn) => {
+            checks.push(warn.clone());
+            for c in ["instance-alias", "identity-saml", "not-replicated"] {
+                checks.push(Check::not_checked(c, "the instance could not be described"));
+            }
+        }
+    }
+
+    let not_found = |c: &str| Check::not_checked(c, "the instance was not found");
+    let other_replica = |c: &str| {
+        Check::not_checked(
+            c,
+            &format!("{replica} is not this deployment's replica region"),
+        )
+    };
+    checks.push(if missing {
+        not_found("name-conflicts")
+    } else if !deployed {
+        other_replica("name-conflicts")
+    } else {
+        conflict_check(ctx, id, now).await?
+    });
+    if missing {
+        checks.push(not_found("flows-scanned"));
+        checks.push(not_found("lambda-in-replica"));
+        checks.push(not_found("lex-bots"));
+    } else {
+        checks.extend(flow_checks(&ctx.source, id).await?);
+        checks.extend(if deployed {
+            lambda_checks(&ctx.source, probe, id).await?
+        } else {
+            vec![other_replica("lambda-in-replica")]
+        });
+        checks.push(lex_check(&ctx.source, id, replica).await?);
+    }
+    checks.push(if deployed {
+        key_check(probe).await
+    } else {
+        other_replica("connect-kms-key")
+    });
+    Ok(checks)
+}
+
+fn pair_check(source: &Region, replica: &Region) -> Check {
+    let id = "pair-supported";
+    match pair_support(source, replica) {
+        PairSupport::Supported => Check::pass(
+            id,
+            format!("Global Resiliency replicates {source} to {replica}"),
+        ),
+        PairSupport::ReferenceOnly => Check::warn(
+            id,
+            format!(
+                "{source} -> {replica} is in the API reference but the replica guide does not list it"
+            ),
+            "Confirm with AWS (your solutions architect or TAM) that the pair is enabled for your account before replicating.",
+        ),
+        PairSupport::Unsupported => {
+            let supported = paired_region(source).map_or_else(
+                || format!("{source} has no supported replica region"),
+                |r| format!("the supported replica region for {source} is {r}"),
+            );
+            Check::fail(
+                id,
+                format!("Global Resiliency does not replicate {source} to {replica}; {supported}"),
+                "Replicate between us-east-1 and us-west-2, or between eu-central-1 and eu-west-2.",
+            )
+        }
+    }
+}
+
+fn alias_check(alias: Option<&str>) -> Check {
+    let id = "replica-alias";
+    match alias {
+        None => Check::pass(id, "no replicaAlias given (optional)"),
+        Some(a) if scan::valid_alias(a) => Check::pass(id, format!("replicaAlias '{a}' is valid")),
+        Some(a) => Check::fail(
+            id,
+            format!("replicaAlias '{a}' is not a valid instance alias"),
+            "Use 1 to 45 letters, digits and hyphens, not starting with 'd-' and not starting or ending with a hyphen.",
+        ),
+    }
+}
+
+/// Exists and ACTIVE, has an alias, SAML, not replicated elsewhere: what ReplicateInstance refuses.
+fn instance_checks(info: &InstanceInfo, source: &Region, replica: &Region) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let status = info.status.as_deref().unwrap_or("unknown");
+    checks.push(if status == "ACTIVE" {
+        Check::pass("instance-active", format!("instance {} is ACTIVE", info.id))
+    } else {
+        Check::fail(
+            "instance-active",
+            format!("instance {} is {status}, not ACTIVE", info.id),
+            "Wait until the instance is ACTIVE (recreate it if its creation failed), then run again.",
+        )
+    });
+    checks.push(match info.alias.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => Check::pass("instance-alias", format!("the instance alias is '{a}'")),
+        None => Check::fail(
+            "instance-alias",
+            "the instance has no alias, and ReplicateInstance refuses instances without one",
+            "Replicate an instance created with an alias (instances on an existing directory have none).",
+        ),
+    });
+    let identity = info.identity.as_deref().unwrap_or("unknown");
+    checks.push(if identity == "SAML" {
+        Check::pass("identity-saml", "identity management is SAML")
+    } else {
+        Check::fail(
+            "identity-saml",
+            format!("identity management is {identity}, not SAML"),
+            "Global Resiliency needs SAML 2.0 identity management, which is chosen when the instance is created: replicate a SAML instance.",
+        )
+    });
+    checks.push(match &info.replication {
+        None => Check::pass("not-replicated", "the instance has no replica"),
+        Some(rep) => {
+            let regions: Vec<String> = rep
+                .statuses
+                .iter()
+                .map(|s| format!("{} {}", s.region, s.status))
+                .collect();
+            let from_here = rep.source_region.as_ref().is_none_or(|s| s == source);
+            let to_there = rep.statuses.iter().any(|s| s.region == replica.as_str());
+            if from_here && to_there {
+                Check::warn(
+                    "not-replicated",
+                    format!(
+                        "already replicated to {replica} ({}); the replicate step will adopt it",
+                        regions.join(", ")
+                    ),
+                    "Nothing to do: the existing replica is adopted, ReplicateInstance is not called again.",
+                )
+            } else {
+                Check::fail(
+                    "not-replicated",
+                    format!(
+                        "already replicated, not from {source} to {replica} ({})",
+                        regions.join(", ")
+                    ),
+                    "An instance has one replica: ask AWS Support to delete the existing one before replicating elsewhere.",
+                )
+            }
+        }
+    });
+    checks
+}
+
+/// Same name, different ID, in an existing replica: ReplicateInstance would not mirror it.
+/// Each conflict is also upserted into the run store.
+async fn conflict_check<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    now: i64,
+) -> Result<Check, StepError> {
+    let check = "name-conflicts";
+    let replica = ctx.replica.region();
+    match ctx.replica.describe_instance(id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return Ok(Check::pass(
+                check,
+                format!("no replica in {replica} yet, so nothing to collide with"),
+            ))
+        }
+        Err(e) => return could_not_run(check, e),
+    }
+    let known = ctx.store.conflicts(id).await?;
+    let mut found = Vec::new();
+    for kind in Kind::ALL {
+        let listed = async {
+            Ok::<_, ConnectError>((
+                ctx.source.list_resources(id, kind).await?,
+                ctx.replica.list_resources(id, kind).await?,
+            ))
+        };
+        let (source, there) = match listed.await {
+            Ok(both) => both,
+            Err(e) => return could_not_run(check, e),
+        };
+        for (name, source_id, replica_id) in conflicts(&source, &there) {
+            let first_seen = known
+                .iter()
+                .find(|c| c.kind == kind && c.name == name)
+                .map_or(now, |c| c.first_seen);
+            ctx.store
+                .put_conflict(&ConflictRecord {
+                    instance_id: id.to_string(),
+                    kind,
+                    name: name.clone(),
+                    source_id: Some(source_id.clone()),
+                    replica_id: Some(replica_id.clone()),
+                    region: Some(replica.to_string()),
+                    first_seen,
+                    last_seen: now,
+                    resolved: false,
+                    resolved_at: None,
+                })
+                .await?;
+            found.push(format!(
+                "{} '{name}' is {source_id} in {} but {replica_id} in {replica}",
+                kind.key(),
+                ctx.source.region()
+            ));
+        }
+    }
+    info!(instance_id = %id, conflicts = found.len(), "name conflicts with the replica");
+    Ok(if found.is_empty() {
+        Check::pass(
+            check,
+            format!("the replica in {replica} has no resource named like a source resource with another ID"),
+        )
+    } else {
+        Check::fail(
+            check,
+            format!("{} name conflicts: {}", found.len(), found.join("; ")),
+            format!("Delete or rename each resource in {replica} (it was created there outside replication), then run again."),
+        )
+    })
+}
+
+/// (name, source ID, replica ID) for each name with another ID in the replica.
+fn conflicts(
+    source: &[ResourceSummary],
+    replica: &[ResourceSummary],
+) -> Vec<(String, String, String)> {
+    source
+        .iter()
+        .filter_map(|s| {
+            let sid = s.id.as_ref()?;
+            let r = replica.iter().find(|r| r.name == s.name)?;
+            let rid = r.id.as_ref()?;
+            (rid != sid).then(|| (s.name.clone(), sid.clone(), rid.clone()))
+        })
+        .collect()
+}
+
+/// Flows and flow modules whose published content names a region: one warn each, and a summary.
+async fn flow_checks<C: Connect>(connect: &C, id: &str) -> Result<Vec<Check>, StepError> {
+    let fix = "Replace the hardcoded region with $.AwsRegion (or $['AwsRegion']), which Connect sets to the region the flow runs in; build regional ARNs from it, and keep integrations named the same in both regions.";
+    let mut checks = Vec::new();
+    let mut scanned = 0;
+    let mut hits = 0;
+    let mut unpublished = Vec::new();
+    for kind in [Kind::ContactFlows, Kind::ContactFlowModules] {
+        let what = if kind == Kind::ContactFlows {
+            "flow"
+        } else {
+            "flow module"
+        };
+        let listed = match connect.list_resources(id, kind).await {
+            Ok(l) => l,
+            Err(e) => {
+                checks.push(could_not_run("flows-scanned", e)?);
+                continue;
+            }
+        };
+        for r in listed {
+            let Some(rid) = r.id.as_deref() else { continue };
+            let content = if kind == Kind::ContactFlows {
+                connect.flow_content(id, rid).await
+            } else {
+                connect.module_content(id, rid).await
+            };
+            let content = match content {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    unpublished.push(format!("{what} '{}'", r.name));
+                    continue;
+                }
+                Err(e) => {
+                    let mut c = could_not_run("hardcoded-region", e)?;
+                    c.message = format!("{what} '{}': {}", r.name, c.message);
+                    checks.push(c);
+                    continue;
+                }
+            };
+            scanned += 1;
+            let found = scan::hardcoded_regions(&content);
+            if !found.is_empty() {
+                hits += 1;
+                checks.push(Check::warn(
+                    "hardcoded-region",
+                    format!(
+                        "{what} '{}' hardcodes a region: {}",
+                        r.name,
+                        found.join(", ")
+                    ),
+                    fix,
+                ));
+            }
+        }
+    }
+    let mut summary = format!("scanned {scanned} flows and flow modules; {hits} hardcode a region");
+    if !unpublished.is_empty() {
+        summary.push_str(&format!(
+            "; not published, so not scanned: {} (check them before publishing)",
+            unpublished.join(", ")
+        ));
+    }
+    if !checks.iter().any(|c| c.id == "flows-scanned") {
+        checks.insert(0, Check::pass("flows-scanned", summary));
+    }
+    Ok(checks)
+}
+
+/// Every Lambda function of the instance must exist by the same name in the replica region.
+async fn lambda_checks<C: Connect, P: ReplicaProbe>(
+    connect: &C,
+    probe: &P,
+    id: &str,
+) -> Result<Vec<Check>, StepError> {
+    let check = "lambda-in-replica";
+    let replica = probe.region();
+    let arns = match connect.list_lambda_functions(id).await {
+        Ok(a) => a,
+        Err(e) => return Ok(vec![could_not_run(check, e)?]),
+    };
+    let mut names: Vec<&str> = arns.iter().map(|a| scan::function_name(a)).collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Ok(vec![Check::pass(
+            check,
+            "no Lambda functions are associated with the instance",
+        )]);
+    }
+    let mut checks = Vec::new();
+    for name in names {
+        checks.push(match probe.lambda_function(name).await {
+            Probe::Found => Check::pass(check, format!("Lambda function {name} exists in {replica}")),
+            Probe::NotFound => Check::fail(
+                check,
+                format!("Lambda function {name} does not exist in {replica}"),
+                format!("Deploy {name} in {replica} under the same name: ReplicateInstance does not copy Lambda functions."),
+            ),
+            Probe::Unknown(why) => Check::warn(
+                check,
+                format!("could not check Lambda function {name} in {replica}: {why}"),
+                format!("Allow this function's role lambda:GetFunction in {replica}, or check by hand that {name} exists there."),
+            ),
+        });
+    }
+    Ok(checks)
+}
+
+async fn lex_check<C: Connect>(
+    connect: &C,
+    id: &str,
+    replica: &Region,
+) -> Result<Check, StepError> {
+    let check = "lex-bots";
+    let bots = match connect.list_lex_bots(id).await {
+        Ok(b) => b,
+        Err(e) => return could_not_run(check, e),
+    };
+    if bots.is_empty() {
+        return Ok(Check::pass(
+            check,
+            "no Lex bots are associated with the instance",
+        ));
+    }
+    let names: Vec<String> = bots
+        .iter()
+        .map(|b| match &b.region {
+            Some(r) if !b.name.starts_with("arn:") => format!("{} ({r})", b.name),
+            _ => b.name.clone(),
+        })
+        .collect();
+    Ok(Check::warn(
+        check,
+        format!(
+            "the instance uses Lex bots that ReplicateInstance does not copy: {}",
+            names.join(", ")
+        ),
+        format!("Either use Amazon Lex Global Resiliency to replicate the bots to {replica} (the bot IDs stay the same), or branch your flows on $.AwsRegion to reach a bot in each region."),
+    ))
+}
+
+async fn key_check<P: ReplicaProbe>(probe: &P) -> Check {
+    let check = "connect-kms-key";
+    let replica = probe.region();
+    match probe.connect_key().await {
+        Probe::Found => Check::pass(check, format!("{CONNECT_KEY_ALIAS} exists in {replica}")),
+        Probe::NotFound => Check::fail(
+            check,
+            format!("the AWS managed key {CONNECT_KEY_ALIAS} does not exist in {replica}, so the replica cannot use it"),
+            format!("In the console, create a temporary Amazon Connect instance in {replica} once: AWS then creates the managed key for Connect. Delete that instance, then run again."),
+        ),
+        Probe::Unknown(why) => Check::warn(
+            check,
+            format!("could not check {CONNECT_KEY_ALIAS} in {replica}: {why}"),
+            format!("Allow this function's role kms:DescribeKey in {replica}, or check in the KMS console that {CONNECT_KEY_ALIAS} exists there."),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::FakeProbe;
+    use acgr::connect::fake::{FakeConnect, FakeWorld};
+    use acgr::connect::{LexBotRef, RegionStatus, ReplicationInfo};
+    use acgr::store::memory::MemoryRunStore;
+    use std::sync::{Arc, Mutex};
+
+    const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
+    const EAST: &str = "us-east-1";
+    const WEST: &str = "us-west-2";
+    const LOOKUP: &str = "arn:aws:lambda:us-east-1:123456789012:function:acme-customer-lookup";
+
+    fn r(s: &str) -> Region {
+        Region::parse(s).unwrap()
+    }
+
+    fn res(id: &str, name: &str) -> ResourceSummary {
+        ResourceSummary {
+            id: Some(id.into()),
+            name: name.into(),
+        }
+    }
+
+    /// A clean instance in `source` (ACTIVE, alias, SAML, one Lambda function present in the
+    /// replica, one clean flow, one unpublished flow, one clean module), deployed to `replica`.
+    fn setup(source: &str, replica: &str) -> (Context<FakeConnect, MemoryRunStore>, FakeProbe) {
+        let world = Arc::new(Mutex::new(FakeWorld::default()));
+        {
+            let mut w = world.lock().unwrap();
+            w.instances.insert(
+                (source.into(), ID.into()),
+                InstanceInfo {
+                    id: ID.into(),
+                    arn: format!("arn:aws:connect:{source}:123456789012:instance/{ID}"),
+                    alias: Some("acme".into()),
+                    identity: Some("SAML".into()),
+                    status: Some("ACTIVE".into()),
+                    replication: None,
+                },
+            );
+            w.resources.insert(
+                (source.into(), ID.into(), Kind::ContactFlows),
+                vec![
+                    res("f-1", "Regional greeting"),
+                    res("f-2", "Draft callback"),
+                ],
+            );
+            w.flows.insert(
+                (source.into(), ID.into(), "f-1".into()),
+                r#"{"Actions":[{"Parameters":{"Text":"Served from $.AwsRegion"}}]}"#.into(),
+            );
+            w.resources.insert(
+                (source.into(), ID.into(), Kind::ContactFlowModules),
+                vec![res("m-1", "Order status")],
+            );
+            w.modules.insert(
+                (source.into(), ID.into(), "m-1".into()),
+                r#"{"Actions":[]}"#.into(),
+            );
+            w.lambdas.insert(ID.into(), vec![LOOKUP.into()]);
+        }
+        let ctx = Context {
+            source: FakeConnect::new(r(source), world.clone()),
+            replica: FakeConnect::new(r(replica), world),
+            store: MemoryRunStore::default(),
+            lease_seconds: 900,
+        };
+        let mut probe = FakeProbe::new(r(replica));
+        probe.functions.insert("acme-customer-lookup".into());
+        (ctx, probe)
+    }
+
+    fn ctx() -> (Context<FakeConnect, MemoryRunStore>, FakeProbe) {
+        setup(EAST, WEST)
+    }
+
+    fn input() -> Input {
+        Input {
+            instance_id: ID.into(),
+            replica_region: WEST.into(),
+            replica_alias: None,
+            run_id: Some("run-1".into()),
+            fail_on_error: Some(false),
+        }
+    }
+
+    fn only<'r>(report: &'r Report, id: &str) -> &'r Check {
+        let found: Vec<&Check> = report.checks.iter().filter(|c| c.id == id).collect();
+        assert_eq!(found.len(), 1, "{id} in {:#?}", report.checks);
+        found[0]
+    }
+
+    fn edit(ctx: &Context<FakeConnect, MemoryRunStore>, f: impl FnOnce(&mut InstanceInfo)) {
+        let mut w = ctx.source.world();
+        f(w.instances.get_mut(&(EAST.into(), ID.into())).unwrap());
+    }
+
+    const READS: &[&str] = &[
+        "DescribeInstance",
+        "ListResources",
+        "DescribeContactFlow",
+        "DescribeContactFlowModule",
+        "ListLambdaFunctions",
+        "ListBots",
+    ];
+
+    #[tokio::test]
+    async fn a_clean_instance_passes_every_check_reads_only_and_stores_the_report() {
+        let (ctx, probe) = ctx();
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        assert!(report.ok);
+        let bad: Vec<&Check> = report
+            .checks
+            .iter()
+            .filter(|c| c.verdict != Verdict::Pass)
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+        let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "pair-supported",
+                "regions-differ",
+                "replica-region-deployed",
+                "replica-alias",
+                "instance-active",
+                "instance-alias",
+                "identity-saml",
+                "not-replicated",
+                "name-conflicts",
+                "flows-scanned",
+                "lambda-in-replica",
+                "lex-bots",
+                "connect-kms-key",
+            ]
+        );
+        let scanned = only(&report, "flows-scanned");
+        assert!(scanned.message.contains("scanned 2"), "{}", scanned.message);
+        assert!(
+            scanned.message.contains("'Draft callback'"),
+            "unpublished flows are named: {}",
+            scanned.message
+        );
+
+        let w = ctx.source.world();
+        let writes: Vec<&str> = w
+            .calls
+            .iter()
+            .map(|c| c.operation)
+            .filter(|op| !READS.contains(op))
+            .collect();
+        assert!(writes.is_empty(), "preflight only reads: {writes:?}");
+        drop(w);
+        let state = ctx.store.state();
+        assert!(state.locks.is_empty(), "preflight takes no lock");
+        let run = &state.runs[&(ID.to_string(), "run-1".to_string())];
+        assert_eq!(run.kind, RunKind::Replication);
+        let stored: Report = serde_json::from_value(run.steps[STEP].clone()).unwrap();
+        assert_eq!(stored, report);
+        assert_eq!(run.steps[STEP]["checks"][0]["verdict"], "pass");
+    }
+
+    #[tokio::test]
+    async fn without_a_run_id_one_is_made_from_the_time() {
+        let (ctx, probe) = ctx();
+        let report = preflight(
+            &ctx,
+            &probe,
+            Input {
+                run_id: None,
+                ..input()
+            },
+            1_764_000_000,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.run_id, "preflight-1764000000");
+        assert!(ctx
+            .store
+            .get_run(ID, "preflight-1764000000")
+            .await
+            .unwrap()
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn what_replicate_instance_refuses_fails_its_check() {
+        type Edit = fn(&mut InstanceInfo);
+        let cases: [(&str, Edit, &str); 3] = [
+            ("instance-alias", |i| i.alias = None, "no alias"),
+            (
+                "identity-saml",
+                |i| i.identity = Some("CONNECT_MANAGED".into()),
+                "CONNECT_MANAGED",
+            ),
+            (
+                "instance-active",
+                |i| i.status = Some("CREATION_IN_PROGRESS".into()),
+                "CREATION_IN_PROGRESS",
+            ),
+        ];
+        for (id, change, says) in cases {
+            let (ctx, probe) = ctx();
+            edit(&ctx, change);
+            let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+            assert!(!report.ok, "{id}");
+            let check = only(&report, id);
+            assert_eq!(check.verdict, Verdict::Fail, "{id}");
+            assert!(check.message.contains(says), "{id}: {}", check.message);
+            assert!(!check.fix.is_empty());
+            assert_eq!(report.failed().count(), 1, "{id}: {:#?}", report.checks);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_instance_fails_and_the_checks_that_need_it_say_they_did_not_run() {
+        let (ctx, probe) = ctx();
+        ctx.source.world().instances.clear();
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "instance-active");
+        assert_eq!(check.verdict, Verdict::Fail);
+        assert!(check.message.contains("does not exist in us-east-1"));
+        for id in ["instance-alias", "flows-scanned", "lambda-in-replica"] {
+            let c = only(&report, id);
+            assert_eq!(c.verdict, Verdict::Warn, "{id}");
+            assert!(c.message.starts_with("not checked"), "{id}: {}", c.message);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_pair_fails_naming_the_supported_replica_region() {
+        let (ctx, probe) = setup(EAST, "eu-west-2");
+        let report = preflight(
+            &ctx,
+            &probe,
+            Input {
+                replica_region: "eu-west-2".into(),
+                ..input()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        let check = only(&report, "pair-supported");
+        assert_eq!(check.verdict, Verdict::Fail);
+        assert!(check.message.contains("us-west-2"), "{}", check.message);
+        assert_eq!(
+            only(&report, "replica-region-deployed").verdict,
+            Verdict::Pass
+        );
+
+        let reference_only = pair_check(&r("ap-northeast-1"), &r("ap-northeast-3"));
+        assert_eq!(reference_only.verdict, Verdict::Warn);
+        assert!(reference_only.message.contains("guide does not list"));
+        assert!(reference_only.fix.contains("Confirm with AWS"));
+        let same = pair_check(&r(EAST), &r(EAST));
+        assert_eq!(same.verdict, Verdict::Fail);
+    }
+
+    #[tokio::test]
+    async fn a_replica_region_this_deployment_does_not_serve_fails_and_same_region_fails() {
+        let (ctx, probe) = ctx();
+        let report = preflight(
+            &ctx,
+            &probe,
+            Input {
+                replica_region: "eu-central-1".into(),
+                ..input()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            only(&report, "replica-region-deployed").verdict,
+            Verdict::Fail
+        );
+        assert_eq!(only(&report, "connect-kms-key").verdict, Verdict::Warn);
+        let report = preflight(
+            &ctx,
+            &probe,
+            Input {
+                replica_region: EAST.into(),
+                ..input()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(only(&report, "regions-differ").verdict, Verdict::Fail);
+    }
+
+    #[tokio::test]
+    async fn an_invalid_replica_alias_fails_its_check() {
+        let (ctx, probe) = ctx();
+        let report = preflight(
+            &ctx,
+            &probe,
+            Input {
+                replica_alias: Some("d-acme".into()),
+                ..input()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(only(&report, "replica-alias").verdict, Verdict::Fail);
+    }
+
+    fn replicated_to(region: &str) -> ReplicationInfo {
+        ReplicationInfo {
+            source_region: Some(r(EAST)),
+            statuses: [EAST, region]
+                .iter()
+                .map(|r| RegionStatus {
+                    region: r.to_string(),
+                    status: "INSTANCE_REPLICATION_COMPLETE".into(),
+                    reason: None,
+                })
+                .collect(),
+            global_sign_in_endpoint: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_existing_replica_of_the_pair_is_a_warn_and_one_elsewhere_a_fail() {
+        let (ctx, probe) = ctx();
+        edit(&ctx, |i| i.replication = Some(replicated_to(WEST)));
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "not-replicated");
+        assert_eq!(check.verdict, Verdict::Warn);
+        assert!(check.message.contains("will adopt it"));
+        assert!(report.ok);
+
+        edit(&ctx, |i| i.replication = Some(replicated_to("eu-west-2")));
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        assert_eq!(only(&report, "not-replicated").verdict, Verdict::Fail);
+    }
+
+    #[tokio::test]
+    async fn a_name_conflict_with_an_existing_replica_fails_and_is_recorded() {
+        let (ctx, probe) = ctx();
+        {
+            let mut w = ctx.source.world();
+            let mut replica = w.instances[&(EAST.to_string(), ID.to_string())].clone();
+            replica.arn = replica.arn.replace(EAST, WEST);
+            w.instances.insert((WEST.into(), ID.into()), replica);
+            w.resources.insert(
+                (EAST.into(), ID.into(), Kind::Queues),
+                vec![res("q-1", "Billing"), res("q-2", "Support")],
+            );
+            w.resources.insert(
+                (WEST.into(), ID.into(), Kind::Queues),
+                vec![res("q-9", "Billing"), res("q-2", "Support")],
+            );
+        }
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "name-conflicts");
+        assert_eq!(check.verdict, Verdict::Fail);
+        for part in ["queues", "'Billing'", "q-1", "q-9"] {
+            assert!(check.message.contains(part), "{part}: {}", check.message);
+        }
+        assert!(!check.message.contains("Support"));
+        let conflicts = ctx.store.conflicts(ID).await.unwrap();
+        assert_eq!(conflicts.len(), 1);
+        let c = &conflicts[0];
+        assert_eq!(
+            (
+                c.kind,
+                c.name.as_str(),
+                c.source_id.as_deref(),
+                c.replica_id.as_deref()
+            ),
+            (Kind::Queues, "Billing", Some("q-1"), Some("q-9"))
+        );
+        preflight(&ctx, &probe, input(), 200).await.unwrap();
+        let again = ctx.store.conflicts(ID).await.unwrap();
+        assert_eq!(
+            (again.len(), again[0].first_seen, again[0].last_seen),
+            (1, 100, 200),
+            "upserted, first seen kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_flow_that_hardcodes_a_region_is_a_warn_naming_it_and_the_strings() {
+        let (ctx, probe) = ctx();
+        {
+            let mut w = ctx.source.world();
+            w.resources
+                .get_mut(&(EAST.into(), ID.into(), Kind::ContactFlows))
+                .unwrap()
+                .push(res("f-3", "Main inbound"));
+            w.flows.insert(
+                (EAST.into(), ID.into(), "f-3".into()),
+                format!(r#"{{"Actions":[{{"Parameters":{{"LambdaFunctionARN":"{LOOKUP}"}}}},{{"Parameters":{{"ComparisonValue":"us-east-1"}}}}]}}"#),
+            );
+            w.modules.insert(
+                (EAST.into(), ID.into(), "m-1".into()),
+                r#"{"AliasArn":"arn:aws:lex:us-east-1:123456789012:bot-alias/B/A"}"#.into(),
+            );
+        }
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        assert!(report.ok, "a warn does not fail the step");
+        let warns: Vec<&Check> = report
+            .checks
+            .iter()
+            .filter(|c| c.id == "hardcoded-region")
+            .collect();
+        assert_eq!(warns.len(), 2, "{warns:#?}");
+        assert!(warns.iter().all(|c| c.verdict == Verdict::Warn));
+        let flow = warns
+            .iter()
+            .find(|c| c.message.contains("flow 'Main inbound'"))
+            .unwrap();
+        assert!(flow.message.contains(LOOKUP), "{}", flow.message);
+        assert!(flow.message.contains(", us-east-1"), "{}", flow.message);
+        assert!(flow.fix.contains("$.AwsRegion") && flow.fix.contains("$['AwsRegion']"));
+        assert!(warns
+            .iter()
+            .any(|c| c.message.contains("flow module 'Order status'")
+                && c.message.contains("arn:aws:lex:us-east-1:")));
+        assert!(!report
+            .checks
+            .iter()
+            .any(|c| c.message.contains("'Regional greeting' hardcodes")));
+    }
+
+    #[tokio::test]
+    async fn a_missing_lambda_function_fails_and_one_that_cannot_be_checked_warns() {
+        let (ctx, probe) = ctx();
+        ctx.source.world().lambdas.insert(
+            ID.into(),
+            vec![
+                LOOKUP.into(),
+                "arn:aws:lambda:us-east-1:123456789012:function:acme-callback".into(),
+                "arn:aws:lambda:us-east-1:123456789012:function:acme-survey:live".into(),
+            ],
+        );
+        let mut probe = probe;
+        probe.errors.insert(
+            "acme-survey".into(),
+            "the endpoint did not answer (connection refused)".into(),
+        );
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let lambdas: Vec<&Check> = report
+            .checks
+            .iter()
+            .filter(|c| c.id == "lambda-in-replica")
+            .collect();
+        assert_eq!(lambdas.len(), 3);
+        let of = |name: &str| lambdas.iter().find(|c| c.message.contains(name)).unwrap();
+        assert_eq!(of("acme-customer-lookup").verdict, Verdict::Pass);
+        let missing = of("acme-callback");
+        assert_eq!(missing.verdict, Verdict::Fail);
+        assert!(missing.message.contains("does not exist in us-west-2"));
+        let unknown = of("acme-survey");
+        assert_eq!(unknown.verdict, Verdict::Warn);
+        assert!(unknown.message.contains("could not check"));
+        assert!(unknown.message.contains("connection refused"));
+        assert_eq!(report.failed().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn lex_bots_warn_with_both_documented_options() {
+        let (ctx, probe) = ctx();
+        ctx.source.world().lex_bots.insert(
+            ID.into(),
+            vec![LexBotRef {
+                name: "AcmeOrderBot".into(),
+                region: Some(EAST.into()),
+            }],
+        );
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "lex-bots");
+        assert_eq!(check.verdict, Verdict::Warn);
+        assert!(check.message.contains("AcmeOrderBot (us-east-1)"));
+        assert!(check.fix.contains("Lex Global Resiliency") && check.fix.contains("$.AwsRegion"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_connect_key_fails_and_an_unanswered_question_warns() {
+        let (ctx, mut probe) = ctx();
+        probe.key = Probe::NotFound;
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "connect-kms-key");
+        assert_eq!(check.verdict, Verdict::Fail);
+        assert!(check.message.contains("alias/aws/connect"));
+        assert!(check
+            .fix
+            .contains("temporary Amazon Connect instance in us-west-2"));
+
+        probe.key = Probe::Unknown("AccessDeniedException: no kms:DescribeKey".into());
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "connect-kms-key");
+        assert_eq!(check.verdict, Verdict::Warn);
+        assert!(
+            check.message.contains("could not check") && check.message.contains("AccessDenied")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_connect_call_makes_its_check_a_warn_and_throttling_ends_the_step() {
+        let (ctx, probe) = ctx();
+        ctx.source
+            .world()
+            .fail_next("ListLambdaFunctions", "AccessDeniedException", 1);
+        let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "lambda-in-replica");
+        assert_eq!(check.verdict, Verdict::Warn);
+        assert!(check.message.contains("could not check"));
+        assert!(check.fix.contains("connect:ListLambdaFunctions"));
+
+        ctx.source
+            .world()
+            .fail_next("DescribeInstance", "ThrottlingException", 1);
+        let err = preflight(&ctx, &probe, input(), 110).await.unwrap_err();
+        assert_eq!(err.error_type(), "Throttled");
+    }
+
+    #[tokio::test]
+    async fn a_failed_check_fails_the_step_unless_told_not_to_and_the_report_is_stored() {
+        let (ctx, probe) = ctx();
+        edit(&ctx, |i| i.identity = Some("CONNECT_MANAGED".into()));
+        let err = preflight(
+            &ctx,
+            &probe,
+            Input {
+                fail_on_error: None,
+                ..input()
+            },
+            100,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), "PreflightFailed");
+        assert!(err
+            .to_string()
+            .contains("identity-saml: identity management is CONNECT_MANAGED"));
+        let d: Diagnostic = err.into();
+        assert_eq!(d.error_type, "PreflightFailed");
+        let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+        assert_eq!(run.steps[STEP]["ok"], false);
+        assert_eq!(run.error.unwrap().error_type, "PreflightFailed");
+
+        let report = preflight(&ctx, &probe, input(), 110).await.unwrap();
+        assert!(!report.ok);
+        assert_eq!(only(&report, "identity-saml").verdict, Verdict::Fail);
+    }
+
+    #[tokio::test]
+    async fn bad_input_changes_nothing() {
+        let (ctx, probe) = ctx();
+        for bad in [
+            Input {
+                instance_id: "not an id".into(),
+                ..input()
+            },
+            Input {
+                replica_region: "west".into(),
+                ..input()
+            },
+            Input {
+                run_id: Some("has space".into()),
+                ..input()
+            },
+            Input {
+                instance_id: format!("arn:aws:connect:eu-west-2:123456789012:instance/{ID}"),
+                ..input()
+            },
+        ] {
+            let err = preflight(&ctx, &probe, bad, 1).await.unwrap_err();
+            assert_eq!(err.error_type(), "InvalidInput");
+        }
+        assert!(ctx.store.state().writes.is_empty());
+        assert!(ctx.source.world().calls.is_empty());
+        for (payload, field) in [
+            (
+                serde_json::json!({"instanceId": ID, "replicaRegion": WEST, "surprise": 1}),
+                "surprise",
+            ),
+            (
+                serde_json::json!({"instanceId": ID, "replicaRegion": WEST, "failOnError": "no"}),
+                "bool",
+            ),
+            (serde_json::json!({"replicaRegion": WEST}), "instanceId"),
+        ] {
+            let event = LambdaEvent::new(payload, lambda_runtime::Context::default());
+            let err = handler(&ctx, &probe, event).await.unwrap_err();
+            assert_eq!(err.error_type, "InvalidInput");
+            assert!(err.error_message.contains(field), "{}", err.error_message);
+        }
+        assert!(ctx.store.state().writes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_small_event_runs_through_the_handler() {
+        let (ctx, probe) = ctx();
+        let payload: Value =
+            serde_json::from_str(include_str!("../../../tests/events/preflight/small.json"))
+                .unwrap();
+        let event = LambdaEvent::new(payload, lambda_runtime::Context::default());
+        let report = handler(&ctx, &probe, event).await.unwrap();
+        assert!(report.ok);
+        assert!(ctx
+            .store
+            .get_run(ID, &report.run_id)
+            .await
+            .unwrap()
+            .is_some());
+    }
+}

@@ -1,0 +1,15 @@
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use preflight::probe::SdkProbe;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    acgr::init_tracing();
+    let ctx = acgr::Context::from_env().await?;
+    let (_, replica) = ctx.pair();
+    let probe = SdkProbe::for_region(&replica).await;
+    run(service_fn(|event: LambdaEvent<Value>| {
+        preflight::handler(&ctx, &probe, event)
+    }))
+    .await
+}
