@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # Python tools, in a project-local virtualenv (never on the system python).
 PY_PINS=(
   "awscli==1.46.3"
+  "cargo-lambda==1.9.2"
+  "moto[server]==5.2.5"
 )
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required but not installed" >&2; exit 1; }; }
@@ -25,3 +27,6 @@ if [[ "$(cat .venv/.pins 2>/dev/null)" != "$want" ]]; then
   echo "$want" > .venv/.pins
 fi
 .venv/bin/aws --version >/dev/null
+# Called by path (tests/src/lib.rs): the venv's bin/ is never put first on PATH.
+.venv/bin/cargo-lambda lambda --version >/dev/null
+[[ -x .venv/bin/moto_server ]] || { echo "setup: .venv/bin/moto_server is missing" >&2; exit 1; }

@@ -5,4 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The end-to-end tests (tests/) run the function binaries as Lambda runtime processes: build them
+# first, so that no test compiles (see tests/src/lib.rs).
+cargo build --workspace --bins
 cargo test --workspace
