@@ -1,5 +1,6 @@
 //! The `Connect` port over `aws-sdk-connect`: one client per region.
 
+use aws_sdk_connect::config::http::HttpResponse;
 use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_connect::types::{
     AgentConfig, Distribution, LexVersion, SignInConfig, SignInDistribution, TelephonyConfig,
@@ -26,30 +27,37 @@ impl SdkConnect {
         SdkConnect { client, region }
     }
 
-    fn error<E, R>(&self, operation: &'static str, e: SdkError<E, R>) -> ConnectError
+    fn error<E>(&self, operation: &'static str, e: SdkError<E, HttpResponse>) -> ConnectError
     where
         E: ProvideErrorMetadata + std::fmt::Debug,
-        R: std::fmt::Debug,
     {
         classify(operation, &self.region, e)
     }
 }
 
 /// Classifies an SDK error by its modeled code; transport failures are transient.
-pub fn classify<E, R>(operation: &'static str, region: &Region, e: SdkError<E, R>) -> ConnectError
+pub fn classify<E>(
+    operation: &'static str,
+    region: &Region,
+    e: SdkError<E, HttpResponse>,
+) -> ConnectError
 where
     E: ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
 {
     let region = region.to_string();
     match &e {
         SdkError::ServiceError(se) => {
             let err = se.err();
             let code = err.code().unwrap_or("").to_string();
-            let class = if code.is_empty() {
+            let status = se.raw().status().as_u16();
+            let class = if !code.is_empty() {
+                ConnectErrorClass::from_code(&code)
+            } else if status == 429 {
+                ConnectErrorClass::Throttled
+            } else if status >= 500 {
                 ConnectErrorClass::Transient
             } else {
-                ConnectErrorClass::from_code(&code)
+                ConnectErrorClass::Other
             };
             ConnectError {
                 operation,

@@ -1,0 +1,245 @@
+//! The SDK adapters against `aws-smithy-mocks`: status sequences, modeled errors, call counts.
+
+use acgr::connect::sdk::SdkConnect;
+use acgr::connect::Connect;
+use acgr::domain::{Region, TrafficPlan};
+use acgr::error::ConnectErrorClass;
+use acgr::records::{Association, Lock, LockOutcome, RunKind};
+use acgr::store::dynamo::DynamoRunStore;
+use acgr::store::RunStore;
+use aws_sdk_connect::config::retry::RetryConfig;
+use aws_sdk_connect::operation::describe_instance::DescribeInstanceOutput;
+use aws_sdk_connect::operation::replicate_instance::ReplicateInstanceOutput;
+use aws_sdk_connect::operation::update_traffic_distribution::UpdateTrafficDistributionError;
+use aws_sdk_connect::types::error::{
+    ResourceConflictException, ResourceNotFoundException, ThrottlingException,
+};
+use aws_sdk_connect::types::{
+    Instance, InstanceReplicationStatus, InstanceStatus, ReplicationConfiguration,
+    ReplicationStatusSummary,
+};
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_types::error::ErrorMetadata;
+
+/// What the SDK's parser attaches from the `x-amzn-ErrorType` header.
+fn meta(code: &str, message: &str) -> ErrorMetadata {
+    ErrorMetadata::builder().code(code).message(message).build()
+}
+
+fn region(s: &str) -> Region {
+    Region::parse(s).unwrap()
+}
+
+fn described(status: InstanceReplicationStatus) -> DescribeInstanceOutput {
+    let summary = |r: &str| {
+        ReplicationStatusSummary::builder()
+            .region(r)
+            .replication_status(status.clone())
+            .build()
+    };
+    DescribeInstanceOutput::builder()
+        .instance(
+            Instance::builder()
+                .id("i-1")
+                .arn("arn:aws:connect:us-east-1:1:instance/i-1")
+                .instance_status(InstanceStatus::Active)
+                .instance_alias("acme")
+                .build(),
+        )
+        .replication_configuration(
+            ReplicationConfiguration::builder()
+                .source_region("us-east-1")
+                .replication_status_summary_list(summary("us-east-1"))
+                .replication_status_summary_list(summary("us-west-2"))
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn replication_status_is_read_across_a_sequence_of_polls() {
+    let rule = mock!(aws_sdk_connect::Client::describe_instance)
+        .sequence()
+        .output(|| described(InstanceReplicationStatus::InstanceReplicationInProgress))
+        .times(2)
+        .output(|| described(InstanceReplicationStatus::InstanceReplicationComplete))
+        .build();
+    let client = mock_client!(aws_sdk_connect, RuleMode::Sequential, &[&rule], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let connect = SdkConnect::new(client, region("us-east-1"));
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let info = connect.describe_instance("i-1").await.unwrap().unwrap();
+        let rep = info.replication.unwrap();
+        assert_eq!(rep.source_region, Some(region("us-east-1")));
+        seen.push(rep.complete());
+    }
+    assert_eq!(seen, [false, false, true]);
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn a_missing_instance_is_none_not_an_error() {
+    let rule = mock!(aws_sdk_connect::Client::describe_instance).then_error(|| {
+        aws_sdk_connect::operation::describe_instance::DescribeInstanceError::ResourceNotFoundException(
+            ResourceNotFoundException::builder().message("nope").meta(meta("ResourceNotFoundException", "nope")).build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_connect, RuleMode::Sequential, &[&rule], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let connect = SdkConnect::new(client, region("us-west-2"));
+    assert!(connect.describe_instance("i-1").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn replicate_sends_the_run_token_and_returns_the_replica_arn() {
+    let rule = mock!(aws_sdk_connect::Client::replicate_instance)
+        .match_requests(|r| {
+            r.client_token() == Some("acgr-replicate-run-1")
+                && r.replica_region() == Some("us-west-2")
+        })
+        .then_output(|| {
+            ReplicateInstanceOutput::builder()
+                .id("i-1")
+                .arn("arn:aws:connect:us-west-2:1:instance/i-1")
+                .build()
+        });
+    let client = mock_client!(aws_sdk_connect, RuleMode::Sequential, &[&rule], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let connect = SdkConnect::new(client, region("us-east-1"));
+    let arn = connect
+        .replicate_instance("i-1", &region("us-west-2"), None, "acgr-replicate-run-1")
+        .await
+        .unwrap();
+    assert!(arn.contains("us-west-2"));
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn modeled_errors_are_classified_by_code() {
+    let rule = mock!(aws_sdk_connect::Client::update_traffic_distribution)
+        .sequence()
+        .error(|| {
+            UpdateTrafficDistributionError::ResourceConflictException(
+                ResourceConflictException::builder()
+                    .message("busy")
+                    .meta(meta("ResourceConflictException", "busy"))
+                    .build(),
+            )
+        })
+        .error(|| {
+            UpdateTrafficDistributionError::ThrottlingException(
+                ThrottlingException::builder()
+                    .message("slow")
+                    .meta(meta("ThrottlingException", "slow"))
+                    .build(),
+            )
+        })
+        .build();
+    let client = mock_client!(aws_sdk_connect, RuleMode::Sequential, &[&rule], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let connect = SdkConnect::new(client, region("us-west-2"));
+    let pair = (region("us-east-1"), region("us-west-2"));
+    let plan = TrafficPlan::failover_to(&pair, &region("us-west-2"), true).unwrap();
+    let busy = connect
+        .update_distribution(
+            "arn:aws:connect:us-east-1:1:traffic-distribution-group/g",
+            &plan,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (busy.class, busy.code.as_str(), busy.message.as_str()),
+        (
+            ConnectErrorClass::Conflict,
+            "ResourceConflictException",
+            "busy"
+        )
+    );
+    let slow = connect
+        .update_distribution(
+            "arn:aws:connect:us-east-1:1:traffic-distribution-group/g",
+            &plan,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(slow.class, ConnectErrorClass::Throttled);
+    assert_eq!(rule.num_calls(), 2);
+}
+
+fn lock(run: &str) -> Lock {
+    Lock {
+        instance_id: "i-1".into(),
+        run_id: run.into(),
+        kind: RunKind::Replication,
+        acquired_at: 0,
+        lease_until: 100,
+    }
+}
+
+#[tokio::test]
+async fn a_failed_lock_condition_reports_the_holder() {
+    let holder = serde_json::to_string(&lock("r1")).unwrap();
+    let get = mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+        GetItemOutput::builder()
+            .item("data", AttributeValue::S(holder.clone()))
+            .build()
+    });
+    let put = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        PutItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder()
+                .message("held")
+                .meta(meta("ConditionalCheckFailedException", "held"))
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&get, &put], |c| c
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+    let store = DynamoRunStore::new(client, "runs");
+    let outcome = store.acquire_lock(&lock("r2"), 50).await.unwrap();
+    assert_eq!(outcome, LockOutcome::Held(lock("r1")));
+    assert_eq!(put.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn unprocessed_association_writes_are_retried() {
+    let leftover = |n: usize| {
+        let put = aws_sdk_dynamodb::types::PutRequest::builder()
+            .item("pk", AttributeValue::S("INSTANCE#i-1".into()))
+            .item("sk", AttributeValue::S(format!("AGENT#g#u{n}")))
+            .build()
+            .unwrap();
+        aws_sdk_dynamodb::types::WriteRequest::builder()
+            .put_request(put)
+            .build()
+    };
+    let batch = mock!(aws_sdk_dynamodb::Client::batch_write_item)
+        .sequence()
+        .output(move || {
+            BatchWriteItemOutput::builder()
+                .unprocessed_items("runs", vec![leftover(1)])
+                .build()
+        })
+        .output(|| BatchWriteItemOutput::builder().build())
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&batch], |c| c
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+    let store = DynamoRunStore::new(client, "runs");
+    let records: Vec<Association> = (0..3)
+        .map(|n| Association {
+            instance_id: "i-1".into(),
+            group_arn: "g".into(),
+            user_id: format!("u{n}"),
+            username: format!("agent{n}"),
+            run_id: "r".into(),
+            at: 1,
+        })
+        .collect();
+    store.put_associations(&records).await.unwrap();
+    assert_eq!(batch.num_calls(), 2);
+}
