@@ -73,7 +73,7 @@ impl SdkProbe {
 fn why<E, R>(e: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match e {
         SdkError::ServiceError(se) => format!(
@@ -82,11 +82,18 @@ where
             se.err().message().unwrap_or("no message")
         ),
         SdkError::TimeoutError(_) => "the call timed out".to_string(),
-        SdkError::DispatchFailure(_) => {
-            format!("the endpoint did not answer ({})", DisplayErrorContext(e))
-        }
+        SdkError::DispatchFailure(_) => format!("the endpoint did not answer: {}", root_cause(e)),
         _ => DisplayErrorContext(e).to_string(),
     }
+}
+
+/// The innermost error of a chain: "Connection refused (os error 111)" rather than every layer.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 impl ReplicaProbe for SdkProbe {
