@@ -5,6 +5,8 @@
 //! answers as HTTP 500 with `{"errorType", "errorMessage"}`, becomes 200 with
 //! `X-Amz-Function-Error: Unhandled`, as real Lambda answers), everything else goes to moto.
 
+pub mod sfn;
+
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};

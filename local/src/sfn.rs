@@ -1,0 +1,138 @@
+//! Step Functions on moto: turn execution on, register the functions it will invoke, and create
+//! the state machines from the same ASL files and substitutions that `template.yaml` uses.
+
+use std::path::Path;
+
+use aws_sdk_lambda::primitives::Blob;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const FUNCTIONS: &[(&str, &str)] = &[
+    ("PreflightFunctionArn", "preflight"),
+    ("ReplicateFunctionArn", "replicate"),
+    ("PollMirroringFunctionArn", "poll-mirroring"),
+    ("AssociateAgentsFunctionArn", "associate-agents"),
+    ("ShiftTrafficFunctionArn", "shift-traffic"),
+];
+pub const MACHINES: &[&str] = &["replication", "failover", "agent-sync"];
+
+pub fn function_arn(region: &str, name: &str) -> String {
+    format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")
+}
+
+/// An ASL file with its `${...FunctionArn}` substitutions applied, as SAM's DefinitionSubstitutions do.
+pub fn definition(root: &Path, machine: &str, region: &str) -> std::io::Result<String> {
+    let mut text = std::fs::read_to_string(
+        root.join("statemachine")
+            .join(format!("{machine}.asl.json")),
+    )?;
+    for (var, name) in FUNCTIONS {
+        text = text.replace(&format!("${{{var}}}"), &function_arn(region, name));
+    }
+    Ok(text)
+}
+
+/// A minimal zip (one empty `bootstrap`), enough for moto's CreateFunction.
+pub fn empty_zip() -> Vec<u8> {
+    // Local file header, central directory and end record for one stored, empty file.
+    let name = b"bootstrap";
+    let mut z = Vec::new();
+    let le16 = |v: u16| v.to_le_bytes();
+    let le32 = |v: u32| v.to_le_bytes();
+    z.extend_from_slice(&le32(0x0403_4b50));
+    z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    z.extend_from_slice(&le32(0)); // crc
+    z.extend_from_slice(&le32(0));
+    z.extend_from_slice(&le32(0));
+    z.extend_from_slice(&le16(name.len() as u16));
+    z.extend_from_slice(&le16(0));
+    z.extend_from_slice(name);
+    let central = z.len() as u32;
+    z.extend_from_slice(&le32(0x0201_4b50));
+    z.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    z.extend_from_slice(&le32(0));
+    z.extend_from_slice(&le32(0));
+    z.extend_from_slice(&le32(0));
+    z.extend_from_slice(&le16(name.len() as u16));
+    z.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+    z.extend_from_slice(&le32(0));
+    z.extend_from_slice(&le32(0));
+    z.extend_from_slice(name);
+    let central_len = z.len() as u32 - central;
+    z.extend_from_slice(&le32(0x0605_4b50));
+    z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
+    z.extend_from_slice(&le32(central_len));
+    z.extend_from_slice(&le32(central));
+    z.extend_from_slice(&le16(0));
+    z
+}
+
+/// Registers the step functions in moto's Lambda (it checks that invoked functions exist).
+pub async fn register_functions(
+    lambda: &aws_sdk_lambda::Client,
+    role_arn: &str,
+) -> Result<(), String> {
+    for (_, name) in FUNCTIONS {
+        let result = lambda
+            .create_function()
+            .function_name(*name)
+            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+            .handler("bootstrap")
+            .role(role_arn)
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(Blob::new(empty_zip()))
+                    .build(),
+            )
+            .send()
+            .await;
+        if let Err(e) = result {
+            let text = format!("{e:?}");
+            if !text.contains("ResourceConflictException") {
+                return Err(format!("CreateFunction {name}: {text}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates the three state machines; returns (name, ARN) pairs.
+pub async fn create_machines(
+    sfn: &aws_sdk_sfn::Client,
+    root: &Path,
+    region: &str,
+    role_arn: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for m in MACHINES {
+        let def = definition(root, m, region).map_err(|e| format!("{m}: {e}"))?;
+        let created = sfn
+            .create_state_machine()
+            .name(*m)
+            .definition(def)
+            .role_arn(role_arn)
+            .send()
+            .await
+            .map_err(|e| format!("CreateStateMachine {m}: {e:?}"))?;
+        out.push((m.to_string(), created.state_machine_arn().to_string()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutions_leave_no_placeholder() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for m in MACHINES {
+            let def = definition(&root, m, "us-east-1").unwrap();
+            assert!(!def.contains("${"), "{m}");
+            let v: serde_json::Value = serde_json::from_str(&def).unwrap();
+            assert!(v["States"].is_object());
+        }
+        assert!(definition(&root, "replication", "us-east-1")
+            .unwrap()
+            .contains(&function_arn("us-east-1", "poll-mirroring")));
+    }
+}
