@@ -1,0 +1,67 @@
+//! `preflight` for real: read-only checks against connect-sim, the report stored on the run.
+
+use acgr_e2e::{event, Options, Stack, INSTANCE_ID};
+use serde_json::json;
+
+/// Connect operations that change something; preflight must call none of them.
+const WRITES: &[&str] = &[
+    "ReplicateInstance",
+    "CreateTrafficDistributionGroup",
+    "UpdateTrafficDistribution",
+    "AssociateTrafficDistributionGroupUser",
+    "CreateUser",
+    "CreateQueue",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_every_check_without_changing_connect() {
+    // given the small scenario
+    let mut stack = Stack::start(Options::new("small", &["preflight"]))
+        .await
+        .expect("the local stack starts");
+
+    // when preflight runs with its shipped event (failOnError: false)
+    let report = stack
+        .invoke("preflight", event("preflight", "small"))
+        .await
+        .expect("preflight answers with a report");
+
+    // then it reports checks for this run
+    assert_eq!(report["runId"], "rehearsal-1");
+    let checks = report["checks"].as_array().expect("checks");
+    assert!(!checks.is_empty(), "{report:#}");
+
+    // and it only read from Connect
+    let calls = stack.sim_calls(None).await;
+    assert!(!calls.is_empty(), "preflight reads the instance");
+    let writes: Vec<_> = calls
+        .iter()
+        .filter(|c| WRITES.iter().any(|w| c["operation"] == *w))
+        .collect();
+    assert!(writes.is_empty(), "{writes:#?}");
+
+    // and the report is on the run
+    let run = stack
+        .item(INSTANCE_ID, "RUN#rehearsal-1")
+        .await
+        .expect("RUN item");
+    assert_eq!(
+        run.data["steps"]["preflight"]["ok"], report["ok"],
+        "{:#}",
+        run.data
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_field_is_invalid_input_and_writes_nothing() {
+    let mut stack = Stack::start(Options::new("small", &["preflight"]))
+        .await
+        .expect("the local stack starts");
+    let mut bad = event("preflight", "small");
+    bad["surprise"] = json!(true);
+
+    let err = stack.invoke("preflight", bad).await.expect_err("refused");
+
+    assert_eq!(err.error_type, "InvalidInput", "{err}");
+    assert!(stack.items().await.is_empty(), "nothing written");
+}
