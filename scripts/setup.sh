@@ -9,6 +9,7 @@ PY_PINS=(
   "awscli==1.46.3"
   "cargo-lambda==1.9.2"
   "moto[server]==5.2.5"
+  "cfn-lint==1.58.0"
 )
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required but not installed" >&2; exit 1; }; }
@@ -30,3 +31,13 @@ fi
 # Called by path (tests/src/lib.rs): the venv's bin/ is never put first on PATH.
 .venv/bin/cargo-lambda lambda --version >/dev/null
 [[ -x .venv/bin/moto_server ]] || { echo "setup: .venv/bin/moto_server is missing" >&2; exit 1; }
+
+# Node tools, in a project-local prefix.
+ASL_VALIDATOR="asl-validator@4.0.0"
+if [[ "$(cat .tools/node/.pins 2>/dev/null)" != "$ASL_VALIDATOR" ]]; then
+  need npm
+  echo "setup: installing $ASL_VALIDATOR into .tools/node/"
+  npm install --silent --no-audit --no-fund --prefix .tools/node "$ASL_VALIDATOR" >/dev/null
+  echo "$ASL_VALIDATOR" > .tools/node/.pins
+fi
+.venv/bin/cfn-lint --version >/dev/null

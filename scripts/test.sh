@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+.venv/bin/cfn-lint template.yaml
+for machine in statemachine/*.asl.json; do
+  .tools/node/node_modules/.bin/asl-validator --json-path "$machine"
+done
 # The end-to-end tests (tests/) run the function binaries as Lambda runtime processes: build them
 # first, so that no test compiles (see tests/src/lib.rs).
 cargo build --workspace --bins
