@@ -128,6 +128,23 @@ fn read_split(d: &[Distribution]) -> Vec<(Region, u8)> {
         .collect()
 }
 
+/// A group as both ListTrafficDistributionGroups and DescribeTrafficDistributionGroup give it.
+fn group_summary(
+    [id, arn, name, instance_arn]: [Option<&str>; 4],
+    status: Option<&aws_sdk_connect::types::TrafficDistributionGroupStatus>,
+    is_default: bool,
+) -> GroupSummary {
+    let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+    GroupSummary {
+        id: text(id),
+        arn: text(arn),
+        name: text(name),
+        instance_arn: text(instance_arn),
+        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        is_default,
+    }
+}
+
 fn summary(id: Option<&str>, name: Option<&str>) -> Option<ResourceSummary> {
     Some(ResourceSummary {
         id: id.map(String::from),
@@ -242,16 +259,12 @@ impl Connect for SdkConnect {
             .map_err(|e| self.error("ListTrafficDistributionGroups", e))?;
         Ok(items
             .iter()
-            .map(|g| GroupSummary {
-                id: g.id().unwrap_or_default().to_string(),
-                arn: g.arn().unwrap_or_default().to_string(),
-                name: g.name().unwrap_or_default().to_string(),
-                instance_arn: g.instance_arn().unwrap_or_default().to_string(),
-                status: g
-                    .status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                is_default: g.is_default(),
+            .map(|g| {
+                group_summary(
+                    [g.id(), g.arn(), g.name(), g.instance_arn()],
+                    g.status(),
+                    g.is_default(),
+                )
             })
             .collect())
     }
@@ -271,17 +284,11 @@ impl Connect for SdkConnect {
                 "empty answer",
             )
         })?;
-        Ok(GroupSummary {
-            id: g.id().unwrap_or_default().to_string(),
-            arn: g.arn().unwrap_or_default().to_string(),
-            name: g.name().unwrap_or_default().to_string(),
-            instance_arn: g.instance_arn().unwrap_or_default().to_string(),
-            status: g
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            is_default: g.is_default(),
-        })
+        Ok(group_summary(
+            [g.id(), g.arn(), g.name(), g.instance_arn()],
+            g.status(),
+            g.is_default(),
+        ))
     }
 
     async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
