@@ -1,4 +1,9 @@
-.PHONY: test build demo bench-sim fmt lint clean
+.PHONY: rehearse test build demo bench-sim fmt lint clean
+
+## The full rehearsal on this machine: replication, failover and failback against the local stack.
+## SCENARIO=small|conflict|large (default small).
+rehearse:
+	SCENARIO=$(SCENARIO) scripts/rehearse.sh
 
 ## Everything CI checks: pinned tools, formatting, clippy, all tests.
 test:

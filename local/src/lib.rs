@@ -6,6 +6,7 @@
 //! `X-Amz-Function-Error: Unhandled`, as real Lambda answers), everything else goes to moto.
 
 pub mod sfn;
+pub mod stack;
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};

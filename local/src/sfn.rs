@@ -19,8 +19,14 @@ pub fn function_arn(region: &str, name: &str) -> String {
     format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")
 }
 
-/// An ASL file with its `${...FunctionArn}` substitutions applied, as SAM's DefinitionSubstitutions do.
-pub fn definition(root: &Path, machine: &str, region: &str) -> std::io::Result<String> {
+/// An ASL file with the substitutions of `template.yaml` applied (`${...FunctionArn}`,
+/// `${RunTableName}`), as SAM's DefinitionSubstitutions do.
+pub fn definition(
+    root: &Path,
+    machine: &str,
+    region: &str,
+    table: &str,
+) -> std::io::Result<String> {
     let mut text = std::fs::read_to_string(
         root.join("statemachine")
             .join(format!("{machine}.asl.json")),
@@ -28,7 +34,7 @@ pub fn definition(root: &Path, machine: &str, region: &str) -> std::io::Result<S
     for (var, name) in FUNCTIONS {
         text = text.replace(&format!("${{{var}}}"), &function_arn(region, name));
     }
-    Ok(text)
+    Ok(text.replace("${RunTableName}", table))
 }
 
 /// A minimal zip (one empty `bootstrap`), enough for moto's CreateFunction.
@@ -66,31 +72,47 @@ pub fn empty_zip() -> Vec<u8> {
     z
 }
 
+/// Creates one function in moto's Lambda (an existing one is fine).
+pub async fn create_function(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    role_arn: &str,
+) -> Result<(), String> {
+    let result = lambda
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(role_arn)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(Blob::new(empty_zip()))
+                .build(),
+        )
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_conflict_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "CreateFunction {name}: {}",
+            aws_sdk_lambda::error::DisplayErrorContext(e)
+        )),
+    }
+}
+
 /// Registers the step functions in moto's Lambda (it checks that invoked functions exist).
 pub async fn register_functions(
     lambda: &aws_sdk_lambda::Client,
     role_arn: &str,
 ) -> Result<(), String> {
     for (_, name) in FUNCTIONS {
-        let result = lambda
-            .create_function()
-            .function_name(*name)
-            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-            .handler("bootstrap")
-            .role(role_arn)
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(Blob::new(empty_zip()))
-                    .build(),
-            )
-            .send()
-            .await;
-        if let Err(e) = result {
-            let text = format!("{e:?}");
-            if !text.contains("ResourceConflictException") {
-                return Err(format!("CreateFunction {name}: {text}"));
-            }
-        }
+        create_function(lambda, name, role_arn).await?;
     }
     Ok(())
 }
@@ -100,11 +122,12 @@ pub async fn create_machines(
     sfn: &aws_sdk_sfn::Client,
     root: &Path,
     region: &str,
+    table: &str,
     role_arn: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for m in MACHINES {
-        let def = definition(root, m, region).map_err(|e| format!("{m}: {e}"))?;
+        let def = definition(root, m, region, table).map_err(|e| format!("{m}: {e}"))?;
         let created = sfn
             .create_state_machine()
             .name(*m)
@@ -126,13 +149,13 @@ mod tests {
     fn substitutions_leave_no_placeholder() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for m in MACHINES {
-            let def = definition(&root, m, "us-east-1").unwrap();
+            let def = definition(&root, m, "us-east-1", "runs").unwrap();
             assert!(!def.contains("${"), "{m}");
             let v: serde_json::Value = serde_json::from_str(&def).unwrap();
             assert!(v["States"].is_object());
         }
-        assert!(definition(&root, "replication", "us-east-1")
-            .unwrap()
-            .contains(&function_arn("us-east-1", "poll-mirroring")));
+        let def = definition(&root, "replication", "us-east-1", "runs").unwrap();
+        assert!(def.contains(&function_arn("us-east-1", "poll-mirroring")));
+        assert!(def.contains(r#""TableName": "runs""#));
     }
 }

@@ -45,6 +45,8 @@ pub async fn record_step<S: RunStore, T: Serialize>(
 }
 
 /// Records a failed step on the run, best effort (the error itself is what the caller returns).
+/// A failure for good (not retryable) also releases the instance lock if this run holds it, so
+/// the next run need not wait for the lease; a retryable one keeps it for the retry.
 pub async fn record_failure<S: RunStore>(
     store: &S,
     run: &mut RunRecord,
@@ -62,6 +64,25 @@ pub async fn record_failure<S: RunStore>(
     if let Err(e) = store.put_run(run).await {
         tracing::warn!(run_id = %run.run_id, error = %e, "could not record the failure on the run");
     }
+    if !error.is_retryable() {
+        if let Err(e) = store.release_lock(&run.instance_id, &run.run_id).await {
+            tracing::warn!(run_id = %run.run_id, error = %e, "could not release the lock");
+        }
+    }
+}
+
+/// The run's last step is done: marks it succeeded and releases the instance lock it holds.
+pub async fn finish_run<S: RunStore>(
+    store: &S,
+    run: &mut RunRecord,
+    now: i64,
+) -> Result<(), StepError> {
+    run.status = RunStatus::Succeeded;
+    run.error = None;
+    run.updated_at = now;
+    store.put_run(run).await?;
+    store.release_lock(&run.instance_id, &run.run_id).await?;
+    Ok(())
 }
 
 /// Takes the instance lock for a run, or says who holds it (`RunInProgress`).
@@ -192,5 +213,43 @@ mod tests {
         assert_eq!(again.started_at, 5, "the run is found, not restarted");
         assert!(check_run_id("run-2026.11_25").is_ok());
         assert!(check_run_id("bad id").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failure_for_good_or_the_end_of_a_run_unlocks_the_instance() {
+        let store = MemoryRunStore::default();
+        let mut run = begin_step(&store, "i", "r", RunKind::Replication, "x", Value::Null, 1)
+            .await
+            .unwrap();
+        lock_instance(&store, "i", "r", RunKind::Replication, 60, 1)
+            .await
+            .unwrap();
+
+        // a retryable failure keeps the lock for the retry
+        record_failure(&store, &mut run, &StepError::Throttled("slow".into()), 2).await;
+        assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "r");
+        assert_eq!(run.status, RunStatus::Running);
+
+        // a failure for good lets the next run in at once
+        record_failure(
+            &store,
+            &mut run,
+            &StepError::ResourceConflict("queue".into()),
+            3,
+        )
+        .await;
+        assert!(store.get_lock("i").await.unwrap().is_none());
+        lock_instance(&store, "i", "r2", RunKind::Replication, 60, 4)
+            .await
+            .expect("no wait for the lease");
+
+        // finishing a run releases only its own lock
+        let mut done = begin_step(&store, "i", "r3", RunKind::Replication, "x", Value::Null, 5)
+            .await
+            .unwrap();
+        finish_run(&store, &mut done, 6).await.unwrap();
+        assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "r2");
+        let stored = store.get_run("i", "r3").await.unwrap().unwrap();
+        assert_eq!(stored.status, RunStatus::Succeeded);
     }
 }

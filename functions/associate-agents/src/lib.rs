@@ -16,7 +16,9 @@ use acgr::connect::{Connect, GroupSummary};
 use acgr::domain::{region_of_arn, InstanceRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
-use acgr::runs::{begin_step, check_run_id, lock_instance, record_failure, record_step};
+use acgr::runs::{
+    begin_step, check_run_id, finish_run, lock_instance, record_failure, record_step,
+};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -84,6 +86,13 @@ pub async fn handler<C: Connect, S: RunStore>(
 ) -> Result<Output, Diagnostic> {
     let input = parse(event.payload)?;
     let stop_at = pacing.stop_at(event.context.deadline, epoch_millis());
+    tracing::debug!(
+        deadline_ms = event.context.deadline,
+        working_ms = stop_at.map(|t| t
+            .saturating_duration_since(tokio::time::Instant::now())
+            .as_millis() as u64),
+        "invocation budget"
+    );
     associate_agents(ctx, pacing, input, now(), stop_at)
         .await
         .map_err(Diagnostic::from)
@@ -166,19 +175,15 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
                 done = out.done,
                 "agent associations"
             );
+            // The last step of a replication or agent-sync run.
             if out.done {
-                ctx.store.release_lock(&id, &input.run_id).await?;
+                finish_run(&ctx.store, &mut run, now).await?;
             }
             Ok(out)
         }
         Err(e) => {
-            record_failure(&ctx.store, &mut run, &e, now).await;
             // A retry keeps the lock; a run that failed for good lets others in now.
-            if !e.is_retryable() {
-                if let Err(le) = ctx.store.release_lock(&id, &input.run_id).await {
-                    warn!(instance_id = %id, error = %le, "could not release the lock");
-                }
-            }
+            record_failure(&ctx.store, &mut run, &e, now).await;
             Err(e)
         }
     }
@@ -439,10 +444,16 @@ async fn work<C: Connect, S: RunStore>(
     .collect();
     let known = ctx.store.associations(id, arn).await?;
     let mut handled = 0u64;
+    let mut pages_read = 0u32;
     let mut group_rechecked = false;
 
     loop {
         if stop_at.is_some_and(|t| Instant::now() >= t) {
+            // An invocation that returns "not done" without having read a page would make the
+            // state machine's loop spin: out of time before any work is an error (retried).
+            if pages_read == 0 {
+                return Err(Halt::OutOfTime.into());
+            }
             return Ok(Output::from_progress(&progress));
         }
         let token = progress.cursor.clone();
@@ -466,6 +477,7 @@ async fn work<C: Connect, S: RunStore>(
             Err(h) => return Err(h.into()),
         };
 
+        pages_read += 1;
         let mut new_associations = Vec::new();
         let mut stop = None;
         let mut fatal = None;
@@ -1304,15 +1316,16 @@ mod tests {
         let run = ctx.store.get_run(ID, "rehearsal-1").await.unwrap();
         assert!(run.is_some());
 
-        // Inside the margin already: nothing is started, the run can be called again.
-        let ctx = self::ctx(50, 50);
+        // Inside the margin already: nothing is started, and the error is one to retry (a
+        // "not done" answer with no progress would loop the state machine for ever).
+        let fresh = self::ctx(50, 50);
         let mut lambda_ctx = lambda_runtime::Context::default();
         lambda_ctx.deadline = epoch_millis() + 1000;
-        let out = handler(&ctx, &fast(), LambdaEvent::new(payload, lambda_ctx))
+        let err = handler(&fresh, &fast(), LambdaEvent::new(payload, lambda_ctx))
             .await
-            .unwrap();
-        assert!(!out.done);
-        assert_eq!(count(&ctx, ASSOCIATE), 0);
+            .unwrap_err();
+        assert_eq!(err.error_type, "Transient", "{err:?}");
+        assert_eq!(count(&fresh, ASSOCIATE), 0);
         let out = serde_json::to_value(out).unwrap();
         for key in [
             "done",

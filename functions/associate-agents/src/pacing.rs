@@ -76,15 +76,22 @@ impl Pacing {
         half + Duration::from_millis(jitter)
     }
 
-    /// When work must stop: the margin before `deadline_ms` (epoch milliseconds, as the Lambda
-    /// context gives it), measured from `now_ms`. A deadline of 0 (a test's context) means none.
+    /// When work must stop: the margin before `deadline_ms` (epoch milliseconds, as Lambda gives
+    /// it), measured from `now_ms`. A deadline of 0 (a test's context) means none. `cargo lambda
+    /// watch` sends its timeout (600000) instead of an epoch time: a "deadline" before 2001 is
+    /// read as milliseconds from now, so local runs get the budget they were given.
     pub fn stop_at(&self, deadline_ms: u64, now_ms: u64) -> Option<Instant> {
+        const YEAR_2001_MS: u64 = 978_307_200_000;
         if deadline_ms == 0 {
             return None;
         }
+        let budget = if deadline_ms < YEAR_2001_MS {
+            deadline_ms
+        } else {
+            deadline_ms.saturating_sub(now_ms)
+        };
         let margin = u64::try_from(self.deadline_margin.as_millis()).unwrap_or(u64::MAX);
-        let left = deadline_ms.saturating_sub(now_ms).saturating_sub(margin);
-        Some(Instant::now() + Duration::from_millis(left))
+        Some(Instant::now() + Duration::from_millis(budget.saturating_sub(margin)))
     }
 }
 
@@ -197,13 +204,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_zero_deadline_means_none() {
+    async fn work_stops_a_margin_before_the_deadline() {
         let pacing = Pacing::new(2.0, 5);
-        assert!(pacing.stop_at(0, 1_000).is_none());
-        let soon = pacing.stop_at(1_000 + 3_000, 1_000).unwrap();
+        let now = 1_764_000_000_000; // epoch milliseconds, November 2025
+        assert!(
+            pacing.stop_at(0, now).is_none(),
+            "a zero deadline means none"
+        );
+        let soon = pacing.stop_at(now + 3_000, now).unwrap();
         assert!(soon <= Instant::now(), "3 s left is inside the 5 s margin");
-        let later = pacing.stop_at(1_000 + 65_000, 1_000).unwrap();
+        let later = pacing.stop_at(now + 65_000, now).unwrap();
         let left = later - Instant::now();
         assert!(left > Duration::from_secs(59) && left <= Duration::from_secs(60));
+    }
+
+    #[tokio::test]
+    async fn a_deadline_given_as_a_duration_is_read_from_now() {
+        // cargo lambda watch sends Lambda-Runtime-Deadline-Ms: 600000
+        let pacing = Pacing::new(2.0, 5);
+        let stop = pacing.stop_at(600_000, 1_764_000_000_000).unwrap();
+        let left = stop - Instant::now();
+        assert!(
+            left > Duration::from_secs(594) && left <= Duration::from_secs(595),
+            "{left:?}"
+        );
     }
 }

@@ -13,7 +13,9 @@ use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
 use acgr::domain::{InstanceRef, Kind, Region, TrafficPlan};
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::records::{RunKind, ShiftRecord, ShiftStatus};
-use acgr::runs::{begin_step, check_run_id, lock_instance, record_failure, record_step};
+use acgr::runs::{
+    begin_step, check_run_id, finish_run, lock_instance, record_failure, record_step,
+};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -274,7 +276,7 @@ pub async fn shift<C: Connect, S: RunStore>(
     {
         Ok(()) => {
             record_step(&ctx.store, &mut run, STEP, &out, now).await?;
-            ctx.store.release_lock(&id, &input.run_id).await?;
+            finish_run(&ctx.store, &mut run, now).await?;
             Ok(out)
         }
         Err(e) => {

@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 async fn replicated(functions: &[&str]) -> Stack {
     let mut all = vec!["replicate"];
     all.extend_from_slice(functions);
-    let mut stack = Stack::start(Options::new("small", &all)).await.expect("the local stack starts");
+    let mut stack = Stack::start(Options::new("small", &all))
+        .await
+        .expect("the local stack starts");
     let mut rep = event("replicate", "small");
     rep["runId"] = json!("run-1");
     stack.invoke("replicate", rep).await.expect("replicate");
@@ -18,7 +20,12 @@ fn group(state: &Value) -> &Value {
 }
 
 async fn successful_calls(stack: &Stack, op: &str) -> usize {
-    stack.sim_calls(Some(op)).await.iter().filter(|c| c["status"] == 200).count()
+    stack
+        .sim_calls(Some(op))
+        .await
+        .iter()
+        .filter(|c| c["status"] == 200)
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,25 +36,47 @@ async fn every_common_user_is_associated_exactly_once_across_repeated_runs() {
     let input = json!({"runId": "run-1", "instanceId": INSTANCE_ID});
 
     // when associate-agents runs to the end, then runs again
-    let mut out = stack.invoke("associate-agents", input.clone()).await.expect("associate");
+    let mut out = stack
+        .invoke("associate-agents", input.clone())
+        .await
+        .expect("associate");
     while out["done"] != true {
         let mut next = input.clone();
         next["cursor"] = out["cursor"].clone();
-        out = stack.invoke("associate-agents", next).await.expect("resume");
+        out = stack
+            .invoke("associate-agents", next)
+            .await
+            .expect("resume");
     }
     let first = successful_calls(&stack, "AssociateTrafficDistributionGroupUser").await;
     let again = stack
-        .invoke("associate-agents", json!({"runId": "run-2", "instanceId": INSTANCE_ID}))
+        .invoke(
+            "associate-agents",
+            json!({"runId": "run-2", "instanceId": INSTANCE_ID}),
+        )
         .await
         .expect("second run");
 
     // then all 50 users are in the group, each associated by one call only
     let state = stack.sim_state().await;
-    assert_eq!(group(&state)["users"].as_array().map(Vec::len), Some(50), "{state:#}");
+    assert_eq!(
+        group(&state)["users"].as_array().map(Vec::len),
+        Some(50),
+        "{state:#}"
+    );
     assert_eq!(first, 50);
-    assert_eq!(successful_calls(&stack, "AssociateTrafficDistributionGroupUser").await, 50, "no second association");
+    assert_eq!(
+        successful_calls(&stack, "AssociateTrafficDistributionGroupUser").await,
+        50,
+        "no second association"
+    );
     assert_eq!(again["done"], true, "{again:#}");
-    let recorded = stack.instance_items(INSTANCE_ID).await.into_iter().filter(|i| i.sk.starts_with("AGENT#")).count();
+    let recorded = stack
+        .instance_items(INSTANCE_ID)
+        .await
+        .into_iter()
+        .filter(|i| i.sk.starts_with("AGENT#"))
+        .count();
     assert_eq!(recorded, 50);
 }
 
@@ -63,38 +92,76 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
     };
 
     // an unhealthy target (the replica is still being created) is refused
-    let err = stack.invoke("shift-traffic", failover(json!({"runId": "early", "force": true}))).await.unwrap_err();
+    let err = stack
+        .invoke(
+            "shift-traffic",
+            failover(json!({"runId": "early", "force": true})),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type, "Unsafe", "{err}");
     stack.advance_clock(7200).await;
 
     // no agent is associated yet: refused without force
-    let err = stack.invoke("shift-traffic", failover(json!({}))).await.unwrap_err();
+    let err = stack
+        .invoke("shift-traffic", failover(json!({})))
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type, "Unsafe", "{err}");
     assert!(err.error_message.contains("agents-associated"), "{err}");
 
     // an invalid plan and a dry run make no mutating call
-    let err = stack.invoke_event_file("shift-traffic", "invalid-plan").await.unwrap_err();
+    let err = stack
+        .invoke_event_file("shift-traffic", "invalid-plan")
+        .await
+        .unwrap_err();
     assert!(err.contains("InvalidInput"), "{err}");
-    let dry = stack.invoke("shift-traffic", failover(json!({"runId": "dry", "force": true, "dryRun": true}))).await.expect("dry run");
+    let dry = stack
+        .invoke(
+            "shift-traffic",
+            failover(json!({"runId": "dry", "force": true, "dryRun": true})),
+        )
+        .await
+        .expect("dry run");
     assert_eq!(dry["calls"][0]["region"], "us-west-2");
-    assert_eq!(stack.sim_calls(Some("UpdateTrafficDistribution")).await.len(), 0);
+    assert_eq!(
+        stack
+            .sim_calls(Some("UpdateTrafficDistribution"))
+            .await
+            .len(),
+        0
+    );
 
     // fail over (forced past the association gate): called in the replica region, read back
-    let out = stack.invoke("shift-traffic", failover(json!({"force": true}))).await.expect("failover");
+    let out = stack
+        .invoke("shift-traffic", failover(json!({"force": true})))
+        .await
+        .expect("failover");
     assert_eq!(out["calledIn"], "us-west-2");
     let state = stack.sim_state().await;
     assert_eq!(group(&state)["telephony"]["us-west-2"], 100, "{state:#}");
     assert_eq!(group(&state)["signIn"]["us-west-2"], true);
 
     // fail back: the distribution recorded before the failover returns
-    stack.invoke_event_file("shift-traffic", "failback").await.expect("failback");
+    stack
+        .invoke_event_file("shift-traffic", "failback")
+        .await
+        .expect("failback");
     let state = stack.sim_state().await;
     assert_eq!(group(&state)["telephony"]["us-east-1"], 100, "{state:#}");
     assert_eq!(group(&state)["agents"]["us-east-1"], 100);
     assert_eq!(group(&state)["signIn"]["us-west-2"], false);
     let updates = stack.sim_calls(Some("UpdateTrafficDistribution")).await;
-    let regions: Vec<&str> = updates.iter().filter_map(|c| c["region"].as_str()).collect();
+    let regions: Vec<&str> = updates
+        .iter()
+        .filter_map(|c| c["region"].as_str())
+        .collect();
     assert_eq!(regions, ["us-west-2", "us-east-1"]);
-    let shifts = stack.instance_items(INSTANCE_ID).await.into_iter().filter(|i| i.sk.starts_with("SHIFT#")).count();
+    let shifts = stack
+        .instance_items(INSTANCE_ID)
+        .await
+        .into_iter()
+        .filter(|i| i.sk.starts_with("SHIFT#"))
+        .count();
     assert_eq!(shifts, 2);
 }

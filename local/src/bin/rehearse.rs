@@ -1,0 +1,397 @@
+//! The rehearsal: the whole product on this machine. Starts the local stack (connect-sim with a
+//! scenario, moto executing the deployed state machines, the five functions), runs the
+//! replication machine to the end, fails over to the replica region and fails back, printing
+//! progress as it goes and a summary at the end. Exits 1 if anything failed; every process it
+//! started is stopped on the way out.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use local_stack::stack::{Execution, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(about = "Rehearse replication, failover and failback against the local stack")]
+struct Args {
+    /// A scenario of sim/scenarios/ (small, conflict, large).
+    #[arg(long, default_value = "small")]
+    scenario: String,
+    /// Simulated seconds per real second (creating the replica takes 300 simulated seconds).
+    #[arg(long, default_value_t = 60.0)]
+    time_scale: f64,
+    /// Seconds between mirroring polls (real time).
+    #[arg(long, default_value_t = 2)]
+    poll_seconds: u64,
+    /// Give up on an execution after this many real seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// AssociateTrafficDistributionGroupUser calls per second (the function's pacing).
+    #[arg(long, default_value_t = 20.0)]
+    associate_rate: f64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    // On Ctrl-C or SIGTERM the rehearsal future is dropped, and with it the stack, which stops
+    // every process it started.
+    let stop = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "interrupted",
+            _ = term.recv() => "terminated",
+        }
+    };
+    tokio::select! {
+        result = rehearse(&args) => match result {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("rehearsal: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        why = stop => {
+            eprintln!("rehearsal {why}; local stack stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What happened, for the summary.
+#[derive(Default)]
+struct Outcome {
+    phases: Vec<(String, String, Duration)>,
+    traffic: Vec<(String, Value)>,
+}
+
+async fn rehearse(args: &Args) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    println!(
+        "== rehearsal of scenario '{}' (clock x{})",
+        args.scenario, args.time_scale
+    );
+    let opts = Options::state_machines(&args.scenario, args.time_scale)
+        .env("ASSOCIATE_RATE_PER_SECOND", args.associate_rate)
+        .env("ASSOCIATE_BURST", args.associate_rate.ceil().max(1.0));
+    let stack = Stack::start(opts).await?;
+    println!(
+        "   local stack up in {:.1}s: connect-sim {}, moto {}, lambda watch {}; logs in {}",
+        started.elapsed().as_secs_f64(),
+        stack.sim,
+        stack.moto,
+        stack.watch,
+        stack.logs.display()
+    );
+
+    let mut outcome = Outcome::default();
+    let stamp = chrono_stamp();
+    let timeout = Duration::from_secs(args.timeout);
+
+    let replication = json!({
+        "instanceId": INSTANCE_ID,
+        "replicaRegion": REPLICA_REGION,
+        "pollSeconds": args.poll_seconds,
+        "maxPolls": (args.timeout / args.poll_seconds.max(1)).max(1),
+    });
+    let run_id = format!("rehearsal-{stamp}-replication");
+    let ok = phase(
+        &stack,
+        &mut outcome,
+        "replication",
+        &run_id,
+        &replication,
+        timeout,
+    )
+    .await?;
+    if ok {
+        outcome
+            .traffic
+            .push(("replicated".into(), distribution(&stack).await));
+        let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+        let name = format!("rehearsal-{stamp}-failover");
+        if phase(&stack, &mut outcome, "failover", &name, &failover, timeout).await? {
+            outcome
+                .traffic
+                .push(("failed over".into(), distribution(&stack).await));
+            let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+            let name = format!("rehearsal-{stamp}-failback");
+            if phase(&stack, &mut outcome, "failover", &name, &failback, timeout).await? {
+                outcome
+                    .traffic
+                    .push(("failed back".into(), distribution(&stack).await));
+            }
+        }
+    }
+
+    let ok = summary(&stack, &outcome, &run_id, started.elapsed()).await;
+    drop(stack);
+    println!("   local stack stopped");
+    Ok(ok)
+}
+
+/// Runs one execution to its end, printing what changes; true if it succeeded.
+async fn phase(
+    stack: &Stack,
+    outcome: &mut Outcome,
+    machine: &str,
+    name: &str,
+    input: &Value,
+    timeout: Duration,
+) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    println!("\n-- {machine}: execution {name}");
+    let arn = stack
+        .start_execution(machine, name, input)
+        .await
+        .map_err(|e| anyhow::anyhow!("StartExecution {machine}: {e}"))?;
+    let mut printed = Progress::default();
+    let deadline = started + timeout;
+    let end = loop {
+        let e = stack.describe_execution(&arn).await?;
+        printed.report(stack, &arn, started).await;
+        if e.status != "RUNNING" {
+            break e;
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("{machine} {name} still running after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    printed.report(stack, &arn, started).await;
+    let took = started.elapsed();
+    report_end(machine, &end, took);
+    outcome
+        .phases
+        .push((format!("{machine} {name}"), end.status.clone(), took));
+    Ok(end.status == "SUCCEEDED")
+}
+
+fn report_end(machine: &str, e: &Execution, took: Duration) {
+    match e.status.as_str() {
+        "SUCCEEDED" => println!("   {machine} SUCCEEDED in {:.1}s", took.as_secs_f64()),
+        other => {
+            println!(
+                "   {machine} {other} in {:.1}s: {}",
+                took.as_secs_f64(),
+                e.error.as_deref().unwrap_or("no error name")
+            );
+            if let Some(cause) = &e.cause {
+                println!("   cause: {}", cause_message(cause));
+            }
+        }
+    }
+}
+
+/// A Lambda error's cause is `{"errorType", "errorMessage"}`: show the message.
+fn cause_message(cause: &str) -> String {
+    serde_json::from_str::<Value>(cause)
+        .ok()
+        .and_then(|v| v["errorMessage"].as_str().map(str::to_string))
+        .unwrap_or_else(|| cause.to_string())
+}
+
+/// What has been printed so far, so only changes are printed.
+#[derive(Default)]
+struct Progress {
+    states: usize,
+    kinds: BTreeMap<String, String>,
+    agents: String,
+}
+
+impl Progress {
+    async fn report(&mut self, stack: &Stack, arn: &str, started: Instant) {
+        let at = started.elapsed().as_secs_f64();
+        if let Ok(states) = stack.states_entered(arn).await {
+            for s in states.iter().skip(self.states) {
+                if !is_plumbing(s) {
+                    println!("   {at:6.1}s  {s}");
+                }
+            }
+            self.states = self.states.max(states.len());
+        }
+        for item in stack.instance_items(INSTANCE_ID).await {
+            let d = &item.data;
+            if let Some(kind) = item.sk.strip_prefix("SNAPSHOT#") {
+                let line = format!(
+                    "{}/{} in the replica, {} missing, {} conflicting",
+                    d["replica"], d["source"], d["missing"], d["conflicting"]
+                );
+                if self.kinds.get(kind) != Some(&line) {
+                    println!("   {at:6.1}s    mirroring {kind:<22} {line}");
+                    self.kinds.insert(kind.to_string(), line);
+                }
+            } else if item.sk.starts_with("PROGRESS#") {
+                let line = format!(
+                    "{} associated, {} already, {} waiting for the replica, {} failed",
+                    d["associated"],
+                    d["alreadyAssociated"],
+                    d["waitingForReplica"],
+                    d["failed"].as_array().map_or(0, Vec::len)
+                );
+                if self.agents != line {
+                    println!("   {at:6.1}s    agents: {line}");
+                    self.agents = line;
+                }
+            }
+        }
+    }
+}
+
+/// States that only arrange data.
+fn is_plumbing(state: &str) -> bool {
+    matches!(
+        state,
+        "Defaults"
+            | "Configure"
+            | "ChooseRunId"
+            | "NameRun"
+            | "UseExecutionName"
+            | "StartPolling"
+            | "CountPoll"
+            | "TimedOut?"
+            | "MirroringComplete?"
+            | "StartAssociating"
+            | "AgentsDone?"
+            | "WhichShift?"
+            | "WaitForMirroring"
+    )
+}
+
+/// The default group's distribution as Connect holds it.
+async fn distribution(stack: &Stack) -> Value {
+    let state = stack.sim_state().await;
+    state["trafficDistributionGroups"]
+        .as_array()
+        .and_then(|gs| gs.iter().find(|g| g["isDefault"] == true))
+        .map(|g| {
+            json!({
+                "telephony": g["telephony"],
+                "agents": g["agents"],
+                "signIn": g["signIn"],
+                "status": g["status"],
+            })
+        })
+        .unwrap_or(Value::Null)
+}
+
+fn split(v: &Value) -> String {
+    if v.is_null() {
+        return "no group".into();
+    }
+    let pct = |part: &str| {
+        [SOURCE_REGION, REPLICA_REGION]
+            .iter()
+            .map(|r| format!("{r} {}%", v[part][r].as_u64().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let sign_in: Vec<String> = v["signIn"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(_, on)| on.as_bool() == Some(true))
+                .map(|(r, _)| r.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "telephony {}; agents {}; sign-in {}",
+        pct("telephony"),
+        pct("agents"),
+        if sign_in.is_empty() {
+            "-".into()
+        } else {
+            sign_in.join(", ")
+        }
+    )
+}
+
+async fn summary(stack: &Stack, outcome: &Outcome, replication_run: &str, took: Duration) -> bool {
+    let items = stack.instance_items(INSTANCE_ID).await;
+    println!("\n== summary");
+    for (what, status, t) in &outcome.phases {
+        println!("   {status:<9} {what} ({:.1}s)", t.as_secs_f64());
+    }
+    if let Some(run) = items
+        .iter()
+        .find(|i| i.sk == format!("RUN#{replication_run}"))
+    {
+        let checks = run.data["steps"]["preflight"]["checks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for c in checks.iter().filter(|c| c["verdict"] != "pass") {
+            println!(
+                "   preflight {}: {}: {}",
+                c["verdict"].as_str().unwrap_or("?"),
+                c["id"].as_str().unwrap_or("?"),
+                c["message"].as_str().unwrap_or("")
+            );
+        }
+    }
+    let conflicts: Vec<_> = items
+        .iter()
+        .filter(|i| i.sk.starts_with("CONFLICT#"))
+        .collect();
+    if conflicts.is_empty() {
+        println!("   conflicts: none");
+    }
+    for c in &conflicts {
+        println!(
+            "   conflict: {} '{}' ({})",
+            c.data["kind"].as_str().unwrap_or("?"),
+            c.data["name"].as_str().unwrap_or("?"),
+            if c.data["resolved"] == true {
+                "resolved"
+            } else {
+                "unresolved: delete the look-alike in the replica region, then run again"
+            }
+        );
+    }
+    let agents = items.iter().filter(|i| i.sk.starts_with("AGENT#")).count();
+    let waiting = items
+        .iter()
+        .filter(|i| i.sk == format!("PROGRESS#{replication_run}"))
+        .map(|i| i.data["waitingForReplica"].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    println!(
+        "   agents associated with the default group: {agents} ({waiting} waiting for the replica)"
+    );
+    for (when, d) in &outcome.traffic {
+        println!("   traffic {when:<12} {}", split(d));
+    }
+    let all_ok = outcome.phases.len() == 3 && outcome.phases.iter().all(|p| p.1 == "SUCCEEDED");
+    let restored = match (outcome.traffic.first(), outcome.traffic.last()) {
+        (Some((_, a)), Some((_, b))) if outcome.traffic.len() == 3 => {
+            ["telephony", "agents", "signIn"]
+                .iter()
+                .all(|k| a[k] == b[k])
+        }
+        _ => false,
+    };
+    if all_ok && !restored {
+        println!("   traffic after failback differs from before");
+    }
+    let ok = all_ok && restored;
+    println!(
+        "   {} in {:.1}s",
+        if ok {
+            "REHEARSAL PASSED"
+        } else {
+            "REHEARSAL FAILED"
+        },
+        took.as_secs_f64()
+    );
+    ok
+}
+
+/// Seconds since the epoch: unique execution names across rehearsals of one stack.
+fn chrono_stamp() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,331 @@
+//! The state machines for real: moto executes `statemachine/*.asl.json` (with the template's
+//! substitutions), its Lambda tasks reach the step functions through the adapter, and the steps
+//! work against connect-sim and the run table. The simulated clock runs 100 times faster than
+//! real time, so creating the replica (300 simulated seconds) takes 3 seconds.
+
+use std::time::Duration;
+
+use acgr_e2e::{Execution, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use serde_json::{json, Value};
+
+const TIME_SCALE: f64 = 100.0;
+const LIMIT: Duration = Duration::from_secs(240);
+
+async fn stack(scenario: &str) -> Stack {
+    let opts = Options::state_machines(scenario, TIME_SCALE)
+        .env("ASSOCIATE_RATE_PER_SECOND", 50)
+        .env("ASSOCIATE_BURST", 50);
+    Stack::start(opts).await.expect("the local stack starts")
+}
+
+fn replication() -> Value {
+    json!({
+        "instanceId": INSTANCE_ID,
+        "replicaRegion": REPLICA_REGION,
+        "pollSeconds": 1,
+        "maxPolls": 120
+    })
+}
+
+async fn run(stack: &Stack, machine: &str, name: &str, input: &Value) -> Execution {
+    let arn = stack
+        .start_execution(machine, name, input)
+        .await
+        .unwrap_or_else(|e| panic!("StartExecution {machine}/{name}: {e}"));
+    stack
+        .wait_execution(&arn, LIMIT)
+        .await
+        .unwrap_or_else(|e| panic!("{machine}/{name}: {e:#}"))
+}
+
+async fn succeeded(stack: &Stack, machine: &str, name: &str, input: &Value) -> Execution {
+    let e = run(stack, machine, name, input).await;
+    assert_eq!(e.status, "SUCCEEDED", "{machine}/{name}: {e:#?}");
+    e
+}
+
+/// Calls of `operation` that Connect accepted.
+async fn accepted(stack: &Stack, operation: &str) -> Vec<Value> {
+    stack
+        .sim_calls(Some(operation))
+        .await
+        .into_iter()
+        .filter(|c| c["status"] == 200)
+        .collect()
+}
+
+fn default_group(state: &Value) -> Value {
+    state["trafficDistributionGroups"]
+        .as_array()
+        .and_then(|gs| gs.iter().find(|g| g["isDefault"] == true))
+        .cloned()
+        .unwrap_or_else(|| panic!("no default group in {state:#}"))
+}
+
+async fn run_item(stack: &Stack, run_id: &str) -> Value {
+    stack
+        .item(INSTANCE_ID, &format!("RUN#{run_id}"))
+        .await
+        .unwrap_or_else(|| panic!("no RUN#{run_id}"))
+        .data
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_of_small_runs_to_the_end_by_itself() {
+    let stack = stack("small").await;
+
+    let e = succeeded(&stack, "replication", "replicate-small", &replication()).await;
+
+    // it went through every step, polling until mirroring was complete
+    let states = stack.states_entered(&e.arn).await.expect("history");
+    for s in [
+        "Preflight",
+        "Replicate",
+        "PollMirroring",
+        "AssociateAgents",
+        "Replicated",
+    ] {
+        assert!(states.iter().any(|x| x == s), "{s} not in {states:?}");
+    }
+    // Connect was asked once for a replica, and every one of the 50 users joined the group once
+    assert_eq!(accepted(&stack, "ReplicateInstance").await.len(), 1);
+    assert_eq!(
+        accepted(&stack, "AssociateTrafficDistributionGroupUser")
+            .await
+            .len(),
+        50
+    );
+    let group = default_group(&stack.sim_state().await);
+    assert_eq!(
+        group["users"].as_array().map(Vec::len),
+        Some(50),
+        "{group:#}"
+    );
+    // the run is recorded as succeeded, with each step's result, and the instance is unlocked
+    let run = run_item(&stack, "replicate-small").await;
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    for step in [
+        "preflight",
+        "replicate",
+        "poll-mirroring",
+        "associate-agents",
+    ] {
+        assert!(run["steps"].get(step).is_some(), "{step} missing: {run:#}");
+    }
+    assert!(stack.item(INSTANCE_ID, "LOCK").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_conflict_fails_the_run_until_the_replica_side_resource_is_deleted() {
+    let stack = stack("conflict").await;
+
+    // the first run ends on the conflict, named
+    let first = run(&stack, "replication", "conflict-1", &replication()).await;
+    assert_eq!(first.status, "FAILED", "{first:#?}");
+    assert_eq!(
+        first.error.as_deref(),
+        Some("ResourceConflict"),
+        "{first:#?}"
+    );
+    assert!(
+        first.cause.as_deref().unwrap_or("").contains("Billing"),
+        "{first:#?}"
+    );
+    let conflict = stack
+        .item(INSTANCE_ID, "CONFLICT#queues#Billing")
+        .await
+        .expect("the conflict is recorded");
+    assert_eq!(conflict.data["resolved"], false, "{:#}", conflict.data);
+    let run1 = run_item(&stack, "conflict-1").await;
+    assert_eq!(run1["status"], "failed", "{run1:#}");
+    assert_eq!(
+        accepted(&stack, "AssociateTrafficDistributionGroupUser")
+            .await
+            .len(),
+        0,
+        "no agent is associated while the replica is incomplete"
+    );
+
+    // the operator deletes the look-alike queue in the replica region
+    let replica = stack.connect(REPLICA_REGION).await;
+    let queues = replica
+        .list_queues()
+        .instance_id(INSTANCE_ID)
+        .send()
+        .await
+        .expect("ListQueues");
+    let billing = queues
+        .queue_summary_list()
+        .iter()
+        .find(|q| q.name() == Some("Billing"))
+        .and_then(|q| q.id())
+        .expect("the replica's Billing queue")
+        .to_string();
+    replica
+        .delete_queue()
+        .instance_id(INSTANCE_ID)
+        .queue_id(&billing)
+        .send()
+        .await
+        .expect("DeleteQueue");
+
+    // and runs the machine again: it asks Connect to retry the blocked resources and succeeds
+    succeeded(&stack, "replication", "conflict-2", &replication()).await;
+    assert_eq!(accepted(&stack, "ReplicateInstance").await.len(), 2);
+    let conflict = stack
+        .item(INSTANCE_ID, "CONFLICT#queues#Billing")
+        .await
+        .expect("the conflict stays on record");
+    assert_eq!(conflict.data["resolved"], true, "{:#}", conflict.data);
+    assert_eq!(
+        accepted(&stack, "AssociateTrafficDistributionGroupUser")
+            .await
+            .len(),
+        50
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_then_failback_restores_the_recorded_distribution() {
+    let stack = stack("small").await;
+    succeeded(&stack, "replication", "replicate-1", &replication()).await;
+    let before = default_group(&stack.sim_state().await);
+
+    // incident tooling asks for the replica region
+    let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    succeeded(&stack, "failover", "failover-1", &failover).await;
+    let during = default_group(&stack.sim_state().await);
+    assert_ne!(during["telephony"], before["telephony"], "{during:#}");
+    assert_eq!(
+        during["telephony"],
+        json!({REPLICA_REGION: 100, SOURCE_REGION: 0}),
+        "{during:#}"
+    );
+
+    // then back
+    let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    succeeded(&stack, "failover", "failback-1", &failback).await;
+    let after = default_group(&stack.sim_state().await);
+    for part in ["telephony", "agents", "signIn"] {
+        assert_eq!(after[part], before[part], "{part}: {after:#} vs {before:#}");
+    }
+
+    // each shift was one update, sent to the region taking the traffic, recorded before and after
+    let updates = accepted(&stack, "UpdateTrafficDistribution").await;
+    assert_eq!(updates.len(), 2, "{updates:#?}");
+    assert_eq!(updates[0]["region"], REPLICA_REGION, "{:#}", updates[0]);
+    assert_eq!(updates[1]["region"], SOURCE_REGION, "{:#}", updates[1]);
+    let shifts: Vec<_> = stack
+        .instance_items(INSTANCE_ID)
+        .await
+        .into_iter()
+        .filter(|i| i.sk.starts_with("SHIFT#"))
+        .collect();
+    assert_eq!(shifts.len(), 2, "{shifts:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_sync_associates_a_user_hired_after_replication() {
+    let stack = stack("small").await;
+    succeeded(&stack, "replication", "replicate-1", &replication()).await;
+
+    // a new agent is created in the source, like the first user
+    let source = stack.connect(SOURCE_REGION).await;
+    let first = source
+        .list_users()
+        .instance_id(INSTANCE_ID)
+        .send()
+        .await
+        .expect("ListUsers")
+        .user_summary_list()[0]
+        .id()
+        .expect("user ID")
+        .to_string();
+    let template = source
+        .describe_user()
+        .instance_id(INSTANCE_ID)
+        .user_id(&first)
+        .send()
+        .await
+        .expect("DescribeUser")
+        .user
+        .expect("user");
+    let hired = source
+        .create_user()
+        .instance_id(INSTANCE_ID)
+        .username("new.hire")
+        .set_phone_config(template.phone_config().cloned())
+        .set_security_profile_ids(Some(template.security_profile_ids().to_vec()))
+        .routing_profile_id(template.routing_profile_id().expect("routing profile"))
+        .send()
+        .await
+        .expect("CreateUser")
+        .user_id()
+        .expect("new user ID")
+        .to_string();
+    // it reaches the replica after the sync delay (10 simulated seconds)
+    let replica = stack.connect(REPLICA_REGION).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while replica
+        .describe_user()
+        .instance_id(INSTANCE_ID)
+        .user_id(&hired)
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new user never reached the replica"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // the scheduled sync associates exactly that user
+    let sync = json!({"instanceId": INSTANCE_ID});
+    succeeded(&stack, "agent-sync", "sync-1", &sync).await;
+    let calls = accepted(&stack, "AssociateTrafficDistributionGroupUser").await;
+    assert_eq!(calls.len(), 51, "one call for the new hire only");
+    let group = default_group(&stack.sim_state().await);
+    let users: Vec<&str> = group["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(users.len(), 51);
+    assert!(users.contains(&hired.as_str()), "{group:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_started_twice_for_one_instance_replicates_once() {
+    let stack = stack("small").await;
+    let input = replication();
+
+    // incident tooling or a person retries the start: same name, same input
+    let first = stack
+        .start_execution("replication", "replicate-once", &input)
+        .await
+        .expect("first start");
+    let again = stack
+        .start_execution("replication", "replicate-once", &input)
+        .await;
+    // Step Functions answers a running duplicate with the same execution
+    assert_eq!(again.as_deref(), Ok(first.as_str()));
+    let e = stack.wait_execution(&first, LIMIT).await.expect("ends");
+    assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+    // once it has ended, the name cannot run again
+    let late = stack
+        .start_execution("replication", "replicate-once", &input)
+        .await;
+    assert_eq!(late, Err("ExecutionAlreadyExists".to_string()));
+
+    assert_eq!(accepted(&stack, "ReplicateInstance").await.len(), 1);
+    let runs: Vec<_> = stack
+        .instance_items(INSTANCE_ID)
+        .await
+        .into_iter()
+        .filter(|i| i.sk.starts_with("RUN#"))
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+}
