@@ -10,9 +10,10 @@
 //! from `cargo build --workspace`, so it may rebuild dependencies. So the watch runs with
 //! `--only-lambda-apis` (it serves the Invoke and Runtime APIs only) and the stack starts the
 //! prebuilt `target/<profile>/<fn>` binaries itself, one runtime process per function, pointed at
-//! the watch's runtime API. `scripts/test.sh` and `scripts/rehearse.sh` build them (`cargo build
-//! --workspace --bins`) first; a missing binary or one older than its sources is rebuilt once,
-//! here, with the same command.
+//! the watch's runtime API. `scripts/test.sh` and `scripts/rehearse.sh` build them first (`cargo
+//! build --workspace --bins`; `cargo test` does not produce the binaries of packages without
+//! integration tests); a missing binary or one older than its sources is rebuilt once, here,
+//! with the same command.
 //!
 //! Step Functions: moto's interpreter invokes Lambda at `http://localhost:$MOTO_PORT`, so moto
 //! starts with `MOTO_PORT` set to the adapter's port; the adapter forwards invocations to the
@@ -1068,7 +1069,7 @@ fn ensure_built(bins: &Path, wanted: &[&str]) -> Result<()> {
     BUILT
         .get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            eprintln!("e2e: binaries missing or stale, running `cargo build --workspace --bins`");
+            eprintln!("local stack: binaries missing or stale, running `cargo build --workspace --bins`");
             let status = Command::new(cargo)
                 .current_dir(&root)
                 .args(["build", "--workspace", "--bins"])

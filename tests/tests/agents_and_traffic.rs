@@ -6,9 +6,11 @@ use serde_json::{json, Value};
 async fn replicated(functions: &[&str]) -> Stack {
     let mut all = vec!["replicate"];
     all.extend_from_slice(functions);
-    let mut stack = Stack::start(Options::new("small", &all))
-        .await
-        .expect("the local stack starts");
+    replicated_with(Options::new("small", &all)).await
+}
+
+async fn replicated_with(opts: Options) -> Stack {
+    let mut stack = Stack::start(opts).await.expect("the local stack starts");
     let mut rep = event("replicate", "small");
     rep["runId"] = json!("run-1");
     stack.invoke("replicate", rep).await.expect("replicate");
@@ -164,4 +166,58 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
         .filter(|i| i.sk.starts_with("SHIFT#"))
         .count();
     assert_eq!(shifts, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_association_resumes_and_associates_nobody_twice() {
+    // given every invocation stops 1.5 s into its budget (the watch gives each one 600 s)
+    let opts = Options::new("small", &["replicate", "associate-agents"])
+        .env("DEADLINE_MARGIN_MS", 600_000 - 1_500);
+    let mut stack = replicated_with(opts).await;
+    stack.advance_clock(7200).await;
+    let input = json!({"runId": "run-1", "instanceId": INSTANCE_ID});
+
+    // when the first invocation is cut short by its deadline
+    let mut out = stack
+        .invoke("associate-agents", input.clone())
+        .await
+        .expect("first invocation");
+    assert_eq!(
+        out["done"], false,
+        "paced at 2/s, 50 users do not fit in 1.5 s: {out:#}"
+    );
+    let first = successful_calls(&stack, "AssociateTrafficDistributionGroupUser").await;
+    assert!(
+        first > 0 && first < 50,
+        "{first} associated before the deadline"
+    );
+
+    // and the run is resumed from what it returned until done
+    let mut invocations = 1;
+    while out["done"] != true {
+        let mut next = input.clone();
+        next["cursor"] = out["cursor"].clone();
+        out = stack
+            .invoke("associate-agents", next)
+            .await
+            .expect("resume");
+        invocations += 1;
+        assert!(invocations < 60, "no progress: {out:#}");
+    }
+
+    // then each of the 50 users was associated by exactly one call, over several invocations
+    assert!(invocations > 2, "{invocations} invocations");
+    assert_eq!(
+        successful_calls(&stack, "AssociateTrafficDistributionGroupUser").await,
+        50
+    );
+    let state = stack.sim_state().await;
+    assert_eq!(group(&state)["users"].as_array().map(Vec::len), Some(50));
+    let recorded = stack
+        .instance_items(INSTANCE_ID)
+        .await
+        .into_iter()
+        .filter(|i| i.sk.starts_with("AGENT#"))
+        .count();
+    assert_eq!(recorded, 50);
 }
