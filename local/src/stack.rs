@@ -1069,7 +1069,9 @@ fn ensure_built(bins: &Path, wanted: &[&str]) -> Result<()> {
     BUILT
         .get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            eprintln!("local stack: binaries missing or stale, running `cargo build --workspace --bins`");
+            eprintln!(
+                "local stack: binaries missing or stale, running `cargo build --workspace --bins`"
+            );
             let status = Command::new(cargo)
                 .current_dir(&root)
                 .args(["build", "--workspace", "--bins"])

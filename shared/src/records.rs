@@ -148,8 +148,11 @@ pub struct SnapshotRecord {
     pub instance_id: String,
     pub run_id: String,
     pub kind: Kind,
-    pub source: u64,
-    pub replica: u64,
+    /// Resources in each region, when the poll listed them (only once the findings say done).
+    #[serde(default)]
+    pub source: Option<u64>,
+    #[serde(default)]
+    pub replica: Option<u64>,
     pub missing: u64,
     pub conflicting: u64,
     pub at: i64,

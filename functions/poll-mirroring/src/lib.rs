@@ -116,8 +116,11 @@ pub async fn poll<C: Connect, S: RunStore>(
                 Ok(out)
             } else {
                 let e = StepError::ResourceConflict(format!(
-                    "replication finished with {} resources blocked by name conflicts: {}",
-                    out.conflicts.len(),
+                    "replication finished with {} blocked by name conflicts: {}",
+                    match out.conflicts.len() {
+                        1 => "1 resource".to_string(),
+                        n => format!("{n} resources"),
+                    },
                     out.conflicts
                         .iter()
                         .map(|c| format!("{} '{}'", c.kind.key(), c.name))
@@ -216,20 +219,21 @@ async fn measure<C: Connect, S: RunStore>(
     let emergency_access_ready =
         already_ready || (replica_ready && emergency_ready(&ctx.replica, id).await?);
 
-    // The expensive part, only when everything says done: a full diff by name and ID.
+    // The expensive part, only when everything says done (or done but for the name conflicts,
+    // which then fail the run): a full diff by name and ID. It also finds the replica-side ID
+    // of each look-alike, which the operator needs in order to delete it.
     let mut listed = false;
     let mut complete = false;
-    if replica_ready && status_done(&replication.statuses) && drift_done && conflicts.is_empty() {
+    if replica_ready && status_done(&replication.statuses) && drift_done {
         listed = true;
-        complete = true;
+        let mut listed_conflicts = Vec::new();
         for kind in Kind::ALL {
             let (src, rep) = (
                 ctx.source.list_resources(id, kind).await?,
                 ctx.replica.list_resources(id, kind).await?,
             );
             let diff = diff(kind, &src, &rep, &replica_region);
-            complete &= diff.missing == 0 && diff.conflicts.is_empty();
-            conflicts.extend(diff.conflicts);
+            listed_conflicts.extend(diff.conflicts);
             kinds.insert(
                 kind.key().to_string(),
                 KindProgress {
@@ -240,6 +244,8 @@ async fn measure<C: Connect, S: RunStore>(
                 },
             );
         }
+        conflicts = merge_conflicts(conflicts, listed_conflicts);
+        complete = conflicts.is_empty() && kinds.values().all(|k| k.missing == 0);
     }
 
     upsert_conflicts(ctx, id, &conflicts, now).await?;
@@ -252,8 +258,8 @@ async fn measure<C: Connect, S: RunStore>(
                 instance_id: id.to_string(),
                 run_id: run_id.to_string(),
                 kind,
-                source: k.source.unwrap_or(0),
-                replica: k.replica.unwrap_or(0),
+                source: k.source,
+                replica: k.replica,
                 missing: k.missing,
                 conflicting: k.conflicting,
                 at: now,
@@ -280,6 +286,29 @@ async fn emergency_ready<C: Connect>(replica: &C, id: &str) -> Result<bool, Step
     }
     let profiles = replica.list_resources(id, Kind::RoutingProfiles).await?;
     Ok(profiles.iter().any(|p| p.name == DEFAULT_ROUTING_PROFILE))
+}
+
+/// The conflicts of a full diff, completed by what the findings said (the region that failed)
+/// and followed by any finding the diff did not see (a predefined attribute has no ID).
+fn merge_conflicts(findings: Vec<Conflict>, listed: Vec<Conflict>) -> Vec<Conflict> {
+    let mut out: Vec<Conflict> = listed
+        .into_iter()
+        .map(|mut c| {
+            if let Some(f) = findings
+                .iter()
+                .find(|f| f.kind == c.kind && f.name == c.name)
+            {
+                c.region = f.region.clone().or(c.region);
+            }
+            c
+        })
+        .collect();
+    for f in findings {
+        if !out.iter().any(|c| c.kind == f.kind && c.name == f.name) {
+            out.push(f);
+        }
+    }
+    out
 }
 
 struct Diff {
@@ -530,19 +559,44 @@ mod tests {
             "a blocked resource is conflicting, not missing"
         );
 
-        // Once replication says complete with the conflict still there: ResourceConflict.
+        // Once replication says complete with the conflict still there: ResourceConflict, and
+        // the full diff names the look-alike's ID in the replica (the one to delete).
         for i in ctx.source.world().instances.values_mut() {
             for s in &mut i.replication.as_mut().unwrap().statuses {
                 s.status = "INSTANCE_REPLICATION_COMPLETE".into();
             }
         }
+        let queues = |region: &str| (region.to_string(), ID.to_string(), Kind::Queues);
+        let mut world = ctx.source.world();
+        world
+            .resources
+            .entry(queues(EAST))
+            .or_default()
+            .push(res("q1", "Billing"));
+        world
+            .resources
+            .entry(queues(WEST))
+            .or_default()
+            .push(res("q9", "Billing"));
+        drop(world);
         let err = poll(&ctx, input(), 20).await.unwrap_err();
         assert_eq!(err.error_type(), "ResourceConflict");
         assert!(err.to_string().contains("Billing"));
         let c = &ctx.store.conflicts(ID).await.unwrap()[0];
         assert_eq!((c.first_seen, c.last_seen, c.resolved), (10, 20, false));
+        assert_eq!(c.replica_id.as_deref(), Some("q9"));
+        assert_eq!(
+            ctx.store.conflicts(ID).await.unwrap().len(),
+            1,
+            "one record per name"
+        );
 
-        // The conflict goes away: it is resolved, and the poll completes.
+        // The look-alike is deleted and the queue mirrored: resolved, and the poll completes.
+        let mut world = ctx.source.world();
+        let west = world.resources.entry(queues(WEST)).or_default();
+        west.retain(|r| r.id.as_deref() != Some("q9"));
+        west.push(res("q1", "Billing"));
+        drop(world);
         drift(&ctx, Kind::Queues, 0, vec![]);
         let out = poll(&ctx, input(), 30).await.unwrap();
         assert!(out.complete);

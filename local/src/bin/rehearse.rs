@@ -88,6 +88,7 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
     );
 
     let mut outcome = Outcome::default();
+    let mut progress = Progress::default();
     let stamp = chrono_stamp();
     let timeout = Duration::from_secs(args.timeout);
 
@@ -101,6 +102,7 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
     let ok = phase(
         &stack,
         &mut outcome,
+        &mut progress,
         "replication",
         &run_id,
         &replication,
@@ -113,13 +115,33 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
             .push(("replicated".into(), distribution(&stack).await));
         let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
         let name = format!("rehearsal-{stamp}-failover");
-        if phase(&stack, &mut outcome, "failover", &name, &failover, timeout).await? {
+        if phase(
+            &stack,
+            &mut outcome,
+            &mut progress,
+            "failover",
+            &name,
+            &failover,
+            timeout,
+        )
+        .await?
+        {
             outcome
                 .traffic
                 .push(("failed over".into(), distribution(&stack).await));
             let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
             let name = format!("rehearsal-{stamp}-failback");
-            if phase(&stack, &mut outcome, "failover", &name, &failback, timeout).await? {
+            if phase(
+                &stack,
+                &mut outcome,
+                &mut progress,
+                "failover",
+                &name,
+                &failback,
+                timeout,
+            )
+            .await?
+            {
                 outcome
                     .traffic
                     .push(("failed back".into(), distribution(&stack).await));
@@ -137,6 +159,7 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
 async fn phase(
     stack: &Stack,
     outcome: &mut Outcome,
+    printed: &mut Progress,
     machine: &str,
     name: &str,
     input: &Value,
@@ -148,7 +171,7 @@ async fn phase(
         .start_execution(machine, name, input)
         .await
         .map_err(|e| anyhow::anyhow!("StartExecution {machine}: {e}"))?;
-    let mut printed = Progress::default();
+    printed.states = 0;
     let deadline = started + timeout;
     let end = loop {
         let e = stack.describe_execution(&arn).await?;
@@ -194,7 +217,8 @@ fn cause_message(cause: &str) -> String {
         .unwrap_or_else(|| cause.to_string())
 }
 
-/// What has been printed so far, so only changes are printed.
+/// What has been printed so far, so only changes are printed (the states of this execution; the
+/// run table across executions).
 #[derive(Default)]
 struct Progress {
     states: usize,
@@ -216,10 +240,16 @@ impl Progress {
         for item in stack.instance_items(INSTANCE_ID).await {
             let d = &item.data;
             if let Some(kind) = item.sk.strip_prefix("SNAPSHOT#") {
-                let line = format!(
-                    "{}/{} in the replica, {} missing, {} conflicting",
-                    d["replica"], d["source"], d["missing"], d["conflicting"]
-                );
+                let line = match (d["replica"].as_u64(), d["source"].as_u64()) {
+                    (Some(replica), Some(source)) => format!(
+                        "{replica}/{source} in the replica, {} missing, {} conflicting",
+                        d["missing"], d["conflicting"]
+                    ),
+                    _ => format!(
+                        "{} still to mirror, {} conflicting",
+                        d["missing"], d["conflicting"]
+                    ),
+                };
                 if self.kinds.get(kind) != Some(&line) {
                     println!("   {at:6.1}s    mirroring {kind:<22} {line}");
                     self.kinds.insert(kind.to_string(), line);
@@ -346,9 +376,15 @@ async fn summary(stack: &Stack, outcome: &Outcome, replication_run: &str, took: 
             c.data["kind"].as_str().unwrap_or("?"),
             c.data["name"].as_str().unwrap_or("?"),
             if c.data["resolved"] == true {
-                "resolved"
+                "resolved".to_string()
             } else {
-                "unresolved: delete the look-alike in the replica region, then run again"
+                format!(
+                    "unresolved: delete {} in {}, then run the replication again",
+                    c.data["replicaId"]
+                        .as_str()
+                        .map_or("the look-alike".to_string(), |id| format!("ID {id}")),
+                    c.data["region"].as_str().unwrap_or(REPLICA_REGION)
+                )
             }
         );
     }
