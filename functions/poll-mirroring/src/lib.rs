@@ -567,18 +567,19 @@ mod tests {
             }
         }
         let queues = |region: &str| (region.to_string(), ID.to_string(), Kind::Queues);
-        let mut world = ctx.source.world();
-        world
-            .resources
-            .entry(queues(EAST))
-            .or_default()
-            .push(res("q1", "Billing"));
-        world
-            .resources
-            .entry(queues(WEST))
-            .or_default()
-            .push(res("q9", "Billing"));
-        drop(world);
+        {
+            let mut world = ctx.source.world();
+            world
+                .resources
+                .entry(queues(EAST))
+                .or_default()
+                .push(res("q1", "Billing"));
+            world
+                .resources
+                .entry(queues(WEST))
+                .or_default()
+                .push(res("q9", "Billing"));
+        }
         let err = poll(&ctx, input(), 20).await.unwrap_err();
         assert_eq!(err.error_type(), "ResourceConflict");
         assert!(err.to_string().contains("Billing"));
@@ -592,11 +593,12 @@ mod tests {
         );
 
         // The look-alike is deleted and the queue mirrored: resolved, and the poll completes.
-        let mut world = ctx.source.world();
-        let west = world.resources.entry(queues(WEST)).or_default();
-        west.retain(|r| r.id.as_deref() != Some("q9"));
-        west.push(res("q1", "Billing"));
-        drop(world);
+        {
+            let mut world = ctx.source.world();
+            let west = world.resources.entry(queues(WEST)).or_default();
+            west.retain(|r| r.id.as_deref() != Some("q9"));
+            west.push(res("q1", "Billing"));
+        }
         drift(&ctx, Kind::Queues, 0, vec![]);
         let out = poll(&ctx, input(), 30).await.unwrap();
         assert!(out.complete);
