@@ -1043,13 +1043,19 @@ fn newest_source(dirs: &[PathBuf]) -> Option<SystemTime> {
     newest
 }
 
+/// The sources a binary is built from: its package, and the shared crate for the functions.
 fn sources_of(root: &Path, bin: &str) -> Vec<PathBuf> {
-    let own = match bin {
-        "connect-sim" => root.join("sim/src"),
-        "lambda-adapter" => root.join("local/src"),
-        _ => root.join("functions").join(bin),
-    };
-    vec![own, root.join("shared/src"), root.join("shared/Cargo.toml")]
+    match bin {
+        "connect-sim" => vec![root.join("sim/src"), root.join("sim/Cargo.toml")],
+        "lambda-adapter" | "rehearse" => {
+            vec![root.join("local/src"), root.join("local/Cargo.toml")]
+        }
+        _ => vec![
+            root.join("functions").join(bin),
+            root.join("shared/src"),
+            root.join("shared/Cargo.toml"),
+        ],
+    }
 }
 
 fn is_fresh(bins: &Path, root: &Path, bin: &str) -> bool {
@@ -1057,6 +1063,24 @@ fn is_fresh(bins: &Path, root: &Path, bin: &str) -> bool {
         return false;
     };
     newest_source(&sources_of(root, bin)).is_none_or(|src| src <= built)
+}
+
+/// Variables cargo sets for the crate it runs (not the user's settings such as CARGO_HOME).
+fn is_per_crate_cargo_var(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || key.starts_with("CARGO_BIN_EXE_")
+        || matches!(
+            key,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
 }
 
 /// Builds the binaries once per test process if any is missing or older than its sources.
@@ -1072,11 +1096,19 @@ fn ensure_built(bins: &Path, wanted: &[&str]) -> Result<()> {
             eprintln!(
                 "local stack: binaries missing or stale, running `cargo build --workspace --bins`"
             );
-            let status = Command::new(cargo)
-                .current_dir(&root)
-                .args(["build", "--workspace", "--bins"])
-                .status()
-                .map_err(|e| e.to_string())?;
+            let mut cmd = Command::new(cargo);
+            cmd.current_dir(&root)
+                .args(["build", "--workspace", "--bins"]);
+            // Under `cargo test` this process carries the test's CARGO_PKG_*, CARGO_MANIFEST_DIR
+            // and the like; build scripts that watch those would rerun and rebuild half the
+            // dependency tree (then the next plain build rebuilds it back).
+            for (key, _) in std::env::vars_os() {
+                let key = key.to_string_lossy();
+                if is_per_crate_cargo_var(&key) {
+                    cmd.env_remove(key.as_ref());
+                }
+            }
+            let status = cmd.status().map_err(|e| e.to_string())?;
             if status.success() {
                 Ok(())
             } else {

@@ -29,7 +29,30 @@ async fn reports_every_check_without_changing_connect() {
     // then it reports checks for this run
     assert_eq!(report["runId"], "rehearsal-1");
     let checks = report["checks"].as_array().expect("checks");
-    assert!(!checks.is_empty(), "{report:#}");
+    let with_id =
+        |id: &str| -> Vec<&serde_json::Value> { checks.iter().filter(|c| c["id"] == id).collect() };
+    // the flow that hardcodes the source region, named with the string it contains
+    let hardcoded = with_id("hardcoded-region");
+    assert!(
+        hardcoded.iter().any(|c| c["verdict"] == "warn"
+            && c["message"]
+                .as_str()
+                .is_some_and(|m| { m.contains("'Main inbound'") && m.contains("us-east-1") })),
+        "{hardcoded:#?}"
+    );
+    // the instance's Lambda functions, not deployed in the replica region (moto's Lambda here)
+    let lambdas = with_id("lambda-in-replica");
+    for name in ["acme-customer-lookup", "acme-callback"] {
+        assert!(
+            lambdas.iter().any(|c| c["verdict"] == "fail"
+                && c["message"].as_str().is_some_and(|m| m.contains(name))),
+            "{name}: {lambdas:#?}"
+        );
+    }
+    assert_eq!(
+        report["ok"], false,
+        "a missing Lambda function fails preflight"
+    );
 
     // and it only read from Connect
     let calls = stack.sim_calls(None).await;
