@@ -698,12 +698,7 @@ impl Stack {
             .execution_arn(arn)
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "DescribeExecution: {}",
-                    aws_sdk_sfn::error::DisplayErrorContext(e)
-                )
-            })?;
+            .map_err(sfn_failed("DescribeExecution"))?;
         Ok(Execution {
             arn: arn.to_string(),
             status: out.status().as_str().to_string(),
@@ -716,29 +711,19 @@ impl Stack {
         })
     }
 
-    /// Waits until the execution leaves RUNNING, calling `progress` about once a second.
-    pub async fn wait_execution_with(
-        &self,
-        arn: &str,
-        timeout: Duration,
-        mut progress: impl FnMut(&Execution),
-    ) -> Result<Execution> {
+    /// Waits until the execution leaves RUNNING.
+    pub async fn wait_execution(&self, arn: &str, timeout: Duration) -> Result<Execution> {
         let deadline = Instant::now() + timeout;
         loop {
             let e = self.describe_execution(arn).await?;
             if e.status != "RUNNING" {
                 return Ok(e);
             }
-            progress(&e);
             if Instant::now() > deadline {
                 bail!("execution {arn} still RUNNING after {timeout:?}");
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-    }
-
-    pub async fn wait_execution(&self, arn: &str, timeout: Duration) -> Result<Execution> {
-        self.wait_execution_with(arn, timeout, |_| {}).await
     }
 
     /// The names of the states an execution entered, in order.
@@ -753,12 +738,7 @@ impl Stack {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| {
-                    anyhow!(
-                        "GetExecutionHistory: {}",
-                        aws_sdk_sfn::error::DisplayErrorContext(e)
-                    )
-                })?;
+                .map_err(sfn_failed("GetExecutionHistory"))?;
             names.extend(out.events().iter().filter_map(|e| {
                 e.state_entered_event_details()
                     .map(|d| d.name().to_string())
@@ -768,6 +748,18 @@ impl Stack {
                 return Ok(names);
             }
         }
+    }
+}
+
+/// An SDK error of Step Functions as an error naming the operation.
+fn sfn_failed<E: std::error::Error + Send + Sync + 'static>(
+    operation: &'static str,
+) -> impl FnOnce(E) -> anyhow::Error {
+    move |e| {
+        anyhow!(
+            "{operation}: {}",
+            aws_sdk_sfn::error::DisplayErrorContext(e)
+        )
     }
 }
 

@@ -98,55 +98,33 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
         "pollSeconds": args.poll_seconds,
         "maxPolls": (args.timeout / args.poll_seconds.max(1)).max(1),
     });
+    let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    // (machine, execution name, input, what the traffic is after it); each needs the one before.
+    let phases = [
+        ("replication", "replication", replication, "replicated"),
+        ("failover", "failover", failover, "failed over"),
+        ("failover", "failback", failback, "failed back"),
+    ];
     let run_id = format!("rehearsal-{stamp}-replication");
-    let ok = phase(
-        &stack,
-        &mut outcome,
-        &mut progress,
-        "replication",
-        &run_id,
-        &replication,
-        timeout,
-    )
-    .await?;
-    if ok {
-        outcome
-            .traffic
-            .push(("replicated".into(), distribution(&stack).await));
-        let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
-        let name = format!("rehearsal-{stamp}-failover");
-        if phase(
+    for (machine, what, input, after) in &phases {
+        let name = format!("rehearsal-{stamp}-{what}");
+        if !phase(
             &stack,
             &mut outcome,
             &mut progress,
-            "failover",
+            machine,
             &name,
-            &failover,
+            input,
             timeout,
         )
         .await?
         {
-            outcome
-                .traffic
-                .push(("failed over".into(), distribution(&stack).await));
-            let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
-            let name = format!("rehearsal-{stamp}-failback");
-            if phase(
-                &stack,
-                &mut outcome,
-                &mut progress,
-                "failover",
-                &name,
-                &failback,
-                timeout,
-            )
-            .await?
-            {
-                outcome
-                    .traffic
-                    .push(("failed back".into(), distribution(&stack).await));
-            }
+            break;
         }
+        outcome
+            .traffic
+            .push((after.to_string(), distribution(&stack).await));
     }
 
     let ok = summary(&stack, &outcome, &run_id, started.elapsed()).await;
