@@ -8,7 +8,9 @@ use crate::error::StepError;
 use crate::records::{Lock, LockOutcome, RunError, RunKind, RunRecord, RunStatus};
 use crate::store::RunStore;
 
-/// Loads the run (or starts it) and marks `step` as the one running.
+/// Loads the run (or starts it) and marks `step` as the one running; `execution_arn` is the
+/// Step Functions execution driving the run, when there is one.
+#[allow(clippy::too_many_arguments)]
 pub async fn begin_step<S: RunStore>(
     store: &S,
     instance_id: &str,
@@ -16,12 +18,16 @@ pub async fn begin_step<S: RunStore>(
     kind: RunKind,
     step: &str,
     inputs: Value,
+    execution_arn: Option<&str>,
     now: i64,
 ) -> Result<RunRecord, StepError> {
     let mut run = match store.get_run(instance_id, run_id).await? {
         Some(run) => run,
         None => RunRecord::new(instance_id, run_id, kind, step, inputs, now),
     };
+    if let Some(arn) = execution_arn {
+        run.execution_arn = Some(arn.to_string());
+    }
     run.step = step.to_string();
     run.status = RunStatus::Running;
     run.updated_at = now;
@@ -175,6 +181,7 @@ mod tests {
             RunKind::Replication,
             "preflight",
             Value::Null,
+            Some("arn:aws:states:us-east-1:1:execution:replication:r"),
             5,
         )
         .await
@@ -206,11 +213,17 @@ mod tests {
             RunKind::Replication,
             "replicate",
             Value::Null,
+            None,
             8,
         )
         .await
         .unwrap();
         assert_eq!(again.started_at, 5, "the run is found, not restarted");
+        assert_eq!(
+            again.execution_arn.as_deref(),
+            Some("arn:aws:states:us-east-1:1:execution:replication:r"),
+            "the execution stays on the run"
+        );
         assert!(check_run_id("run-2026.11_25").is_ok());
         assert!(check_run_id("bad id").is_err());
     }
@@ -218,9 +231,18 @@ mod tests {
     #[tokio::test]
     async fn a_failure_for_good_or_the_end_of_a_run_unlocks_the_instance() {
         let store = MemoryRunStore::default();
-        let mut run = begin_step(&store, "i", "r", RunKind::Replication, "x", Value::Null, 1)
-            .await
-            .unwrap();
+        let mut run = begin_step(
+            &store,
+            "i",
+            "r",
+            RunKind::Replication,
+            "x",
+            Value::Null,
+            None,
+            1,
+        )
+        .await
+        .unwrap();
         lock_instance(&store, "i", "r", RunKind::Replication, 60, 1)
             .await
             .unwrap();
@@ -244,9 +266,18 @@ mod tests {
             .expect("no wait for the lease");
 
         // finishing a run releases only its own lock
-        let mut done = begin_step(&store, "i", "r3", RunKind::Replication, "x", Value::Null, 5)
-            .await
-            .unwrap();
+        let mut done = begin_step(
+            &store,
+            "i",
+            "r3",
+            RunKind::Replication,
+            "x",
+            Value::Null,
+            None,
+            5,
+        )
+        .await
+        .unwrap();
         finish_run(&store, &mut done, 6).await.unwrap();
         assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "r2");
         let stored = store.get_run("i", "r3").await.unwrap().unwrap();

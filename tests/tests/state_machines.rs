@@ -104,6 +104,7 @@ async fn replication_of_small_runs_to_the_end_by_itself() {
     // the run is recorded as succeeded, with each step's result, and the instance is unlocked
     let run = run_item(&stack, "replicate-small").await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
+    assert_eq!(run["executionArn"], e.arn.as_str(), "{run:#}");
     for step in [
         "preflight",
         "replicate",

@@ -41,6 +41,9 @@ pub const MAX_FAILURES_LISTED: usize = 100;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
+    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
     pub run_id: String,
     pub instance_id: String,
     /// A group ID or ARN; the instance's default group when absent.
@@ -148,6 +151,7 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
         RunKind::AgentSync,
         STEP,
         inputs,
+        input.execution_arn.as_deref(),
         now,
     )
     .await?;
@@ -696,6 +700,7 @@ mod tests {
 
     fn input(run: &str) -> Input {
         Input {
+            execution_arn: None,
             run_id: run.into(),
             instance_id: ID.into(),
             traffic_distribution_group: None,
@@ -901,6 +906,7 @@ mod tests {
         assert_eq!(lock.run_id, "run-1", "kept for the next invocation");
 
         let resumed = Input {
+            execution_arn: None,
             cursor: first.cursor.clone(),
             ..input("run-1")
         };
@@ -1113,6 +1119,7 @@ mod tests {
             group(CUSTOM_GROUP, ID, "ACTIVE", false),
         ));
         let by_id = Input {
+            execution_arn: None,
             traffic_distribution_group: Some(CUSTOM_GROUP.into()),
             ..input("run-1")
         };
@@ -1138,6 +1145,7 @@ mod tests {
 
         // By ARN, the custom group's users are already known.
         let by_arn = Input {
+            execution_arn: None,
             traffic_distribution_group: Some(group_arn(CUSTOM_GROUP)),
             ..input("run-3")
         };
@@ -1158,6 +1166,7 @@ mod tests {
             group(CUSTOM_GROUP, "another-instance", "ACTIVE", false),
         ));
         let other = Input {
+            execution_arn: None,
             traffic_distribution_group: Some(CUSTOM_GROUP.into()),
             ..input("run-1")
         };
@@ -1219,6 +1228,7 @@ mod tests {
             RunKind::Replication,
             "poll-mirroring",
             Value::Null,
+            None,
             40,
         )
         .await
@@ -1240,34 +1250,41 @@ mod tests {
         let ctx = ctx(5, 5);
         for bad in [
             Input {
+                execution_arn: None,
                 run_id: "has space".into(),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 instance_id: "not an id".into(),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 instance_id: format!("arn:aws:connect:{WEST}:123456789012:instance/{ID}"),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 traffic_distribution_group: Some("no/slashes".into()),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 traffic_distribution_group: Some(format!(
                     "arn:aws:connect:{WEST}:123456789012:traffic-distribution-group/x"
                 )),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 traffic_distribution_group: Some(format!(
                     "arn:aws:connect:{EAST}:123456789012:instance/x"
                 )),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 cursor: Some(String::new()),
                 ..input("r")
             },

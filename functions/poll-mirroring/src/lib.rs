@@ -24,6 +24,9 @@ pub const STEP: &str = "poll-mirroring";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
+    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
     pub run_id: String,
     pub instance_id: String,
 }
@@ -86,6 +89,7 @@ pub async fn poll<C: Connect, S: RunStore>(
         RunKind::AgentSync,
         STEP,
         inputs,
+        input.execution_arn.as_deref(),
         now,
     )
     .await?;
@@ -467,6 +471,7 @@ mod tests {
 
     fn input() -> Input {
         Input {
+            execution_arn: None,
             run_id: "run-1".into(),
             instance_id: ID.into(),
         }
@@ -632,6 +637,7 @@ mod tests {
         let err = poll(
             &ctx,
             Input {
+                execution_arn: None,
                 run_id: "x y".into(),
                 instance_id: ID.into(),
             },

@@ -24,6 +24,9 @@ pub const STEP: &str = "preflight";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
+    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
     pub instance_id: String,
     pub replica_region: String,
     #[serde(default)]
@@ -154,6 +157,7 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
         RunKind::Replication,
         STEP,
         inputs,
+        input.execution_arn.as_deref(),
         now,
     )
     .await?;
@@ -751,6 +755,7 @@ mod tests {
 
     fn input() -> Input {
         Input {
+            execution_arn: None,
             instance_id: ID.into(),
             replica_region: WEST.into(),
             replica_alias: None,
@@ -842,6 +847,7 @@ mod tests {
             &ctx,
             &probe,
             Input {
+                execution_arn: None,
                 run_id: None,
                 ..input()
             },
@@ -909,6 +915,7 @@ mod tests {
             &ctx,
             &probe,
             Input {
+                execution_arn: None,
                 replica_region: "eu-west-2".into(),
                 ..input()
             },
@@ -939,6 +946,7 @@ mod tests {
             &ctx,
             &probe,
             Input {
+                execution_arn: None,
                 replica_region: "eu-central-1".into(),
                 ..input()
             },
@@ -955,6 +963,7 @@ mod tests {
             &ctx,
             &probe,
             Input {
+                execution_arn: None,
                 replica_region: EAST.into(),
                 ..input()
             },
@@ -972,6 +981,7 @@ mod tests {
             &ctx,
             &probe,
             Input {
+                execution_arn: None,
                 replica_alias: Some("d-acme".into()),
                 ..input()
             },
@@ -1201,6 +1211,7 @@ mod tests {
             &ctx,
             &probe,
             Input {
+                execution_arn: None,
                 fail_on_error: None,
                 ..input()
             },
@@ -1228,18 +1239,22 @@ mod tests {
         let (ctx, probe) = ctx();
         for bad in [
             Input {
+                execution_arn: None,
                 instance_id: "not an id".into(),
                 ..input()
             },
             Input {
+                execution_arn: None,
                 replica_region: "west".into(),
                 ..input()
             },
             Input {
+                execution_arn: None,
                 run_id: Some("has space".into()),
                 ..input()
             },
             Input {
+                execution_arn: None,
                 instance_id: format!("arn:aws:connect:eu-west-2:123456789012:instance/{ID}"),
                 ..input()
             },

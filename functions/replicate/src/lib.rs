@@ -19,6 +19,9 @@ pub const STEP: &str = "replicate";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
+    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
     pub run_id: String,
     pub instance_id: String,
     pub replica_region: String,
@@ -106,6 +109,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
         RunKind::Replication,
         STEP,
         inputs,
+        input.execution_arn.as_deref(),
         now,
     )
     .await?;
@@ -353,6 +357,7 @@ mod tests {
 
     fn input(run: &str) -> Input {
         Input {
+            execution_arn: None,
             run_id: run.into(),
             instance_id: ID.into(),
             replica_region: "us-west-2".into(),
@@ -528,18 +533,22 @@ mod tests {
         let ctx = ctx();
         for bad in [
             Input {
+                execution_arn: None,
                 replica_region: "eu-west-2".into(),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 instance_id: "not an id".into(),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 run_id: "has space".into(),
                 ..input("r")
             },
             Input {
+                execution_arn: None,
                 replica_alias: Some("d-bad".into()),
                 ..input("r")
             },

@@ -99,6 +99,9 @@ pub enum Preset {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
+    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
     pub run_id: String,
     pub instance_id: String,
     #[serde(default)]
@@ -268,7 +271,17 @@ pub async fn shift<C: Connect, S: RunStore>(
     }
 
     let inputs = json!({"instanceId": input.instance_id, "reason": reason, "force": input.force});
-    let mut run = begin_step(&ctx.store, &id, &input.run_id, kind, STEP, inputs, now).await?;
+    let mut run = begin_step(
+        &ctx.store,
+        &id,
+        &input.run_id,
+        kind,
+        STEP,
+        inputs,
+        input.execution_arn.as_deref(),
+        now,
+    )
+    .await?;
     match apply(
         ctx, settings, &input, &id, &group, &plan, reason, kind, client, &mut out, now,
     )
@@ -694,6 +707,7 @@ mod tests {
 
     fn failover(run: &str) -> Input {
         Input {
+            execution_arn: None,
             run_id: run.into(),
             instance_id: ID.into(),
             traffic_distribution_group: None,
@@ -708,6 +722,7 @@ mod tests {
 
     fn failback(run: &str) -> Input {
         Input {
+            execution_arn: None,
             preset: Some(Preset::Named("failback".into())),
             ..failover(run)
         }
@@ -777,6 +792,7 @@ mod tests {
             &ctx,
             &settings(),
             Input {
+                execution_arn: None,
                 dry_run: true,
                 ..failover("d1")
             },
@@ -808,6 +824,7 @@ mod tests {
             &ctx,
             &settings(),
             Input {
+                execution_arn: None,
                 force: true,
                 ..failover("f1")
             },
@@ -837,6 +854,7 @@ mod tests {
             &ctx,
             &settings(),
             Input {
+                execution_arn: None,
                 force: true,
                 ..failover("f2")
             },
@@ -855,6 +873,7 @@ mod tests {
             sign_in: None,
         };
         let input = |p: PlanInput| Input {
+            execution_arn: None,
             plan: Some(p),
             preset: None,
             ..failover("p1")
@@ -872,6 +891,7 @@ mod tests {
             &ctx,
             &settings(),
             Input {
+                execution_arn: None,
                 preset: Some(Preset::Named("sideways".into())),
                 ..failover("x")
             },
@@ -885,6 +905,7 @@ mod tests {
             &ctx,
             &settings(),
             Input {
+                execution_arn: None,
                 force: true,
                 ..input(plan(50, 0))
             },
