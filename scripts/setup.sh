@@ -28,7 +28,7 @@ if [[ "$(cat .venv/.pins 2>/dev/null)" != "$want" ]]; then
   echo "$want" > .venv/.pins
 fi
 .venv/bin/aws --version >/dev/null
-# Called by path (tests/src/lib.rs): the venv's bin/ is never put first on PATH.
+# Called by path (local/src/stack.rs): the venv's bin/ is never put first on PATH.
 .venv/bin/cargo-lambda lambda --version >/dev/null
 [[ -x .venv/bin/moto_server ]] || { echo "setup: .venv/bin/moto_server is missing" >&2; exit 1; }
 

@@ -10,6 +10,6 @@ for machine in statemachine/*.asl.json; do
   .tools/node/node_modules/.bin/asl-validator --json-path "$machine"
 done
 # The end-to-end tests (tests/) run the function binaries as Lambda runtime processes: build them
-# first, so that no test compiles (see tests/src/lib.rs).
+# first, so that no test compiles (see local/src/stack.rs).
 cargo build --workspace --bins
 cargo test --workspace
