@@ -375,7 +375,7 @@ impl Stack {
         }
         procs.push(Proc::spawn("moto", cmd, &logs)?);
         wait_http(procs.last_mut().context("moto")?, moto, "/moto-api/").await?;
-        let dynamodb = dynamodb_client(moto);
+        let dynamodb = aws_sdk_dynamodb::Client::new(&local_config(moto, SOURCE_REGION).await);
         create_table(&dynamodb).await?;
 
         let closed_port = free_port()?;
@@ -642,6 +642,24 @@ impl Stack {
             .collect()
     }
 
+    /// The items of one instance whose sort key starts with `prefix` (`AGENT#`, `SHIFT#`, ...).
+    pub async fn items_under(&self, instance_id: &str, prefix: &str) -> Vec<Item> {
+        self.instance_items(instance_id)
+            .await
+            .into_iter()
+            .filter(|i| i.sk.starts_with(prefix))
+            .collect()
+    }
+
+    /// The calls of `operation` that Connect accepted (HTTP 200), in order.
+    pub async fn accepted_calls(&self, operation: &str) -> Vec<Value> {
+        self.sim_calls(Some(operation))
+            .await
+            .into_iter()
+            .filter(|c| c["status"] == 200)
+            .collect()
+    }
+
     /// One item by key.
     pub async fn item(&self, instance_id: &str, sk: &str) -> Option<Item> {
         self.instance_items(instance_id)
@@ -830,22 +848,6 @@ fn collect_strings(v: &Value, key: &str, out: &mut Vec<String>) {
         Value::Array(a) => a.iter().for_each(|x| collect_strings(x, key, out)),
         _ => {}
     }
-}
-
-fn dynamodb_client(moto: SocketAddr) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new(SOURCE_REGION))
-        .endpoint_url(format!("http://{moto}"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "AKIDE2ETEST",
-            "e2e-secret",
-            None,
-            None,
-            "e2e",
-        ))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
 async fn create_table(client: &aws_sdk_dynamodb::Client) -> Result<()> {

@@ -22,12 +22,7 @@ fn group(state: &Value) -> &Value {
 }
 
 async fn successful_calls(stack: &Stack, op: &str) -> usize {
-    stack
-        .sim_calls(Some(op))
-        .await
-        .iter()
-        .filter(|c| c["status"] == 200)
-        .count()
+    stack.accepted_calls(op).await.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,12 +68,7 @@ async fn every_common_user_is_associated_exactly_once_across_repeated_runs() {
         "no second association"
     );
     assert_eq!(again["done"], true, "{again:#}");
-    let recorded = stack
-        .instance_items(INSTANCE_ID)
-        .await
-        .into_iter()
-        .filter(|i| i.sk.starts_with("AGENT#"))
-        .count();
+    let recorded = stack.items_under(INSTANCE_ID, "AGENT#").await.len();
     assert_eq!(recorded, 50);
 }
 
@@ -159,12 +149,7 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
         .filter_map(|c| c["region"].as_str())
         .collect();
     assert_eq!(regions, ["us-west-2", "us-east-1"]);
-    let shifts = stack
-        .instance_items(INSTANCE_ID)
-        .await
-        .into_iter()
-        .filter(|i| i.sk.starts_with("SHIFT#"))
-        .count();
+    let shifts = stack.items_under(INSTANCE_ID, "SHIFT#").await.len();
     assert_eq!(shifts, 2);
 }
 
@@ -213,11 +198,6 @@ async fn an_interrupted_association_resumes_and_associates_nobody_twice() {
     );
     let state = stack.sim_state().await;
     assert_eq!(group(&state)["users"].as_array().map(Vec::len), Some(50));
-    let recorded = stack
-        .instance_items(INSTANCE_ID)
-        .await
-        .into_iter()
-        .filter(|i| i.sk.starts_with("AGENT#"))
-        .count();
+    let recorded = stack.items_under(INSTANCE_ID, "AGENT#").await.len();
     assert_eq!(recorded, 50);
 }

@@ -31,11 +31,21 @@ async fn mirroring_is_reported_incomplete_then_complete_once_the_replica_has_cau
     assert_eq!(out["complete"], true, "{out:#}");
     assert_eq!(out["emergencyAccessReady"], true, "{out:#}");
     assert_eq!(out["conflicts"], json!([]), "{out:#}");
-    let snapshots: Vec<_> = stack
-        .instance_items(INSTANCE_ID)
-        .await
-        .into_iter()
-        .filter(|i| i.sk.starts_with("SNAPSHOT#"))
-        .collect();
+    let snapshots = stack.items_under(INSTANCE_ID, "SNAPSHOT#").await;
     assert!(!snapshots.is_empty(), "snapshots recorded");
+    assert_eq!(snapshots.len(), 12, "one per mirrored kind");
+    let users = snapshots
+        .iter()
+        .find(|i| i.sk == "SNAPSHOT#users")
+        .expect("users snapshot");
+    assert_eq!(
+        (
+            &users.data["source"],
+            &users.data["replica"],
+            &users.data["missing"]
+        ),
+        (&json!(50), &json!(50), &json!(0)),
+        "{:#}",
+        users.data
+    );
 }

@@ -44,16 +44,6 @@ async fn succeeded(stack: &Stack, machine: &str, name: &str, input: &Value) -> E
     e
 }
 
-/// Calls of `operation` that Connect accepted.
-async fn accepted(stack: &Stack, operation: &str) -> Vec<Value> {
-    stack
-        .sim_calls(Some(operation))
-        .await
-        .into_iter()
-        .filter(|c| c["status"] == 200)
-        .collect()
-}
-
 fn default_group(state: &Value) -> Value {
     state["trafficDistributionGroups"]
         .as_array()
@@ -88,9 +78,10 @@ async fn replication_of_small_runs_to_the_end_by_itself() {
         assert!(states.iter().any(|x| x == s), "{s} not in {states:?}");
     }
     // Connect was asked once for a replica, and every one of the 50 users joined the group once
-    assert_eq!(accepted(&stack, "ReplicateInstance").await.len(), 1);
+    assert_eq!(stack.accepted_calls("ReplicateInstance").await.len(), 1);
     assert_eq!(
-        accepted(&stack, "AssociateTrafficDistributionGroupUser")
+        stack
+            .accepted_calls("AssociateTrafficDistributionGroupUser")
             .await
             .len(),
         50
@@ -140,7 +131,8 @@ async fn a_name_conflict_fails_the_run_until_the_replica_side_resource_is_delete
     let run1 = run_item(&stack, "conflict-1").await;
     assert_eq!(run1["status"], "failed", "{run1:#}");
     assert_eq!(
-        accepted(&stack, "AssociateTrafficDistributionGroupUser")
+        stack
+            .accepted_calls("AssociateTrafficDistributionGroupUser")
             .await
             .len(),
         0,
@@ -172,14 +164,15 @@ async fn a_name_conflict_fails_the_run_until_the_replica_side_resource_is_delete
 
     // and runs the machine again: it asks Connect to retry the blocked resources and succeeds
     succeeded(&stack, "replication", "conflict-2", &replication()).await;
-    assert_eq!(accepted(&stack, "ReplicateInstance").await.len(), 2);
+    assert_eq!(stack.accepted_calls("ReplicateInstance").await.len(), 2);
     let conflict = stack
         .item(INSTANCE_ID, "CONFLICT#queues#Billing")
         .await
         .expect("the conflict stays on record");
     assert_eq!(conflict.data["resolved"], true, "{:#}", conflict.data);
     assert_eq!(
-        accepted(&stack, "AssociateTrafficDistributionGroupUser")
+        stack
+            .accepted_calls("AssociateTrafficDistributionGroupUser")
             .await
             .len(),
         50
@@ -212,16 +205,11 @@ async fn failover_then_failback_restores_the_recorded_distribution() {
     }
 
     // each shift was one update, sent to the region taking the traffic, recorded before and after
-    let updates = accepted(&stack, "UpdateTrafficDistribution").await;
+    let updates = stack.accepted_calls("UpdateTrafficDistribution").await;
     assert_eq!(updates.len(), 2, "{updates:#?}");
     assert_eq!(updates[0]["region"], REPLICA_REGION, "{:#}", updates[0]);
     assert_eq!(updates[1]["region"], SOURCE_REGION, "{:#}", updates[1]);
-    let shifts: Vec<_> = stack
-        .instance_items(INSTANCE_ID)
-        .await
-        .into_iter()
-        .filter(|i| i.sk.starts_with("SHIFT#"))
-        .collect();
+    let shifts = stack.items_under(INSTANCE_ID, "SHIFT#").await;
     assert_eq!(shifts.len(), 2, "{shifts:#?}");
 }
 
@@ -285,7 +273,9 @@ async fn agent_sync_associates_a_user_hired_after_replication() {
     // the scheduled sync associates exactly that user
     let sync = json!({"instanceId": INSTANCE_ID});
     succeeded(&stack, "agent-sync", "sync-1", &sync).await;
-    let calls = accepted(&stack, "AssociateTrafficDistributionGroupUser").await;
+    let calls = stack
+        .accepted_calls("AssociateTrafficDistributionGroupUser")
+        .await;
     assert_eq!(calls.len(), 51, "one call for the new hire only");
     let group = default_group(&stack.sim_state().await);
     let users: Vec<&str> = group["users"]
@@ -340,9 +330,10 @@ async fn an_execution_started_twice_for_one_instance_replicates_once() {
     assert_eq!(late, Err("ExecutionAlreadyExists".to_string()));
 
     // Connect was asked for a replica once
-    assert_eq!(accepted(&stack, "ReplicateInstance").await.len(), 1);
+    assert_eq!(stack.accepted_calls("ReplicateInstance").await.len(), 1);
     assert_eq!(
-        accepted(&stack, "AssociateTrafficDistributionGroupUser")
+        stack
+            .accepted_calls("AssociateTrafficDistributionGroupUser")
             .await
             .len(),
         50
