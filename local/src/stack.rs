@@ -188,7 +188,6 @@ pub struct Execution {
     pub arn: String,
     /// `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED` (or `RUNNING` while it runs).
     pub status: String,
-    pub output: Value,
     pub error: Option<String>,
     pub cause: Option<String>,
 }
@@ -720,10 +719,6 @@ impl Stack {
         Ok(Execution {
             arn: arn.to_string(),
             status: out.status().as_str().to_string(),
-            output: out
-                .output()
-                .and_then(|o| serde_json::from_str(o).ok())
-                .unwrap_or(Value::Null),
             error: out.error().map(str::to_string),
             cause: out.cause().map(str::to_string),
         })
