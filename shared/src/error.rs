@@ -112,9 +112,13 @@ impl StepError {
         }
     }
 
-    /// Worth another attempt as it is.
+    /// Worth another attempt as it is: the state machines retry these (`NotReady` after a wait),
+    /// so the run stays running and keeps its lock for the retry.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StepError::Throttled(_) | StepError::Transient(_))
+        matches!(
+            self,
+            StepError::Throttled(_) | StepError::Transient(_) | StepError::NotReady(_)
+        )
     }
 }
 

@@ -4,11 +4,13 @@
 
 pub mod connect;
 pub mod context;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod records;
 pub mod runs;
 pub mod source_region;
+pub mod steady;
 pub mod store;
 
 pub use context::{init_tracing, now, Context};

@@ -100,6 +100,16 @@ pub struct Lock {
     pub kind: RunKind,
     pub acquired_at: i64,
     pub lease_until: i64,
+    /// Set when an operator broke the previous holder's lock: why, and whose it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broke: Option<BrokenLock>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokenLock {
+    pub reason: String,
+    pub previous_run_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -205,6 +215,9 @@ pub enum ShiftStatus {
     /// The new distribution was read back.
     Done,
     Failed,
+    /// An intent of an earlier run that the live distribution never read back: found and
+    /// closed by a later shift of the same group (the update was not applied, or was overtaken).
+    Abandoned,
 }
 
 /// One traffic shift: the distribution before it and the one asked for.
@@ -223,6 +236,47 @@ pub struct ShiftRecord {
     pub at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<i64>,
+    /// Set when a later shift, not this run, found the intent and settled it from the live
+    /// distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciled_by: Option<String>,
+}
+
+/// What the table knows of one traffic distribution group, recorded routinely by every
+/// replication and agent-sync run (the steps that end them), long before any incident: the
+/// group's ARN (how the replica region reaches it), its steady-state distribution (the failback
+/// point when no failover episode is open) and how many agents are associated with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRecord {
+    pub instance_id: String,
+    pub group_arn: String,
+    pub group_id: String,
+    pub name: String,
+    pub is_default: bool,
+    /// The distribution read back while no episode was open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steady: Option<CurrentDistribution>,
+    pub steady_at: i64,
+    pub recorded_by: String,
+    /// Users associated with the group, and users of the source instance, as of `agents_at`.
+    pub agents_associated: u64,
+    pub agents_total: u64,
+    pub agents_at: i64,
+}
+
+/// A failover episode of one group: opened by the first shift away from the steady state and
+/// closed by the failback. It keeps the split from before that first shift, so repeated
+/// failovers never move the failback point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Episode {
+    pub instance_id: String,
+    pub group_arn: String,
+    pub opened_by: String,
+    pub opened_at: i64,
+    /// What failback restores.
+    pub before: CurrentDistribution,
 }
 
 #[cfg(test)]
@@ -236,6 +290,7 @@ mod tests {
             kind,
             acquired_at: 0,
             lease_until: until,
+            broke: None,
         }
     }
 

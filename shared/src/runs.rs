@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::StepError;
-use crate::records::{Lock, LockOutcome, RunError, RunKind, RunRecord, RunStatus};
+use crate::records::{BrokenLock, Lock, LockOutcome, RunError, RunKind, RunRecord, RunStatus};
 use crate::store::RunStore;
 
 /// Loads the run (or starts it) and marks `step` as the one running; `execution_arn` is the
@@ -106,6 +106,7 @@ pub async fn lock_instance<S: RunStore>(
         kind,
         acquired_at: now,
         lease_until: now + lease_seconds,
+        broke: None,
     };
     match store.acquire_lock(&lock, now).await? {
         LockOutcome::Acquired { took_over } => {
@@ -119,6 +120,34 @@ pub async fn lock_instance<S: RunStore>(
             l.kind, l.run_id, l.lease_until
         ))),
     }
+}
+
+/// Takes the instance lock whoever holds it: an operator's explicit override during an incident
+/// (`breakLock` with a reason). The lock keeps the reason and the run it replaced.
+pub async fn break_instance_lock<S: RunStore>(
+    store: &S,
+    instance_id: &str,
+    run_id: &str,
+    kind: RunKind,
+    lease_seconds: i64,
+    reason: &str,
+    now: i64,
+) -> Result<Option<String>, StepError> {
+    let current = store.get_lock(instance_id).await?;
+    let lock = Lock {
+        instance_id: instance_id.to_string(),
+        run_id: run_id.to_string(),
+        kind,
+        acquired_at: now,
+        lease_until: now + lease_seconds,
+        broke: Some(BrokenLock {
+            reason: reason.to_string(),
+            previous_run_id: current.as_ref().map(|l| l.run_id.clone()),
+        }),
+    };
+    let replaced = store.break_lock(&lock).await?.map(|l| l.run_id);
+    tracing::warn!(instance_id, run_id, reason, broke = ?replaced, "instance lock broken by operator");
+    Ok(replaced.filter(|r| r != run_id))
 }
 
 /// A run ID: letters, digits, `-`, `_`, `.`, 1 to 80 characters (it becomes part of keys and tokens).

@@ -179,6 +179,7 @@ fn lock(run: &str) -> Lock {
         kind: RunKind::Replication,
         acquired_at: 0,
         lease_until: 100,
+        broke: None,
     }
 }
 

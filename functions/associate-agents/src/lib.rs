@@ -13,12 +13,14 @@ mod pacing;
 use std::collections::HashSet;
 
 use acgr::connect::{Connect, GroupSummary};
+use acgr::deadline::epoch_millis;
 use acgr::domain::{region_of_arn, InstanceRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
 use acgr::runs::{
     begin_step, check_run_id, finish_run, lock_instance, record_failure, record_step,
 };
+use acgr::steady::{record_steady_state, AgentCounts};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -123,12 +125,6 @@ pub fn parse(payload: Value) -> Result<Input, StepError> {
     parse_input(payload)
 }
 
-fn epoch_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// Checks the input, then runs (or resumes) the association under the instance lock.
 /// `stop_at`: no new call starts after it (None: no deadline).
 pub async fn associate_agents<C: Connect, S: RunStore>(
@@ -179,8 +175,30 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
                 done = out.done,
                 "agent associations"
             );
-            // The last step of a replication or agent-sync run.
+            // The last step of a replication or agent-sync run: it records the steady state,
+            // the failback point an incident will need.
             if out.done {
+                let counts = AgentCounts {
+                    group_arn: out.group_arn.clone(),
+                    associated: out.associated + out.already_associated,
+                    total: out.associated
+                        + out.already_associated
+                        + out.waiting_for_replica
+                        + out.failed.len() as u64,
+                };
+                if let Err(e) = record_steady_state(
+                    &ctx.source,
+                    &ctx.store,
+                    &id,
+                    &input.run_id,
+                    Some(&counts),
+                    now,
+                )
+                .await
+                {
+                    record_failure(&ctx.store, &mut run, &e, now).await;
+                    return Err(e);
+                }
                 finish_run(&ctx.store, &mut run, now).await?;
             }
             Ok(out)
@@ -875,10 +893,19 @@ mod tests {
         assert!(source_pages.iter().all(|c| c.region == EAST));
         assert_eq!(
             w.calls.len(),
-            1 + 1 + 3 + 1,
-            "groups, replica listing, source pages, one association: {:?}",
+            1 + 1 + 3 + 1 + 2,
+            "groups, replica listing, source pages, one association, then the steady state \
+             (groups, one distribution): {:?}",
             w.calls
         );
+        drop(w);
+        let groups = ctx.store.groups(ID).await.unwrap();
+        assert_eq!(groups.len(), 1, "the steady state is on record");
+        assert_eq!(
+            (groups[0].agents_associated, groups[0].agents_total),
+            (251, 251)
+        );
+        assert!(groups[0].steady.is_some());
     }
 
     #[tokio::test(start_paused = true)]

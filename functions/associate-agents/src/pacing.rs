@@ -81,17 +81,7 @@ impl Pacing {
     /// watch` sends its timeout (600000) instead of an epoch time: a "deadline" before 2001 is
     /// read as milliseconds from now, so local runs get the budget they were given.
     pub fn stop_at(&self, deadline_ms: u64, now_ms: u64) -> Option<Instant> {
-        const YEAR_2001_MS: u64 = 978_307_200_000;
-        if deadline_ms == 0 {
-            return None;
-        }
-        let budget = if deadline_ms < YEAR_2001_MS {
-            deadline_ms
-        } else {
-            deadline_ms.saturating_sub(now_ms)
-        };
-        let margin = u64::try_from(self.deadline_margin.as_millis()).unwrap_or(u64::MAX);
-        Some(Instant::now() + Duration::from_millis(budget.saturating_sub(margin)))
+        acgr::deadline::stop_at(deadline_ms, now_ms, self.deadline_margin)
     }
 }
 

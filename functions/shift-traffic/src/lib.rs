@@ -1,27 +1,39 @@
 //! **shift-traffic**: moves telephony, agents and sign-in between the regions of a pair, behind
-//! health gates. The distribution before every shift is recorded, so failback is one call.
+//! health gates, for every traffic distribution group of the instance (or the ones named).
 //!
-//! Order: validate the plan; resolve the group (default unless named); read the gates and the
-//! current distribution; record the intent; call UpdateTrafficDistribution **in the region that
-//! will take the traffic**, with the group's ARN; wait until the group is ACTIVE again and reads
-//! back the new split; record the outcome. A dry run returns the exact call and changes nothing.
+//! Order: validate the input; begin the run and take the instance lock (or break it, with a
+//! reason); reach the groups by ARN in the region that will take the traffic; read the gates and
+//! the live distributions under the lock; per group, settle earlier intents against the live
+//! distribution, open the failover episode (which keeps the failback point), record the intent,
+//! call UpdateTrafficDistribution **in the region taking the traffic**, and wait, within the
+//! invocation's deadline, until the group is ACTIVE and reads back the new split; record the
+//! outcome. A failback restores each group's episode split, else its steady state on record.
+//! A dry run returns the exact calls and writes nothing.
+
+mod gates;
+mod groups;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
-use acgr::domain::{InstanceRef, Kind, Region, TrafficPlan};
+use acgr::domain::{InstanceRef, Region, TrafficPlan};
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::records::{RunKind, ShiftRecord, ShiftStatus};
+use acgr::records::{Episode, GroupRecord, RunKind, ShiftRecord, ShiftStatus};
 use acgr::runs::{
-    begin_step, check_run_id, finish_run, lock_instance, record_failure, record_step,
+    begin_step, break_instance_lock, check_run_id, finish_run, lock_instance, record_failure,
+    record_step,
 };
+use acgr::steady::failback_point;
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tokio::time::Instant;
 use tracing::{info, warn};
+
+pub use gates::Gate;
 
 pub const STEP: &str = "shift-traffic";
 
@@ -30,9 +42,11 @@ pub const STEP: &str = "shift-traffic";
 pub struct Settings {
     /// Share of the target's agents that must be associated with the group before agents move there.
     pub min_agent_share: f64,
-    /// How long to wait for the group to read back the new split.
+    /// How long to wait for the group to read back the new split (never past the deadline).
     pub verify_timeout: Duration,
     pub verify_interval: Duration,
+    /// Time kept before the invocation's deadline to record the outcome.
+    pub deadline_margin: Duration,
 }
 
 impl Default for Settings {
@@ -41,12 +55,14 @@ impl Default for Settings {
             min_agent_share: 0.9,
             verify_timeout: Duration::from_secs(60),
             verify_interval: Duration::from_secs(1),
+            deadline_margin: Duration::from_secs(5),
         }
     }
 }
 
 impl Settings {
-    /// `MIN_AGENT_SHARE` (0..1, default 0.9), `SHIFT_VERIFY_SECONDS` (60), `SHIFT_POLL_MS` (1000).
+    /// `MIN_AGENT_SHARE` (0..1, default 0.9), `SHIFT_VERIFY_SECONDS` (60), `SHIFT_POLL_MS` (1000),
+    /// `DEADLINE_MARGIN_MS` (5000).
     pub fn from_env() -> Result<Settings, StepError> {
         let d = Settings::default();
         let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -64,13 +80,13 @@ impl Settings {
                 "MIN_AGENT_SHARE must be between 0 and 1".into(),
             ));
         }
+        let millis = |v: f64| Duration::from_millis(v.max(0.0) as u64);
         Ok(Settings {
             min_agent_share: share,
             verify_timeout: num("SHIFT_VERIFY_SECONDS")?
                 .map_or(d.verify_timeout, |s| Duration::from_secs_f64(s.max(0.0))),
-            verify_interval: num("SHIFT_POLL_MS")?.map_or(d.verify_interval, |ms| {
-                Duration::from_millis(ms.max(0.0) as u64)
-            }),
+            verify_interval: num("SHIFT_POLL_MS")?.map_or(d.verify_interval, millis),
+            deadline_margin: num("DEADLINE_MARGIN_MS")?.map_or(d.deadline_margin, millis),
         })
     }
 }
@@ -96,16 +112,21 @@ pub enum Preset {
     },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
     /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
     #[serde(default)]
     pub execution_arn: Option<String>,
     pub run_id: String,
+    /// The instance ID or ARN.
     pub instance_id: String,
+    /// One group to move (ID or ARN); with neither this nor `trafficDistributionGroups`, every
+    /// group of the instance moves.
     #[serde(default)]
     pub traffic_distribution_group: Option<String>,
+    #[serde(default)]
+    pub traffic_distribution_groups: Option<Vec<String>>,
     #[serde(default)]
     pub plan: Option<PlanInput>,
     #[serde(default)]
@@ -114,16 +135,11 @@ pub struct Input {
     pub force: bool,
     #[serde(default)]
     pub dry_run: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Gate {
-    pub id: String,
-    pub ok: bool,
-    /// A gate that `force` may override.
-    pub overridable: bool,
-    pub message: String,
+    /// Take the instance lock whoever holds it; needs `reason`.
+    #[serde(default)]
+    pub break_lock: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,19 +151,31 @@ pub struct PlannedCall {
     pub body: Value,
 }
 
+/// One group's shift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupShift {
+    pub group_arn: String,
+    pub name: String,
+    pub is_default: bool,
+    /// The live distribution read under the lock (this run's recorded one on a retry).
+    pub before: CurrentDistribution,
+    pub after: TrafficPlan,
+    /// False when the group already had this distribution (or on a dry run).
+    pub changed: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Output {
     pub run_id: String,
     pub instance_id: String,
-    pub group_arn: String,
     pub called_in: String,
     pub dry_run: bool,
-    /// False when the group already had this distribution (or on a dry run).
+    /// True when any group's distribution changed.
     pub changed: bool,
-    pub before: CurrentDistribution,
-    pub after: TrafficPlan,
     pub gates: Vec<Gate>,
+    pub groups: Vec<GroupShift>,
     pub calls: Vec<PlannedCall>,
 }
 
@@ -156,31 +184,37 @@ pub async fn handler<C: Connect, S: RunStore>(
     settings: &Settings,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
+    let deadline = acgr::deadline::stop_at(
+        event.context.deadline,
+        acgr::deadline::epoch_millis(),
+        settings.deadline_margin,
+    );
     let input: Input = parse_input(event.payload)?;
-    shift(ctx, settings, input, now())
+    shift(ctx, settings, input, now(), deadline)
         .await
         .map_err(Diagnostic::from)
 }
 
 enum Intent {
-    Plan(PlanInput),
+    Plan(TrafficPlan),
     FailoverTo(Region),
     Failback,
 }
 
-fn intent(input: &Input) -> Result<Intent, StepError> {
-    match (&input.plan, &input.preset) {
-        (Some(p), None) => Ok(Intent::Plan(p.clone())),
-        (None, Some(Preset::FailoverTo { failover_to })) => {
-            Ok(Intent::FailoverTo(Region::parse(failover_to)?))
+impl Intent {
+    fn kind(&self) -> RunKind {
+        match self {
+            Intent::Failback => RunKind::Failback,
+            _ => RunKind::Failover,
         }
-        (None, Some(Preset::Named(n))) if n == "failback" => Ok(Intent::Failback),
-        (None, Some(Preset::Named(n))) => Err(StepError::InvalidInput(format!(
-            "preset '{n}' is not known: use \"failback\" or {{\"failoverTo\": REGION}}"
-        ))),
-        _ => Err(StepError::InvalidInput(
-            "give exactly one of plan and preset".into(),
-        )),
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Intent::Plan(_) => "plan",
+            Intent::FailoverTo(_) => "failover",
+            Intent::Failback => "failback",
+        }
     }
 }
 
@@ -190,90 +224,241 @@ fn entries<T: Copy>(map: &BTreeMap<String, T>) -> Result<Vec<(Region, T)>, StepE
         .collect()
 }
 
-pub async fn shift<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    settings: &Settings,
-    input: Input,
-    now: i64,
-) -> Result<Output, StepError> {
+/// Everything checked before anything is read or written.
+struct Checked {
+    id: String,
+    intent: Intent,
+    named: Vec<String>,
+    break_reason: Option<String>,
+}
+
+fn check(input: &Input, pair: &(Region, Region)) -> Result<Checked, StepError> {
     check_run_id(&input.run_id)?;
     let id = InstanceRef::parse(&input.instance_id)?.id;
-    let pair = ctx.pair();
-    let intent = intent(&input)?;
-    // A plan is validated before anything is read or written.
-    let asked = match &intent {
-        Intent::Plan(p) => {
+    let intent = match (&input.plan, &input.preset) {
+        (Some(p), None) => {
             let sign_in = p.sign_in.as_ref().map(entries).transpose()?;
-            Some(TrafficPlan::new(
-                &pair,
+            Intent::Plan(TrafficPlan::new(
+                pair,
                 &entries(&p.telephony)?,
                 &entries(&p.agents)?,
                 sign_in.as_deref(),
             )?)
         }
-        Intent::FailoverTo(target) => Some(TrafficPlan::failover_to(&pair, target, true)?),
-        Intent::Failback => None,
+        (None, Some(Preset::FailoverTo { failover_to })) => {
+            let target = Region::parse(failover_to)?;
+            TrafficPlan::failover_to(pair, &target, true)?;
+            Intent::FailoverTo(target)
+        }
+        (None, Some(Preset::Named(n))) if n == "failback" => Intent::Failback,
+        (None, Some(Preset::Named(n))) => {
+            return Err(StepError::InvalidInput(format!(
+                "preset '{n}' is not known: use \"failback\" or {{\"failoverTo\": REGION}}"
+            )))
+        }
+        _ => {
+            return Err(StepError::InvalidInput(
+                "give exactly one of plan and preset".into(),
+            ))
+        }
     };
-    let prefer = asked
-        .as_ref()
-        .map_or(pair.0.clone(), |p| p.telephony_target().clone());
-    let group = resolve_group(
-        ctx,
-        &id,
-        input.traffic_distribution_group.as_deref(),
-        &prefer,
-    )
-    .await?;
+    let mut named: Vec<String> = input.traffic_distribution_group.iter().cloned().collect();
+    named.extend(input.traffic_distribution_groups.iter().flatten().cloned());
+    if let Some(bad) = named
+        .iter()
+        .find(|n| n.is_empty() || n.len() > 500 || n.chars().any(char::is_whitespace))
+    {
+        return Err(StepError::InvalidInput(format!(
+            "trafficDistributionGroups: '{bad}' is not a group ID or ARN"
+        )));
+    }
+    let reason = input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.len() > 1000) {
+        return Err(StepError::InvalidInput(
+            "reason is longer than 1000 characters".into(),
+        ));
+    }
+    let break_reason = match (input.break_lock, reason) {
+        (false, _) => None,
+        (true, Some(r)) => Some(r.to_string()),
+        (true, None) => {
+            return Err(StepError::InvalidInput(
+                "breakLock needs a reason: say why the lock is broken".into(),
+            ))
+        }
+    };
+    Ok(Checked {
+        id,
+        intent,
+        named,
+        break_reason,
+    })
+}
 
-    let (kind, reason, plan) = match intent {
-        Intent::Plan(_) => (RunKind::Failover, "plan", asked),
-        Intent::FailoverTo(_) => (RunKind::Failover, "failover", asked),
-        Intent::Failback => (
-            RunKind::Failback,
-            "failback",
-            Some(failback_plan(ctx, &id, &group, &pair).await?),
-        ),
+/// The plan of one group: the failover split, the operator's plan (sign-in only on the default
+/// group), or the group's failback point.
+fn group_plan(
+    intent: &Intent,
+    pair: &(Region, Region),
+    group: &GroupSummary,
+    record: Option<&GroupRecord>,
+    episode: Option<&Episode>,
+) -> Result<TrafficPlan, StepError> {
+    match intent {
+        Intent::FailoverTo(target) => TrafficPlan::failover_to(pair, target, group.is_default),
+        Intent::Plan(p) if group.is_default => Ok(p.clone()),
+        Intent::Plan(p) => Ok(p.clone().without_sign_in()),
+        Intent::Failback => {
+            let point = failback_point(record, episode).ok_or_else(|| {
+                StepError::InvalidInput(format!(
+                    "no failback point is on record for group {} ({}): no steady state was \
+                     recorded by a replication or agent-sync run and no failover episode is open",
+                    group.name, group.arn
+                ))
+            })?;
+            TrafficPlan::new(
+                pair,
+                &point.telephony,
+                &point.agents,
+                if group.is_default {
+                    point.sign_in.as_deref()
+                } else {
+                    None
+                },
+            )
+            .map_err(|e| {
+                StepError::Rejected(format!(
+                    "the failback point of group {} is not a usable distribution: {e}",
+                    group.name
+                ))
+            })
+        }
+    }
+}
+
+/// What the table says about the groups before the shift: records and open episodes.
+struct OnRecord {
+    groups: Vec<GroupRecord>,
+    episodes: Vec<Episode>,
+}
+
+impl OnRecord {
+    async fn load<S: RunStore>(store: &S, id: &str) -> Result<OnRecord, StepError> {
+        let groups = store.groups(id).await?;
+        let mut episodes = Vec::new();
+        for g in &groups {
+            episodes.extend(store.episode(id, &g.group_arn).await?);
+        }
+        Ok(OnRecord { groups, episodes })
+    }
+
+    fn record(&self, arn: &str) -> Option<&GroupRecord> {
+        self.groups.iter().find(|g| g.group_arn == arn)
+    }
+
+    fn episode(&self, arn: &str) -> Option<&Episode> {
+        self.episodes.iter().find(|e| e.group_arn == arn)
+    }
+
+    /// A failback goes where the default group's failback point puts (most of) the telephony.
+    fn failback_target(&self, pair: &(Region, Region)) -> Region {
+        self.groups
+            .iter()
+            .filter(|r| r.is_default)
+            .find_map(|r| failback_point(Some(r), self.episode(&r.group_arn)))
+            .and_then(|p| p.telephony.iter().max_by_key(|(_, pct)| *pct))
+            .map_or(pair.0.clone(), |(r, _)| r.clone())
+    }
+}
+
+/// The shift as planned, before anything is written: groups, plans, gates, live splits.
+struct Planned {
+    target: Region,
+    groups: Vec<(GroupSummary, TrafficPlan, CurrentDistribution)>,
+    gates: Vec<Gate>,
+}
+
+async fn plan<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    settings: &Settings,
+    checked: &Checked,
+    force: bool,
+) -> Result<Planned, StepError> {
+    let pair = ctx.pair();
+    let id = &checked.id;
+    let known = OnRecord::load(&ctx.store, id).await?;
+    let target = match &checked.intent {
+        Intent::FailoverTo(t) => t.clone(),
+        Intent::Plan(p) => p.telephony_target().clone(),
+        Intent::Failback => known.failback_target(&pair),
     };
-    let mut plan = plan.ok_or_else(|| StepError::InvalidInput("no plan".into()))?;
-    if !group.is_default {
-        if plan.sign_in().is_some() && matches!(reason, "plan") {
+    let client = ctx.connect(&target)?;
+    let groups = groups::resolve(client, id, &checked.named, &known.groups).await?;
+    let mut gates = gates::instance_gates(client, id).await?;
+    let mut planned = Vec::new();
+    for group in groups {
+        let record = known.record(&group.arn);
+        // A group created after the last routine run has no record: its episode may still exist.
+        let episode = match known.episode(&group.arn) {
+            Some(e) => Some(e.clone()),
+            None if record.is_none() => ctx.store.episode(id, &group.arn).await?,
+            None => None,
+        };
+        let plan = group_plan(&checked.intent, &pair, &group, record, episode.as_ref())?;
+        let live = client.get_distribution(&group.arn).await?;
+        gates.extend(gates::group_gates(
+            &group,
+            &plan,
+            &live,
+            record,
+            settings.min_agent_share,
+            force,
+        ));
+        planned.push((group, plan, live));
+    }
+    if let (Intent::Plan(p), [(g, _, _)]) = (&checked.intent, planned.as_slice()) {
+        if p.sign_in().is_some() && !g.is_default {
             return Err(StepError::InvalidInput(format!(
                 "signIn can only change on the default group; {} is a custom group",
-                group.name
+                g.name
             )));
         }
-        plan = plan.without_sign_in();
     }
-    let target = plan.telephony_target().clone();
-    let client = ctx.connect(&target)?;
-
-    let (gates, before) = gates(settings, client, &id, &group, &plan).await?;
-    let call = PlannedCall {
-        region: target.to_string(),
-        operation: "UpdateTrafficDistribution".into(),
-        id: group.arn.clone(),
-        body: update_body(&plan),
-    };
-    let mut out = Output {
-        run_id: input.run_id.clone(),
-        instance_id: id.clone(),
-        group_arn: group.arn.clone(),
-        called_in: target.to_string(),
-        dry_run: input.dry_run,
-        changed: false,
-        before: before.clone().unwrap_or_default(),
-        after: plan.clone(),
+    Ok(Planned {
+        target,
+        groups: planned,
         gates,
-        calls: vec![call],
-    };
+    })
+}
+
+pub async fn shift<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    settings: &Settings,
+    input: Input,
+    now: i64,
+    deadline: Option<Instant>,
+) -> Result<Output, StepError> {
+    let checked = check(&input, &ctx.pair())?;
     if input.dry_run {
-        return Ok(out);
+        let planned = plan(ctx, settings, &checked, input.force).await?;
+        return Ok(output(&input, &checked, &planned));
     }
 
-    let inputs = json!({"instanceId": input.instance_id, "reason": reason, "force": input.force});
+    let kind = checked.intent.kind();
+    let inputs = json!({
+        "instanceId": input.instance_id,
+        "reason": checked.intent.reason(),
+        "force": input.force,
+        "trafficDistributionGroups": checked.named,
+        "breakLock": checked.break_reason,
+    });
     let mut run = begin_step(
         &ctx.store,
-        &id,
+        &checked.id,
         &input.run_id,
         kind,
         STEP,
@@ -282,12 +467,60 @@ pub async fn shift<C: Connect, S: RunStore>(
         now,
     )
     .await?;
-    match apply(
-        ctx, settings, &input, &id, &group, &plan, reason, kind, client, &mut out, now,
-    )
-    .await
-    {
-        Ok(()) => {
+    let result = async {
+        // The lock comes first: everything read after it (the live splits that become the
+        // failback point) cannot be changed by another shift of ours meanwhile.
+        match &checked.break_reason {
+            Some(reason) => {
+                break_instance_lock(
+                    &ctx.store,
+                    &checked.id,
+                    &input.run_id,
+                    kind,
+                    ctx.lease_seconds,
+                    reason,
+                    now,
+                )
+                .await?
+            }
+            None => {
+                lock_instance(
+                    &ctx.store,
+                    &checked.id,
+                    &input.run_id,
+                    kind,
+                    ctx.lease_seconds,
+                    now,
+                )
+                .await?
+            }
+        };
+        let planned = plan(ctx, settings, &checked, input.force).await?;
+        let mut out = output(&input, &checked, &planned);
+        gates::refuse(&out.gates, input.force)?;
+        let client = ctx.connect(&planned.target)?;
+        let apply = Apply {
+            ctx,
+            client,
+            settings,
+            run_id: &input.run_id,
+            id: &checked.id,
+            reason: checked.intent.reason(),
+            now,
+            deadline,
+        };
+        for (shift, (group, plan, live)) in out.groups.iter_mut().zip(&planned.groups) {
+            apply.group(shift, group, plan, live).await?;
+        }
+        out.changed = out.groups.iter().any(|g| g.changed);
+        if matches!(checked.intent, Intent::Failback) {
+            apply.close_episodes(&out.groups).await?;
+        }
+        Ok(out)
+    }
+    .await;
+    match result {
+        Ok(out) => {
             record_step(&ctx.store, &mut run, STEP, &out, now).await?;
             finish_run(&ctx.store, &mut run, now).await?;
             Ok(out)
@@ -299,110 +532,231 @@ pub async fn shift<C: Connect, S: RunStore>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn apply<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    settings: &Settings,
-    input: &Input,
-    id: &str,
-    group: &GroupSummary,
-    plan: &TrafficPlan,
-    reason: &str,
-    kind: RunKind,
-    client: &C,
-    out: &mut Output,
-    now: i64,
-) -> Result<(), StepError> {
-    let refused: Vec<&Gate> = out
-        .gates
-        .iter()
-        .filter(|g| !(g.ok || (input.force && g.overridable)))
-        .collect();
-    if !refused.is_empty() {
-        return Err(StepError::Unsafe(format!(
-            "shift refused by health gates: {}",
-            refused
-                .iter()
-                .map(|g| format!("{}: {}", g.id, g.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        )));
-    }
-    lock_instance(&ctx.store, id, &input.run_id, kind, ctx.lease_seconds, now).await?;
-
-    // A retry of this run reuses its recorded intent, and so its "before".
-    let earlier = ctx
-        .store
-        .shifts(id)
-        .await?
-        .into_iter()
-        .find(|s| s.run_id == input.run_id && s.group_arn == group.arn);
-    if let Some(e) = &earlier {
-        out.before = e.before.clone();
-    }
-    let mut record = earlier.unwrap_or(ShiftRecord {
-        instance_id: id.to_string(),
+fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {
+    Output {
         run_id: input.run_id.clone(),
-        group_arn: group.arn.clone(),
-        status: ShiftStatus::Intent,
-        reason: reason.to_string(),
-        before: out.before.clone(),
-        after: plan.clone(),
-        called_in: out.called_in.clone(),
-        at: now,
-        completed_at: None,
-    });
-    if record.status == ShiftStatus::Done {
-        return Ok(());
+        instance_id: checked.id.clone(),
+        called_in: planned.target.to_string(),
+        dry_run: input.dry_run,
+        changed: false,
+        gates: planned.gates.clone(),
+        groups: planned
+            .groups
+            .iter()
+            .map(|(g, plan, live)| GroupShift {
+                group_arn: g.arn.clone(),
+                name: g.name.clone(),
+                is_default: g.is_default,
+                before: live.clone(),
+                after: plan.clone(),
+                changed: false,
+            })
+            .collect(),
+        calls: planned
+            .groups
+            .iter()
+            .map(|(g, plan, _)| PlannedCall {
+                region: planned.target.to_string(),
+                operation: "UpdateTrafficDistribution".into(),
+                id: g.arn.clone(),
+                body: update_body(plan),
+            })
+            .collect(),
     }
-    let current = client.get_distribution(&group.arn).await?;
-    if !current.matches(plan) {
-        record.status = ShiftStatus::Intent;
-        ctx.store.put_shift(&record).await?;
-        match client.update_distribution(&group.arn, plan).await {
-            Ok(()) => {}
-            Err(e) if e.class == ConnectErrorClass::Conflict => {
-                return Err(StepError::NotReady(format!(
-                    "the group is busy applying another change: {}",
-                    e.message
-                )))
-            }
-            Err(e) => {
-                record.status = ShiftStatus::Failed;
-                ctx.store.put_shift(&record).await?;
-                return Err(e.into());
-            }
-        }
-        out.changed = true;
-        info!(instance_id = %id, group = %group.arn, region = %out.called_in, reason, "traffic distribution updated");
-        verify(client, settings, &group.arn, plan).await?;
-    }
-    record.status = ShiftStatus::Done;
-    record.completed_at = Some(now);
-    ctx.store.put_shift(&record).await?;
-    Ok(())
 }
 
-/// Waits until the group is ACTIVE again and reads back `plan`.
-async fn verify<C: Connect>(
-    client: &C,
-    settings: &Settings,
-    arn: &str,
-    plan: &TrafficPlan,
-) -> Result<(), StepError> {
-    let deadline = tokio::time::Instant::now() + settings.verify_timeout;
-    loop {
-        let g = client.describe_group(arn).await?;
-        if g.status == "ACTIVE" && client.get_distribution(arn).await?.matches(plan) {
-            return Ok(());
+/// Applies the plan group by group, under the lock.
+struct Apply<'a, C, S> {
+    ctx: &'a Context<C, S>,
+    client: &'a C,
+    settings: &'a Settings,
+    run_id: &'a str,
+    id: &'a str,
+    reason: &'a str,
+    now: i64,
+    deadline: Option<Instant>,
+}
+
+impl<C: Connect, S: RunStore> Apply<'_, C, S> {
+    async fn group(
+        &self,
+        out: &mut GroupShift,
+        group: &GroupSummary,
+        plan: &TrafficPlan,
+        live: &CurrentDistribution,
+    ) -> Result<(), StepError> {
+        let store = &self.ctx.store;
+        let shifts: Vec<ShiftRecord> = store
+            .shifts(self.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.group_arn == group.arn)
+            .collect();
+        let mine = shifts.iter().find(|s| s.run_id == self.run_id).cloned();
+        if let Some(m) = &mine {
+            // A retry: its own intent stands unless another shift came after it.
+            if let Some(newer) = shifts.iter().find(|s| {
+                s.run_id != self.run_id && s.at >= m.at && s.status != ShiftStatus::Abandoned
+            }) {
+                if m.status != ShiftStatus::Done {
+                    return Err(StepError::Unsafe(format!(
+                        "shift {} ({}) of group {} was recorded after this run's intent; \
+                         not re-applying an older plan over it",
+                        newer.run_id, newer.reason, group.name
+                    )));
+                }
+            }
+            out.before = m.before.clone();
+            if m.status == ShiftStatus::Done {
+                return Ok(());
+            }
         }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(StepError::NotReady(format!(
-                "group {arn} has not read back the new distribution yet (status {})",
-                g.status
-            )));
+        self.settle_others(&shifts, live).await?;
+        if self.reason != "failback" {
+            let episode = store
+                .open_episode(&Episode {
+                    instance_id: self.id.to_string(),
+                    group_arn: group.arn.clone(),
+                    opened_by: self.run_id.to_string(),
+                    opened_at: self.now,
+                    before: self.episode_start(group, plan, &out.before).await?,
+                })
+                .await?;
+            if episode.opened_by != self.run_id {
+                info!(group = %group.arn, opened_by = %episode.opened_by, "failover episode already open: its failback point stands");
+            }
         }
-        tokio::time::sleep(settings.verify_interval).await;
+
+        let mut record = mine.unwrap_or(ShiftRecord {
+            instance_id: self.id.to_string(),
+            run_id: self.run_id.to_string(),
+            group_arn: group.arn.clone(),
+            status: ShiftStatus::Intent,
+            reason: self.reason.to_string(),
+            before: live.clone(),
+            after: plan.clone(),
+            called_in: self.client.region().to_string(),
+            at: self.now,
+            completed_at: None,
+            reconciled_by: None,
+        });
+        if !live.matches(plan) {
+            record.status = ShiftStatus::Intent;
+            store.put_shift(&record).await?;
+            match self.client.update_distribution(&group.arn, plan).await {
+                Ok(()) => {}
+                Err(e) if e.class == ConnectErrorClass::Conflict => {
+                    return Err(StepError::NotReady(format!(
+                        "group {} is busy applying another change: {}",
+                        group.name, e.message
+                    )))
+                }
+                Err(e) => {
+                    record.status = ShiftStatus::Failed;
+                    store.put_shift(&record).await?;
+                    return Err(e.into());
+                }
+            }
+            out.changed = true;
+            info!(instance_id = %self.id, group = %group.arn, region = %self.client.region(), reason = self.reason, "traffic distribution updated");
+            self.verify(group, plan).await?;
+        }
+        record.status = ShiftStatus::Done;
+        record.completed_at = Some(self.now);
+        store.put_shift(&record).await.map_err(StepError::from)
+    }
+
+    /// The split an episode opened now keeps: the live one, unless the group already reads
+    /// the plan (a failover recorded elsewhere and lost to replication lag): then the steady
+    /// state on record.
+    async fn episode_start(
+        &self,
+        group: &GroupSummary,
+        plan: &TrafficPlan,
+        live: &CurrentDistribution,
+    ) -> Result<CurrentDistribution, StepError> {
+        if !live.matches(plan) {
+            return Ok(live.clone());
+        }
+        let steady = self
+            .ctx
+            .store
+            .groups(self.id)
+            .await?
+            .into_iter()
+            .find(|g| g.group_arn == group.arn)
+            .and_then(|g| g.steady);
+        Ok(steady.unwrap_or_else(|| live.clone()))
+    }
+
+    /// Intents of other runs that never recorded an outcome (a crash after the update): the
+    /// live distribution says whether they were applied.
+    async fn settle_others(
+        &self,
+        shifts: &[ShiftRecord],
+        live: &CurrentDistribution,
+    ) -> Result<(), StepError> {
+        for s in shifts
+            .iter()
+            .filter(|s| s.run_id != self.run_id && s.status == ShiftStatus::Intent)
+        {
+            let mut settled = s.clone();
+            settled.status = if live.matches(&s.after) {
+                ShiftStatus::Done
+            } else {
+                ShiftStatus::Abandoned
+            };
+            settled.completed_at = Some(self.now);
+            settled.reconciled_by = Some(self.run_id.to_string());
+            warn!(run_id = %s.run_id, status = ?settled.status, group = %s.group_arn, "settled an intent left without an outcome");
+            self.ctx.store.put_shift(&settled).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the group is ACTIVE again and reads back `plan`, within the verify timeout
+    /// and never past the invocation's deadline: then `NotReady`, and the retry settles it.
+    async fn verify(&self, group: &GroupSummary, plan: &TrafficPlan) -> Result<(), StepError> {
+        let mut until = Instant::now() + self.settings.verify_timeout;
+        if let Some(d) = self.deadline {
+            until = until.min(d);
+        }
+        loop {
+            let g = self.client.describe_group(&group.arn).await?;
+            if g.is_active()
+                && self
+                    .client
+                    .get_distribution(&group.arn)
+                    .await?
+                    .matches(plan)
+            {
+                return Ok(());
+            }
+            if Instant::now() + self.settings.verify_interval >= until {
+                return Err(StepError::NotReady(format!(
+                    "group {} has not read back the new distribution yet (status {}); the \
+                     intent is recorded and the retry settles it",
+                    group.name, g.status
+                )));
+            }
+            tokio::time::sleep(self.settings.verify_interval).await;
+        }
+    }
+
+    /// After a failback: the episodes end and the restored split is the steady state.
+    async fn close_episodes(&self, groups: &[GroupShift]) -> Result<(), StepError> {
+        let store = &self.ctx.store;
+        let records = store.groups(self.id).await?;
+        for g in groups {
+            store.close_episode(self.id, &g.group_arn).await?;
+            if let Some(mut r) = records.iter().find(|r| r.group_arn == g.group_arn).cloned() {
+                r.steady = Some(CurrentDistribution::from(&g.after));
+                r.steady_at = self.now;
+                r.recorded_by = self.run_id.to_string();
+                store.put_group(&r).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -416,209 +770,14 @@ fn update_body(plan: &TrafficPlan) -> Value {
     body
 }
 
-/// The default group, or the one named (ID or ARN), read from the preferred region first.
-async fn resolve_group<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    id: &str,
-    named: Option<&str>,
-    prefer: &Region,
-) -> Result<GroupSummary, StepError> {
-    let first = ctx.connect(prefer)?;
-    let groups = match first.list_groups(id).await {
-        Ok(g) => g,
-        Err(e)
-            if matches!(
-                e.class,
-                ConnectErrorClass::Transient | ConnectErrorClass::Throttled
-            ) =>
-        {
-            warn!(region = %prefer, error = %e, "listing groups failed; trying the other region");
-            ctx.other(prefer).list_groups(id).await?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let found = match named {
-        None => groups.into_iter().find(|g| g.is_default),
-        Some(n) => groups.into_iter().find(|g| g.arn == n || g.id == n),
-    };
-    found.ok_or_else(|| match named {
-        None => StepError::NotReady(format!(
-            "instance {id} has no default traffic distribution group yet"
-        )),
-        Some(n) => StepError::InvalidInput(format!(
-            "traffic distribution group {n} is not a group of instance {id}"
-        )),
-    })
-}
-
-/// The distribution recorded before the last completed failover of this group.
-async fn failback_plan<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    id: &str,
-    group: &GroupSummary,
-    pair: &(Region, Region),
-) -> Result<TrafficPlan, StepError> {
-    let shifts = ctx.store.shifts(id).await?;
-    let last = shifts
-        .iter()
-        .find(|s| {
-            s.group_arn == group.arn && s.reason == "failover" && s.status == ShiftStatus::Done
-        })
-        .ok_or_else(|| {
-            StepError::InvalidInput(format!(
-                "no completed failover of {} is recorded: nothing to fail back to",
-                group.arn
-            ))
-        })?;
-    let b = &last.before;
-    TrafficPlan::new(
-        pair,
-        &b.telephony,
-        &b.agents,
-        if group.is_default {
-            b.sign_in.as_deref()
-        } else {
-            None
-        },
-    )
-    .map_err(|e| {
-        StepError::Rejected(format!(
-            "the recorded distribution before the failover is not usable: {e}"
-        ))
-    })
-}
-
-/// Reads every gate; returns them with the current distribution (when it could be read).
-async fn gates<C: Connect>(
-    settings: &Settings,
-    client: &C,
-    id: &str,
-    group: &GroupSummary,
-    plan: &TrafficPlan,
-) -> Result<(Vec<Gate>, Option<CurrentDistribution>), StepError> {
-    let target = client.region().clone();
-    let mut gates = Vec::new();
-    let mut gate = |id: &str, ok: bool, overridable: bool, message: String| {
-        gates.push(Gate {
-            id: id.into(),
-            ok,
-            overridable,
-            message,
-        })
-    };
-
-    let info = client.describe_instance(id).await?;
-    let status = info
-        .as_ref()
-        .and_then(|i| i.status.clone())
-        .unwrap_or_else(|| "missing".into());
-    gate(
-        "target-instance-active",
-        status == "ACTIVE",
-        false,
-        format!("instance {id} in {target} is {status}"),
-    );
-
-    let g = client.describe_group(&group.arn).await?;
-    let group_active = g.status == "ACTIVE";
-    gate(
-        "group-active",
-        group_active,
-        false,
-        format!("group {} is {}", g.name, g.status),
-    );
-
-    let replication = info.as_ref().and_then(|i| i.replication.as_ref());
-    let complete = replication.is_some_and(|r| r.complete());
-    gate(
-        "mirroring-complete",
-        complete,
-        true,
-        match replication {
-            None => "the instance is not replicated".into(),
-            Some(r) => r
-                .statuses
-                .iter()
-                .map(|s| format!("{} {}", s.region, s.status))
-                .collect::<Vec<_>>()
-                .join(", "),
-        },
-    );
-
-    let before = if group_active {
-        Some(client.get_distribution(&group.arn).await?)
-    } else {
-        None
-    };
-
-    // Calls must not land where no agent can work: agents and sign-in follow telephony.
-    let sign_in = plan
-        .sign_in()
-        .map(<[_]>::to_vec)
-        .or_else(|| before.as_ref().and_then(|b| b.sign_in.clone()));
-    let stranded: Vec<String> = plan
-        .telephony()
-        .entries()
-        .iter()
-        .filter(|(_, p)| *p > 0)
-        .filter_map(|(r, p)| {
-            let agents = plan.agents().percent(r);
-            let signs_in = sign_in
-                .as_ref()
-                .is_none_or(|s| s.iter().any(|(x, on)| x == r && *on));
-            (agents == 0 || !signs_in).then(|| {
-                format!(
-                    "{r} takes {p}% of calls with {agents}% of agents{}",
-                    if signs_in {
-                        ""
-                    } else {
-                        " and sign-in disabled"
-                    }
-                )
-            })
-        })
-        .collect();
-    gate(
-        "agents-follow-telephony",
-        stranded.is_empty(),
-        true,
-        if stranded.is_empty() {
-            "agents and sign-in follow telephony".into()
-        } else {
-            stranded.join("; ")
-        },
-    );
-
-    // Agents only move to the other region if enough of them are associated with the group.
-    let home = acgr::domain::region_of_arn(&group.arn);
-    let moving_away = plan
-        .agents()
-        .entries()
-        .iter()
-        .any(|(r, p)| *p > 0 && Some(r) != home.as_ref());
-    if moving_away {
-        let associated = client.list_group_users(&group.arn).await?.len();
-        let users = client.list_resources(id, Kind::Users).await?.len().max(1);
-        let share = associated as f64 / users as f64;
-        gate(
-            "agents-associated",
-            share >= settings.min_agent_share,
-            true,
-            format!(
-                "{associated} of {users} agents ({:.0}%) are associated with the group; at least {:.0}% needed",
-                share * 100.0,
-                settings.min_agent_share * 100.0
-            ),
-        );
-    }
-    Ok((gates, before))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use acgr::connect::fake::{FakeConnect, FakeWorld};
     use acgr::connect::{InstanceInfo, RegionStatus, ReplicationInfo, ResourceSummary};
+    use acgr::domain::Kind;
+    use acgr::records::RunStatus;
+    use acgr::steady::{record_steady_state, AgentCounts};
     use acgr::store::memory::MemoryRunStore;
     use std::sync::{Arc, Mutex};
 
@@ -626,6 +785,9 @@ mod tests {
     const EAST: &str = "us-east-1";
     const WEST: &str = "us-west-2";
     const ARN: &str = "arn:aws:connect:us-east-1:1:traffic-distribution-group/g1";
+    const SALES: &str = "arn:aws:connect:us-east-1:1:traffic-distribution-group/g2";
+
+    type Ctx = Context<FakeConnect, MemoryRunStore>;
 
     fn r(s: &str) -> Region {
         Region::parse(s).unwrap()
@@ -636,10 +798,31 @@ mod tests {
             min_agent_share: 0.9,
             verify_timeout: Duration::from_millis(50),
             verify_interval: Duration::from_millis(1),
+            deadline_margin: Duration::ZERO,
         }
     }
 
-    fn ctx() -> Context<FakeConnect, MemoryRunStore> {
+    fn split(east: u8, sign_in: bool) -> CurrentDistribution {
+        CurrentDistribution {
+            telephony: vec![(r(EAST), east), (r(WEST), 100 - east)],
+            agents: vec![(r(EAST), east), (r(WEST), 100 - east)],
+            sign_in: sign_in.then(|| vec![(r(EAST), east > 0), (r(WEST), east < 100)]),
+        }
+    }
+
+    fn group(id: &str, arn: &str, name: &str, is_default: bool) -> GroupSummary {
+        GroupSummary {
+            id: id.into(),
+            arn: arn.into(),
+            name: name.into(),
+            instance_arn: format!("arn:aws:connect:us-east-1:1:instance/{ID}"),
+            status: "ACTIVE".into(),
+            is_default,
+        }
+    }
+
+    /// A replicated instance, its default group at `east`% in us-east-1, ten agents.
+    fn ctx_at(east: u8) -> Ctx {
         let world = Arc::new(Mutex::new(FakeWorld::default()));
         {
             let mut w = world.lock().unwrap();
@@ -677,25 +860,9 @@ mod tests {
             w.groups.push((
                 EAST.into(),
                 WEST.into(),
-                GroupSummary {
-                    id: "g1".into(),
-                    arn: ARN.into(),
-                    name: "acme-default".into(),
-                    instance_arn: format!("arn:aws:connect:us-east-1:1:instance/{ID}"),
-                    status: "ACTIVE".into(),
-                    is_default: true,
-                },
+                group("g1", ARN, "acme-default", true),
             ));
-            w.distributions.insert(
-                ARN.into(),
-                CurrentDistribution {
-                    telephony: vec![(r(EAST), 100), (r(WEST), 0)],
-                    agents: vec![(r(EAST), 100), (r(WEST), 0)],
-                    sign_in: Some(vec![(r(EAST), true), (r(WEST), false)]),
-                },
-            );
-            w.group_users
-                .insert(ARN.into(), (0..10).map(|i| format!("u{i}")).collect());
+            w.distributions.insert(ARN.into(), split(east, true));
         }
         Context {
             source: FakeConnect::new(r(EAST), world.clone()),
@@ -705,30 +872,48 @@ mod tests {
         }
     }
 
+    /// `ctx_at`, with the steady state and 10 of 10 agents recorded by an agent-sync run.
+    async fn synced_at(east: u8) -> Ctx {
+        let ctx = ctx_at(east);
+        sync(&ctx, 10).await;
+        ctx
+    }
+
+    async fn sync(ctx: &Ctx, associated: u64) {
+        let counts = AgentCounts {
+            group_arn: ARN.into(),
+            associated,
+            total: 10,
+        };
+        record_steady_state(&ctx.source, &ctx.store, ID, "sync", Some(&counts), 1)
+            .await
+            .unwrap();
+        ctx.source.world().calls.clear();
+    }
+
     fn failover(run: &str) -> Input {
         Input {
-            execution_arn: None,
             run_id: run.into(),
             instance_id: ID.into(),
-            traffic_distribution_group: None,
-            plan: None,
             preset: Some(Preset::FailoverTo {
                 failover_to: WEST.into(),
             }),
-            force: false,
-            dry_run: false,
+            ..Input::default()
         }
     }
 
     fn failback(run: &str) -> Input {
         Input {
-            execution_arn: None,
             preset: Some(Preset::Named("failback".into())),
             ..failover(run)
         }
     }
 
-    fn updates(ctx: &Context<FakeConnect, MemoryRunStore>) -> Vec<(String, String)> {
+    async fn go(ctx: &Ctx, input: Input, now: i64) -> Result<Output, StepError> {
+        shift(ctx, &settings(), input, now, None).await
+    }
+
+    fn updates(ctx: &Ctx) -> Vec<(String, String)> {
         ctx.source
             .world()
             .calls_of("UpdateTrafficDistribution")
@@ -737,62 +922,99 @@ mod tests {
             .collect()
     }
 
+    fn live(ctx: &Ctx, arn: &str) -> CurrentDistribution {
+        ctx.source.world().distributions[arn].clone()
+    }
+
     #[tokio::test]
     async fn fails_over_in_the_target_region_by_arn_then_fails_back_to_the_recorded_split() {
-        let ctx = ctx();
-        let out = shift(&ctx, &settings(), failover("f1"), 100).await.unwrap();
+        let ctx = synced_at(100).await;
+        let out = go(&ctx, failover("f1"), 100).await.unwrap();
         assert!(out.changed);
         assert_eq!(out.called_in, WEST);
         assert_eq!(updates(&ctx), vec![(WEST.to_string(), ARN.to_string())]);
-        let now = ctx.source.world().distributions[ARN].clone();
-        assert_eq!(now.telephony, vec![(r(EAST), 0), (r(WEST), 100)]);
-        assert_eq!(now.sign_in, Some(vec![(r(EAST), false), (r(WEST), true)]));
+        assert_eq!(live(&ctx, ARN), split(0, true));
         let shifts = ctx.store.shifts(ID).await.unwrap();
         assert_eq!(shifts[0].status, ShiftStatus::Done);
-        assert_eq!(
-            shifts[0].before.telephony,
-            vec![(r(EAST), 100), (r(WEST), 0)]
-        );
+        assert_eq!(shifts[0].before, split(100, true));
         let writes = ctx.store.state().writes.clone();
-        let intent = writes.iter().position(|w| w == "SHIFT#f1#Intent").unwrap();
-        let done = writes.iter().position(|w| w == "SHIFT#f1#Done").unwrap();
-        assert!(intent < done);
-        assert!(
-            ctx.store.get_lock(ID).await.unwrap().is_none(),
-            "the lock is released"
-        );
+        let at = |w: &str| writes.iter().position(|x| x == w).unwrap();
+        assert!(at("LOCK#f1") < at(&format!("EPISODE#{ARN}")));
+        assert!(at(&format!("EPISODE#{ARN}")) < at("SHIFT#f1#Intent"));
+        assert!(at("SHIFT#f1#Intent") < at("SHIFT#f1#Done"));
+        assert!(ctx.store.get_lock(ID).await.unwrap().is_none(), "released");
 
-        let back = shift(&ctx, &settings(), failback("b1"), 200).await.unwrap();
+        let back = go(&ctx, failback("b1"), 200).await.unwrap();
         assert_eq!(back.called_in, EAST);
-        let restored = ctx.source.world().distributions[ARN].clone();
-        assert_eq!(restored.telephony, vec![(r(EAST), 100), (r(WEST), 0)]);
-        assert_eq!(
-            restored.sign_in,
-            Some(vec![(r(EAST), true), (r(WEST), false)])
+        assert_eq!(live(&ctx, ARN), split(100, true));
+        assert!(
+            ctx.store.episode(ID, ARN).await.unwrap().is_none(),
+            "closed"
         );
     }
 
     #[tokio::test]
-    async fn a_repeat_changes_nothing_and_failback_needs_a_recorded_failover() {
-        let ctx = ctx();
-        let err = shift(&ctx, &settings(), failback("b0"), 50)
-            .await
-            .unwrap_err();
-        assert_eq!(err.error_type(), "InvalidInput");
-        shift(&ctx, &settings(), failover("f1"), 100).await.unwrap();
-        let again = shift(&ctx, &settings(), failover("f2"), 110).await.unwrap();
-        assert!(!again.changed);
-        assert_eq!(updates(&ctx).len(), 1);
+    async fn failback_restores_the_steady_state_after_one_two_or_three_failovers() {
+        for failovers in 1..=3 {
+            // a 70/30 steady state, recorded by agent sync long before the incident
+            let ctx = synced_at(70).await;
+            for n in 0..failovers {
+                let out = go(&ctx, failover(&format!("f{n}")), 100 + n).await.unwrap();
+                assert_eq!(out.changed, n == 0, "only the first failover moves traffic");
+            }
+            assert_eq!(live(&ctx, ARN), split(0, true));
+            let episode = ctx.store.episode(ID, ARN).await.unwrap().unwrap();
+            assert_eq!(episode.opened_by, "f0");
+            assert_eq!(episode.before, split(70, true));
+            // an agent sync during the episode does not overwrite the failback point
+            sync(&ctx, 10).await;
+
+            let back = go(&ctx, failback("b"), 200).await.unwrap();
+            assert_eq!(back.called_in, EAST, "where 70% of the calls go back");
+            assert_eq!(
+                live(&ctx, ARN),
+                split(70, true),
+                "after {failovers} failovers"
+            );
+        }
     }
 
     #[tokio::test]
-    async fn a_dry_run_returns_the_exact_call_and_changes_nothing() {
-        let ctx = ctx();
-        let out = shift(
+    async fn a_failover_lost_to_replication_lag_still_fails_back_to_the_steady_state() {
+        // the table has the steady state; the failover that moved traffic was never recorded here
+        let ctx = synced_at(100).await;
+        ctx.source
+            .world()
+            .distributions
+            .insert(ARN.into(), split(0, true));
+        let out = go(&ctx, failover("f2"), 100).await.unwrap();
+        assert!(!out.changed);
+        let episode = ctx.store.episode(ID, ARN).await.unwrap().unwrap();
+        assert_eq!(
+            episode.before,
+            split(100, true),
+            "not the failed-over split"
+        );
+        go(&ctx, failback("b"), 200).await.unwrap();
+        assert_eq!(live(&ctx, ARN), split(100, true));
+    }
+
+    #[tokio::test]
+    async fn failback_without_a_failback_point_is_refused_and_changes_nothing() {
+        let ctx = ctx_at(0);
+        let err = go(&ctx, failback("b0"), 50).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+        assert!(err.to_string().contains("no failback point"), "{err}");
+        assert!(updates(&ctx).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_returns_the_exact_calls_and_writes_nothing() {
+        let ctx = synced_at(100).await;
+        let writes = ctx.store.state().writes.len();
+        let out = go(
             &ctx,
-            &settings(),
             Input {
-                execution_arn: None,
                 dry_run: true,
                 ..failover("d1")
             },
@@ -808,23 +1030,21 @@ mod tests {
             json!({"Region": WEST, "Percentage": 100})
         );
         assert!(updates(&ctx).is_empty());
-        assert!(ctx.store.state().writes.is_empty());
+        assert_eq!(ctx.store.state().writes.len(), writes);
     }
 
     #[tokio::test]
-    async fn health_gates_refuse_an_unhealthy_target() {
-        let ctx = ctx();
+    async fn health_gates_refuse_an_unhealthy_target_even_forced() {
+        let ctx = synced_at(100).await;
         ctx.source
             .world()
             .instances
             .get_mut(&(WEST.into(), ID.into()))
             .unwrap()
             .status = Some("CREATION_IN_PROGRESS".into());
-        let err = shift(
+        let err = go(
             &ctx,
-            &settings(),
             Input {
-                execution_arn: None,
                 force: true,
                 ..failover("f1")
             },
@@ -837,24 +1057,19 @@ mod tests {
         assert!(updates(&ctx).is_empty());
         let run = ctx.store.get_run(ID, "f1").await.unwrap().unwrap();
         assert_eq!(run.error.unwrap().error_type, "Unsafe");
+        assert!(ctx.store.get_lock(ID).await.unwrap().is_none());
     }
 
     #[tokio::test]
-    async fn too_few_associated_agents_block_unless_forced() {
-        let ctx = ctx();
-        ctx.source
-            .world()
-            .group_users
-            .insert(ARN.into(), ["u1".to_string()].into_iter().collect());
-        let err = shift(&ctx, &settings(), failover("f1"), 100)
-            .await
-            .unwrap_err();
+    async fn the_agents_gate_reads_the_counts_on_record_and_is_skipped_when_forced() {
+        let ctx = ctx_at(100);
+        sync(&ctx, 1).await;
+        let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
         assert!(err.to_string().contains("agents-associated"), "{err}");
-        shift(
+        assert!(err.to_string().contains("1 of 10"), "{err}");
+        let forced = go(
             &ctx,
-            &settings(),
             Input {
-                execution_arn: None,
                 force: true,
                 ..failover("f2")
             },
@@ -862,36 +1077,70 @@ mod tests {
         )
         .await
         .expect("forced");
+        assert!(forced.gates.iter().all(|g| g.id != "agents-associated"));
+        for op in ["ListTrafficDistributionGroupUsers", "ListUsers"] {
+            assert!(
+                ctx.source.world().calls_of(op).is_empty(),
+                "{op} at shift time"
+            );
+        }
+        // without any record, the gate asks for an agent sync
+        let bare = ctx_at(100);
+        let err = go(&bare, failover("f3"), 100).await.unwrap_err();
+        assert!(err.to_string().contains("run agent sync"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_failover_makes_a_handful_of_calls_before_its_update_whatever_the_agent_count() {
+        let ctx = synced_at(100).await;
+        {
+            let mut w = ctx.source.world();
+            let many: Vec<ResourceSummary> = (0..10_000)
+                .map(|i| ResourceSummary {
+                    id: Some(format!("u{i}")),
+                    name: format!("agent{i}"),
+                })
+                .collect();
+            w.resources
+                .insert((EAST.into(), ID.into(), Kind::Users), many);
+        }
+        go(&ctx, failover("f1"), 100).await.unwrap();
+        let w = ctx.source.world();
+        let before_update = w
+            .calls
+            .iter()
+            .position(|c| c.operation == "UpdateTrafficDistribution")
+            .unwrap();
+        assert!(before_update <= 10, "{:?}", &w.calls[..before_update]);
+        assert!(
+            w.calls.iter().all(|c| c.region == WEST),
+            "only the region taking traffic"
+        );
     }
 
     #[tokio::test]
     async fn telephony_without_agents_is_refused_unless_forced_and_invalid_plans_change_nothing() {
-        let ctx = ctx();
+        let ctx = synced_at(100).await;
         let plan = |t: u8, a: u8| PlanInput {
             telephony: [(EAST.to_string(), 100 - t), (WEST.to_string(), t)].into(),
             agents: [(EAST.to_string(), 100 - a), (WEST.to_string(), a)].into(),
             sign_in: None,
         };
         let input = |p: PlanInput| Input {
-            execution_arn: None,
             plan: Some(p),
             preset: None,
             ..failover("p1")
         };
-        let err = shift(&ctx, &settings(), input(plan(100, 0)), 100)
-            .await
-            .unwrap_err();
+        let err = go(&ctx, input(plan(100, 0)), 100).await.unwrap_err();
         assert_eq!(err.error_type(), "Unsafe");
         assert!(err.to_string().contains("agents-follow-telephony"));
         for bad in [plan(55, 50), plan(50, 45)] {
-            let err = shift(&ctx, &settings(), input(bad), 100).await.unwrap_err();
+            let err = go(&ctx, input(bad), 100).await.unwrap_err();
             assert_eq!(err.error_type(), "InvalidInput");
         }
-        let err = shift(
+        let err = go(
             &ctx,
-            &settings(),
             Input {
-                execution_arn: None,
                 preset: Some(Preset::Named("sideways".into())),
                 ..failover("x")
             },
@@ -900,12 +1149,24 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err.error_type(), "InvalidInput");
-        assert!(updates(&ctx).is_empty());
-        let ok = shift(
+        let err = go(
             &ctx,
-            &settings(),
             Input {
-                execution_arn: None,
+                break_lock: true,
+                ..failover("x")
+            },
+            1,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("breakLock needs a reason"),
+            "{err}"
+        );
+        assert!(updates(&ctx).is_empty());
+        let ok = go(
+            &ctx,
+            Input {
                 force: true,
                 ..input(plan(50, 0))
             },
@@ -917,14 +1178,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_group_that_never_reads_back_is_not_ready_and_the_retry_completes() {
-        let ctx = ctx();
+    async fn a_busy_group_is_not_ready_keeps_the_lock_and_the_retry_completes() {
+        let ctx = synced_at(100).await;
         ctx.source
             .world()
             .fail_next("UpdateTrafficDistribution", "ResourceConflictException", 1);
-        let err = shift(&ctx, &settings(), failover("f1"), 100)
-            .await
-            .unwrap_err();
+        let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
         assert_eq!(err.error_type(), "NotReady");
         let shifts = ctx.store.shifts(ID).await.unwrap();
         assert_eq!(
@@ -932,11 +1191,237 @@ mod tests {
             ShiftStatus::Intent,
             "the intent is on record"
         );
-        let out = shift(&ctx, &settings(), failover("f1"), 105).await.unwrap();
-        assert_eq!(out.before.telephony, vec![(r(EAST), 100), (r(WEST), 0)]);
+        assert_eq!(
+            ctx.store.get_lock(ID).await.unwrap().unwrap().run_id,
+            "f1",
+            "NotReady keeps the lock for the retry"
+        );
+        let run = ctx.store.get_run(ID, "f1").await.unwrap().unwrap();
+        assert_eq!(run.status, RunStatus::Running);
+        let out = go(&ctx, failover("f1"), 105).await.unwrap();
+        assert_eq!(out.groups[0].before, split(100, true));
         assert_eq!(
             ctx.store.shifts(ID).await.unwrap()[0].status,
             ShiftStatus::Done
         );
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_the_update_was_applied_ends_shifted_without_a_second_update() {
+        let ctx = synced_at(100).await;
+        // the group stays UPDATE_IN_PROGRESS past the verify wait, as if the process died there
+        ctx.source.world().settle_reads = 1_000;
+        let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
+        assert_eq!(err.error_type(), "NotReady", "{err}");
+        // while it settles, a retry waits (NotReady), it does not fail the run
+        let err = go(&ctx, failover("f1"), 101).await.unwrap_err();
+        assert_eq!(err.error_type(), "NotReady", "{err}");
+        assert!(err.to_string().contains("UPDATE_IN_PROGRESS"), "{err}");
+        ctx.source
+            .world()
+            .pending
+            .values_mut()
+            .for_each(|p| p.0 = 0);
+        let out = go(&ctx, failover("f1"), 110).await.unwrap();
+        assert!(!out.changed);
+        assert_eq!(updates(&ctx).len(), 1, "applied once");
+        let shifts = ctx.store.shifts(ID).await.unwrap();
+        assert_eq!(shifts.len(), 1);
+        assert_eq!(shifts[0].status, ShiftStatus::Done);
+        assert_eq!(
+            shifts[0].before,
+            split(100, true),
+            "the failback point of the first read"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_verify_wait_stops_before_the_invocations_deadline() {
+        let ctx = synced_at(100).await;
+        ctx.source.world().settle_reads = usize::MAX;
+        let slow = Settings {
+            verify_timeout: Duration::from_secs(3600),
+            ..settings()
+        };
+        let started = std::time::Instant::now();
+        let deadline = Instant::now() + Duration::from_millis(100);
+        let err = shift(&ctx, &slow, failover("f1"), 100, Some(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "NotReady");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_intent_left_by_a_crash_is_settled_from_the_live_distribution_by_the_next_shift() {
+        let ctx = synced_at(100).await;
+        ctx.source.world().settle_reads = usize::MAX;
+        go(&ctx, failover("f1"), 100).await.unwrap_err();
+        // the update applies; run f1 never comes back (its execution gave up)
+        ctx.source
+            .world()
+            .pending
+            .values_mut()
+            .for_each(|p| p.0 = 0);
+        ctx.source.world().settle_reads = 0;
+        ctx.store.release_lock(ID, "f1").await.unwrap();
+        go(&ctx, failback("b1"), 200).await.unwrap();
+        let shifts = ctx.store.shifts(ID).await.unwrap();
+        let f1 = shifts.iter().find(|s| s.run_id == "f1").unwrap();
+        assert_eq!(f1.status, ShiftStatus::Done, "moved, so recorded as moved");
+        assert_eq!(f1.reconciled_by.as_deref(), Some("b1"));
+        assert_eq!(live(&ctx, ARN), split(100, true));
+    }
+
+    #[tokio::test]
+    async fn a_stale_retry_refuses_to_reapply_over_a_newer_shift() {
+        let ctx = synced_at(100).await;
+        ctx.source
+            .world()
+            .fail_next("UpdateTrafficDistribution", "ResourceConflictException", 1);
+        go(&ctx, failover("f1"), 100).await.unwrap_err();
+        // an operator breaks the lock and applies another plan meanwhile
+        let newer = Input {
+            plan: Some(PlanInput {
+                telephony: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+                agents: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+                sign_in: Some([(EAST.to_string(), true), (WEST.to_string(), true)].into()),
+            }),
+            preset: None,
+            break_lock: true,
+            reason: Some("incident 42: split while f1 is stuck".into()),
+            ..failover("p1")
+        };
+        go(&ctx, newer, 150).await.unwrap();
+        ctx.store.release_lock(ID, "p1").await.unwrap();
+        let err = go(&ctx, failover("f1"), 160).await.unwrap_err();
+        assert_eq!(err.error_type(), "Unsafe");
+        assert!(err.to_string().contains("p1"), "{err}");
+        assert_eq!(live(&ctx, ARN).telephony, split(50, false).telephony);
+    }
+
+    #[tokio::test]
+    async fn the_lock_comes_before_any_read_and_break_lock_takes_it_with_a_reason() {
+        let ctx = synced_at(100).await;
+        acgr::runs::lock_instance(&ctx.store, ID, "other", RunKind::Failover, 900, 90)
+            .await
+            .unwrap();
+        let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
+        assert_eq!(err.error_type(), "RunInProgress");
+        assert!(
+            ctx.source.world().calls.is_empty(),
+            "nothing read without the lock"
+        );
+
+        let out = go(
+            &ctx,
+            Input {
+                break_lock: true,
+                reason: Some("the holder's region is down".into()),
+                ..failover("f2")
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        assert!(out.changed);
+        let run = ctx.store.get_run(ID, "f2").await.unwrap().unwrap();
+        assert_eq!(run.inputs["breakLock"], "the holder's region is down");
+        let writes = ctx.store.state().writes.clone();
+        assert!(writes.contains(&"LOCK#f2#broken".to_string()), "{writes:?}");
+    }
+
+    #[tokio::test]
+    async fn every_group_moves_and_a_group_that_cannot_move_is_named() {
+        let ctx = synced_at(100).await;
+        {
+            let mut w = ctx.source.world();
+            w.groups
+                .push((EAST.into(), WEST.into(), group("g2", SALES, "sales", false)));
+            w.distributions.insert(SALES.into(), split(100, false));
+        }
+        sync(&ctx, 10).await;
+        let out = go(&ctx, failover("f1"), 100).await.unwrap();
+        assert_eq!(out.groups.len(), 2);
+        assert_eq!(
+            live(&ctx, SALES),
+            split(0, false),
+            "no sign-in on a custom group"
+        );
+        assert_eq!(live(&ctx, ARN), split(0, true));
+        go(&ctx, failback("b1"), 200).await.unwrap();
+        assert_eq!(live(&ctx, SALES), split(100, false));
+        assert_eq!(live(&ctx, ARN), split(100, true));
+
+        // a group that cannot move: refused, naming it, nothing moves
+        ctx.source.world().groups.iter_mut().for_each(|(_, _, g)| {
+            if g.arn == SALES {
+                g.status = "DELETION_FAILED".into();
+            }
+        });
+        let before = updates(&ctx).len();
+        let err = go(&ctx, failover("f2"), 300).await.unwrap_err();
+        assert_eq!(err.error_type(), "Unsafe");
+        assert!(err.to_string().contains("sales"), "{err}");
+        assert_eq!(updates(&ctx).len(), before);
+        // named groups move alone
+        let out = go(
+            &ctx,
+            Input {
+                traffic_distribution_groups: Some(vec![ARN.into()]),
+                ..failover("f3")
+            },
+            300,
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.groups.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_group_being_created_or_updated_is_not_ready() {
+        for status in ["CREATION_IN_PROGRESS", "UPDATE_IN_PROGRESS"] {
+            let ctx = synced_at(100).await;
+            ctx.source.world().groups[0].2.status = status.into();
+            let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
+            assert_eq!(err.error_type(), "NotReady", "{status}");
+            assert!(updates(&ctx).is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn an_instance_arn_keys_the_run_by_the_bare_id() {
+        let ctx = synced_at(100).await;
+        go(
+            &ctx,
+            Input {
+                instance_id: format!("arn:aws:connect:us-east-1:1:instance/{ID}"),
+                ..failover("f1")
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        assert!(ctx.store.get_run(ID, "f1").await.unwrap().is_some());
+        assert!(ctx.store.get_lock(ID).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn with_the_source_region_down_the_replica_region_alone_fails_over() {
+        let ctx = synced_at(100).await;
+        // every call to us-east-1 fails as a regional outage would
+        ctx.source.world().down.insert(EAST.into());
+        go(&ctx, failover("f1"), 100).await.unwrap();
+        assert_eq!(live(&ctx, ARN), split(0, true));
+        let calls = ctx.source.world().calls.clone();
+        assert!(calls.iter().all(|c| c.region == WEST), "{calls:?}");
+        // the source region comes back; failback goes there
+        ctx.source.world().down.clear();
+        go(&ctx, failback("b1"), 200).await.unwrap();
+        assert_eq!(live(&ctx, ARN), split(100, true));
     }
 }

@@ -41,6 +41,13 @@ pub struct FakeWorld {
     pub failures: HashMap<&'static str, VecDeque<String>>,
     /// Replications requested: (instance, replica region, client token).
     pub replicate_requests: Vec<(String, String, String)>,
+    /// Reads (DescribeTrafficDistributionGroup) during which an update stays
+    /// `UPDATE_IN_PROGRESS` before it applies; 0 applies it at once.
+    pub settle_reads: usize,
+    /// Regions in an outage: every call there fails with ServiceUnavailableException.
+    pub down: BTreeSet<String>,
+    /// Updates being applied, by group ARN: reads left, and the distribution they apply.
+    pub pending: HashMap<String, (usize, CurrentDistribution)>,
 }
 
 impl FakeWorld {
@@ -91,6 +98,9 @@ impl FakeConnect {
             operation,
             target: target.to_string(),
         });
+        if w.down.contains(self.region.as_str()) {
+            return Err(self.err(operation, "ServiceUnavailableException", "regional outage"));
+        }
         if let Some(code) = w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
             return Err(self.err(operation, &code, "scripted failure"));
         }
@@ -170,11 +180,32 @@ impl Connect for FakeConnect {
     }
 
     async fn describe_group(&self, group: &str) -> Result<GroupSummary, ConnectError> {
-        let w = self.call("DescribeTrafficDistributionGroup", group)?;
-        Ok(self
+        let mut w = self.call("DescribeTrafficDistributionGroup", group)?;
+        let g = self
             .group(&w, group, "DescribeTrafficDistributionGroup")?
             .2
-            .clone())
+            .clone();
+        let Some((left, next)) = w.pending.remove(&g.arn) else {
+            return Ok(g);
+        };
+        if left > 0 {
+            w.pending.insert(g.arn.clone(), (left - 1, next));
+            return Ok(g);
+        }
+        w.distributions.insert(g.arn.clone(), next);
+        let (_, _, stored) = w
+            .groups
+            .iter_mut()
+            .find(|(_, _, x)| x.arn == g.arn)
+            .ok_or_else(|| {
+                self.err(
+                    "DescribeTrafficDistributionGroup",
+                    "ResourceNotFoundException",
+                    "gone",
+                )
+            })?;
+        stored.status = "ACTIVE".into();
+        Ok(stored.clone())
     }
 
     async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
@@ -201,12 +232,28 @@ impl Connect for FakeConnect {
                 "sign-in on a custom group",
             ));
         }
+        if g.status == "UPDATE_IN_PROGRESS" {
+            return Err(self.err(
+                "UpdateTrafficDistribution",
+                "ResourceConflictException",
+                "another update is being applied",
+            ));
+        }
         let arn = g.arn.clone();
-        let current = w.distributions.entry(arn).or_default();
-        current.telephony = plan.telephony().entries().to_vec();
-        current.agents = plan.agents().entries().to_vec();
+        let mut next = w.distributions.get(&arn).cloned().unwrap_or_default();
+        next.telephony = plan.telephony().entries().to_vec();
+        next.agents = plan.agents().entries().to_vec();
         if let Some(s) = plan.sign_in() {
-            current.sign_in = Some(s.to_vec());
+            next.sign_in = Some(s.to_vec());
+        }
+        if w.settle_reads == 0 {
+            w.distributions.insert(arn, next);
+            return Ok(());
+        }
+        let left = w.settle_reads - 1;
+        w.pending.insert(arn.clone(), (left, next));
+        if let Some((_, _, stored)) = w.groups.iter_mut().find(|(_, _, x)| x.arn == arn) {
+            stored.status = "UPDATE_IN_PROGRESS".into();
         }
         Ok(())
     }

@@ -67,6 +67,29 @@ pub struct GroupSummary {
     pub is_default: bool,
 }
 
+impl GroupSummary {
+    pub fn is_active(&self) -> bool {
+        self.status == "ACTIVE"
+    }
+
+    /// Being created or applying an update: it becomes ACTIVE by itself, so wait.
+    pub fn is_settling(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "CREATION_IN_PROGRESS" | "UPDATE_IN_PROGRESS"
+        )
+    }
+
+    /// The group's ID, from its ARN when the ID is not known.
+    pub fn short_id(&self) -> &str {
+        if self.id.is_empty() {
+            self.arn.rsplit('/').next().unwrap_or(&self.arn)
+        } else {
+            &self.id
+        }
+    }
+}
+
 /// A group's distribution as GetTrafficDistribution reads it back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -74,6 +97,16 @@ pub struct CurrentDistribution {
     pub telephony: Vec<(Region, u8)>,
     pub agents: Vec<(Region, u8)>,
     pub sign_in: Option<Vec<(Region, bool)>>,
+}
+
+impl From<&TrafficPlan> for CurrentDistribution {
+    fn from(plan: &TrafficPlan) -> CurrentDistribution {
+        CurrentDistribution {
+            telephony: plan.telephony().entries().to_vec(),
+            agents: plan.agents().entries().to_vec(),
+            sign_in: plan.sign_in().map(<[_]>::to_vec),
+        }
+    }
 }
 
 impl CurrentDistribution {

@@ -8,11 +8,11 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{pk, RunStore, RUN_TTL_SECONDS, SHIFT_TTL_SECONDS};
+use super::{pk, shift_key, RunStore, RUN_TTL_SECONDS, SHIFT_TTL_SECONDS};
 use crate::error::StoreError;
 use crate::records::{
-    Association, AssociationProgress, ConflictRecord, Lock, LockOutcome, RunRecord, ShiftRecord,
-    SnapshotRecord,
+    Association, AssociationProgress, ConflictRecord, Episode, GroupRecord, Lock, LockOutcome,
+    RunRecord, ShiftRecord, SnapshotRecord,
 };
 
 #[derive(Clone, Debug)]
@@ -165,10 +165,7 @@ impl RunStore for DynamoRunStore {
 
     async fn acquire_lock(&self, lock: &Lock, now: i64) -> Result<LockOutcome, StoreError> {
         let before = self.get_lock(&lock.instance_id).await?;
-        let mut it = item(&lock.instance_id, "LOCK".into(), lock, None)?;
-        it.insert("runId".into(), s(&lock.run_id));
-        it.insert("priority".into(), n(i64::from(lock.kind.priority())));
-        it.insert("leaseUntil".into(), n(lock.lease_until));
+        let it = lock_item(lock)?;
         let result = self
             .client
             .put_item()
@@ -198,6 +195,19 @@ impl RunStore for DynamoRunStore {
             }
             Err(e) => Err(classify(e)),
         }
+    }
+
+    async fn break_lock(&self, lock: &Lock) -> Result<Option<Lock>, StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(lock_item(lock)?))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.attributes.map(|i| decode(&i)).transpose()
     }
 
     async fn release_lock(&self, instance_id: &str, run_id: &str) -> Result<(), StoreError> {
@@ -335,12 +345,84 @@ impl RunStore for DynamoRunStore {
 
     async fn put_shift(&self, shift: &ShiftRecord) -> Result<(), StoreError> {
         let ttl = shift.at + SHIFT_TTL_SECONDS;
-        let sk = format!("SHIFT#{:012}#{}", shift.at, shift.run_id);
-        self.put(item(&shift.instance_id, sk, shift, Some(ttl))?)
-            .await
+        self.put(item(
+            &shift.instance_id,
+            shift_key(shift),
+            shift,
+            Some(ttl),
+        )?)
+        .await
     }
 
     async fn shifts(&self, instance_id: &str) -> Result<Vec<ShiftRecord>, StoreError> {
         self.query(instance_id, "SHIFT#", true).await
     }
+
+    async fn put_group(&self, g: &GroupRecord) -> Result<(), StoreError> {
+        self.put(item(
+            &g.instance_id,
+            format!("GROUP#{}", g.group_arn),
+            g,
+            None,
+        )?)
+        .await
+    }
+
+    async fn groups(&self, instance_id: &str) -> Result<Vec<GroupRecord>, StoreError> {
+        self.query(instance_id, "GROUP#", false).await
+    }
+
+    async fn open_episode(&self, e: &Episode) -> Result<Episode, StoreError> {
+        let sk = format!("EPISODE#{}", e.group_arn);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item(&e.instance_id, sk.clone(), e, None)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(e.clone()),
+            Err(err) if err.code() == Some("ConditionalCheckFailedException") => {
+                match self.get(&e.instance_id, &sk).await? {
+                    Some(i) => decode(&i),
+                    None => Ok(e.clone()),
+                }
+            }
+            Err(err) => Err(classify(err)),
+        }
+    }
+
+    async fn episode(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> Result<Option<Episode>, StoreError> {
+        self.get(instance_id, &format!("EPISODE#{group_arn}"))
+            .await?
+            .map(|i| decode(&i))
+            .transpose()
+    }
+
+    async fn close_episode(&self, instance_id: &str, group_arn: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(instance_id)))
+            .key("sk", s(format!("EPISODE#{group_arn}")))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}
+
+/// The lock item: the record, plus the attributes its condition reads.
+fn lock_item(lock: &Lock) -> Result<Item, StoreError> {
+    let mut it = item(&lock.instance_id, "LOCK".into(), lock, None)?;
+    it.insert("runId".into(), s(&lock.run_id));
+    it.insert("priority".into(), n(i64::from(lock.kind.priority())));
+    it.insert("leaseUntil".into(), n(lock.lease_until));
+    Ok(it)
 }

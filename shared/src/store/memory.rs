@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use super::RunStore;
 use crate::error::StoreError;
 use crate::records::{
-    lock_allows, Association, AssociationProgress, ConflictRecord, Lock, LockOutcome, RunRecord,
-    ShiftRecord, SnapshotRecord,
+    lock_allows, Association, AssociationProgress, ConflictRecord, Episode, GroupRecord, Lock,
+    LockOutcome, RunRecord, ShiftRecord, SnapshotRecord,
 };
 
 #[derive(Default, Debug)]
@@ -19,6 +19,8 @@ pub struct MemoryState {
     pub associations: BTreeMap<(String, String, String), Association>,
     pub progress: BTreeMap<(String, String), AssociationProgress>,
     pub shifts: Vec<ShiftRecord>,
+    pub groups: BTreeMap<(String, String), GroupRecord>,
+    pub episodes: BTreeMap<(String, String), Episode>,
     /// Every write, in order, as "KIND#key": lets tests check intent-before-action.
     pub writes: Vec<String>,
 }
@@ -67,6 +69,12 @@ impl RunStore for MemoryRunStore {
             .filter(|l| l.run_id != lock.run_id && l.lease_until > now)
             .map(|l| l.run_id);
         Ok(LockOutcome::Acquired { took_over })
+    }
+
+    async fn break_lock(&self, lock: &Lock) -> Result<Option<Lock>, StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("LOCK#{}#broken", lock.run_id));
+        Ok(s.locks.insert(lock.instance_id.clone(), lock.clone()))
     }
 
     async fn release_lock(&self, instance_id: &str, run_id: &str) -> Result<(), StoreError> {
@@ -183,7 +191,7 @@ impl RunStore for MemoryRunStore {
         match s
             .shifts
             .iter_mut()
-            .find(|x| x.run_id == shift.run_id && x.at == shift.at)
+            .find(|x| super::shift_key(x) == super::shift_key(shift))
         {
             Some(x) => *x = shift.clone(),
             None => s.shifts.push(shift.clone()),
@@ -201,5 +209,54 @@ impl RunStore for MemoryRunStore {
             .collect();
         v.sort_by(|a, b| b.at.cmp(&a.at).then(b.run_id.cmp(&a.run_id)));
         Ok(v)
+    }
+
+    async fn put_group(&self, g: &GroupRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("GROUP#{}", g.group_arn));
+        s.groups
+            .insert((g.instance_id.clone(), g.group_arn.clone()), g.clone());
+        Ok(())
+    }
+
+    async fn groups(&self, instance_id: &str) -> Result<Vec<GroupRecord>, StoreError> {
+        Ok(self
+            .state()
+            .groups
+            .values()
+            .filter(|g| g.instance_id == instance_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn open_episode(&self, e: &Episode) -> Result<Episode, StoreError> {
+        let mut s = self.state();
+        let key = (e.instance_id.clone(), e.group_arn.clone());
+        if let Some(open) = s.episodes.get(&key) {
+            return Ok(open.clone());
+        }
+        s.writes.push(format!("EPISODE#{}", e.group_arn));
+        s.episodes.insert(key, e.clone());
+        Ok(e.clone())
+    }
+
+    async fn episode(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> Result<Option<Episode>, StoreError> {
+        Ok(self
+            .state()
+            .episodes
+            .get(&(instance_id.to_string(), group_arn.to_string()))
+            .cloned())
+    }
+
+    async fn close_episode(&self, instance_id: &str, group_arn: &str) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("EPISODE#{group_arn}#closed"));
+        s.episodes
+            .remove(&(instance_id.to_string(), group_arn.to_string()));
+        Ok(())
     }
 }

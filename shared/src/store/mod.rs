@@ -11,7 +11,12 @@
 //! | `INSTANCE#{id}` | `SNAPSHOT#{kind}` | the latest mirroring snapshot of a kind | 90 days |
 //! | `INSTANCE#{id}` | `AGENT#{groupArn}#{userId}` | a user known to be associated with a group | none |
 //! | `INSTANCE#{id}` | `PROGRESS#{runId}` | an association run's cursor, counts and failures | 90 days |
-//! | `INSTANCE#{id}` | `SHIFT#{epochSeconds:012}#{runId}` | a traffic shift: before, after, status | 400 days |
+//! | `INSTANCE#{id}` | `SHIFT#{epochSeconds:012}#{runId}#{groupId}` | a traffic shift of one group: before, after, status | 400 days |
+//! | `INSTANCE#{id}` | `GROUP#{groupArn}` | a group's ARN, steady-state distribution (the failback point) and agent counts | none |
+//! | `INSTANCE#{id}` | `EPISODE#{groupArn}` | an open failover episode: the split before its first shift | none |
+//!
+//! The table is a global table (one replica per region of the pair): replication is
+//! asynchronous, so Connect's live distribution is the truth and these items are history.
 //!
 //! Everything about an instance is one Query away; the newest shift is the last `SHIFT#` item.
 
@@ -23,8 +28,8 @@ use std::future::Future;
 
 use crate::error::StoreError;
 use crate::records::{
-    Association, AssociationProgress, ConflictRecord, Lock, LockOutcome, RunRecord, ShiftRecord,
-    SnapshotRecord,
+    Association, AssociationProgress, ConflictRecord, Episode, GroupRecord, Lock, LockOutcome,
+    RunRecord, ShiftRecord, SnapshotRecord,
 };
 
 pub const RUN_TTL_SECONDS: i64 = 90 * 86_400;
@@ -49,6 +54,12 @@ pub trait RunStore: Send + Sync {
         lock: &Lock,
         now: i64,
     ) -> impl Future<Output = Result<LockOutcome, StoreError>> + Send;
+    /// Takes the instance lock whoever holds it (an operator's explicit override); returns the
+    /// lock it replaced.
+    fn break_lock(
+        &self,
+        lock: &Lock,
+    ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
     /// Releases the lock if `run_id` holds it; otherwise does nothing.
     fn release_lock(
         &self,
@@ -106,4 +117,38 @@ pub trait RunStore: Send + Sync {
         &self,
         instance_id: &str,
     ) -> impl Future<Output = Result<Vec<ShiftRecord>, StoreError>> + Send;
+
+    fn put_group(&self, group: &GroupRecord)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every group on record for an instance.
+    fn groups(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<GroupRecord>, StoreError>> + Send;
+
+    /// Opens an episode unless one is open for the group: Ok(the open episode, new or not).
+    fn open_episode(
+        &self,
+        episode: &Episode,
+    ) -> impl Future<Output = Result<Episode, StoreError>> + Send;
+    fn episode(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> impl Future<Output = Result<Option<Episode>, StoreError>> + Send;
+    fn close_episode(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The sort key of a shift: one per run and group, in time order.
+pub fn shift_key(shift: &ShiftRecord) -> String {
+    let group = shift
+        .group_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or(&shift.group_arn);
+    format!("SHIFT#{:012}#{}#{group}", shift.at, shift.run_id)
 }
