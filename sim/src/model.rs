@@ -235,6 +235,9 @@ pub struct PhoneNumber {
     pub instance_id: String,
     pub target_arn: String,
     pub flow_id: Option<String>,
+    /// The scenario's non-default group for this number (`phoneNumbers[].group`): the group
+    /// that claims it when it becomes ACTIVE, instead of the default group.
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -484,7 +487,7 @@ impl World {
     }
 
     fn advance_tdgs(&mut self, now: f64) {
-        let mut activated_defaults = Vec::new();
+        let mut activated = Vec::new();
         let mut gone = Vec::new();
         for tdg in self.tdgs.values_mut() {
             if tdg.until > now {
@@ -493,9 +496,7 @@ impl World {
             match tdg.status.as_str() {
                 "CREATION_IN_PROGRESS" => {
                     tdg.status = "ACTIVE".into();
-                    if tdg.is_default {
-                        activated_defaults.push(tdg.id.clone());
-                    }
+                    activated.push(tdg.id.clone());
                 }
                 "UPDATE_IN_PROGRESS" => {
                     if let Some(next) = tdg.pending.take() {
@@ -510,21 +511,23 @@ impl World {
         for id in gone {
             self.tdgs.remove(&id);
         }
-        for id in activated_defaults {
-            self.claim_unassigned_numbers(&id);
+        for id in activated {
+            self.claim_numbers(&id);
         }
     }
 
-    /// Phone numbers of the instance that are in no group move into its default group.
-    fn claim_unassigned_numbers(&mut self, tdg_id: &str) {
+    /// When a group becomes ACTIVE, the instance's phone numbers in no group move into it: into
+    /// the default group those without a scenario group, into a named group those that name it.
+    fn claim_numbers(&mut self, tdg_id: &str) {
         let Some(tdg) = self.tdgs.get(tdg_id) else {
             return;
         };
         let instance_arn = self.instance_arn(&tdg.home, &tdg.instance_id);
         let tdg_arn = self.tdg_arn(tdg);
         let home = tdg.home.clone();
+        let wanted = (!tdg.is_default).then(|| tdg.name.clone());
         for n in self.numbers.values_mut() {
-            if n.region == home && n.target_arn == instance_arn {
+            if n.region == home && n.target_arn == instance_arn && n.group == wanted {
                 n.target_arn = tdg_arn.clone();
             }
         }

@@ -4,8 +4,8 @@ use serde_json::{json, Map, Value};
 
 use crate::kinds::{Kind, OTHER_FINDING_TYPES};
 use crate::model::{
-    default_attrs, Distribution, Instance, Replication, Resource, Task, TaskClass, TaskOp, Tdg,
-    World,
+    default_attrs, Distribution, Instance, PhoneNumber, Replication, Resource, Task, TaskClass,
+    TaskOp, Tdg, World,
 };
 use crate::wire::{is_alias, is_region, is_uuid, paginate, split_arn, ApiError, ApiResult, Input};
 
@@ -55,6 +55,7 @@ pub fn route(method: &str, segs: &[String]) -> Option<Route> {
         ("PUT", ["traffic-distribution", id]) => r("UpdateTrafficDistribution", &[id]),
         ("POST", ["phone-number", "list"]) => r("ListPhoneNumbersV2", &[]),
         ("GET", ["phone-number", id]) => r("DescribePhoneNumber", &[id]),
+        ("PUT", ["phone-number", id]) => r("UpdatePhoneNumber", &[id]),
         ("GET", ["users", iid, uid]) => r("DescribeUser", &[iid, uid]),
         ("PUT", ["users", iid]) => r("CreateUser", &[iid]),
         ("DELETE", ["users", iid, uid]) => r("DeleteUser", &[iid, uid]),
@@ -134,6 +135,7 @@ pub fn dispatch(w: &mut World, c: &Call) -> ApiResult {
         "UpdateTrafficDistribution" => update_traffic_distribution(w, c),
         "ListPhoneNumbersV2" => list_phone_numbers(w, c),
         "DescribePhoneNumber" => describe_phone_number(w, c),
+        "UpdatePhoneNumber" => update_phone_number(w, c),
         "DescribeUser" => describe_user(w, c),
         "CreateUser" => create_user(w, c),
         "DeleteUser" => delete_user(w, c),
@@ -632,6 +634,45 @@ fn start_replication(w: &mut World, c: &Call, inst: Instance, replica: &str, ali
                 tags: Map::new(),
             },
         );
+        // The scenario's non-default groups (`phoneNumbers[].group`), made with the default
+        // group and on the same schedule; each claims its numbers when it becomes ACTIVE.
+        let instance_arn = w.instance_arn(c.region, &inst.id);
+        let mut names: Vec<String> = Vec::new();
+        for n in w.numbers.values() {
+            if let Some(g) = &n.group {
+                if n.region == c.region && n.target_arn == instance_arn && !names.contains(g) {
+                    names.push(g.clone());
+                }
+            }
+        }
+        for name in names {
+            let id = w.ids.uuid();
+            let seq = w.next_seq();
+            w.tdgs.insert(
+                id.clone(),
+                Tdg {
+                    seq,
+                    id,
+                    name,
+                    description: None,
+                    instance_id: inst.id.clone(),
+                    home: c.region.to_string(),
+                    other: replica.to_string(),
+                    is_default: false,
+                    status: "CREATION_IN_PROGRESS".into(),
+                    until: ready_at,
+                    current: Distribution {
+                        telephony: both(100, 0),
+                        agents: both(100, 0),
+                        sign_in: None,
+                    },
+                    pending: None,
+                    last_failover: None,
+                    users: Default::default(),
+                    tags: Map::new(),
+                },
+            );
+        }
     }
 }
 
@@ -1257,6 +1298,119 @@ fn describe_phone_number(w: &mut World, c: &Call) -> ApiResult {
     v["PhoneNumberStatus"] = json!({"Status": "CLAIMED"});
     v["Tags"] = json!({});
     Ok(json!({"ClaimedPhoneNumberSummary": v}))
+}
+
+/// Where UpdatePhoneNumber is asked to move a number: (target ARN, its instance ID).
+fn phone_number_target(w: &World, c: &Call, n: &PhoneNumber) -> ApiResult<(String, String)> {
+    let target = c.input.str_opt("TargetArn", 1, 1024)?;
+    let instance_label = c.input.str_opt("InstanceId", 1, 100)?;
+    match (target, instance_label) {
+        (Some(_), Some(_)) => Err(c.bad("give TargetArn or InstanceId, not both")),
+        (None, None) => Err(c.bad("one of TargetArn and InstanceId is required")),
+        (None, Some(label)) => {
+            let id = user_id_from(&label).to_string();
+            if w.instance(&n.region, &id).is_none() {
+                return Err(ApiError::not_found(format!(
+                    "instance {label} does not exist in {}",
+                    n.region
+                )));
+            }
+            Ok((w.instance_arn(&n.region, &id), id))
+        }
+        (Some(t), None) => match split_arn(&t) {
+            Some((region, account, "instance", id)) if !id.contains('/') => {
+                if account != w.account || !w.instances.keys().any(|(_, i)| i == id) {
+                    return Err(ApiError::not_found(format!("target {t} does not exist")));
+                }
+                if region != n.region {
+                    return Err(c.bad(format!(
+                        "TargetArn {t} is in {region}; phone number {} can only move within {}",
+                        n.id, n.region
+                    )));
+                }
+                if w.instance(region, id).is_none() {
+                    return Err(ApiError::not_found(format!("target {t} does not exist")));
+                }
+                Ok((t.clone(), id.to_string()))
+            }
+            Some((_, _, "traffic-distribution-group", _)) if is_tdg_arn_shape(&t) => {
+                let id = t.rsplit('/').next().unwrap_or_default();
+                let g = w
+                    .tdgs
+                    .get(id)
+                    .filter(|g| w.tdg_arn(g) == t)
+                    .ok_or_else(|| ApiError::not_found(format!("target {t} does not exist")))?;
+                if g.home != n.region {
+                    return Err(c.bad(format!(
+                        "traffic distribution group {t} belongs to {}; phone number {} can only move to a group of its own region {}",
+                        g.home, n.id, n.region
+                    )));
+                }
+                if !matches!(g.status.as_str(), "ACTIVE" | "UPDATE_IN_PROGRESS") {
+                    return Err(c.bad(format!(
+                        "traffic distribution group {t} is {}; numbers move to ACTIVE groups only",
+                        g.status
+                    )));
+                }
+                Ok((t.clone(), g.instance_id.clone()))
+            }
+            _ => Err(c.bad(format!(
+                "TargetArn '{t}' is not an instance or traffic distribution group ARN"
+            ))),
+        },
+    }
+}
+
+fn update_phone_number(w: &mut World, c: &Call) -> ApiResult {
+    let label = c.label(0);
+    let id = match split_arn(label) {
+        Some((_, _, "phone-number", id)) => id,
+        _ => label,
+    };
+    let token = c.input.str_opt("ClientToken", 1, 500)?;
+    let n = w
+        .numbers
+        .get(id)
+        .filter(|n| n.region == c.region)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::not_found(format!("phone number {label} not found in {}", c.region))
+        })?;
+    let (target, instance_id) = phone_number_target(w, c, &n)?;
+    let fingerprint = format!("{}|{target}", n.id);
+    if let Some(t) = &token {
+        let key = (c.region.to_string(), "UpdatePhoneNumber", t.clone());
+        if let Some((fp, first)) = w.tokens.get(&key) {
+            return if *fp == fingerprint {
+                Ok(first.clone())
+            } else {
+                Err(ApiError::new(
+                    "IdempotencyException",
+                    "ClientToken was already used with different parameters",
+                ))
+            };
+        }
+    }
+    if let Some(num) = w.numbers.get_mut(&n.id) {
+        if num.target_arn != target {
+            num.target_arn = target;
+            num.instance_id = instance_id;
+            // The number-to-flow association does not follow the number.
+            num.flow_id = None;
+        }
+        num.group = None;
+    }
+    let out = json!({
+        "PhoneNumberId": n.id,
+        "PhoneNumberArn": crate::model::arn(&w.account, &n.region, &format!("phone-number/{}", n.id)),
+    });
+    if let Some(t) = token {
+        w.tokens.insert(
+            (c.region.to_string(), "UpdatePhoneNumber", t),
+            (fingerprint, out.clone()),
+        );
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -111,6 +111,9 @@ pub struct PhoneNumberFile {
     pub country: String,
     pub description: Option<String>,
     pub flow: Option<String>,
+    /// A non-default traffic distribution group, by name, made when the instance is
+    /// replicated; the number is claimed to it instead of to the default group.
+    pub group: Option<String>,
 }
 
 fn did() -> String {
@@ -241,6 +244,24 @@ impl Scenario {
                 Some(name) => Some(lookup(&inst, Kind::ContactFlows, name)?),
                 None => None,
             };
+            if let Some(g) = &n.group {
+                let len = g.chars().count();
+                if !(1..=128).contains(&len) || g.trim() != g {
+                    return Err(format!(
+                        "phone number {}: group '{g}' must be 1 to 128 characters, without white space at either end",
+                        n.number
+                    ));
+                }
+                if f.alias
+                    .as_ref()
+                    .is_some_and(|a| *g == format!("{a}-default"))
+                {
+                    return Err(format!(
+                        "phone number {}: group '{g}' is the default group's name; leave out `group` for the default group",
+                        n.number
+                    ));
+                }
+            }
             let pid = world.ids.uuid();
             let number = PhoneNumber {
                 seq: world.next_seq(),
@@ -253,6 +274,7 @@ impl Scenario {
                 instance_id: id.clone(),
                 target_arn: world.instance_arn(&f.region, &id),
                 flow_id,
+                group: n.group.clone(),
             };
             world.numbers.insert(number.id.clone(), number);
         }

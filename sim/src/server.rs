@@ -136,9 +136,10 @@ impl Sim {
                 .collect::<Map<_, _>>()
                 .into()
         };
-        let tdgs: Vec<Value> = w
-            .tdgs
-            .values()
+        let mut groups: Vec<&crate::model::Tdg> = w.tdgs.values().collect();
+        groups.sort_by_key(|t| t.seq);
+        let tdgs: Vec<Value> = groups
+            .into_iter()
             .map(|t| {
                 json!({
                     "id": t.id, "arn": w.tdg_arn(t), "name": t.name, "instanceId": t.instance_id,

@@ -91,9 +91,16 @@ async fn replicate_mirror_associate_and_shift_traffic() {
         .filter(|i| i["region"] == REPLICA)
         .count();
     assert_eq!(replicas, 1);
+    let group_names: Vec<&str> = state["trafficDistributionGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
     assert_eq!(
-        state["trafficDistributionGroups"].as_array().unwrap().len(),
-        1
+        group_names,
+        ["acme-contact-default", "sales"],
+        "one default group, and the scenario's sales group"
     );
     assert_eq!(sim.calls("ReplicateInstance").await.len(), 2);
 

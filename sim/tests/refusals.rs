@@ -396,5 +396,14 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
         .send()
         .await
         .unwrap();
-    assert_eq!(left.traffic_distribution_group_summary_list().len(), 1);
+    let names: Vec<&str> = left
+        .traffic_distribution_group_summary_list()
+        .iter()
+        .filter_map(|g| g.name())
+        .collect();
+    assert_eq!(
+        names,
+        ["acme-contact-default", "sales"],
+        "the custom group is gone; the scenario's sales group stays"
+    );
 }
