@@ -643,6 +643,18 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         if !live.matches(plan) {
             record.status = ShiftStatus::Intent;
             store.put_shift(&record).await?;
+            // Compare and apply: the lock on the global table holds within a region; a shift
+            // started from the other region's deployment shows up here as a moved split.
+            let now_live = self.client.get_distribution(&group.arn).await?;
+            if now_live != *live {
+                record.status = ShiftStatus::Abandoned;
+                store.put_shift(&record).await?;
+                return Err(StepError::Unsafe(format!(
+                    "group {} moved after it was read under the lock (a shift from the other \
+                     region?); read it again and decide",
+                    group.name
+                )));
+            }
             match self.client.update_distribution(&group.arn, plan).await {
                 Ok(()) => {}
                 Err(e) if e.class == ConnectErrorClass::Conflict => {
@@ -1423,5 +1435,22 @@ mod tests {
         ctx.source.world().down.clear();
         go(&ctx, failback("b1"), 200).await.unwrap();
         assert_eq!(live(&ctx, ARN), split(100, true));
+    }
+
+    #[tokio::test]
+    async fn a_split_moved_by_someone_else_after_the_read_is_not_overwritten() {
+        let ctx = synced_at(100).await;
+        // the other region's deployment moves it between our read under the lock and our update
+        ctx.source
+            .world()
+            .moved_after_reads
+            .insert(ARN.into(), (1, split(50, true)));
+        let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
+        assert_eq!(err.error_type(), "Unsafe", "{err}");
+        assert!(updates(&ctx).is_empty());
+        assert_eq!(
+            ctx.store.shifts(ID).await.unwrap()[0].status,
+            ShiftStatus::Abandoned
+        );
     }
 }

@@ -44,6 +44,8 @@ pub struct FakeWorld {
     /// Reads (DescribeTrafficDistributionGroup) during which an update stays
     /// `UPDATE_IN_PROGRESS` before it applies; 0 applies it at once.
     pub settle_reads: usize,
+    /// Someone else's update of a group (by ARN), landing after that many more reads of it.
+    pub moved_after_reads: HashMap<String, (usize, CurrentDistribution)>,
     /// Regions in an outage: every call there fails with ServiceUnavailableException.
     pub down: BTreeSet<String>,
     /// Updates being applied, by group ARN: reads left, and the distribution they apply.
@@ -209,13 +211,21 @@ impl Connect for FakeConnect {
     }
 
     async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
-        let w = self.call("GetTrafficDistribution", group)?;
+        let mut w = self.call("GetTrafficDistribution", group)?;
         let arn = self
             .group(&w, group, "GetTrafficDistribution")?
             .2
             .arn
             .clone();
-        Ok(w.distributions.get(&arn).cloned().unwrap_or_default())
+        let read = w.distributions.get(&arn).cloned().unwrap_or_default();
+        if let Some((left, next)) = w.moved_after_reads.remove(&arn) {
+            if left <= 1 {
+                w.distributions.insert(arn, next);
+            } else {
+                w.moved_after_reads.insert(arn, (left - 1, next));
+            }
+        }
+        Ok(read)
     }
 
     async fn update_distribution(

@@ -1,0 +1,12 @@
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    acgr::init_tracing();
+    let intake = incident_intake::SfnStarter::from_env().await?;
+    run(service_fn(|event: LambdaEvent<Value>| {
+        incident_intake::handler(&intake, event)
+    }))
+    .await
+}
