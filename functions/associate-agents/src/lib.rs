@@ -880,6 +880,13 @@ mod tests {
             .unwrap();
         assert_eq!((out.associated, out.already_associated), (1, 250));
         assert_eq!(associate_targets(&ctx), vec!["u-0250".to_string()]);
+        let groups = ctx.store.groups(ID).await.unwrap();
+        assert_eq!(groups.len(), 1, "the steady state is on record");
+        assert_eq!(
+            (groups[0].agents_associated, groups[0].agents_total),
+            (251, 251)
+        );
+        assert!(groups[0].steady.is_some());
         let w = ctx.source.world();
         let replica_listings: Vec<_> = w
             .calls
@@ -898,14 +905,6 @@ mod tests {
              (groups, one distribution): {:?}",
             w.calls
         );
-        drop(w);
-        let groups = ctx.store.groups(ID).await.unwrap();
-        assert_eq!(groups.len(), 1, "the steady state is on record");
-        assert_eq!(
-            (groups[0].agents_associated, groups[0].agents_total),
-            (251, 251)
-        );
-        assert!(groups[0].steady.is_some());
     }
 
     #[tokio::test(start_paused = true)]
