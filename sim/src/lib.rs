@@ -38,7 +38,16 @@ pub async fn serve(
     sim: Sim,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = server::router(Arc::new(Mutex::new(sim)));
+    let shared = Arc::new(Mutex::new(sim));
+    let app = server::router(shared.clone());
+    let shutdown = async move {
+        shutdown.await;
+        // Calls held by a `timeout` outage answer now, so that shutdown does not wait for them.
+        shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .release_held_calls();
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -328,6 +328,8 @@ pub struct World {
     pub tokens: HashMap<(String, &'static str, String), (String, Value)>,
     /// Replica-side look-alikes to create when an instance's replica comes up.
     pub pending_conflicts: HashMap<String, Vec<(Kind, String)>>,
+    /// Regions in a simulated outage: mirroring to or from them waits until they are back.
+    pub paused: BTreeSet<String>,
 }
 
 pub fn arn(account: &str, region: &str, resource: &str) -> String {
@@ -348,6 +350,7 @@ impl World {
             tasks: BTreeMap::new(),
             tokens: HashMap::new(),
             pending_conflicts: HashMap::new(),
+            paused: BTreeSet::new(),
         }
     }
 
@@ -428,13 +431,58 @@ impl World {
         self.advance_instances(now);
         self.advance_tdgs(now);
         let cutoff = (now * 1000.0) as u64;
-        while let Some(entry) = self.tasks.first_entry() {
-            if entry.key().0 > cutoff {
-                break;
+        if self.paused.is_empty() {
+            while let Some(entry) = self.tasks.first_entry() {
+                if entry.key().0 > cutoff {
+                    break;
+                }
+                let ((due_ms, _), task) = entry.remove_entry();
+                self.apply(due_ms as f64 / 1000.0, task);
             }
-            let ((due_ms, _), task) = entry.remove_entry();
-            self.apply(due_ms as f64 / 1000.0, task);
+            return;
         }
+        // Work that touches a region in an outage stays queued; the rest runs in order.
+        let due: Vec<(u64, u64)> = self
+            .tasks
+            .range(..(cutoff + 1, 0))
+            .filter(|(_, t)| !self.touches_paused(t))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in due {
+            if let Some(task) = self.tasks.remove(&key) {
+                self.apply(key.0 as f64 / 1000.0, task);
+            }
+        }
+    }
+
+    fn touches_paused(&self, t: &Task) -> bool {
+        self.paused.contains(&t.from) || self.paused.contains(&t.to)
+    }
+
+    /// Stops mirroring to and from `region` (a simulated outage begins).
+    pub fn pause(&mut self, region: &str) {
+        self.paused.insert(region.to_string());
+    }
+
+    /// Resumes mirroring to and from `region` at `now`: the work held back while it was down,
+    /// and not held by another outage, becomes due at `now`, in the order it was queued.
+    pub fn resume(&mut self, region: &str, now: f64) {
+        if !self.paused.remove(region) {
+            return;
+        }
+        let now_ms = (now.max(0.0) * 1000.0) as u64;
+        let held: Vec<(u64, u64)> = self
+            .tasks
+            .range(..(now_ms, 0))
+            .filter(|(_, t)| (t.from == region || t.to == region) && !self.touches_paused(t))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in held {
+            if let Some(task) = self.tasks.remove(&key) {
+                self.tasks.insert((now_ms, key.1), task);
+            }
+        }
+        self.advance(now);
     }
 
     fn advance_instances(&mut self, now: f64) {

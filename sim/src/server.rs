@@ -1,6 +1,6 @@
 //! The HTTP front: SigV4 region, throttling, faults, the call log, and the `/_sim/` control API.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -9,20 +9,53 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::faults::{Fault, Faults};
 use crate::kinds::Kind;
 use crate::model::{IdGen, World};
-use crate::ops::{dispatch, invalid_code, route, Call};
+use crate::ops::{dispatch, invalid_code, route, Call, Route};
 use crate::scenario::Scenario;
 use crate::throttle::Throttle;
 use crate::wire::{decode_component, parse_query, ApiError, Input};
 
 /// Bodies larger than this are refused before parsing.
 const MAX_BODY: usize = 1 << 20;
+
+/// How long a call to a region in a `timeout` outage is held at most (wall clock).
+const HOLD_LIMIT: Duration = Duration::from_secs(600);
+
+/// A simulated regional outage, set through `PUT /_sim/regions/{region}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outage {
+    /// Every call answers 503 `ServiceUnavailableException` at once.
+    Unavailable,
+    /// Every call is held without an answer until the outage is cleared (then 503).
+    Timeout,
+}
+
+impl Outage {
+    fn parse(body: &[u8]) -> Result<Option<Outage>, String> {
+        let usage =
+            "give {\"outage\": \"unavailable\"}, {\"outage\": \"timeout\"} or {\"outage\": null}";
+        let v: Value = serde_json::from_slice(body).map_err(|e| format!("{usage}: {e}"))?;
+        let obj = v.as_object().ok_or_else(|| usage.to_string())?;
+        if let Some(other) = obj.keys().find(|k| *k != "outage") {
+            return Err(format!("{usage}: unknown member '{other}'"));
+        }
+        match obj.get("outage") {
+            None => Err(format!("{usage}: 'outage' is missing")),
+            Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s == "unavailable" => Ok(Some(Outage::Unavailable)),
+            Some(Value::String(s)) if s == "timeout" => Ok(Some(Outage::Timeout)),
+            Some(other) => Err(format!("{usage}: got {other}")),
+        }
+    }
+}
 
 /// How the control plane was started.
 #[derive(Debug, Clone)]
@@ -58,6 +91,11 @@ pub struct Sim {
     faults: Faults,
     dice: IdGen,
     calls: Vec<CallRecord>,
+    /// Regions in an outage, with the simulated time it began.
+    outages: BTreeMap<String, (Outage, f64)>,
+    /// Bumped whenever an outage changes or the server stops: held calls look again.
+    outage_changed: watch::Sender<u64>,
+    stopping: bool,
 }
 
 impl Sim {
@@ -78,6 +116,9 @@ impl Sim {
             throttle: Throttle::new(factor),
             dice: IdGen::new(seed.wrapping_add(0xfa17)),
             calls: Vec::new(),
+            outages: BTreeMap::new(),
+            outage_changed: watch::channel(0).0,
+            stopping: false,
             clock,
             world,
             scenario,
@@ -92,7 +133,79 @@ impl Sim {
         self.throttle = Throttle::new(self.throttle.factor());
         self.dice = IdGen::new(seed.wrapping_add(0xfa17));
         self.calls.clear();
+        self.outages.clear();
+        self.outage_changed.send_modify(|g| *g += 1);
         Ok(())
+    }
+
+    /// The regions the control plane plays: those of the region pairs and of the instances.
+    pub fn regions(&self) -> Vec<String> {
+        let w = &self.world;
+        let mut set: BTreeSet<&String> = BTreeSet::new();
+        for (a, b) in &w.settings.region_pairs {
+            set.insert(a);
+            set.insert(b);
+        }
+        set.extend(w.instances.keys().map(|(r, _)| r));
+        set.into_iter().cloned().collect()
+    }
+
+    fn region_json(&self, region: &str) -> Value {
+        match self.outages.get(region) {
+            Some((o, since)) => json!({"region": region, "outage": o, "since": since}),
+            None => json!({"region": region, "outage": null}),
+        }
+    }
+
+    /// Starts, changes or ends (`None`) an outage of `region`.
+    fn set_outage(&mut self, region: &str, outage: Option<Outage>) {
+        let now = self.clock.now();
+        self.world.advance(now);
+        match outage {
+            Some(o) => {
+                let since = self.outages.get(region).map_or(now, |(_, s)| *s);
+                self.outages.insert(region.to_string(), (o, since));
+                self.world.pause(region);
+            }
+            None => {
+                self.outages.remove(region);
+                self.world.resume(region, now);
+            }
+        }
+        self.outage_changed.send_modify(|g| *g += 1);
+    }
+
+    /// Answers every held call (the server is stopping).
+    pub fn release_held_calls(&mut self) {
+        self.stopping = true;
+        self.outage_changed.send_modify(|g| *g += 1);
+    }
+
+    fn held(&self, region: &str) -> bool {
+        !self.stopping && matches!(self.outages.get(region), Some((Outage::Timeout, _)))
+    }
+
+    fn record(
+        &mut self,
+        sim_time: f64,
+        region: String,
+        operation: &str,
+        access_key_id: String,
+        status: u16,
+        error_type: Option<String>,
+    ) {
+        let seq = self.calls.len() as u64 + 1;
+        self.calls.push(CallRecord {
+            seq,
+            time: wall_now(),
+            sim_time,
+            region,
+            operation: operation.to_string(),
+            access_key_id,
+            status,
+            error_type,
+        });
+        tracing::debug!(operation, status, "call");
     }
 
     /// A summary of everything, for tests and people.
@@ -164,6 +277,7 @@ impl Sim {
             "trafficDistributionGroups": tdgs,
             "phoneNumbers": numbers,
             "pendingTasks": w.tasks.len(),
+            "outages": self.outages.iter().map(|(r, (o, _))| (r.clone(), json!(o))).collect::<Map<_, _>>(),
         })
     }
 }
@@ -219,6 +333,19 @@ fn wall_now() -> f64 {
 async fn handle(State(sim): State<Shared>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let request_id = lock(&sim).dice.uuid();
+    if !parts.uri.path().starts_with("/_sim/") {
+        if let Some(resp) = outage(
+            &sim,
+            &parts.method,
+            parts.uri.path(),
+            &parts.headers,
+            &request_id,
+        )
+        .await
+        {
+            return resp;
+        }
+    }
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
@@ -246,6 +373,63 @@ async fn handle(State(sim): State<Shared>, req: Request) -> Response {
     response
 }
 
+fn route_of(method: &Method, path: &str) -> Option<Route> {
+    let segs: Option<Vec<String>> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode_component)
+        .collect();
+    segs.as_deref().and_then(|s| route(method.as_str(), s))
+}
+
+/// A call signed for a region in an outage: answered 503 at once, or held until the outage
+/// ends and answered 503 then. `None` when the region is serving.
+async fn outage(
+    sim: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    request_id: &str,
+) -> Option<Response> {
+    let (region, akid) = credential_scope(headers)?;
+    let (kind, mut changed) = {
+        let mut guard = lock(sim);
+        let s = &mut *guard;
+        let (kind, _) = *s.outages.get(&region)?;
+        let now = s.clock.now();
+        s.world.advance(now);
+        let operation = route_of(method, path).map_or("Unknown", |r| r.operation);
+        let status = match kind {
+            Outage::Unavailable => 503,
+            Outage::Timeout => 0,
+        };
+        s.record(
+            now,
+            region.clone(),
+            operation,
+            akid,
+            status,
+            Some("ServiceUnavailableException".into()),
+        );
+        (kind, s.outage_changed.subscribe())
+    };
+    if kind == Outage::Timeout {
+        let wait = async {
+            while changed.changed().await.is_ok() {
+                if !lock(sim).held(&region) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(HOLD_LIMIT, wait).await;
+    }
+    let e = ApiError::new(
+        "ServiceUnavailableException",
+        format!("{region} is unavailable: simulated regional outage"),
+    );
+    Some(error_response(&e, request_id))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn api(
     sim: &Shared,
@@ -257,12 +441,7 @@ fn api(
     request_id: &str,
 ) -> (Response, Duration) {
     let scope = credential_scope(headers);
-    let segs: Option<Vec<String>> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode_component)
-        .collect();
-    let route = segs.as_deref().and_then(|s| route(method.as_str(), s));
+    let route = route_of(method, path);
     let mut sim = lock(sim);
     let sim = &mut *sim;
     let now = sim.clock.now();
@@ -307,21 +486,13 @@ fn api(
         };
         dispatch(&mut sim.world, &call)
     })();
-    let seq = sim.calls.len() as u64 + 1;
-    sim.calls.push(CallRecord {
-        seq,
-        time: wall_now(),
-        sim_time: now,
+    sim.record(
+        now,
         region,
-        operation: operation.to_string(),
-        access_key_id: akid,
-        status: result.as_ref().map_or_else(|e| e.status, |_| 200),
-        error_type: result.as_ref().err().map(|e| e.code.to_string()),
-    });
-    tracing::debug!(
         operation,
-        status = sim.calls.last().map(|c| c.status),
-        "call"
+        akid,
+        result.as_ref().map_or_else(|e| e.status, |_| 200),
+        result.as_ref().err().map(|e| e.code.to_string()),
     );
     let response = match result {
         Ok(v) => respond(200, None, &v, request_id),
@@ -405,6 +576,27 @@ fn control(
             }
             _ => bad("give {\"factor\": a positive number}".into()),
         },
+        ("GET", "regions") => {
+            let regions: Vec<Value> = sim.regions().iter().map(|r| sim.region_json(r)).collect();
+            ok(json!({"regions": regions}))
+        }
+        ("PUT", r) if r.starts_with("regions/") => {
+            let region = decode_component(&r["regions/".len()..]).unwrap_or_default();
+            let known = sim.regions();
+            if !known.contains(&region) {
+                return bad(format!(
+                    "unknown region '{region}'; this control plane plays {}",
+                    known.join(", ")
+                ));
+            }
+            match Outage::parse(bytes) {
+                Ok(outage) => {
+                    sim.set_outage(&region, outage);
+                    ok(sim.region_json(&region))
+                }
+                Err(m) => bad(m),
+            }
+        }
         ("GET", "clock") => ok(json!({"now": now, "timeScale": sim.clock.scale()})),
         ("POST", "clock/advance") => match serde_json::from_slice::<Value>(bytes)
             .ok()

@@ -29,6 +29,7 @@ impl ApiError {
             | "IdempotencyException"
             | "DuplicateResourceException" => 409,
             "ThrottlingException" | "LimitExceededException" => 429,
+            "ServiceUnavailableException" => 503,
             _ => 500,
         };
         ApiError {

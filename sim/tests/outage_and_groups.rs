@@ -1,12 +1,51 @@
-//! Phone numbers claimed to a non-default traffic distribution group, seen through the
-//! unmodified `aws-sdk-connect` client.
+//! Regional outages set through the control API, and phone numbers claimed to a non-default
+//! traffic distribution group, seen through the unmodified `aws-sdk-connect` client.
 
 mod common;
 
-use aws_sdk_connect::types::{Distribution, TrafficDistributionGroupStatus};
+use std::time::{Duration, Instant};
+
+use aws_sdk_connect::config::retry::RetryConfig;
+use aws_sdk_connect::config::timeout::TimeoutConfig;
+use aws_sdk_connect::error::SdkError;
+use aws_sdk_connect::types::{
+    Distribution, InstanceReplicationStatus, InstanceStatus, TelephonyConfig,
+    TrafficDistributionGroupStatus,
+};
 use common::*;
+use serde_json::Value;
 
 const SALES_NUMBER: &str = "+12065550142";
+
+fn split(source: i32, replica: i32) -> TelephonyConfig {
+    let d = |region: &str, p: i32| {
+        Distribution::builder()
+            .region(region)
+            .percentage(p)
+            .build()
+            .unwrap()
+    };
+    TelephonyConfig::builder()
+        .distributions(d(SOURCE, source))
+        .distributions(d(REPLICA, replica))
+        .build()
+        .unwrap()
+}
+
+/// The HTTP status of a failed SDK call.
+fn status<E, R: HttpStatus>(e: &SdkError<E, R>) -> u16 {
+    e.raw_response().map_or(0, HttpStatus::status_u16)
+}
+
+trait HttpStatus {
+    fn status_u16(&self) -> u16;
+}
+
+impl HttpStatus for aws_sdk_connect::config::http::HttpResponse {
+    fn status_u16(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
 
 /// Starts small and replicates it; `settle` simulated seconds later.
 async fn replicated(settle: f64) -> Harness {
@@ -69,6 +108,429 @@ async fn numbers(sim: &Harness, region: &str, target: &str) -> Vec<(String, Stri
             )
         })
         .collect()
+}
+
+async fn set_outage(sim: &Harness, region: &str, outage: &str) -> Value {
+    sim.control(
+        "PUT",
+        &format!("regions/{region}"),
+        &format!("{{\"outage\": {outage}}}"),
+    )
+    .await
+}
+
+async fn control_status(sim: &Harness, method: &str, path: &str, body: &str) -> (u16, String) {
+    let req = format!(
+        "{method} /_sim/{path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, _, body) = sim.raw(req.as_bytes()).await;
+    (status, body)
+}
+
+fn signed_get(region: &str, path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDRAW/20240101/{region}/connect/aws4_request, SignedHeaders=host, Signature=00\r\n\r\n"
+    )
+}
+
+#[tokio::test]
+async fn the_control_api_sets_lists_and_refuses_outages() {
+    let sim = Harness::start("small").await;
+
+    let listed = sim.control("GET", "regions", "").await;
+    let regions: Vec<&str> = listed["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    assert!(
+        regions.contains(&SOURCE) && regions.contains(&REPLICA),
+        "{listed}"
+    );
+    assert!(listed["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["outage"].is_null()));
+
+    let down = set_outage(&sim, SOURCE, "\"unavailable\"").await;
+    assert_eq!(down["region"], SOURCE);
+    assert_eq!(down["outage"], "unavailable");
+    assert!(down["since"].is_number());
+    let hung = set_outage(&sim, REPLICA, "\"timeout\"").await;
+    assert_eq!(hung["outage"], "timeout");
+    let listed = sim.control("GET", "regions", "").await;
+    let outage_of = |region: &str| {
+        listed["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["region"] == region)
+            .map(|r| r["outage"].clone())
+            .unwrap()
+    };
+    assert_eq!(outage_of(SOURCE), "unavailable");
+    assert_eq!(outage_of(REPLICA), "timeout");
+    assert_eq!(sim.state().await["outages"][SOURCE], "unavailable");
+
+    for (path, body, why) in [
+        ("regions/ap-south-9", "{\"outage\": null}", "unknown region"),
+        ("regions/us-east-1", "{\"outage\": \"down\"}", "outage"),
+        ("regions/us-east-1", "{}", "missing"),
+        (
+            "regions/us-east-1",
+            "{\"outage\": null, \"x\": 1}",
+            "unknown member",
+        ),
+        ("regions/us-east-1", "not json", "outage"),
+    ] {
+        let (status, text) = control_status(&sim, "PUT", path, body).await;
+        assert_eq!(status, 400, "{path} {body}: {text}");
+        assert!(text.contains(why), "{path} {body}: {text}");
+    }
+
+    // The control API itself is never in an outage.
+    let (status, _) = control_status(&sim, "GET", "health", "").await;
+    assert_eq!(status, 200);
+    let cleared = set_outage(&sim, SOURCE, "null").await;
+    assert!(cleared["outage"].is_null());
+    set_outage(&sim, REPLICA, "null").await;
+    assert!(sim.state().await["outages"].as_object().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unavailable_region_answers_503_while_the_other_keeps_serving_and_failing_over() {
+    // Given small, replicated and fully mirrored.
+    let sim = replicated(600.0).await;
+    let east = sim.client(SOURCE);
+    let west = sim.client(REPLICA);
+    let default_arn = groups(&sim, SOURCE)
+        .await
+        .into_iter()
+        .find(|g| g.2)
+        .unwrap()
+        .1;
+    sim.control("DELETE", "calls", "").await;
+
+    // When the source region becomes unavailable.
+    set_outage(&sim, SOURCE, "\"unavailable\"").await;
+
+    // Then every call signed for it answers 503 ServiceUnavailableException.
+    let err = east
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ServiceUnavailableException");
+    assert_eq!(status(&err), 503);
+    assert!(
+        message(&err).contains("simulated regional outage"),
+        "{}",
+        message(&err)
+    );
+    let err = east
+        .get_traffic_distribution()
+        .id(&default_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ServiceUnavailableException");
+    let (status_code, headers, body) = sim
+        .raw(signed_get(SOURCE, "/no/such/operation").as_bytes())
+        .await;
+    assert_eq!(status_code, 503, "{body}");
+    assert!(headers
+        .iter()
+        .any(|(k, v)| k == "x-amzn-errortype" && v == "ServiceUnavailableException"));
+
+    // And the replica region serves its instance, its mirrored copy, the groups and numbers.
+    let replica = west
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .expect("the replica answers");
+    assert_eq!(
+        replica.instance().unwrap().instance_status(),
+        Some(&InstanceStatus::Active)
+    );
+    assert_eq!(replica.instance().unwrap().id(), Some(INSTANCE));
+    let users = west
+        .list_users()
+        .instance_id(INSTANCE)
+        .max_results(1000)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.user_summary_list().len(), 50);
+    let listed = groups(&sim, REPLICA).await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(numbers(&sim, REPLICA, &default_arn).await.len(), 2);
+    west.describe_traffic_distribution_group()
+        .traffic_distribution_group_id(&default_arn)
+        .send()
+        .await
+        .expect("describe by ARN from the replica region");
+    let before = west
+        .get_traffic_distribution()
+        .id(&default_arn)
+        .send()
+        .await
+        .expect("get by ARN from the replica region");
+    assert_eq!(
+        before.telephony_config().unwrap().distributions()[0].percentage(),
+        100
+    );
+    let by_id = default_arn.rsplit('/').next().unwrap();
+    let err = west
+        .get_traffic_distribution()
+        .id(by_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(&err),
+        "ResourceNotFoundException",
+        "from the replica region only the ARN works"
+    );
+
+    // When traffic fails over from the surviving region, by ARN.
+    west.update_traffic_distribution()
+        .id(&default_arn)
+        .telephony_config(split(0, 100))
+        .send()
+        .await
+        .expect("fail over from the replica region");
+    sim.advance(3.0).await;
+    let after = west
+        .get_traffic_distribution()
+        .id(&default_arn)
+        .send()
+        .await
+        .unwrap();
+    let replica_share = after
+        .telephony_config()
+        .unwrap()
+        .distributions()
+        .iter()
+        .find(|d| d.region() == REPLICA)
+        .map(|d| d.percentage());
+    assert_eq!(replica_share, Some(100));
+
+    // Then the call log holds the refused calls with their region and status.
+    let log = sim
+        .control("GET", &format!("calls?region={SOURCE}"), "")
+        .await;
+    let refused = log["calls"].as_array().unwrap();
+    assert_eq!(refused.len(), 3, "{log}");
+    assert!(refused.iter().all(|c| c["status"] == 503
+        && c["errorType"] == "ServiceUnavailableException"
+        && c["region"] == SOURCE));
+    let ops: Vec<&str> = refused
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        ["DescribeInstance", "GetTrafficDistribution", "Unknown"]
+    );
+    let served = sim
+        .control("GET", &format!("calls?region={REPLICA}"), "")
+        .await;
+    assert!(served["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["status"] != 503));
+
+    // When the outage is cleared, the source region serves again and sees the failover.
+    set_outage(&sim, SOURCE, "null").await;
+    let back = east
+        .get_traffic_distribution()
+        .id(&default_arn)
+        .send()
+        .await
+        .expect("the source region is back");
+    assert_eq!(
+        back.telephony_config().unwrap().distributions(),
+        after.telephony_config().unwrap().distributions()
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_outage_holds_calls_until_the_client_gives_up() {
+    let sim = replicated(600.0).await;
+    set_outage(&sim, SOURCE, "\"timeout\"").await;
+
+    // A client with a short operation timeout gives up on its own.
+    let impatient = sim.client_with_timeouts(
+        SOURCE,
+        RetryConfig::disabled(),
+        Some(
+            TimeoutConfig::builder()
+                .operation_timeout(Duration::from_millis(500))
+                .build(),
+        ),
+    );
+    let started = Instant::now();
+    let err = impatient
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SdkError::TimeoutError(_)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // The other region answers meanwhile.
+    sim.client(REPLICA)
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .expect("the replica region serves");
+
+    // The held call is in the log with status 0.
+    let held = sim.calls("DescribeInstance").await;
+    let held: Vec<&Value> = held.iter().filter(|c| c["region"] == SOURCE).collect();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0]["status"], 0);
+    assert_eq!(held[0]["errorType"], "ServiceUnavailableException");
+
+    // A call still waiting when the outage clears is answered 503.
+    let raw = {
+        let addr = sim.addr;
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(signed_get(SOURCE, &format!("/instance/{INSTANCE}")).as_bytes())
+                .await
+                .unwrap();
+            let mut buf = Vec::new();
+            s.read_to_end(&mut buf).await.unwrap();
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!raw.is_finished(), "the call is held");
+    set_outage(&sim, SOURCE, "null").await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), raw)
+        .await
+        .expect("answered once cleared")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("ServiceUnavailableException"));
+
+    // And new calls work again.
+    impatient
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .expect("served after the outage");
+}
+
+#[tokio::test]
+async fn mirroring_pauses_while_a_region_is_down_and_resumes_after() {
+    // Given small replicated, the replica just ACTIVE and nothing mirrored yet.
+    let sim = replicated(300.0).await;
+    let counts = |state: &Value, region: &str| {
+        state["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["region"] == region)
+            .map(|i| i["counts"].clone())
+            .unwrap()
+    };
+
+    // When the replica region is down for longer than the first copy takes.
+    set_outage(&sim, REPLICA, "\"unavailable\"").await;
+    sim.advance(1000.0).await;
+
+    // Then nothing reached it, and replication is still in progress.
+    let state = sim.state().await;
+    assert_eq!(counts(&state, REPLICA)["users"], 0);
+    assert_eq!(counts(&state, REPLICA)["queues"], 0);
+    let east = sim.client(SOURCE);
+    let rc = east
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    assert!(rc
+        .replication_configuration()
+        .unwrap()
+        .replication_status_summary_list()
+        .iter()
+        .all(|s| s.replication_status()
+            == Some(&InstanceReplicationStatus::InstanceReplicationInProgress)));
+    let drift = east
+        .list_replication_findings()
+        .instance_id(INSTANCE)
+        .resource_type("AGENT")
+        .send()
+        .await
+        .unwrap();
+    let west_drift = drift
+        .approximate_drifted_resource_counts()
+        .iter()
+        .find(|d| d.region() == REPLICA)
+        .map(|d| d.count());
+    assert_eq!(west_drift, Some(50));
+
+    // When it comes back, the held-back work is applied.
+    set_outage(&sim, REPLICA, "null").await;
+    let state = sim.state().await;
+    assert_eq!(counts(&state, SOURCE), counts(&state, REPLICA));
+    let rc = east
+        .describe_instance()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    assert!(rc
+        .replication_configuration()
+        .unwrap()
+        .replication_status_summary_list()
+        .iter()
+        .all(|s| s.replication_status()
+            == Some(&InstanceReplicationStatus::InstanceReplicationComplete)));
+
+    // A change made while the other region is down reaches it only once it is back.
+    set_outage(&sim, REPLICA, "\"unavailable\"").await;
+    let users = east
+        .list_users()
+        .instance_id(INSTANCE)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    let template = east
+        .describe_user()
+        .instance_id(INSTANCE)
+        .user_id(users.user_summary_list()[0].id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let template = template.user().unwrap();
+    east.create_user()
+        .instance_id(INSTANCE)
+        .username("outage.hire")
+        .set_phone_config(template.phone_config().cloned())
+        .set_security_profile_ids(Some(template.security_profile_ids().to_vec()))
+        .set_routing_profile_id(template.routing_profile_id().map(String::from))
+        .send()
+        .await
+        .expect("create a user in the serving region");
+    sim.advance(60.0).await;
+    assert_eq!(counts(&sim.state().await, REPLICA)["users"], 50);
+    set_outage(&sim, REPLICA, "null").await;
+    assert_eq!(counts(&sim.state().await, REPLICA)["users"], 51);
 }
 
 #[tokio::test]

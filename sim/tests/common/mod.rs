@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use aws_sdk_connect::config::retry::RetryConfig;
+use aws_sdk_connect::config::timeout::TimeoutConfig;
 use aws_sdk_connect::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
 use connect_sim::{Options, Scenario, Sim};
@@ -74,7 +75,17 @@ impl Harness {
     }
 
     pub fn client_with(&self, region: &str, retry: RetryConfig) -> aws_sdk_connect::Client {
-        let conf = aws_sdk_connect::Config::builder()
+        self.client_with_timeouts(region, retry, None)
+    }
+
+    /// A client with its own timeouts (`None`: the SDK's defaults).
+    pub fn client_with_timeouts(
+        &self,
+        region: &str,
+        retry: RetryConfig,
+        timeouts: Option<TimeoutConfig>,
+    ) -> aws_sdk_connect::Client {
+        let mut conf = aws_sdk_connect::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .endpoint_url(format!("http://{}", self.addr))
@@ -85,9 +96,9 @@ impl Harness {
                 None,
                 "test",
             ))
-            .retry_config(retry)
-            .build();
-        aws_sdk_connect::Client::from_conf(conf)
+            .retry_config(retry);
+        conf.set_timeout_config(timeouts);
+        aws_sdk_connect::Client::from_conf(conf.build())
     }
 
     /// Sends raw bytes and returns (status, headers in lower case, body).
