@@ -83,18 +83,21 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
         e
     };
 
-    // an unhealthy target (the replica is still being created) is refused
+    // while the replica and its groups are still being created, the shift is not ready (the
+    // machine waits and retries it)
     let err = stack
         .invoke(
             "shift-traffic",
-            failover(json!({"runId": "early", "force": true})),
+            failover(json!({"force": true})),
         )
         .await
         .unwrap_err();
-    assert_eq!(err.error_type, "Unsafe", "{err}");
+    assert_eq!(err.error_type, "NotReady", "{err}");
+    assert!(err.error_message.contains("CREATION_IN_PROGRESS"), "{err}");
+    // (the run keeps its lock for that retry: the next calls are retries of the same run)
     stack.advance_clock(7200).await;
 
-    // no agent is associated yet: refused without force
+    // no agent association is on record yet: refused without force
     let err = stack
         .invoke("shift-traffic", failover(json!({})))
         .await
@@ -124,14 +127,18 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
         0
     );
 
-    // fail over (forced past the association gate): called in the replica region, read back
+    // fail over (forced past the association gate): every group of the instance (the default
+    // one and `sales`, which holds a number) moves, called in the replica region, read back
     let out = stack
         .invoke("shift-traffic", failover(json!({"force": true})))
         .await
         .expect("failover");
     assert_eq!(out["calledIn"], "us-west-2");
+    assert_eq!(out["groups"].as_array().map(Vec::len), Some(2), "{out:#}");
     let state = stack.sim_state().await;
-    assert_eq!(group(&state)["telephony"]["us-west-2"], 100, "{state:#}");
+    for g in state["trafficDistributionGroups"].as_array().unwrap() {
+        assert_eq!(g["telephony"]["us-west-2"], 100, "{g:#}");
+    }
     assert_eq!(group(&state)["signIn"]["us-west-2"], true);
 
     // fail back: the distribution recorded before the failover returns
@@ -148,9 +155,13 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
         .iter()
         .filter_map(|c| c["region"].as_str())
         .collect();
-    assert_eq!(regions, ["us-west-2", "us-east-1"]);
+    assert_eq!(regions, ["us-west-2", "us-west-2", "us-east-1", "us-east-1"]);
     let shifts = stack.items_under(INSTANCE_ID, "SHIFT#").await.len();
-    assert_eq!(shifts, 2);
+    assert_eq!(shifts, 4, "one per group and shift");
+    assert!(
+        stack.items_under(INSTANCE_ID, "EPISODE#").await.is_empty(),
+        "the failback closed the episodes"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
