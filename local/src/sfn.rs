@@ -12,11 +12,17 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("PollMirroringFunctionArn", "poll-mirroring"),
     ("AssociateAgentsFunctionArn", "associate-agents"),
     ("ShiftTrafficFunctionArn", "shift-traffic"),
+    ("IncidentIntakeFunctionArn", "incident-intake"),
 ];
 pub const MACHINES: &[&str] = &["replication", "failover", "agent-sync"];
 
 pub fn function_arn(region: &str, name: &str) -> String {
     format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")
+}
+
+/// The ARN moto's CreateStateMachine gives a machine (as AWS does for a standard machine).
+pub fn machine_arn(region: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}")
 }
 
 /// An ASL file with the substitutions of `template.yaml` applied (`${...FunctionArn}`,
@@ -117,16 +123,17 @@ pub async fn register_functions(
     Ok(())
 }
 
-/// Creates the three state machines; returns (name, ARN) pairs.
+/// Creates state machines (of [`MACHINES`]) in `region`; returns (name, ARN) pairs.
 pub async fn create_machines(
     sfn: &aws_sdk_sfn::Client,
     root: &Path,
+    machines: &[&str],
     region: &str,
     table: &str,
     role_arn: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
-    for m in MACHINES {
+    for m in machines {
         let def = definition(root, m, region, table).map_err(|e| format!("{m}: {e}"))?;
         let created = sfn
             .create_state_machine()
@@ -156,6 +163,9 @@ mod tests {
         }
         let def = definition(&root, "replication", "us-east-1", "runs").unwrap();
         assert!(def.contains(&function_arn("us-east-1", "poll-mirroring")));
+        let def = definition(&root, "failover", "us-west-2", "runs").unwrap();
+        assert!(def.contains(&function_arn("us-west-2", "shift-traffic")));
+        assert!(!def.contains("us-east-1"));
         assert!(def.contains(r#""TableName": "runs""#));
     }
 }

@@ -1,8 +1,21 @@
 //! The whole local stack on loopback, for the end-to-end tests and the rehearsal: `connect-sim`
-//! (both Connect regions), `moto_server` (DynamoDB and, when asked, Step Functions executing the
-//! deployed ASL), `cargo lambda watch`'s Lambda APIs with one runtime process per step function,
-//! and the [`lambda-adapter`](crate) in front of moto so that moto's state machines invoke those
-//! functions.
+//! (both Connect regions), and per region a *deployment* of the orchestrator: `moto_server`
+//! (DynamoDB and, when asked, Step Functions executing the deployed ASL), `cargo lambda watch`'s
+//! Lambda APIs with one runtime process per step function, and the [`lambda-adapter`](crate) in
+//! front of moto so that moto's state machines invoke those functions.
+//!
+//! One region ([`Options::new`], [`Options::state_machines`]): the source region's deployment
+//! only. Two regions ([`Options::two_regions`]): the failover path deployed in both regions of the
+//! pair, as in AWS: in the source region every function and the three machines, in the replica
+//! region shift-traffic and incident-intake and the failover machine, each deployment with its own
+//! moto (its own `acgr-runs-e2e` table, in its region), adapter, watch and function processes
+//! (`AWS_REGION`, `DEPLOYMENT_REGION`, the DynamoDB and Step Functions endpoints and
+//! `FAILOVER_STATE_MACHINE_ARN` of their region). The two tables are replicas of one global
+//! table, kept converging by [`crate::replication`]. [`Stack::region_down`] stages a region
+//! outage: connect-sim's API of that region fails (`PUT /_sim/regions/{region}`), replication to
+//! and from it stops, its functions, watch and adapter are killed and its moto is frozen
+//! (SIGSTOP: the table survives as a region's storage does, and a call to it hangs instead of
+//! being refused); [`Stack::region_up`] undoes it.
 //!
 //! Build decision: `cargo lambda watch` normally runs `cargo run --bin <fn>` on the first invoke.
 //! Inside a test that means a nested cargo that can compile for minutes (or wait on the
@@ -18,12 +31,13 @@
 //! Step Functions: moto's interpreter invokes Lambda at `http://localhost:$MOTO_PORT`, so moto
 //! starts with `MOTO_PORT` set to the adapter's port; the adapter forwards invocations to the
 //! watch and everything else to moto. Then execution is switched on (`/moto-api/config`), an IAM
-//! role is created, the five functions are registered, and the three machines are created from
-//! `statemachine/*.asl.json` with the template's substitutions ([`crate::sfn`]).
+//! role is created, the functions are registered, and the machines are created from
+//! `statemachine/*.asl.json` with the template's substitutions for the region ([`crate::sfn`]).
 //!
 //! Every process listens on 127.0.0.1, on a free port, and is killed by PID and waited for when
 //! the [`Stack`] is dropped, also when a test panics. Process output goes to
-//! `target/e2e-logs/<stack>/`; a failing test prints its tail.
+//! `target/e2e-logs/<stack>/` (with two regions, prefixed by the region; a restart after an outage
+//! adds `.1`, `.2`, ...); a failing test prints its tail.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -42,6 +56,8 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::replication::Replicator;
 
 pub const SOURCE_REGION: &str = "us-east-1";
 pub const REPLICA_REGION: &str = "us-west-2";
@@ -133,13 +149,19 @@ pub struct Options {
     pub scenario: String,
     pub quota_factor: f64,
     pub time_scale: f64,
-    /// The functions (binary names) to start a runtime process for.
+    /// The functions (binary names) to start a runtime process for (in the source region).
     pub functions: Vec<String>,
     pub lease_seconds: i64,
     /// Start Step Functions (moto executing the ASL, the adapter) and create the machines.
     pub state_machines: bool,
     /// Extra environment for every function process (after the stack's own).
     pub env: Vec<(String, String)>,
+    /// A second deployment in the replica region with these functions (and, with
+    /// `state_machines`, the failover machine only), the run table replicated between the two
+    /// regions ([`crate::replication`]). None: the source region only.
+    pub replica_functions: Option<Vec<String>>,
+    /// How long a write takes at least to reach the other region's table.
+    pub replication_lag: Duration,
 }
 
 /// Every step function, by binary name.
@@ -150,6 +172,25 @@ pub const ALL_FUNCTIONS: &[&str] = &[
     "associate-agents",
     "shift-traffic",
 ];
+
+/// The function that turns an incident event into a failover execution of its own region.
+pub const INCIDENT_INTAKE: &str = "incident-intake";
+
+/// What the replica region runs of a two-region deployment (with [`INCIDENT_INTAKE`]).
+pub const REPLICA_FUNCTIONS: &[&str] = &["shift-traffic"];
+
+/// The machines of the replica region's deployment.
+pub const REPLICA_MACHINES: &[&str] = &["failover"];
+
+/// [`INCIDENT_INTAKE`] if its crate is in the workspace.
+fn incident_intake() -> Option<&'static str> {
+    workspace()
+        .join("functions")
+        .join(INCIDENT_INTAKE)
+        .join("Cargo.toml")
+        .exists()
+        .then_some(INCIDENT_INTAKE)
+}
 
 impl Options {
     /// `scenario` with quotas raised (so only deliberate tests meet throttling) and real time.
@@ -162,6 +203,8 @@ impl Options {
             lease_seconds: 900,
             state_machines: false,
             env: Vec::new(),
+            replica_functions: None,
+            replication_lag: Duration::from_secs(1),
         }
     }
 
@@ -175,9 +218,30 @@ impl Options {
         }
     }
 
+    /// The failover path deployed in both regions: in the source region every function and the
+    /// three machines; in the replica region shift-traffic and incident-intake and the failover
+    /// machine; the run table replicated between them with a lag of 1 s. (incident-intake is left
+    /// out while its crate is not in the workspace.)
+    pub fn two_regions(scenario: &str, time_scale: f64) -> Options {
+        let mut opts = Options::state_machines(scenario, time_scale);
+        let mut replica: Vec<String> = REPLICA_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+        if let Some(f) = incident_intake() {
+            opts.functions.push(f.to_string());
+            replica.push(f.to_string());
+        }
+        opts.replica_functions = Some(replica);
+        opts
+    }
+
     /// Adds one environment variable for every function.
     pub fn env(mut self, name: &str, value: impl ToString) -> Options {
         self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The replication lag of a two-region stack.
+    pub fn replication_lag(mut self, lag: Duration) -> Options {
+        self.replication_lag = lag;
         self
     }
 }
@@ -191,6 +255,44 @@ pub struct Execution {
     pub error: Option<String>,
     pub cause: Option<String>,
 }
+
+/// How a region's Connect API fails during an outage (connect-sim's `/_sim/regions/{region}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Every call fails at once (HTTP 503).
+    Unavailable,
+    /// Calls hang until the caller gives up.
+    Timeout,
+}
+
+impl Outage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outage::Unavailable => "unavailable",
+            Outage::Timeout => "timeout",
+        }
+    }
+}
+
+/// connect-sim did not take a region outage change (the deployment side was staged anyway).
+#[derive(Debug, Clone)]
+pub struct SimRefused {
+    pub region: String,
+    pub status: u16,
+    pub body: String,
+}
+
+impl std::fmt::Display for SimRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "connect-sim refused the outage of {}: HTTP {}: {}",
+            self.region, self.status, self.body
+        )
+    }
+}
+
+impl std::error::Error for SimRefused {}
 
 /// A child process, killed by PID and waited for on drop.
 struct Proc {
@@ -227,6 +329,32 @@ impl Proc {
         }
         Ok(())
     }
+
+    /// Sends `STOP` or `CONT` to this process (by its PID).
+    fn signal(&self, signal: &str) -> Result<()> {
+        let status = Command::new("kill")
+            .args(["-s", signal])
+            .arg(self.child.id().to_string())
+            .status()
+            .context("kill")?;
+        if !status.success() {
+            bail!(
+                "kill -s {signal} {} ({}): {status}",
+                self.child.id(),
+                self.name
+            );
+        }
+        Ok(())
+    }
+
+    fn dump(&self) {
+        eprintln!(
+            "---- {} ({}) ----\n{}",
+            self.name,
+            self.log.display(),
+            tail(&self.log, 40)
+        );
+    }
 }
 
 impl Drop for Proc {
@@ -248,216 +376,228 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// The whole local stack of one test. Dropping it stops every process it started.
-pub struct Stack {
-    pub sim: SocketAddr,
-    pub moto: SocketAddr,
-    pub watch: SocketAddr,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub logs: PathBuf,
+/// What every deployment of a stack shares.
+struct Ctx {
+    bins: PathBuf,
+    root: PathBuf,
+    logs: PathBuf,
+    sim: SocketAddr,
+    opts: Options,
+    /// Log names carry the region (two regions) or not (one).
+    two: bool,
+}
+
+/// The processes of a deployment that an outage stops (moto is frozen instead).
+struct Running {
+    moto: Proc,
+    watch: SocketAddr,
+    /// The watch, the adapter, then the functions.
     procs: Vec<Proc>,
+    /// Starts so far (log names of restarts carry the count).
+    starts: u32,
+}
+
+/// The orchestrator deployed in one region: its moto (the run table; Step Functions executing
+/// the ASL, behind the adapter), its `cargo lambda watch` and its function processes.
+pub struct Deployment {
+    pub region: String,
+    /// moto of this region (DynamoDB, Step Functions, Lambda).
+    pub moto: SocketAddr,
+    /// The adapter on moto's `MOTO_PORT` (with state machines); it keeps its port across restarts.
+    pub adapter: Option<SocketAddr>,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    functions: Vec<String>,
+    /// The functions' environment, but for the runtime API (which names the watch).
+    env: Vec<(String, String)>,
+    running: tokio::sync::Mutex<Running>,
+    outage: std::sync::Mutex<Option<Outage>>,
     sfn: Option<aws_sdk_sfn::Client>,
     /// State machine ARNs by name (`replication`, `failover`, `agent-sync`).
     machines: HashMap<String, String>,
     /// The IAM role of the functions and machines in moto.
     role: String,
+    label: String,
 }
 
-impl Drop for Stack {
+impl Drop for Deployment {
     fn drop(&mut self) {
+        let running = self.running.get_mut();
         if std::thread::panicking() {
-            for p in &self.procs {
-                eprintln!(
-                    "---- {} ({}) ----\n{}",
-                    p.name,
-                    p.log.display(),
-                    tail(&p.log, 40)
-                );
-            }
+            running.procs.iter().for_each(Proc::dump);
+            running.moto.dump();
         }
-        // Functions first, then the servers they talk to.
-        while let Some(p) = self.procs.pop() {
+        // Functions first, then the servers they talk to; moto last (SIGKILL ends it even frozen).
+        while let Some(p) = running.procs.pop() {
             drop(p);
         }
     }
 }
 
-static STACKS: AtomicUsize = AtomicUsize::new(0);
+impl Deployment {
+    async fn start(
+        ctx: &Ctx,
+        region: &str,
+        functions: &[String],
+        machines: &[&str],
+    ) -> Result<Deployment> {
+        let label = if ctx.two {
+            format!("{region}.")
+        } else {
+            String::new()
+        };
+        let with_adapter = ctx.opts.state_machines;
+        let moto: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
+        let adapter = if with_adapter {
+            Some(SocketAddr::from(([127, 0, 0, 1], free_port()?)))
+        } else {
+            None
+        };
+        let closed_port = free_port()?;
+        let failover_arn = crate::sfn::machine_arn(region, "failover");
+        let o = &ctx.opts;
+        let mut env: Vec<(String, String)> = [
+            ("AWS_LAMBDA_FUNCTION_VERSION", "1".to_string()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_string()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "e2e".to_string()),
+            ("TABLE_NAME", TABLE_NAME.to_string()),
+            ("SOURCE_REGION", SOURCE_REGION.to_string()),
+            ("REPLICA_REGION", REPLICA_REGION.to_string()),
+            ("DEPLOYMENT_REGION", region.to_string()),
+            ("FAILOVER_STATE_MACHINE_ARN", failover_arn),
+            ("LOCK_LEASE_SECONDS", o.lease_seconds.to_string()),
+            ("AWS_REGION", region.to_string()),
+            ("AWS_ACCESS_KEY_ID", "AKIDE2ETEST".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "e2e-secret".to_string()),
+            ("AWS_ENDPOINT_URL_CONNECT", format!("http://{}", ctx.sim)),
+            ("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}")),
+            ("AWS_ENDPOINT_URL_SFN", format!("http://{moto}")),
+            // Preflight's replica-region checks: Lambda in moto; KMS nowhere (moto cannot hold
+            // the AWS managed key alias/aws/connect), which preflight reports as a warn.
+            ("AWS_ENDPOINT_URL_LAMBDA", format!("http://{moto}")),
+            (
+                "AWS_ENDPOINT_URL_KMS",
+                format!("http://127.0.0.1:{closed_port}"),
+            ),
+            // Errors surface on the first attempt, as the state machine's Retry would see them.
+            ("AWS_MAX_ATTEMPTS", "1".to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
+            ("RUST_LOG", "info,associate_agents=debug".to_string()),
+            ("RUST_BACKTRACE", "1".to_string()),
+            ("NO_COLOR", "1".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        env.extend(o.env.iter().cloned());
 
-impl Stack {
-    /// Starts connect-sim, moto (with the run table), `cargo lambda watch` and one runtime
-    /// process per function.
-    pub async fn start(opts: Options) -> Result<Stack> {
-        let bins = bin_dir()?;
-        let mut wanted: Vec<&str> = vec!["connect-sim"];
-        wanted.extend(opts.functions.iter().map(String::as_str));
-        if opts.state_machines {
-            wanted.push("lambda-adapter");
+        // moto, ready when it answers HTTP; with state machines its interpreter calls Lambda (and
+        // DynamoDB) at localhost:$MOTO_PORT, the adapter's port.
+        let mut cmd = Command::new(ctx.root.join(".venv/bin/moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &moto.port().to_string()]);
+        if let Some(adapter) = adapter {
+            cmd.env("MOTO_PORT", adapter.port().to_string());
         }
-        ensure_built(&bins, &wanted)?;
+        let mut moto_proc = Proc::spawn(&format!("{label}moto"), cmd, &ctx.logs)?;
+        // moto starts meanwhile.
+        let (watch, procs) =
+            Self::start_processes(ctx, &label, 0, functions, &env, moto, adapter).await?;
+        wait_http(&mut moto_proc, moto, "/moto-api/").await?;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&local_config(moto, region).await);
+        create_table(&dynamodb).await?;
 
-        let root = workspace();
-        let logs = bins
-            .parent()
-            .unwrap_or(&bins)
-            .join("e2e-logs")
-            .join(format!(
-                "{}-{}-{}",
-                std::process::id(),
-                STACKS.fetch_add(1, Ordering::SeqCst),
-                std::thread::current()
-                    .name()
-                    .unwrap_or("stack")
-                    .replace("::", "-")
-            ));
-        std::fs::create_dir_all(&logs)?;
+        let mut d = Deployment {
+            region: region.to_string(),
+            moto,
+            adapter,
+            dynamodb,
+            functions: functions.to_vec(),
+            env,
+            running: tokio::sync::Mutex::new(Running {
+                moto: moto_proc,
+                watch,
+                procs,
+                starts: 1,
+            }),
+            outage: std::sync::Mutex::new(None),
+            sfn: None,
+            machines: HashMap::new(),
+            role: String::new(),
+            label,
+        };
+        if ctx.opts.state_machines {
+            d.create_state_machines(machines).await?;
+        }
+        Ok(d)
+    }
+
+    /// The watch, the adapter (same port every time) and the function processes. The adapter
+    /// only connects to moto per request, so moto may still be starting (or frozen).
+    async fn start_processes(
+        ctx: &Ctx,
+        label: &str,
+        start: u32,
+        functions: &[String],
+        env: &[(String, String)],
+        moto: SocketAddr,
+        adapter: Option<SocketAddr>,
+    ) -> Result<(SocketAddr, Vec<Proc>)> {
+        let again = if start == 0 {
+            String::new()
+        } else {
+            format!(".{start}")
+        };
+        let name = |what: &str| format!("{label}{what}{again}");
         let mut procs = Vec::new();
 
-        // (a) connect-sim: port 0, the address comes from its one stdout line.
-        let scenario = root
-            .join("sim/scenarios")
-            .join(format!("{}.json", opts.scenario));
-        let mut cmd = Command::new(bins.join("connect-sim"));
-        cmd.arg("--addr")
-            .arg("127.0.0.1:0")
-            .arg("--scenario")
-            .arg(&scenario)
-            .arg("--quota-factor")
-            .arg(opts.quota_factor.to_string())
-            .arg("--time-scale")
-            .arg(opts.time_scale.to_string());
-        procs.push(Proc::spawn("connect-sim", cmd, &logs)?);
-        let sim = wait_for_line(procs.last_mut().context("sim")?, "listening on http://").await?;
-        let sim: SocketAddr = sim.parse().with_context(|| format!("sim address {sim}"))?;
-
-        // (b) the Lambda APIs only; the functions are started below.
+        // The Lambda APIs only; the functions are started below.
         let watch_port = free_port()?;
-        let mut cmd = Command::new(root.join(".venv/bin/cargo-lambda"));
-        cmd.current_dir(&root)
+        let mut cmd = Command::new(ctx.root.join(".venv/bin/cargo-lambda"));
+        cmd.current_dir(&ctx.root)
             .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
             .args(["--invoke-address", "127.0.0.1", "--invoke-port"])
             .arg(watch_port.to_string())
             .env("NO_COLOR", "1");
-        procs.push(Proc::spawn("cargo-lambda-watch", cmd, &logs)?);
+        procs.push(Proc::spawn(&name("cargo-lambda-watch"), cmd, &ctx.logs)?);
         let watch: SocketAddr = ([127, 0, 0, 1], watch_port).into();
         // Any HTTP path of the watch is an invocation of some function: wait for the socket only.
-        wait_for_line(
-            procs.last_mut().context("watch")?,
-            "starting Runtime server",
-        )
-        .await?;
-        wait_tcp(procs.last_mut().context("watch")?, watch).await?;
+        let p = procs.last_mut().context("watch")?;
+        wait_for_line(p, "starting Runtime server").await?;
+        wait_tcp(p, watch).await?;
 
-        // (c) moto, ready when it answers HTTP; with state machines, behind the adapter.
-        let moto_port = free_port()?;
-        let moto: SocketAddr = ([127, 0, 0, 1], moto_port).into();
-        let adapter = if opts.state_machines {
-            let port = free_port()?;
-            let mut cmd = Command::new(bins.join("lambda-adapter"));
+        if let Some(adapter) = adapter {
+            let mut cmd = Command::new(ctx.bins.join("lambda-adapter"));
             cmd.arg("--listen")
-                .arg(format!("127.0.0.1:{port}"))
+                .arg(adapter.to_string())
                 .arg("--moto")
                 .arg(format!("http://{moto}"))
                 .arg("--lambda")
                 .arg(format!("http://{watch}"));
-            procs.push(Proc::spawn("lambda-adapter", cmd, &logs)?);
-            wait_for_line(procs.last_mut().context("adapter")?, "listening on http://").await?;
-            Some(SocketAddr::from(([127, 0, 0, 1], port)))
-        } else {
-            None
-        };
-        let mut cmd = Command::new(root.join(".venv/bin/moto_server"));
-        cmd.args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]);
-        if let Some(adapter) = adapter {
-            // moto's interpreter calls Lambda (and DynamoDB) at localhost:$MOTO_PORT.
-            cmd.env("MOTO_PORT", adapter.port().to_string());
+            procs.push(Proc::spawn(&name("lambda-adapter"), cmd, &ctx.logs)?);
+            let p = procs.last_mut().context("adapter")?;
+            wait_for_line(p, "listening on http://").await?;
         }
-        procs.push(Proc::spawn("moto", cmd, &logs)?);
-        wait_http(procs.last_mut().context("moto")?, moto, "/moto-api/").await?;
-        let dynamodb = aws_sdk_dynamodb::Client::new(&local_config(moto, SOURCE_REGION).await);
-        create_table(&dynamodb).await?;
 
-        let closed_port = free_port()?;
-        for f in &opts.functions {
-            let mut cmd = Command::new(bins.join(f));
+        for f in functions {
+            let mut cmd = Command::new(ctx.bins.join(f));
             cmd.env_clear()
                 .env("AWS_LAMBDA_RUNTIME_API", format!("http://{watch}/.rt/{f}"))
                 .env("AWS_LAMBDA_FUNCTION_NAME", f)
-                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
                 .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{f}"))
-                .env("AWS_LAMBDA_LOG_STREAM_NAME", "e2e")
-                .env("TABLE_NAME", TABLE_NAME)
-                .env("SOURCE_REGION", SOURCE_REGION)
-                .env("REPLICA_REGION", REPLICA_REGION)
-                .env("LOCK_LEASE_SECONDS", opts.lease_seconds.to_string())
-                .env("AWS_REGION", SOURCE_REGION)
-                .env("AWS_ACCESS_KEY_ID", "AKIDE2ETEST")
-                .env("AWS_SECRET_ACCESS_KEY", "e2e-secret")
-                .env("AWS_ENDPOINT_URL_CONNECT", format!("http://{sim}"))
-                .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}"))
-                // Preflight's replica-region checks: Lambda in moto; KMS nowhere (moto cannot hold
-                // the AWS managed key alias/aws/connect), which preflight reports as a warn.
-                .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://{moto}"))
-                .env(
-                    "AWS_ENDPOINT_URL_KMS",
-                    format!("http://127.0.0.1:{closed_port}"),
-                )
-                // Errors surface on the first attempt, as the state machine's Retry would see them.
-                .env("AWS_MAX_ATTEMPTS", "1")
-                .env("AWS_EC2_METADATA_DISABLED", "true")
-                .env("AWS_CONFIG_FILE", "/dev/null")
-                .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-                .env("RUST_LOG", "info,associate_agents=debug")
-                .env("RUST_BACKTRACE", "1")
-                .env("NO_COLOR", "1")
-                .envs(opts.env.iter().map(|(k, v)| (k, v)));
-            procs.push(Proc::spawn(f, cmd, &logs)?);
+                .envs(env.iter().map(|(k, v)| (k, v)));
+            procs.push(Proc::spawn(&name(f), cmd, &ctx.logs)?);
         }
         // A function that dies at init (bad env) shows up here, not as a hung invoke.
         tokio::time::sleep(Duration::from_millis(100)).await;
         for p in &mut procs {
             p.check_alive()?;
         }
-
-        let mut stack = Stack {
-            sim,
-            moto,
-            watch,
-            dynamodb,
-            logs,
-            procs,
-            sfn: None,
-            machines: HashMap::new(),
-            role: String::new(),
-        };
-        if opts.state_machines {
-            stack.create_state_machines().await?;
-            stack.prepare_replica_region(&scenario).await?;
-        }
-        Ok(stack)
-    }
-
-    /// What a platform team does before replicating: deploy the instance's Lambda functions in
-    /// the replica region under the same names (here, in moto).
-    pub async fn prepare_replica_region(&self, scenario: &Path) -> Result<()> {
-        let text = std::fs::read_to_string(scenario)
-            .with_context(|| format!("read {}", scenario.display()))?;
-        let scenario: Value = serde_json::from_str(&text)?;
-        let mut arns = Vec::new();
-        collect_strings(&scenario, "lambdaFunctions", &mut arns);
-        let lambda = aws_sdk_lambda::Client::new(&local_config(self.moto, REPLICA_REGION).await);
-        for arn in arns {
-            let name = arn.rsplit(':').next().unwrap_or(&arn);
-            crate::sfn::create_function(&lambda, name, &self.role)
-                .await
-                .map_err(|e| anyhow!(e))?;
-        }
-        Ok(())
+        Ok((watch, procs))
     }
 
     /// Switches moto's executor on, then creates the role, the functions and the machines.
-    async fn create_state_machines(&mut self) -> Result<()> {
+    async fn create_state_machines(&mut self, machines: &[&str]) -> Result<()> {
         let config =
             r#"{"stepfunctions":{"execute_state_machine":true},"lambda":{"use_docker":false}}"#;
         let (status, text) = http(self.moto, "POST", "/moto-api/config", Some(config)).await?;
@@ -465,37 +605,116 @@ impl Stack {
             bail!("moto config: HTTP {status}: {text}");
         }
         let role = create_role(self.moto).await?;
-        let conf = local_config(self.moto, SOURCE_REGION).await;
+        let conf = local_config(self.moto, &self.region).await;
         let lambda = aws_sdk_lambda::Client::new(&conf);
         crate::sfn::register_functions(&lambda, &role)
             .await
             .map_err(|e| anyhow!(e))?;
         let sfn = aws_sdk_sfn::Client::new(&conf);
-        let machines =
-            crate::sfn::create_machines(&sfn, &workspace(), SOURCE_REGION, TABLE_NAME, &role)
-                .await
-                .map_err(|e| anyhow!(e))?;
-        self.machines = machines.into_iter().collect();
+        let created = crate::sfn::create_machines(
+            &sfn,
+            &workspace(),
+            machines,
+            &self.region,
+            TABLE_NAME,
+            &role,
+        )
+        .await
+        .map_err(|e| anyhow!(e))?;
+        for (name, arn) in &created {
+            // The functions were given the failover machine's ARN before it existed.
+            let expected = crate::sfn::machine_arn(&self.region, name);
+            if *arn != expected {
+                bail!("moto named {name} {arn}, not {expected}");
+            }
+        }
+        self.machines = created.into_iter().collect();
         self.sfn = Some(sfn);
         self.role = role;
         Ok(())
     }
 
-    /// Invokes a function through the Lambda Invoke API of the watch.
-    /// Panics on transport failures (the harness's, not the function's).
-    pub async fn invoke(&mut self, function: &str, payload: Value) -> Result<Value, FunctionError> {
+    /// The deployment's functions (binary names).
+    pub fn functions(&self) -> &[String] {
+        &self.functions
+    }
+
+    /// The Lambda Invoke API of this deployment (it moves when the region comes back).
+    pub async fn watch(&self) -> SocketAddr {
+        self.running.lock().await.watch
+    }
+
+    /// The outage this region is in, if down.
+    pub fn outage(&self) -> Option<Outage> {
+        *self.outage.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn ensure_up(&self, what: &str) {
+        if let Some(o) = self.outage() {
+            panic!(
+                "{what} in {}: the region is down ({})",
+                self.region,
+                o.as_str()
+            );
+        }
+    }
+
+    /// Stops the function processes, the watch and the adapter; freezes moto (SIGSTOP), so its
+    /// tables and executions survive as a region's storage does, and calls to it hang.
+    async fn stop(&self, outage: Outage) -> Result<()> {
+        let mut running = self.running.lock().await;
+        *self.outage.lock().unwrap_or_else(|e| e.into_inner()) = Some(outage);
+        while let Some(p) = running.procs.pop() {
+            drop(p);
+        }
+        running.moto.signal("STOP")
+    }
+
+    /// Thaws moto and starts the watch (on a new port), the adapter (on its port, which moto
+    /// knows as MOTO_PORT) and the functions again.
+    async fn restart(&self, ctx: &Ctx) -> Result<()> {
+        let mut running = self.running.lock().await;
+        if self.outage().is_none() {
+            return Ok(());
+        }
+        running.moto.signal("CONT")?;
+        wait_http(&mut running.moto, self.moto, "/moto-api/").await?;
+        let (watch, procs) = Self::start_processes(
+            ctx,
+            &self.label,
+            running.starts,
+            &self.functions,
+            &self.env,
+            self.moto,
+            self.adapter,
+        )
+        .await?;
+        running.starts += 1;
+        running.watch = watch;
+        running.procs = procs;
+        *self.outage.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(())
+    }
+
+    /// Invokes a function through the Lambda Invoke API of this deployment's watch.
+    /// Panics on transport failures (the harness's, not the function's) and while the region is
+    /// down.
+    pub async fn invoke(&self, function: &str, payload: Value) -> Result<Value, FunctionError> {
+        self.ensure_up(&format!("invoke {function}"));
+        let watch = self.watch().await;
         let path = format!("/2015-03-31/functions/{function}/invocations");
         let body = payload.to_string();
         let res = tokio::time::timeout(
             Duration::from_secs(60),
-            http(self.watch, "POST", &path, Some(&body)),
+            http(watch, "POST", &path, Some(&body)),
         )
         .await;
         let (status, text) = match res {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => panic!("invoke {function}: {e:#}"),
+            Ok(Err(e)) => panic!("invoke {function} in {}: {e:#}", self.region),
             Err(_) => {
-                let alive: Vec<String> = self
+                let mut running = self.running.lock().await;
+                let alive: Vec<String> = running
                     .procs
                     .iter_mut()
                     .map(|p| match p.check_alive() {
@@ -503,7 +722,10 @@ impl Stack {
                         Err(e) => format!("{e:#}"),
                     })
                     .collect();
-                panic!("invoke {function}: no answer in 60 s; {alive:?}")
+                panic!(
+                    "invoke {function} in {}: no answer in 60 s; {alive:?}",
+                    self.region
+                )
             }
         };
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
@@ -516,172 +738,25 @@ impl Stack {
                     .unwrap_or_default()
                     .to_string(),
             }),
-            _ => panic!("invoke {function}: HTTP {status}: {text}"),
+            _ => panic!(
+                "invoke {function} in {}: HTTP {status}: {text}",
+                self.region
+            ),
         }
-    }
-
-    /// `cargo lambda invoke --data-file tests/events/<function>/<file>.json <function>`: the same
-    /// path a developer takes by hand. Ok(output) or Err(the CLI's error text).
-    pub async fn invoke_event_file(&self, function: &str, file: &str) -> Result<Value, String> {
-        let out = tokio::process::Command::new(workspace().join(".venv/bin/cargo-lambda"))
-            .args(["lambda", "invoke", "--invoke-address", "127.0.0.1"])
-            .arg("--invoke-port")
-            .arg(self.watch.port().to_string())
-            .arg("--data-file")
-            .arg(event_path(function, file))
-            .args(["--output-format", "json", function])
-            .env("NO_COLOR", "1")
-            .kill_on_drop(true)
-            .output()
-            .await
-            .unwrap_or_else(|e| panic!("cargo lambda invoke: {e}"));
-        if out.status.success() {
-            let text = String::from_utf8_lossy(&out.stdout);
-            serde_json::from_str(text.trim()).map_err(|e| format!("not JSON ({e}): {text}"))
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
-    }
-
-    async fn control(&self, method: &str, path: &str, body: Option<&str>) -> Value {
-        let (status, text) = http(self.sim, method, path, body)
-            .await
-            .unwrap_or_else(|e| panic!("sim {method} {path}: {e:#}"));
-        assert!(
-            (200..300).contains(&status),
-            "sim {method} {path}: HTTP {status}: {text}"
-        );
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
-    /// The sim's call log, optionally of one operation.
-    pub async fn sim_calls(&self, operation: Option<&str>) -> Vec<Value> {
-        let path = match operation {
-            Some(op) => format!("/_sim/calls?operation={op}"),
-            None => "/_sim/calls".to_string(),
-        };
-        let v = self.control("GET", &path, None).await;
-        match v {
-            Value::Array(a) => a,
-            Value::Object(mut o) => match o.remove("calls") {
-                Some(Value::Array(a)) => a,
-                _ => panic!("unexpected call log shape: {o:?}"),
-            },
-            other => panic!("unexpected call log: {other}"),
-        }
-    }
-
-    pub async fn sim_state(&self) -> Value {
-        self.control("GET", "/_sim/state", None).await
-    }
-
-    /// Moves the simulated clock forward, applying everything due.
-    pub async fn advance_clock(&self, seconds: u64) -> Value {
-        let body = serde_json::json!({ "seconds": seconds }).to_string();
-        self.control("POST", "/_sim/clock/advance", Some(&body))
-            .await
-    }
-
-    /// Every item of the run table.
-    pub async fn items(&self) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .dynamodb
-                .scan()
-                .table_name(TABLE_NAME)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "scan: {:?}",
-                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                    )
-                });
-            items.extend(
-                page.items
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Item::from_map),
-            );
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        items.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
-        items
-    }
-
-    /// The items of one instance (`pk = INSTANCE#{id}`), in sort-key order.
-    pub async fn instance_items(&self, instance_id: &str) -> Vec<Item> {
-        let out = self
-            .dynamodb
-            .query()
-            .table_name(TABLE_NAME)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(format!("INSTANCE#{instance_id}")),
-            )
-            .send()
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "query: {:?}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                )
-            });
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(Item::from_map)
-            .collect()
-    }
-
-    /// The items of one instance whose sort key starts with `prefix` (`AGENT#`, `SHIFT#`, ...).
-    pub async fn items_under(&self, instance_id: &str, prefix: &str) -> Vec<Item> {
-        self.instance_items(instance_id)
-            .await
-            .into_iter()
-            .filter(|i| i.sk.starts_with(prefix))
-            .collect()
-    }
-
-    /// The calls of `operation` that Connect accepted (HTTP 200), in order.
-    pub async fn accepted_calls(&self, operation: &str) -> Vec<Value> {
-        self.sim_calls(Some(operation))
-            .await
-            .into_iter()
-            .filter(|c| c["status"] == 200)
-            .collect()
-    }
-
-    /// One item by key.
-    pub async fn item(&self, instance_id: &str, sk: &str) -> Option<Item> {
-        self.instance_items(instance_id)
-            .await
-            .into_iter()
-            .find(|i| i.sk == sk)
-    }
-    /// A Connect client of `region` on connect-sim, as an operator's console or CLI would use.
-    pub async fn connect(&self, region: &str) -> aws_sdk_connect::Client {
-        aws_sdk_connect::Client::new(&local_config(self.sim, region).await)
     }
 
     fn sfn(&self) -> &aws_sdk_sfn::Client {
+        self.ensure_up("Step Functions");
         self.sfn
             .as_ref()
             .expect("the stack was started without state machines (Options::state_machines)")
     }
 
-    /// The ARN of a state machine by name.
+    /// The ARN of a state machine of this deployment by name.
     pub fn machine(&self, name: &str) -> &str {
         self.machines
             .get(name)
-            .unwrap_or_else(|| panic!("no state machine {name}"))
+            .unwrap_or_else(|| panic!("no state machine {name} in {}", self.region))
     }
 
     /// StartExecution: Ok(execution ARN) or Err(the error code, e.g. `ExecutionAlreadyExists`).
@@ -761,6 +836,573 @@ impl Stack {
                 return Ok(names);
             }
         }
+    }
+
+    /// The types of the events of an execution's history, in order (`TaskScheduled`,
+    /// `TaskFailed`, `LambdaFunctionFailed`, ...).
+    pub async fn event_types(&self, arn: &str) -> Result<Vec<String>> {
+        let mut types = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .sfn()
+                .get_execution_history()
+                .execution_arn(arn)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(sfn_failed("GetExecutionHistory"))?;
+            types.extend(out.events().iter().map(|e| e.r#type().as_str().to_string()));
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(types);
+            }
+        }
+    }
+
+    /// The Lambda functions an execution's tasks were scheduled to invoke (`FunctionName` of
+    /// each `TaskScheduled` event, an ARN), in order.
+    pub async fn functions_scheduled(&self, arn: &str) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .sfn()
+                .get_execution_history()
+                .execution_arn(arn)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(sfn_failed("GetExecutionHistory"))?;
+            names.extend(out.events().iter().filter_map(|e| {
+                let params = e.task_scheduled_event_details()?.parameters();
+                let params: Value = serde_json::from_str(params).ok()?;
+                params["FunctionName"].as_str().map(str::to_string)
+            }));
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(names);
+            }
+        }
+    }
+
+    /// Every item of this region's run table, in key order. Panics while the region is down.
+    pub async fn items(&self) -> Vec<Item> {
+        self.ensure_up("items");
+        scan_items(&self.dynamodb).await
+    }
+}
+
+async fn scan_items(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = dynamodb
+            .scan()
+            .table_name(TABLE_NAME)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "scan: {:?}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            });
+        items.extend(
+            page.items
+                .unwrap_or_default()
+                .into_iter()
+                .map(Item::from_map),
+        );
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    items.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+    items
+}
+
+/// The whole local stack of one test. Dropping it stops every process it started.
+pub struct Stack {
+    pub sim: SocketAddr,
+    /// The source region's moto, watch (as started) and DynamoDB client.
+    pub moto: SocketAddr,
+    pub watch: SocketAddr,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub logs: PathBuf,
+    ctx: Ctx,
+    sim_proc: Proc,
+    /// The source region's deployment first.
+    deployments: Vec<Deployment>,
+    replicator: Option<Replicator>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.replicator.take();
+        // Functions first, then the servers they talk to.
+        while let Some(d) = self.deployments.pop() {
+            drop(d);
+        }
+        if std::thread::panicking() {
+            self.sim_proc.dump();
+        }
+    }
+}
+
+static STACKS: AtomicUsize = AtomicUsize::new(0);
+
+/// SDK configuration for the replicator: a frozen region fails a call in seconds, not never.
+async fn replicator_config(server: SocketAddr, region: &str) -> aws_config::SdkConfig {
+    local_config(server, region)
+        .await
+        .into_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .build()
+}
+
+impl Stack {
+    /// Starts connect-sim and one deployment per region: moto (with the run table), `cargo
+    /// lambda watch`, one runtime process per function, and with state machines the adapter and
+    /// the machines; with two regions, the table replication.
+    pub async fn start(opts: Options) -> Result<Stack> {
+        let bins = bin_dir()?;
+        let mut wanted: Vec<&str> = vec!["connect-sim"];
+        wanted.extend(opts.functions.iter().map(String::as_str));
+        wanted.extend(opts.replica_functions.iter().flatten().map(String::as_str));
+        if opts.state_machines {
+            wanted.push("lambda-adapter");
+        }
+        ensure_built(&bins, &wanted)?;
+
+        let root = workspace();
+        let logs = bins
+            .parent()
+            .unwrap_or(&bins)
+            .join("e2e-logs")
+            .join(format!(
+                "{}-{}-{}",
+                std::process::id(),
+                STACKS.fetch_add(1, Ordering::SeqCst),
+                std::thread::current()
+                    .name()
+                    .unwrap_or("stack")
+                    .replace("::", "-")
+            ));
+        std::fs::create_dir_all(&logs)?;
+
+        // connect-sim, for both regions: port 0, the address comes from its one stdout line.
+        let scenario = root
+            .join("sim/scenarios")
+            .join(format!("{}.json", opts.scenario));
+        let mut cmd = Command::new(bins.join("connect-sim"));
+        cmd.arg("--addr")
+            .arg("127.0.0.1:0")
+            .arg("--scenario")
+            .arg(&scenario)
+            .arg("--quota-factor")
+            .arg(opts.quota_factor.to_string())
+            .arg("--time-scale")
+            .arg(opts.time_scale.to_string());
+        let mut sim_proc = Proc::spawn("connect-sim", cmd, &logs)?;
+        let sim = wait_for_line(&mut sim_proc, "listening on http://").await?;
+        let sim: SocketAddr = sim.parse().with_context(|| format!("sim address {sim}"))?;
+
+        let ctx = Ctx {
+            bins,
+            root,
+            logs: logs.clone(),
+            sim,
+            two: opts.replica_functions.is_some(),
+            opts,
+        };
+        let deployments = match &ctx.opts.replica_functions {
+            None => vec![
+                Deployment::start(
+                    &ctx,
+                    SOURCE_REGION,
+                    &ctx.opts.functions,
+                    crate::sfn::MACHINES,
+                )
+                .await?,
+            ],
+            Some(replica) => {
+                // Both at once: each is its own set of processes.
+                let (source, replica) = tokio::try_join!(
+                    Deployment::start(
+                        &ctx,
+                        SOURCE_REGION,
+                        &ctx.opts.functions,
+                        crate::sfn::MACHINES
+                    ),
+                    Deployment::start(&ctx, REPLICA_REGION, replica, REPLICA_MACHINES),
+                )?;
+                vec![source, replica]
+            }
+        };
+        let replicator = if ctx.two {
+            let client = |d: &Deployment| {
+                let (moto, region) = (d.moto, d.region.clone());
+                async move {
+                    let conf = replicator_config(moto, &region).await;
+                    (region, aws_sdk_dynamodb::Client::new(&conf))
+                }
+            };
+            let regions = [client(&deployments[0]).await, client(&deployments[1]).await];
+            Some(Replicator::spawn(
+                regions,
+                TABLE_NAME,
+                ctx.opts.replication_lag,
+            ))
+        } else {
+            None
+        };
+        let source = &deployments[0];
+        let stack = Stack {
+            sim,
+            moto: source.moto,
+            watch: source.watch().await,
+            dynamodb: source.dynamodb.clone(),
+            logs,
+            ctx,
+            sim_proc,
+            deployments,
+            replicator,
+        };
+        if stack.ctx.opts.state_machines {
+            stack.prepare_replica_region(&scenario).await?;
+        }
+        Ok(stack)
+    }
+
+    /// What a platform team does before replicating: deploy the instance's Lambda functions in
+    /// the replica region under the same names (here, in every deployment's moto: the source
+    /// region's answers preflight's replica-region check).
+    pub async fn prepare_replica_region(&self, scenario: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(scenario)
+            .with_context(|| format!("read {}", scenario.display()))?;
+        let scenario: Value = serde_json::from_str(&text)?;
+        let mut arns = Vec::new();
+        collect_strings(&scenario, "lambdaFunctions", &mut arns);
+        for d in &self.deployments {
+            let lambda = aws_sdk_lambda::Client::new(&local_config(d.moto, REPLICA_REGION).await);
+            for arn in &arns {
+                let name = arn.rsplit(':').next().unwrap_or(arn);
+                crate::sfn::create_function(&lambda, name, &d.role)
+                    .await
+                    .map_err(|e| anyhow!(e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The regions deployed, the source region first.
+    pub fn regions(&self) -> Vec<&str> {
+        self.deployments.iter().map(|d| d.region.as_str()).collect()
+    }
+
+    /// The deployment of a region. Panics if the stack has none there.
+    pub fn deployment(&self, region: &str) -> &Deployment {
+        self.deployments
+            .iter()
+            .find(|d| d.region == region)
+            .unwrap_or_else(|| panic!("no deployment in {region}; regions: {:?}", self.regions()))
+    }
+
+    /// The table replication (two regions only).
+    pub fn replicator(&self) -> Option<&Replicator> {
+        self.replicator.as_ref()
+    }
+
+    /// Invokes a function through the Lambda Invoke API of the source region's watch.
+    /// Panics on transport failures (the harness's, not the function's).
+    pub async fn invoke(&mut self, function: &str, payload: Value) -> Result<Value, FunctionError> {
+        self.deployments[0].invoke(function, payload).await
+    }
+
+    /// Invokes a function of a region's deployment (see [`Deployment::invoke`]).
+    pub async fn invoke_in(
+        &self,
+        region: &str,
+        function: &str,
+        payload: Value,
+    ) -> Result<Value, FunctionError> {
+        self.deployment(region).invoke(function, payload).await
+    }
+
+    /// `cargo lambda invoke --data-file tests/events/<function>/<file>.json <function>`: the same
+    /// path a developer takes by hand. Ok(output) or Err(the CLI's error text).
+    pub async fn invoke_event_file(&self, function: &str, file: &str) -> Result<Value, String> {
+        let watch = self.deployments[0].watch().await;
+        let out = tokio::process::Command::new(workspace().join(".venv/bin/cargo-lambda"))
+            .args(["lambda", "invoke", "--invoke-address", "127.0.0.1"])
+            .arg("--invoke-port")
+            .arg(watch.port().to_string())
+            .arg("--data-file")
+            .arg(event_path(function, file))
+            .args(["--output-format", "json", function])
+            .env("NO_COLOR", "1")
+            .kill_on_drop(true)
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("cargo lambda invoke: {e}"));
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            serde_json::from_str(text.trim()).map_err(|e| format!("not JSON ({e}): {text}"))
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// Takes a region down: connect-sim's Connect API of the region fails as `outage` says
+    /// (`PUT /_sim/regions/{region}`), replication to and from the region stops, and its
+    /// deployment stops (function processes, watch and adapter killed; moto frozen with SIGSTOP,
+    /// keeping its table). If connect-sim refuses, the rest is staged all the same and the error
+    /// is a [`SimRefused`].
+    pub async fn region_down(&self, region: &str, outage: Outage) -> Result<()> {
+        let d = self.deployment(region);
+        let sim = self.sim_outage(region, Some(outage)).await;
+        if let Some(r) = &self.replicator {
+            // First, so that no pass is reading the region when its moto freezes.
+            r.pause(region).await?;
+        }
+        d.stop(outage).await?;
+        sim
+    }
+
+    /// Brings a region back: clears the sim outage (`{"outage": null}`), restarts its deployment
+    /// (moto thawed with its data; the adapter on the same port; the watch on a new one, see
+    /// [`Deployment::watch`]) and resumes replication, which then converges both tables. A
+    /// [`SimRefused`] error comes after the rest is done.
+    pub async fn region_up(&self, region: &str) -> Result<()> {
+        let d = self.deployment(region);
+        let sim = self.sim_outage(region, None).await;
+        d.restart(&self.ctx).await?;
+        if let Some(r) = &self.replicator {
+            r.resume(region).await?;
+        }
+        sim
+    }
+
+    /// `PUT /_sim/regions/{region}` with `{"outage": ...}`.
+    async fn sim_outage(&self, region: &str, outage: Option<Outage>) -> Result<()> {
+        let body = serde_json::json!({ "outage": outage.map(Outage::as_str) }).to_string();
+        let (status, text) = http(
+            self.sim,
+            "PUT",
+            &format!("/_sim/regions/{region}"),
+            Some(&body),
+        )
+        .await?;
+        if !(200..300).contains(&status) {
+            return Err(SimRefused {
+                region: region.to_string(),
+                status,
+                body: text,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Waits until both regions' tables are equal and nothing is queued for replication.
+    /// Fails at once while a region is down, and after `timeout`.
+    pub async fn wait_replicated(&self, timeout: Duration) -> Result<()> {
+        let r = self
+            .replicator
+            .as_ref()
+            .context("a one-region stack has no replication")?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if r.converged().await? {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let stats = r.stats().await;
+                bail!("the tables did not converge in {timeout:?}; replicator: {stats:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every item of a region's run table, in key order.
+    pub async fn items_in(&self, region: &str) -> Vec<Item> {
+        self.deployment(region).items().await
+    }
+
+    /// StartExecution of a region's machine.
+    pub async fn start_execution_in(
+        &self,
+        region: &str,
+        machine: &str,
+        name: &str,
+        input: &Value,
+    ) -> Result<String, String> {
+        self.deployment(region)
+            .start_execution(machine, name, input)
+            .await
+    }
+
+    /// DescribeExecution in a region.
+    pub async fn describe_execution_in(&self, region: &str, arn: &str) -> Result<Execution> {
+        self.deployment(region).describe_execution(arn).await
+    }
+
+    /// Waits until an execution of a region leaves RUNNING.
+    pub async fn wait_execution_in(
+        &self,
+        region: &str,
+        arn: &str,
+        timeout: Duration,
+    ) -> Result<Execution> {
+        self.deployment(region).wait_execution(arn, timeout).await
+    }
+
+    async fn control(&self, method: &str, path: &str, body: Option<&str>) -> Value {
+        let (status, text) = http(self.sim, method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("sim {method} {path}: {e:#}"));
+        assert!(
+            (200..300).contains(&status),
+            "sim {method} {path}: HTTP {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// The sim's call log, optionally of one operation.
+    pub async fn sim_calls(&self, operation: Option<&str>) -> Vec<Value> {
+        let path = match operation {
+            Some(op) => format!("/_sim/calls?operation={op}"),
+            None => "/_sim/calls".to_string(),
+        };
+        let v = self.control("GET", &path, None).await;
+        match v {
+            Value::Array(a) => a,
+            Value::Object(mut o) => match o.remove("calls") {
+                Some(Value::Array(a)) => a,
+                _ => panic!("unexpected call log shape: {o:?}"),
+            },
+            other => panic!("unexpected call log: {other}"),
+        }
+    }
+
+    pub async fn sim_state(&self) -> Value {
+        self.control("GET", "/_sim/state", None).await
+    }
+
+    /// Moves the simulated clock forward, applying everything due.
+    pub async fn advance_clock(&self, seconds: u64) -> Value {
+        let body = serde_json::json!({ "seconds": seconds }).to_string();
+        self.control("POST", "/_sim/clock/advance", Some(&body))
+            .await
+    }
+
+    /// Every item of the (source region's) run table.
+    pub async fn items(&self) -> Vec<Item> {
+        self.deployments[0].items().await
+    }
+
+    /// The items of one instance (`pk = INSTANCE#{id}`), in sort-key order.
+    pub async fn instance_items(&self, instance_id: &str) -> Vec<Item> {
+        self.deployments[0].ensure_up("query");
+        let out = self
+            .dynamodb
+            .query()
+            .table_name(TABLE_NAME)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(format!("INSTANCE#{instance_id}")),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "query: {:?}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            });
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(Item::from_map)
+            .collect()
+    }
+
+    /// The items of one instance whose sort key starts with `prefix` (`AGENT#`, `SHIFT#`, ...).
+    pub async fn items_under(&self, instance_id: &str, prefix: &str) -> Vec<Item> {
+        self.instance_items(instance_id)
+            .await
+            .into_iter()
+            .filter(|i| i.sk.starts_with(prefix))
+            .collect()
+    }
+
+    /// The calls of `operation` that Connect accepted (HTTP 200), in order.
+    pub async fn accepted_calls(&self, operation: &str) -> Vec<Value> {
+        self.sim_calls(Some(operation))
+            .await
+            .into_iter()
+            .filter(|c| c["status"] == 200)
+            .collect()
+    }
+
+    /// One item by key.
+    pub async fn item(&self, instance_id: &str, sk: &str) -> Option<Item> {
+        self.instance_items(instance_id)
+            .await
+            .into_iter()
+            .find(|i| i.sk == sk)
+    }
+    /// A Connect client of `region` on connect-sim, as an operator's console or CLI would use.
+    pub async fn connect(&self, region: &str) -> aws_sdk_connect::Client {
+        aws_sdk_connect::Client::new(&local_config(self.sim, region).await)
+    }
+
+    /// The ARN of a state machine (of the source region) by name.
+    pub fn machine(&self, name: &str) -> &str {
+        self.deployments[0].machine(name)
+    }
+
+    /// The ARN of a state machine of a region by name.
+    pub fn machine_in(&self, region: &str, name: &str) -> &str {
+        self.deployment(region).machine(name)
+    }
+
+    /// StartExecution (source region): Ok(execution ARN) or Err(the error code, e.g.
+    /// `ExecutionAlreadyExists`).
+    pub async fn start_execution(
+        &self,
+        machine: &str,
+        name: &str,
+        input: &Value,
+    ) -> Result<String, String> {
+        self.deployments[0]
+            .start_execution(machine, name, input)
+            .await
+    }
+
+    /// DescribeExecution (source region).
+    pub async fn describe_execution(&self, arn: &str) -> Result<Execution> {
+        self.deployments[0].describe_execution(arn).await
+    }
+
+    /// Waits until the execution (source region) leaves RUNNING.
+    pub async fn wait_execution(&self, arn: &str, timeout: Duration) -> Result<Execution> {
+        self.deployments[0].wait_execution(arn, timeout).await
+    }
+
+    /// The names of the states an execution (source region) entered, in order.
+    pub async fn states_entered(&self, arn: &str) -> Result<Vec<String>> {
+        self.deployments[0].states_entered(arn).await
     }
 }
 
