@@ -182,11 +182,21 @@ async fn a_name_conflict_fails_the_run_until_the_replica_side_resource_is_delete
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failover_then_failback_restores_the_recorded_distribution() {
     let stack = stack("small").await;
-    succeeded(&stack, "replication", "replicate-1", &replication()).await;
+    // every machine takes the instance's ARN as well as its ID
+    let arn = format!("arn:aws:connect:{SOURCE_REGION}:123456789012:instance/{INSTANCE_ID}");
+    let mut replicate = replication();
+    replicate["instanceId"] = json!(arn);
+    succeeded(&stack, "replication", "replicate-1", &replicate).await;
     let before = default_group(&stack.sim_state().await);
+    let steady = stack.items_under(INSTANCE_ID, "GROUP#").await;
+    assert_eq!(
+        steady.len(),
+        2,
+        "the replication recorded both groups' steady state"
+    );
 
     // incident tooling asks for the replica region
-    let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    let failover = json!({"instanceId": arn, "targetRegion": REPLICA_REGION});
     succeeded(&stack, "failover", "failover-1", &failover).await;
     let during = default_group(&stack.sim_state().await);
     assert_ne!(during["telephony"], before["telephony"], "{during:#}");
@@ -197,20 +207,57 @@ async fn failover_then_failback_restores_the_recorded_distribution() {
     );
 
     // then back
-    let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    let failback = json!({"instanceId": arn, "preset": "failback"});
     succeeded(&stack, "failover", "failback-1", &failback).await;
     let after = default_group(&stack.sim_state().await);
     for part in ["telephony", "agents", "signIn"] {
         assert_eq!(after[part], before[part], "{part}: {after:#} vs {before:#}");
     }
 
-    // each shift was one update, sent to the region taking the traffic, recorded before and after
+    // each shift was one update per group, sent to the region taking the traffic, recorded
     let updates = stack.accepted_calls("UpdateTrafficDistribution").await;
-    assert_eq!(updates.len(), 2, "{updates:#?}");
-    assert_eq!(updates[0]["region"], REPLICA_REGION, "{:#}", updates[0]);
-    assert_eq!(updates[1]["region"], SOURCE_REGION, "{:#}", updates[1]);
+    let regions: Vec<&str> = updates
+        .iter()
+        .filter_map(|u| u["region"].as_str())
+        .collect();
+    assert_eq!(
+        regions,
+        [REPLICA_REGION, REPLICA_REGION, SOURCE_REGION, SOURCE_REGION],
+        "{updates:#?}"
+    );
     let shifts = stack.items_under(INSTANCE_ID, "SHIFT#").await;
-    assert_eq!(shifts.len(), 2, "{shifts:#?}");
+    assert_eq!(shifts.len(), 4, "{shifts:#?}");
+
+    // a refused shift given by ARN: the machine records the failure on the run the step wrote
+    // and releases its lock
+    let stranded = json!({"instanceId": arn, "plan": {
+        "telephony": {SOURCE_REGION: 0, REPLICA_REGION: 100},
+        "agents": {SOURCE_REGION: 100, REPLICA_REGION: 0}}});
+    let arn_run = stack
+        .start_execution("failover", "stranded-1", &stranded)
+        .await
+        .expect("start");
+    let e = stack
+        .wait_execution(&arn_run, Duration::from_secs(120))
+        .await
+        .expect("ends");
+    assert_eq!(e.status, "FAILED");
+    assert_eq!(e.error.as_deref(), Some("Unsafe"), "{e:?}");
+    let run = stack
+        .item(INSTANCE_ID, "RUN#stranded-1")
+        .await
+        .expect("the run, keyed by the bare ID");
+    assert_eq!(
+        run.attributes
+            .get("executionStatus")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+        Some("FAILED")
+    );
+    assert!(
+        stack.item(INSTANCE_ID, "LOCK").await.is_none(),
+        "no lock left"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,7 +318,7 @@ async fn agent_sync_associates_a_user_hired_after_replication() {
     }
 
     // the scheduled sync associates exactly that user
-    let sync = json!({"instanceId": INSTANCE_ID});
+    let sync = json!({"instanceId": format!("arn:aws:connect:{SOURCE_REGION}:123456789012:instance/{INSTANCE_ID}")});
     succeeded(&stack, "agent-sync", "sync-1", &sync).await;
     let calls = stack
         .accepted_calls("AssociateTrafficDistributionGroupUser")
