@@ -86,10 +86,7 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
     // while the replica and its groups are still being created, the shift is not ready (the
     // machine waits and retries it)
     let err = stack
-        .invoke(
-            "shift-traffic",
-            failover(json!({"force": true})),
-        )
+        .invoke("shift-traffic", failover(json!({"force": true})))
         .await
         .unwrap_err();
     assert_eq!(err.error_type, "NotReady", "{err}");
@@ -155,7 +152,10 @@ async fn traffic_fails_over_and_back_behind_its_gates() {
         .iter()
         .filter_map(|c| c["region"].as_str())
         .collect();
-    assert_eq!(regions, ["us-west-2", "us-west-2", "us-east-1", "us-east-1"]);
+    assert_eq!(
+        regions,
+        ["us-west-2", "us-west-2", "us-east-1", "us-east-1"]
+    );
     let shifts = stack.items_under(INSTANCE_ID, "SHIFT#").await.len();
     assert_eq!(shifts, 4, "one per group and shift");
     assert!(
