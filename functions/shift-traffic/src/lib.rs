@@ -513,8 +513,8 @@ pub async fn shift<C: Connect, S: RunStore>(
             apply.group(shift, group, plan, live).await?;
         }
         out.changed = out.groups.iter().any(|g| g.changed);
-        if matches!(checked.intent, Intent::Failback) {
-            apply.close_episodes(&out.groups).await?;
+        if !matches!(checked.intent, Intent::FailoverTo(_)) {
+            apply.record_steady(&out.groups).await?;
         }
         Ok(out)
     }
@@ -612,7 +612,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             }
         }
         self.settle_others(&shifts, live).await?;
-        if self.reason != "failback" {
+        if self.reason == "failover" {
             let episode = store
                 .open_episode(&Episode {
                     instance_id: self.id.to_string(),
@@ -755,18 +755,44 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         }
     }
 
-    /// After a failback: the episodes end and the restored split is the steady state.
-    async fn close_episodes(&self, groups: &[GroupShift]) -> Result<(), StepError> {
+    /// After a failback, the episodes end and the restored split is the steady state; after a
+    /// plan outside an episode, the plan is the new steady state (within an episode, a plan is a
+    /// step of the incident and the failback point stands).
+    async fn record_steady(&self, groups: &[GroupShift]) -> Result<(), StepError> {
         let store = &self.ctx.store;
         let records = store.groups(self.id).await?;
         for g in groups {
-            store.close_episode(self.id, &g.group_arn).await?;
-            if let Some(mut r) = records.iter().find(|r| r.group_arn == g.group_arn).cloned() {
-                r.steady = Some(CurrentDistribution::from(&g.after));
-                r.steady_at = self.now;
-                r.recorded_by = self.run_id.to_string();
-                store.put_group(&r).await?;
+            if self.reason == "failback" {
+                store.close_episode(self.id, &g.group_arn).await?;
+            } else if store.episode(self.id, &g.group_arn).await?.is_some() {
+                continue;
             }
+            let mut r = records
+                .iter()
+                .find(|r| r.group_arn == g.group_arn)
+                .cloned()
+                .unwrap_or_else(|| GroupRecord {
+                    instance_id: self.id.to_string(),
+                    group_arn: g.group_arn.clone(),
+                    group_id: g
+                        .group_arn
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                    name: g.name.clone(),
+                    is_default: g.is_default,
+                    steady: None,
+                    steady_at: 0,
+                    recorded_by: String::new(),
+                    agents_associated: 0,
+                    agents_total: 0,
+                    agents_at: 0,
+                });
+            r.steady = Some(CurrentDistribution::from(&g.after));
+            r.steady_at = self.now;
+            r.recorded_by = self.run_id.to_string();
+            store.put_group(&r).await?;
         }
         Ok(())
     }
@@ -1452,5 +1478,42 @@ mod tests {
             ctx.store.shifts(ID).await.unwrap()[0].status,
             ShiftStatus::Abandoned
         );
+    }
+
+    #[tokio::test]
+    async fn a_plan_outside_an_episode_is_the_new_steady_state_and_inside_one_is_not() {
+        let ctx = synced_at(100).await;
+        let seventy = Input {
+            plan: Some(PlanInput {
+                telephony: [(EAST.to_string(), 70), (WEST.to_string(), 30)].into(),
+                agents: [(EAST.to_string(), 70), (WEST.to_string(), 30)].into(),
+                sign_in: Some([(EAST.to_string(), true), (WEST.to_string(), true)].into()),
+            }),
+            preset: None,
+            ..failover("p1")
+        };
+        go(&ctx, seventy, 100).await.unwrap();
+        assert!(ctx.store.episode(ID, ARN).await.unwrap().is_none());
+        let steady = ctx.store.groups(ID).await.unwrap()[0].steady.clone();
+        let seventy_split = CurrentDistribution {
+            sign_in: Some(vec![(r(EAST), true), (r(WEST), true)]),
+            ..split(70, false)
+        };
+        assert_eq!(steady, Some(seventy_split.clone()));
+
+        go(&ctx, failover("f1"), 200).await.unwrap();
+        // during the incident, a partial step back is a plan inside the episode
+        let half = Input {
+            plan: Some(PlanInput {
+                telephony: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+                agents: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+                sign_in: Some([(EAST.to_string(), true), (WEST.to_string(), true)].into()),
+            }),
+            preset: None,
+            ..failover("p2")
+        };
+        go(&ctx, half, 300).await.unwrap();
+        go(&ctx, failback("b1"), 400).await.unwrap();
+        assert_eq!(live(&ctx, ARN), seventy_split, "70/30 comes back as 70/30");
     }
 }
