@@ -5,6 +5,7 @@
 //! answers as HTTP 500 with `{"errorType", "errorMessage"}`, becomes 200 with
 //! `X-Amz-Function-Error: Unhandled`, as real Lambda answers), everything else goes to moto.
 
+pub mod drill;
 pub mod replication;
 pub mod sfn;
 pub mod stack;

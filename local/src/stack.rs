@@ -1192,6 +1192,16 @@ impl Stack {
         sim
     }
 
+    /// connect-sim's quota factor from now on (1: Connect's real quotas), with fresh buckets.
+    pub async fn set_quota_factor(&self, factor: f64) -> Result<()> {
+        let body = serde_json::json!({ "factor": factor }).to_string();
+        let (status, text) = http(self.sim, "PUT", "/_sim/quota", Some(&body)).await?;
+        if !(200..300).contains(&status) {
+            bail!("connect-sim refused quota factor {factor}: HTTP {status}: {text}");
+        }
+        Ok(())
+    }
+
     /// `PUT /_sim/regions/{region}` with `{"outage": ...}`.
     async fn sim_outage(&self, region: &str, outage: Option<Outage>) -> Result<()> {
         let body = serde_json::json!({ "outage": outage.map(Outage::as_str) }).to_string();

@@ -1,0 +1,82 @@
+//! The region-outage drill (`local_stack::drill`): with the source region's Connect API and its
+//! deployment down, the replica region's deployment alone moves every group there at Connect's
+//! real quotas, and failback from the recovered source region restores the steady state
+//! recorded before the incident, 70/30 included.
+
+use std::time::Duration;
+
+use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use local_stack::drill::{self, Drill};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
+    let stack = Stack::start(Options::two_regions("small", 100.0))
+        .await
+        .expect("the two-region stack starts");
+    let mut d = Drill::new(INSTANCE_ID, "INC-drill-small");
+    d.steady_source_percent = Some(70);
+    d.timeout = Duration::from_secs(300);
+
+    let report = drill::run(&stack, &d).await.expect("the drill");
+    report.print();
+
+    let steady = report.split_after("steady state").unwrap().to_vec();
+    assert_eq!(steady.len(), 2, "the default group and sales: {steady:?}");
+    assert!(steady.iter().all(|g| g.telephony[SOURCE_REGION] == 70));
+
+    // failed over: every group, telephony and agents 100% in the replica, sign-in only there
+    let during = report
+        .split_after(&format!("failover ({SOURCE_REGION} down)"))
+        .unwrap();
+    for g in during {
+        assert_eq!(g.telephony[REPLICA_REGION], 100, "{g}");
+        assert_eq!(g.agents[REPLICA_REGION], 100, "{g}");
+    }
+    let default = &during[0];
+    assert!(default.is_default);
+    assert_eq!(default.sign_in[REPLICA_REGION], true, "{default}");
+    assert_eq!(default.sign_in[SOURCE_REGION], false, "{default}");
+
+    // while the source region was down every successful Connect call went to the replica region,
+    // and our failover called nothing in the source region
+    let outage = &report.calls_during_outage;
+    assert!(outage[REPLICA_REGION].ok > 0, "{outage:?}");
+    assert_eq!(
+        outage.get(SOURCE_REGION).map_or(0, |c| c.ok),
+        0,
+        "{outage:?}"
+    );
+    assert_eq!(
+        outage.get(SOURCE_REGION).map_or(0, |c| c.failed),
+        0,
+        "{outage:?}"
+    );
+    assert_eq!(
+        outage[REPLICA_REGION].failed, 0,
+        "real quotas, no throttling: {outage:?}"
+    );
+    assert!(
+        report.calls_before_update <= 10,
+        "{}",
+        report.calls_before_update
+    );
+    assert!(report.redelivery_ran_once);
+
+    // failback restores exactly the steady state
+    assert_eq!(report.split_after("failback").unwrap(), steady.as_slice());
+    let episodes: Vec<_> = stack
+        .items_in(SOURCE_REGION)
+        .await
+        .into_iter()
+        .filter(|i| i.sk.starts_with("EPISODE#"))
+        .collect();
+    assert!(episodes.is_empty(), "the failback closed the episodes");
+    // the failover's run item, written in the replica region, reached the source region
+    let run = stack
+        .items_in(SOURCE_REGION)
+        .await
+        .into_iter()
+        .find(|i| i.sk == "RUN#INC-drill-small")
+        .expect("the failover's run replicated");
+    assert_eq!(run.data["status"], "succeeded", "{:#}", run.data);
+}
