@@ -80,3 +80,42 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
         .expect("the failover's run replicated");
     assert_eq!(run.data["status"], "succeeded", "{:#}", run.data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_fails_over_with_ten_thousand_agents_in_a_handful_of_calls() {
+    // replication and association at quotas and pacers raised together (x100); the failover and
+    // failback at the real quotas
+    let opts = Options::two_regions("large", 100.0)
+        .env("ASSOCIATE_RATE_PER_SECOND", 200)
+        .env("ASSOCIATE_BURST", 200);
+    let stack = Stack::start(opts).await.expect("the two-region stack starts");
+    let id = drill::scenario_instance(&acgr_e2e::workspace(), "large").expect("large's instance");
+    let mut d = Drill::new(&id, "INC-drill-large");
+    d.poll_seconds = 2;
+    d.timeout = Duration::from_secs(900);
+
+    let report = drill::run(&stack, &d).await.expect("the drill");
+    report.print();
+
+    let agents = stack
+        .items_in(SOURCE_REGION)
+        .await
+        .into_iter()
+        .filter(|i| i.sk.starts_with("AGENT#"))
+        .count();
+    assert_eq!(agents, 10_000, "every agent associated before the incident");
+    assert!(
+        report.calls_before_update <= 10,
+        "{} calls before the update at 10,000 agents",
+        report.calls_before_update
+    );
+    let outage = &report.calls_during_outage;
+    assert_eq!(outage.get(SOURCE_REGION).map_or(0, |c| c.ok + c.failed), 0, "{outage:?}");
+    for g in report.split_after(&format!("failover ({SOURCE_REGION} down)")).unwrap() {
+        assert_eq!(g.telephony[REPLICA_REGION], 100, "{g}");
+    }
+    assert_eq!(
+        report.split_after("failback").unwrap(),
+        report.split_after("steady state").unwrap()
+    );
+}
