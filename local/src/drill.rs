@@ -237,29 +237,35 @@ async fn last_seq(stack: &Stack) -> u64 {
 
 /// Runs the drill on a two-region stack; fails on the first phase that does not end as it must.
 pub async fn run(stack: &Stack, drill: &Drill) -> Result<DrillReport> {
-    let (east, west) = (SOURCE_REGION, REPLICA_REGION);
-    let id = &drill.instance_id;
     let mut report = DrillReport::default();
     let replication = json!({
-        "instanceId": id,
-        "replicaRegion": west,
+        "instanceId": drill.instance_id,
+        "replicaRegion": REPLICA_REGION,
         "pollSeconds": drill.poll_seconds,
         "maxPolls": (drill.timeout.as_secs() / drill.poll_seconds.max(1)).max(1),
     });
-    let timeout = drill.timeout;
-    let name = |what: &str| format!("{}-{what}", drill.request_id);
-
-    // Before any incident: replicate, associate, record the steady state.
+    let name = format!("{}-replicate", drill.request_id);
     phase(
         stack,
         &mut report,
-        east,
+        SOURCE_REGION,
         "replication",
-        &name("replicate"),
+        &name,
         &replication,
-        timeout,
+        drill.timeout,
     )
     .await?;
+    steady(stack, drill, &mut report).await?;
+    outage(stack, drill, &mut report).await?;
+    Ok(report)
+}
+
+/// Before any incident, on a replicated instance: the steady state (the plan of
+/// `steady_source_percent`, if any), recorded by an agent sync.
+pub async fn steady(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> Result<()> {
+    let (east, west) = (SOURCE_REGION, REPLICA_REGION);
+    let id = &drill.instance_id;
+    let name = |what: &str| format!("{}-{what}", drill.request_id);
     if let Some(p) = drill.steady_source_percent {
         let split = json!({east: p, west: 100 - p});
         let plan = json!({"instanceId": id, "plan": {
@@ -267,29 +273,38 @@ pub async fn run(stack: &Stack, drill: &Drill) -> Result<DrillReport> {
             "signIn": {east: true, west: true}}});
         phase(
             stack,
-            &mut report,
+            report,
             east,
             "failover",
             &name("steady"),
             &plan,
-            timeout,
+            drill.timeout,
         )
         .await?;
     }
     let sync = json!({"instanceId": id});
     phase(
         stack,
-        &mut report,
+        report,
         east,
         "agent-sync",
         &name("sync"),
         &sync,
-        timeout,
+        drill.timeout,
     )
     .await?;
     report
         .splits
         .push(("steady state".into(), splits(stack).await));
+    Ok(())
+}
+
+/// The incident, at the drill's quota factor: the source region down, the request to the
+/// replica region's deployment, the failover there, the source region back, the failback.
+pub async fn outage(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> Result<()> {
+    let (east, west) = (SOURCE_REGION, REPLICA_REGION);
+    let id = &drill.instance_id;
+    let timeout = drill.timeout;
     stack.set_quota_factor(drill.shift_quota_factor).await?;
     stack.wait_replicated(Duration::from_secs(60)).await?;
 
@@ -363,16 +378,8 @@ pub async fn run(stack: &Stack, drill: &Drill) -> Result<DrillReport> {
     stack.region_up(east).await?;
     stack.wait_replicated(Duration::from_secs(60)).await?;
     let failback = json!({"instanceId": id, "preset": "failback"});
-    phase(
-        stack,
-        &mut report,
-        east,
-        "failover",
-        &name("failback"),
-        &failback,
-        timeout,
-    )
-    .await?;
+    let name = format!("{}-failback", drill.request_id);
+    phase(stack, report, east, "failover", &name, &failback, timeout).await?;
     report.splits.push(("failback".into(), splits(stack).await));
-    Ok(report)
+    Ok(())
 }

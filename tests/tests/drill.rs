@@ -34,8 +34,8 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
     }
     let default = &during[0];
     assert!(default.is_default);
-    assert_eq!(default.sign_in[REPLICA_REGION], true, "{default}");
-    assert_eq!(default.sign_in[SOURCE_REGION], false, "{default}");
+    assert!(default.sign_in[REPLICA_REGION], "{default}");
+    assert!(!default.sign_in[SOURCE_REGION], "{default}");
 
     // while the source region was down every successful Connect call went to the replica region,
     // and our failover called nothing in the source region
@@ -88,7 +88,9 @@ async fn large_fails_over_with_ten_thousand_agents_in_a_handful_of_calls() {
     let opts = Options::two_regions("large", 100.0)
         .env("ASSOCIATE_RATE_PER_SECOND", 200)
         .env("ASSOCIATE_BURST", 200);
-    let stack = Stack::start(opts).await.expect("the two-region stack starts");
+    let stack = Stack::start(opts)
+        .await
+        .expect("the two-region stack starts");
     let id = drill::scenario_instance(&acgr_e2e::workspace(), "large").expect("large's instance");
     let mut d = Drill::new(&id, "INC-drill-large");
     d.poll_seconds = 2;
@@ -110,8 +112,15 @@ async fn large_fails_over_with_ten_thousand_agents_in_a_handful_of_calls() {
         report.calls_before_update
     );
     let outage = &report.calls_during_outage;
-    assert_eq!(outage.get(SOURCE_REGION).map_or(0, |c| c.ok + c.failed), 0, "{outage:?}");
-    for g in report.split_after(&format!("failover ({SOURCE_REGION} down)")).unwrap() {
+    assert_eq!(
+        outage.get(SOURCE_REGION).map_or(0, |c| c.ok + c.failed),
+        0,
+        "{outage:?}"
+    );
+    for g in report
+        .split_after(&format!("failover ({SOURCE_REGION} down)"))
+        .unwrap()
+    {
         assert_eq!(g.telephony[REPLICA_REGION], 100, "{g}");
     }
     assert_eq!(

@@ -1,15 +1,19 @@
-//! The rehearsal: the whole product on this machine. Starts the local stack (connect-sim with a
-//! scenario, moto executing the deployed state machines, the five functions), runs the
-//! replication machine to the end, fails over to the replica region and fails back, printing
-//! progress as it goes and a summary at the end. Exits 1 if anything failed; every process it
-//! started is stopped on the way out.
+//! The rehearsal: the whole product on this machine. Starts the local stack in both regions
+//! (connect-sim with a scenario; per region, moto executing the deployed state machines and the
+//! functions of that region's deployment; the run table replicated between them), runs the
+//! replication machine to the end, fails over to the replica region and fails back with both
+//! regions up, then runs the region-outage drill (a steady state recorded, the source region
+//! down, the incident request to the replica region alone, failover at Connect's real quotas,
+//! the source region back, failback), printing progress as it goes and a summary at the end.
+//! Exits 1 if anything failed; every process it started is stopped on the way out.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use local_stack::stack::{Execution, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use local_stack::drill::{self, Drill, DrillReport};
+use local_stack::stack::{workspace, Execution, Options, Stack, REPLICA_REGION, SOURCE_REGION};
 use serde_json::{json, Value};
 
 #[derive(Parser)]
@@ -30,6 +34,13 @@ struct Args {
     /// AssociateTrafficDistributionGroupUser calls per second (the function's pacing).
     #[arg(long, default_value_t = 20.0)]
     associate_rate: f64,
+    /// The drill's steady state: telephony and agents % in the source region before the incident
+    /// (set with a plan and recorded by an agent sync); failback must restore it.
+    #[arg(long, default_value_t = 70)]
+    drill_steady: u8,
+    /// Skip the region-outage drill.
+    #[arg(long)]
+    no_drill: bool,
 }
 
 #[tokio::main]
@@ -74,7 +85,8 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
         "== rehearsal of scenario '{}' (clock x{})",
         args.scenario, args.time_scale
     );
-    let opts = Options::state_machines(&args.scenario, args.time_scale)
+    let instance = drill::scenario_instance(&workspace(), &args.scenario)?;
+    let opts = Options::two_regions(&args.scenario, args.time_scale)
         .env("ASSOCIATE_RATE_PER_SECOND", args.associate_rate)
         .env("ASSOCIATE_BURST", args.associate_rate.ceil().max(1.0));
     let stack = Stack::start(opts).await?;
@@ -88,18 +100,21 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
     );
 
     let mut outcome = Outcome::default();
-    let mut progress = Progress::default();
+    let mut progress = Progress {
+        instance: instance.clone(),
+        ..Progress::default()
+    };
     let stamp = chrono_stamp();
     let timeout = Duration::from_secs(args.timeout);
 
     let replication = json!({
-        "instanceId": INSTANCE_ID,
+        "instanceId": instance,
         "replicaRegion": REPLICA_REGION,
         "pollSeconds": args.poll_seconds,
         "maxPolls": (args.timeout / args.poll_seconds.max(1)).max(1),
     });
-    let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
-    let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    let failover = json!({"instanceId": instance, "targetRegion": REPLICA_REGION});
+    let failback = json!({"instanceId": instance, "preset": "failback"});
     // (machine, execution name, input, what the traffic is after it); each needs the one before.
     let phases = [
         ("replication", "replication", replication, "replicated"),
@@ -127,7 +142,57 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
             .push((after.to_string(), distribution(&stack).await));
     }
 
-    let ok = summary(&stack, &outcome, &run_id, started.elapsed()).await;
+    let mut drilled = None;
+    let phases_ok =
+        outcome.phases.len() == phases.len() && outcome.phases.iter().all(|p| p.1 == "SUCCEEDED");
+    if phases_ok && !args.no_drill {
+        println!(
+            "\n-- region-outage drill: steady state {}/{}, {SOURCE_REGION} down, failover from {REPLICA_REGION} alone at real quotas, failback",
+            args.drill_steady,
+            100 - args.drill_steady.min(100)
+        );
+        let d = Drill {
+            steady_source_percent: (args.drill_steady != 100).then_some(args.drill_steady),
+            poll_seconds: args.poll_seconds,
+            timeout,
+            ..Drill::new(&instance, &format!("rehearsal-{stamp}-incident"))
+        };
+        let mut report = DrillReport::default();
+        let result = async {
+            drill::steady(&stack, &d, &mut report).await?;
+            drill::outage(&stack, &d, &mut report).await
+        }
+        .await;
+        if let Err(e) = &result {
+            println!("   drill failed: {e:#}");
+        }
+        println!();
+        report.print();
+        let restored = report.split_after("failback") == report.split_after("steady state");
+        let alone = report
+            .calls_during_outage
+            .get(SOURCE_REGION)
+            .is_none_or(|c| c.ok == 0);
+        let verdict = result.is_ok() && restored && alone;
+        println!(
+            "   {}",
+            if verdict {
+                "DRILL PASSED"
+            } else {
+                "DRILL FAILED"
+            }
+        );
+        drilled = Some(verdict);
+    }
+    let ok = summary(
+        &stack,
+        &outcome,
+        &instance,
+        &run_id,
+        drilled.unwrap_or(true),
+        started.elapsed(),
+    )
+    .await;
     drop(stack);
     println!("   local stack stopped");
     Ok(ok)
@@ -199,6 +264,7 @@ fn cause_message(cause: &str) -> String {
 /// run table across executions).
 #[derive(Default)]
 struct Progress {
+    instance: String,
     states: usize,
     kinds: BTreeMap<String, String>,
     agents: String,
@@ -215,7 +281,7 @@ impl Progress {
             }
             self.states = self.states.max(states.len());
         }
-        for item in stack.instance_items(INSTANCE_ID).await {
+        for item in stack.instance_items(&self.instance).await {
             let d = &item.data;
             if let Some(kind) = item.sk.strip_prefix("SNAPSHOT#") {
                 let line = match (d["replica"].as_u64(), d["source"].as_u64()) {
@@ -318,8 +384,15 @@ fn split(v: &Value) -> String {
     )
 }
 
-async fn summary(stack: &Stack, outcome: &Outcome, replication_run: &str, took: Duration) -> bool {
-    let items = stack.instance_items(INSTANCE_ID).await;
+async fn summary(
+    stack: &Stack,
+    outcome: &Outcome,
+    instance: &str,
+    replication_run: &str,
+    drill_ok: bool,
+    took: Duration,
+) -> bool {
+    let items = stack.instance_items(instance).await;
     println!("\n== summary");
     for (what, status, t) in &outcome.phases {
         println!("   {status:<9} {what} ({:.1}s)", t.as_secs_f64());
@@ -390,7 +463,7 @@ async fn summary(stack: &Stack, outcome: &Outcome, replication_run: &str, took: 
     if all_ok && !restored {
         println!("   traffic after failback differs from before");
     }
-    let ok = all_ok && restored;
+    let ok = all_ok && restored && drill_ok;
     println!(
         "   {} in {:.1}s",
         if ok {
