@@ -55,6 +55,8 @@ pub struct Adapter {
     pub moto: String,
     pub lambda: String,
     client: Client<HttpConnector, Full<Bytes>>,
+    /// Names of functions whose runtime process was just killed.
+    crashed: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Adapter {
@@ -63,12 +65,41 @@ impl Adapter {
             moto,
             lambda,
             client: Client::builder(TokioExecutor::new()).build_http(),
+            crashed: tokio::sync::broadcast::channel(16).0,
         }
     }
 }
 
+/// `POST /_adapter/crashed/{function}` (the stack, after killing a function's process) fails
+/// that function's invocations in flight as Lambda does when the runtime exits: errorType
+/// `Runtime.ExitError`. `cargo lambda watch` would otherwise hold them until its own timeout.
 pub fn router(adapter: Adapter) -> Router {
-    Router::new().fallback(handle).with_state(adapter)
+    Router::new()
+        .route("/_adapter/crashed/{function}", axum::routing::post(crashed))
+        .fallback(handle)
+        .with_state(adapter)
+}
+
+async fn crashed(
+    State(a): State<Adapter>,
+    axum::extract::Path(function): axum::extract::Path<String>,
+) -> StatusCode {
+    let _ = a.crashed.send(function);
+    StatusCode::NO_CONTENT
+}
+
+/// The answer of an invocation whose runtime process exited.
+fn runtime_exited(function: &str) -> Response {
+    let body = serde_json::json!({
+        "errorType": "Runtime.ExitError",
+        "errorMessage": format!("{function}: Runtime exited with error: signal: killed"),
+    });
+    let mut r = Response::new(Body::from(body.to_string()));
+    r.headers_mut().insert(
+        "x-amz-function-error",
+        HeaderValue::from_static("Unhandled"),
+    );
+    r
 }
 
 fn bad_gateway(message: String) -> Response {
@@ -109,9 +140,24 @@ async fn handle(State(a): State<Adapter>, req: Request) -> Response {
         Ok(r) => r,
         Err(e) => return bad_gateway(e.to_string()),
     };
-    let resp = match a.client.request(forwarded).await {
-        Ok(r) => r,
-        Err(e) => return bad_gateway(format!("{base} did not answer: {e}")),
+    let mut crashes = a.crashed.subscribe();
+    let crash = async {
+        loop {
+            match crashes.recv().await {
+                Ok(f) if Some(&f) == function.as_ref() => return f,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    std::future::pending::<()>().await
+                }
+                _ => {}
+            }
+        }
+    };
+    let resp = tokio::select! {
+        r = a.client.request(forwarded) => match r {
+            Ok(r) => r,
+            Err(e) => return bad_gateway(format!("{base} did not answer: {e}")),
+        },
+        f = crash => return runtime_exited(&f),
     };
     let (mut rparts, rbody) = resp.into_parts();
     let rbytes = match http_body_util::BodyExt::collect(rbody).await {

@@ -395,6 +395,8 @@ struct Running {
     procs: Vec<Proc>,
     /// Starts so far (log names of restarts carry the count).
     starts: u32,
+    /// Function processes killed by [`Stack::crash_function`] so far.
+    crashes: u32,
 }
 
 /// The orchestrator deployed in one region: its moto (the run table; Step Functions executing
@@ -519,6 +521,7 @@ impl Deployment {
                 watch,
                 procs,
                 starts: 1,
+                crashes: 0,
             }),
             outage: std::sync::Mutex::new(None),
             sfn: None,
@@ -580,13 +583,7 @@ impl Deployment {
         }
 
         for f in functions {
-            let mut cmd = Command::new(ctx.bins.join(f));
-            cmd.env_clear()
-                .env("AWS_LAMBDA_RUNTIME_API", format!("http://{watch}/.rt/{f}"))
-                .env("AWS_LAMBDA_FUNCTION_NAME", f)
-                .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{f}"))
-                .envs(env.iter().map(|(k, v)| (k, v)));
-            procs.push(Proc::spawn(&name(f), cmd, &ctx.logs)?);
+            procs.push(Self::spawn_function(ctx, &name(f), f, env, watch)?);
         }
         // A function that dies at init (bad env) shows up here, not as a hung invoke.
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -594,6 +591,58 @@ impl Deployment {
             p.check_alive()?;
         }
         Ok((watch, procs))
+    }
+
+    /// One function's runtime process, polling the watch's runtime API.
+    fn spawn_function(
+        ctx: &Ctx,
+        name: &str,
+        f: &str,
+        env: &[(String, String)],
+        watch: SocketAddr,
+    ) -> Result<Proc> {
+        let mut cmd = Command::new(ctx.bins.join(f));
+        cmd.env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://{watch}/.rt/{f}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", f)
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{f}"))
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        Proc::spawn(name, cmd, &ctx.logs)
+    }
+
+    /// SIGKILLs a function's runtime process wherever it is in its work, then starts a new one,
+    /// as Lambda starts a new execution environment after a crash.
+    async fn crash_function(&self, ctx: &Ctx, f: &str) -> Result<()> {
+        let mut running = self.running.lock().await;
+        let own = format!("{}{f}", self.label);
+        let at = running
+            .procs
+            .iter()
+            .position(|p| {
+                p.name == own
+                    || p.name
+                        .strip_prefix(&own)
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+            .with_context(|| format!("no {f} process in {}", self.region))?;
+        let mut p = running.procs.remove(at);
+        p.signal("KILL")?;
+        let _ = p.child.wait();
+        running.crashes += 1;
+        let name = format!("{own}.crash{}", running.crashes);
+        let watch = running.watch;
+        running
+            .procs
+            .push(Self::spawn_function(ctx, &name, f, &self.env, watch)?);
+        // As Lambda answers an invocation whose runtime exited.
+        if let Some(adapter) = self.adapter {
+            let (status, text) =
+                http(adapter, "POST", &format!("/_adapter/crashed/{f}"), None).await?;
+            if status != 204 {
+                bail!("lambda-adapter did not take the crash of {f}: HTTP {status}: {text}");
+            }
+        }
+        Ok(())
     }
 
     /// Switches moto's executor on, then creates the role, the functions and the machines.
@@ -1190,6 +1239,14 @@ impl Stack {
             r.resume(region).await?;
         }
         sim
+    }
+
+    /// SIGKILLs `function`'s runtime process in `region`'s deployment wherever it is in its work,
+    /// and starts a new one (as Lambda starts a new execution environment).
+    pub async fn crash_function(&self, region: &str, function: &str) -> Result<()> {
+        self.deployment(region)
+            .crash_function(&self.ctx, function)
+            .await
     }
 
     /// connect-sim's quota factor from now on (1: Connect's real quotas), with fresh buckets.
