@@ -61,7 +61,10 @@ async fn a_shift_killed_after_its_update_ends_shifted_and_recorded_as_moved() {
         .await
         .expect("history");
     let failed = events.iter().filter(|t| t.ends_with("Failed")).count();
-    assert!(failed >= 1, "the killed invocation failed and was retried: {events:?}");
+    assert!(
+        failed >= 1,
+        "the killed invocation failed and was retried: {events:?}"
+    );
     let updates = stack.accepted_calls("UpdateTrafficDistribution").await;
     assert!(killed_at >= 1);
     assert_eq!(

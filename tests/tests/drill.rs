@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
 use local_stack::drill::{self, Drill};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
@@ -79,6 +80,34 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
         .find(|i| i.sk == "RUN#INC-drill-small")
         .expect("the failover's run replicated");
     assert_eq!(run.data["status"], "succeeded", "{:#}", run.data);
+
+    // with both regions up, either region's deployment fails back: over from the source
+    // region's, back from the replica region's
+    let over = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    let back = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    for (region, name, input) in [
+        (SOURCE_REGION, "over-from-source", &over),
+        (REPLICA_REGION, "back-from-replica", &back),
+    ] {
+        stack
+            .wait_replicated(Duration::from_secs(60))
+            .await
+            .expect("replicated");
+        let arn = stack
+            .start_execution_in(region, "failover", name, input)
+            .await
+            .expect("start");
+        let e = stack
+            .wait_execution_in(region, &arn, Duration::from_secs(120))
+            .await
+            .expect("ends");
+        assert_eq!(e.status, "SUCCEEDED", "{name}: {e:?}");
+    }
+    assert_eq!(
+        drill::splits(&stack).await,
+        steady,
+        "back from the replica region's deployment"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
