@@ -98,6 +98,22 @@ pub enum StepError {
 }
 
 impl StepError {
+    /// One of each variant: the names the state machines may meet.
+    pub fn every() -> [StepError; 9] {
+        let m = String::new;
+        [
+            StepError::InvalidInput(m()),
+            StepError::PreflightFailed(m()),
+            StepError::ResourceConflict(m()),
+            StepError::Throttled(m()),
+            StepError::Transient(m()),
+            StepError::RunInProgress(m()),
+            StepError::NotReady(m()),
+            StepError::Unsafe(m()),
+            StepError::Rejected(m()),
+        ]
+    }
+
     pub fn error_type(&self) -> &'static str {
         match self {
             StepError::InvalidInput(_) => "InvalidInput",

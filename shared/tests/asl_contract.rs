@@ -1,0 +1,103 @@
+//! The contract between the steps and the state machines: every error name an ASL `Retry` or
+//! `Catch` matches is a `StepError` name or a service name (`States.*`, `Lambda.*`,
+//! `Sandbox.*`, `Runtime.*`), and every Lambda task retries every retryable `StepError` (a step
+//! that returns one keeps its run and its lock for the retry).
+
+use std::path::Path;
+
+use acgr::StepError;
+use serde_json::Value;
+
+fn machines() -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../statemachine");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("statemachine/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).expect("read");
+            let v: Value = serde_json::from_str(&text).expect("ASL is JSON");
+            out.push((path.display().to_string(), v));
+        }
+    }
+    assert!(out.len() >= 3, "{out:?}");
+    out
+}
+
+/// (machine, state, state) for every Task state that invokes a step.
+fn lambda_tasks() -> Vec<(String, String, Value)> {
+    machines()
+        .into_iter()
+        .flat_map(|(m, v)| {
+            v["States"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, s)| s["Resource"] == "arn:aws:states:::lambda:invoke")
+                .map(move |(name, s)| (m.clone(), name, s))
+        })
+        .collect()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["ErrorEquals"].as_array().cloned().unwrap_or_default())
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn every_matched_error_name_exists() {
+    let ours: Vec<&str> = StepError::every().iter().map(|e| e.error_type()).collect();
+    for (m, v) in machines() {
+        for (state, s) in v["States"].as_object().into_iter().flatten() {
+            for name in names(&s["Retry"]).into_iter().chain(names(&s["Catch"])) {
+                let service = ["States.", "Lambda.", "Sandbox.", "Runtime."]
+                    .iter()
+                    .any(|p| name.starts_with(p));
+                assert!(
+                    service || ours.contains(&name.as_str()),
+                    "{m} {state}: {name} is neither a StepError nor a service error"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_step_task_retries_every_retryable_error_and_catches_the_rest() {
+    let retryable: Vec<&str> = StepError::every()
+        .iter()
+        .filter(|e| e.is_retryable())
+        .map(|e| e.error_type())
+        .collect();
+    assert_eq!(retryable, ["Throttled", "Transient", "NotReady"]);
+    let tasks = lambda_tasks();
+    assert!(tasks.len() >= 8, "{tasks:?}");
+    for (m, state, s) in tasks {
+        let retried = names(&s["Retry"]);
+        for name in &retryable {
+            assert!(
+                retried.iter().any(|r| r == name),
+                "{m} {state} does not retry {name}"
+            );
+        }
+        assert!(
+            names(&s["Catch"]).iter().any(|c| c == "States.ALL"),
+            "{m} {state} does not catch into RecordFailure"
+        );
+        for never in [
+            "InvalidInput",
+            "PreflightFailed",
+            "Unsafe",
+            "ResourceConflict",
+        ] {
+            assert!(
+                !retried.iter().any(|r| r == never),
+                "{m} {state} retries {never}"
+            );
+        }
+    }
+}
