@@ -863,76 +863,56 @@ impl Deployment {
         }
     }
 
+    /// An execution's whole history, in order (every page).
+    async fn history(&self, arn: &str) -> Result<Vec<aws_sdk_sfn::types::HistoryEvent>> {
+        self.sfn()
+            .get_execution_history()
+            .execution_arn(arn)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .await
+            .map_err(sfn_failed("GetExecutionHistory"))
+    }
+
     /// The names of the states an execution entered, in order.
     pub async fn states_entered(&self, arn: &str) -> Result<Vec<String>> {
-        let mut names = Vec::new();
-        let mut token = None;
-        loop {
-            let out = self
-                .sfn()
-                .get_execution_history()
-                .execution_arn(arn)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(sfn_failed("GetExecutionHistory"))?;
-            names.extend(out.events().iter().filter_map(|e| {
+        Ok(self
+            .history(arn)
+            .await?
+            .iter()
+            .filter_map(|e| {
                 e.state_entered_event_details()
                     .map(|d| d.name().to_string())
-            }));
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(names);
-            }
-        }
+            })
+            .collect())
     }
 
     /// The types of the events of an execution's history, in order (`TaskScheduled`,
     /// `TaskFailed`, `LambdaFunctionFailed`, ...).
     pub async fn event_types(&self, arn: &str) -> Result<Vec<String>> {
-        let mut types = Vec::new();
-        let mut token = None;
-        loop {
-            let out = self
-                .sfn()
-                .get_execution_history()
-                .execution_arn(arn)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(sfn_failed("GetExecutionHistory"))?;
-            types.extend(out.events().iter().map(|e| e.r#type().as_str().to_string()));
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(types);
-            }
-        }
+        Ok(self
+            .history(arn)
+            .await?
+            .iter()
+            .map(|e| e.r#type().as_str().to_string())
+            .collect())
     }
 
     /// The Lambda functions an execution's tasks were scheduled to invoke (`FunctionName` of
     /// each `TaskScheduled` event, an ARN), in order.
     pub async fn functions_scheduled(&self, arn: &str) -> Result<Vec<String>> {
-        let mut names = Vec::new();
-        let mut token = None;
-        loop {
-            let out = self
-                .sfn()
-                .get_execution_history()
-                .execution_arn(arn)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(sfn_failed("GetExecutionHistory"))?;
-            names.extend(out.events().iter().filter_map(|e| {
+        Ok(self
+            .history(arn)
+            .await?
+            .iter()
+            .filter_map(|e| {
                 let params = e.task_scheduled_event_details()?.parameters();
                 let params: Value = serde_json::from_str(params).ok()?;
                 params["FunctionName"].as_str().map(str::to_string)
-            }));
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(names);
-            }
-        }
+            })
+            .collect())
     }
 
     /// Every item of this region's run table, in key order. Panics while the region is down.

@@ -105,6 +105,26 @@ pub struct Lock {
     pub broke: Option<BrokenLock>,
 }
 
+impl Lock {
+    /// A lock for `run_id` from `now`, for `lease_seconds`.
+    pub fn new(
+        instance_id: &str,
+        run_id: &str,
+        kind: RunKind,
+        lease_seconds: i64,
+        now: i64,
+    ) -> Lock {
+        Lock {
+            instance_id: instance_id.to_string(),
+            run_id: run_id.to_string(),
+            kind,
+            acquired_at: now,
+            lease_until: now + lease_seconds,
+            broke: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BrokenLock {

@@ -100,14 +100,7 @@ pub async fn lock_instance<S: RunStore>(
     lease_seconds: i64,
     now: i64,
 ) -> Result<Option<String>, StepError> {
-    let lock = Lock {
-        instance_id: instance_id.to_string(),
-        run_id: run_id.to_string(),
-        kind,
-        acquired_at: now,
-        lease_until: now + lease_seconds,
-        broke: None,
-    };
+    let lock = Lock::new(instance_id, run_id, kind, lease_seconds, now);
     match store.acquire_lock(&lock, now).await? {
         LockOutcome::Acquired { took_over } => {
             if let Some(other) = &took_over {
@@ -135,15 +128,11 @@ pub async fn break_instance_lock<S: RunStore>(
 ) -> Result<Option<String>, StepError> {
     let current = store.get_lock(instance_id).await?;
     let lock = Lock {
-        instance_id: instance_id.to_string(),
-        run_id: run_id.to_string(),
-        kind,
-        acquired_at: now,
-        lease_until: now + lease_seconds,
         broke: Some(BrokenLock {
             reason: reason.to_string(),
             previous_run_id: current.as_ref().map(|l| l.run_id.clone()),
         }),
+        ..Lock::new(instance_id, run_id, kind, lease_seconds, now)
     };
     let replaced = store.break_lock(&lock).await?.map(|l| l.run_id);
     tracing::warn!(instance_id, run_id, reason, broke = ?replaced, "instance lock broken by operator");
