@@ -2,7 +2,7 @@
 //! recorded routinely by the runs that end replication and agent sync (long before any
 //! incident), and the rule that picks what a failback restores.
 
-use crate::connect::{Connect, CurrentDistribution, GroupSummary};
+use crate::connect::{Connect, CurrentDistribution};
 use crate::error::StepError;
 use crate::records::{Episode, GroupRecord};
 use crate::store::RunStore;
@@ -13,15 +13,6 @@ pub struct AgentCounts {
     pub group_arn: String,
     pub associated: u64,
     pub total: u64,
-}
-
-/// True when `group` belongs to the instance `instance_id` (its instance ARN ends with
-/// `instance/<id>`).
-pub fn belongs_to(group: &GroupSummary, instance_id: &str) -> bool {
-    group
-        .instance_arn
-        .rsplit_once(':')
-        .is_some_and(|(_, resource)| resource.strip_prefix("instance/") == Some(instance_id))
 }
 
 /// Records every group of the instance as `client`'s region sees it: ARN, name, and the live
@@ -40,7 +31,7 @@ pub async fn record_steady_state<C: Connect, S: RunStore>(
     let on_record = store.groups(instance_id).await?;
     let mut recorded = Vec::new();
     for group in client.list_groups(instance_id).await? {
-        if !belongs_to(&group, instance_id) {
+        if !group.belongs_to(instance_id) {
             continue;
         }
         let previous = on_record.iter().find(|g| g.group_arn == group.arn);
@@ -96,6 +87,7 @@ pub fn failback_point<'a>(
 mod tests {
     use super::*;
     use crate::connect::fake::{FakeConnect, FakeWorld};
+    use crate::connect::GroupSummary;
     use crate::domain::Region;
     use crate::store::memory::MemoryRunStore;
     use std::sync::{Arc, Mutex};

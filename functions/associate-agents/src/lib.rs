@@ -346,12 +346,6 @@ async fn resolve_group<C: Connect, S: RunStore>(
     stop_at: Option<Instant>,
 ) -> Result<GroupSummary, StepError> {
     let source = ctx.source.region();
-    // An instance ARN ends with `:instance/<id>`.
-    let belongs = |g: &GroupSummary| {
-        g.instance_arn
-            .rsplit_once(':')
-            .is_some_and(|(_, resource)| resource.strip_prefix("instance/") == Some(id))
-    };
     let group = match named {
         Some(name) => match call(pacing, false, stop_at, move || {
             ctx.source.describe_group(name)
@@ -369,7 +363,7 @@ async fn resolve_group<C: Connect, S: RunStore>(
         None => call(pacing, false, stop_at, move || ctx.source.list_groups(id))
             .await?
             .into_iter()
-            .find(|g| g.is_default && belongs(g))
+            .find(|g| g.is_default && g.belongs_to(id))
             .ok_or_else(|| {
                 StepError::NotReady(format!(
                     "instance {id} has no default traffic distribution group in {source} \
@@ -377,7 +371,7 @@ async fn resolve_group<C: Connect, S: RunStore>(
                 ))
             })?,
     };
-    if !belongs(&group) {
+    if !group.belongs_to(id) {
         return Err(StepError::InvalidInput(format!(
             "traffic distribution group {} belongs to {}, not to instance {id}",
             group.arn, group.instance_arn
@@ -389,7 +383,7 @@ async fn resolve_group<C: Connect, S: RunStore>(
             group.arn
         )));
     }
-    if group.status != "ACTIVE" {
+    if !group.is_active() {
         return Err(StepError::NotReady(format!(
             "traffic distribution group {} is {}, not ACTIVE",
             group.arn, group.status

@@ -5,7 +5,6 @@
 use acgr::connect::{Connect, GroupSummary};
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::records::GroupRecord;
-use acgr::steady::belongs_to;
 use tracing::warn;
 
 /// The groups to move: every group of the instance, or the ones named (ID or ARN). Refuses,
@@ -40,7 +39,7 @@ pub async fn resolve<C: Connect>(
     if named.is_empty() {
         listed
             .iter()
-            .filter(|g| belongs_to(g, instance_id))
+            .filter(|g| g.belongs_to(instance_id))
             .for_each(|g| add(&g.arn));
         on_record.iter().for_each(|g| add(&g.group_arn));
     } else {
@@ -81,7 +80,7 @@ pub async fn resolve<C: Connect>(
     let mut settling = Vec::new();
     for arn in &arns {
         match client.describe_group(arn).await {
-            Ok(g) if !belongs_to(&g, instance_id) => {
+            Ok(g) if !g.belongs_to(instance_id) => {
                 return Err(StepError::InvalidInput(format!(
                     "traffic distribution group {arn} belongs to {}, not to instance {instance_id}",
                     g.instance_arn

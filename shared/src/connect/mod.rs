@@ -80,13 +80,12 @@ impl GroupSummary {
         )
     }
 
-    /// The group's ID, from its ARN when the ID is not known.
-    pub fn short_id(&self) -> &str {
-        if self.id.is_empty() {
-            self.arn.rsplit('/').next().unwrap_or(&self.arn)
-        } else {
-            &self.id
-        }
+    /// True when the group belongs to the instance `instance_id` (its instance ARN ends with
+    /// `instance/<id>`).
+    pub fn belongs_to(&self, instance_id: &str) -> bool {
+        self.instance_arn
+            .rsplit_once(':')
+            .is_some_and(|(_, resource)| resource.strip_prefix("instance/") == Some(instance_id))
     }
 }
 
