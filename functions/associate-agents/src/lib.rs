@@ -616,7 +616,7 @@ async fn still_active<C: Connect, S: RunStore>(
     })
     .await
     {
-        Ok(g) if g.status == "ACTIVE" => Ok(()),
+        Ok(g) if g.is_active() => Ok(()),
         Ok(g) => Err(StepError::NotReady(format!(
             "traffic distribution group {arn} became {}",
             g.status
