@@ -1516,4 +1516,44 @@ mod tests {
         go(&ctx, failback("b1"), 400).await.unwrap();
         assert_eq!(live(&ctx, ARN), seventy_split, "70/30 comes back as 70/30");
     }
+
+    #[tokio::test]
+    async fn the_groups_on_record_are_reached_by_arn_when_listing_fails() {
+        let ctx = synced_at(100).await;
+        ctx.source.world().fail_next(
+            "ListTrafficDistributionGroups",
+            "InternalServiceException",
+            1,
+        );
+        go(&ctx, failover("f1"), 100).await.unwrap();
+        assert_eq!(live(&ctx, ARN), split(0, true));
+        let described = ctx
+            .source
+            .world()
+            .calls_of("DescribeTrafficDistributionGroup")[0]
+            .clone();
+        assert_eq!(
+            (described.region.as_str(), described.target.as_str()),
+            (WEST, ARN)
+        );
+
+        // without anything on record, a listing failure is the step's error (retried)
+        let bare = ctx_at(100);
+        bare.source.world().fail_next(
+            "ListTrafficDistributionGroups",
+            "InternalServiceException",
+            1,
+        );
+        let err = go(
+            &bare,
+            Input {
+                force: true,
+                ..failover("f2")
+            },
+            100,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), "Transient");
+    }
 }
