@@ -1,0 +1,258 @@
+//! Applies a planned shift group by group, under the lock: settle earlier intents, open the
+//! failover episode, record the intent, compare and apply, verify within the deadline, record
+//! the outcome; then the steady state after a failback or a plan outside an episode.
+
+use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
+use acgr::domain::TrafficPlan;
+use acgr::error::{ConnectErrorClass, StepError};
+use acgr::records::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
+use acgr::store::RunStore;
+use acgr::Context;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::{GroupShift, Settings};
+
+/// Applies the plan group by group, under the lock.
+pub(crate) struct Apply<'a, C, S> {
+    pub(crate) ctx: &'a Context<C, S>,
+    pub(crate) client: &'a C,
+    pub(crate) settings: &'a Settings,
+    pub(crate) run_id: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) reason: &'a str,
+    pub(crate) now: i64,
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl<C: Connect, S: RunStore> Apply<'_, C, S> {
+    pub(crate) async fn group(
+        &self,
+        out: &mut GroupShift,
+        group: &GroupSummary,
+        plan: &TrafficPlan,
+        live: &CurrentDistribution,
+    ) -> Result<(), StepError> {
+        let store = &self.ctx.store;
+        let shifts: Vec<ShiftRecord> = store
+            .shifts(self.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.group_arn == group.arn)
+            .collect();
+        let mine = shifts.iter().find(|s| s.run_id == self.run_id).cloned();
+        if let Some(m) = &mine {
+            // A retry: its own intent stands unless another shift came after it.
+            if let Some(newer) = shifts.iter().find(|s| {
+                s.run_id != self.run_id && s.at >= m.at && s.status != ShiftStatus::Abandoned
+            }) {
+                if m.status != ShiftStatus::Done {
+                    return Err(StepError::Unsafe(format!(
+                        "shift {} ({}) of group {} was recorded after this run's intent; \
+                         not re-applying an older plan over it",
+                        newer.run_id, newer.reason, group.name
+                    )));
+                }
+            }
+            out.before = m.before.clone();
+            if m.status == ShiftStatus::Done {
+                return Ok(());
+            }
+        }
+        self.settle_others(&shifts, live).await?;
+        if self.reason == "failover" {
+            let episode = store
+                .open_episode(&Episode {
+                    instance_id: self.id.to_string(),
+                    group_arn: group.arn.clone(),
+                    opened_by: self.run_id.to_string(),
+                    opened_at: self.now,
+                    before: self.episode_start(group, plan, &out.before).await?,
+                })
+                .await?;
+            if episode.opened_by != self.run_id {
+                info!(group = %group.arn, opened_by = %episode.opened_by, "failover episode already open: its failback point stands");
+            }
+        }
+
+        let mut record = mine.unwrap_or(ShiftRecord {
+            instance_id: self.id.to_string(),
+            run_id: self.run_id.to_string(),
+            group_arn: group.arn.clone(),
+            status: ShiftStatus::Intent,
+            reason: self.reason.to_string(),
+            before: live.clone(),
+            after: plan.clone(),
+            called_in: self.client.region().to_string(),
+            at: self.now,
+            completed_at: None,
+            reconciled_by: None,
+        });
+        if !live.matches(plan) {
+            record.status = ShiftStatus::Intent;
+            store.put_shift(&record).await?;
+            // Compare and apply: the lock on the global table holds within a region; a shift
+            // started from the other region's deployment shows up here as a moved split.
+            let now_live = self.client.get_distribution(&group.arn).await?;
+            if now_live != *live {
+                record.status = ShiftStatus::Abandoned;
+                store.put_shift(&record).await?;
+                return Err(StepError::Unsafe(format!(
+                    "group {} moved after it was read under the lock (a shift from the other \
+                     region?); read it again and decide",
+                    group.name
+                )));
+            }
+            match self.client.update_distribution(&group.arn, plan).await {
+                Ok(()) => {}
+                Err(e) if e.class == ConnectErrorClass::Conflict => {
+                    return Err(StepError::NotReady(format!(
+                        "group {} is busy applying another change: {}",
+                        group.name, e.message
+                    )))
+                }
+                Err(e) => {
+                    record.status = ShiftStatus::Failed;
+                    store.put_shift(&record).await?;
+                    return Err(e.into());
+                }
+            }
+            out.changed = true;
+            info!(instance_id = %self.id, group = %group.arn, region = %self.client.region(), reason = self.reason, "traffic distribution updated");
+            self.verify(group, plan).await?;
+        }
+        record.status = ShiftStatus::Done;
+        record.completed_at = Some(self.now);
+        store.put_shift(&record).await.map_err(StepError::from)
+    }
+
+    /// The split an episode opened now keeps: the live one, unless the group already reads
+    /// the plan (a failover recorded elsewhere and lost to replication lag): then the steady
+    /// state on record.
+    async fn episode_start(
+        &self,
+        group: &GroupSummary,
+        plan: &TrafficPlan,
+        live: &CurrentDistribution,
+    ) -> Result<CurrentDistribution, StepError> {
+        if !live.matches(plan) {
+            return Ok(live.clone());
+        }
+        let steady = self
+            .ctx
+            .store
+            .groups(self.id)
+            .await?
+            .into_iter()
+            .find(|g| g.group_arn == group.arn)
+            .and_then(|g| g.steady);
+        Ok(steady.unwrap_or_else(|| live.clone()))
+    }
+
+    /// Intents of other runs that never recorded an outcome (a crash after the update): the
+    /// live distribution says whether they were applied.
+    async fn settle_others(
+        &self,
+        shifts: &[ShiftRecord],
+        live: &CurrentDistribution,
+    ) -> Result<(), StepError> {
+        for s in shifts
+            .iter()
+            .filter(|s| s.run_id != self.run_id && s.status == ShiftStatus::Intent)
+        {
+            let mut settled = s.clone();
+            settled.status = if live.matches(&s.after) {
+                ShiftStatus::Done
+            } else {
+                ShiftStatus::Abandoned
+            };
+            settled.completed_at = Some(self.now);
+            settled.reconciled_by = Some(self.run_id.to_string());
+            warn!(run_id = %s.run_id, status = ?settled.status, group = %s.group_arn, "settled an intent left without an outcome");
+            self.ctx.store.put_shift(&settled).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the group is ACTIVE again and reads back `plan`, within the verify timeout
+    /// and never past the invocation's deadline: then `NotReady`, and the retry settles it.
+    async fn verify(&self, group: &GroupSummary, plan: &TrafficPlan) -> Result<(), StepError> {
+        let mut until = Instant::now() + self.settings.verify_timeout;
+        if let Some(d) = self.deadline {
+            until = until.min(d);
+        }
+        loop {
+            let g = self.client.describe_group(&group.arn).await?;
+            if g.is_active()
+                && self
+                    .client
+                    .get_distribution(&group.arn)
+                    .await?
+                    .matches(plan)
+            {
+                return Ok(());
+            }
+            if Instant::now() + self.settings.verify_interval >= until {
+                return Err(StepError::NotReady(format!(
+                    "group {} has not read back the new distribution yet (status {}); the \
+                     intent is recorded and the retry settles it",
+                    group.name, g.status
+                )));
+            }
+            tokio::time::sleep(self.settings.verify_interval).await;
+        }
+    }
+
+    /// After a failback, the episodes end and the restored split is the steady state; after a
+    /// plan outside an episode, the plan is the new steady state (within an episode, a plan is a
+    /// step of the incident and the failback point stands).
+    pub(crate) async fn record_steady(&self, groups: &[GroupShift]) -> Result<(), StepError> {
+        let store = &self.ctx.store;
+        let records = store.groups(self.id).await?;
+        for g in groups {
+            if self.reason == "failback" {
+                store.close_episode(self.id, &g.group_arn).await?;
+            } else if store.episode(self.id, &g.group_arn).await?.is_some() {
+                continue;
+            }
+            let mut r = records
+                .iter()
+                .find(|r| r.group_arn == g.group_arn)
+                .cloned()
+                .unwrap_or_else(|| GroupRecord {
+                    instance_id: self.id.to_string(),
+                    group_arn: g.group_arn.clone(),
+                    group_id: g
+                        .group_arn
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                    name: g.name.clone(),
+                    is_default: g.is_default,
+                    steady: None,
+                    steady_at: 0,
+                    recorded_by: String::new(),
+                    agents_associated: 0,
+                    agents_total: 0,
+                    agents_at: 0,
+                });
+            r.steady = Some(CurrentDistribution::from(&g.after));
+            r.steady_at = self.now;
+            r.recorded_by = self.run_id.to_string();
+            store.put_group(&r).await?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn update_body(plan: &TrafficPlan) -> Value {
+    let split = |s: &acgr::domain::Split| json!({"Distributions": s.entries().iter().map(|(r, p)| json!({"Region": r, "Percentage": p})).collect::<Vec<_>>()});
+    let mut body =
+        json!({"TelephonyConfig": split(plan.telephony()), "AgentConfig": split(plan.agents())});
+    if let Some(s) = plan.sign_in() {
+        body["SignInConfig"] = json!({"Distributions": s.iter().map(|(r, e)| json!({"Region": r, "Enabled": e})).collect::<Vec<_>>()});
+    }
+    body
+}

@@ -1,0 +1,158 @@
+//! What a shift asks for: the input checked before anything is read or written, and each
+//! group's plan (the failover split, the operator's plan, or the group's failback point).
+
+use std::collections::BTreeMap;
+
+use acgr::connect::GroupSummary;
+use acgr::domain::{InstanceRef, Region, TrafficPlan};
+use acgr::error::StepError;
+use acgr::records::{Episode, GroupRecord, RunKind};
+use acgr::runs::check_run_id;
+use acgr::steady::failback_point;
+
+use crate::{Input, Preset};
+
+pub(crate) enum Intent {
+    Plan(TrafficPlan),
+    FailoverTo(Region),
+    Failback,
+}
+
+impl Intent {
+    pub(crate) fn kind(&self) -> RunKind {
+        match self {
+            Intent::Failback => RunKind::Failback,
+            _ => RunKind::Failover,
+        }
+    }
+
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Intent::Plan(_) => "plan",
+            Intent::FailoverTo(_) => "failover",
+            Intent::Failback => "failback",
+        }
+    }
+}
+
+fn entries<T: Copy>(map: &BTreeMap<String, T>) -> Result<Vec<(Region, T)>, StepError> {
+    map.iter()
+        .map(|(r, v)| Ok((Region::parse(r)?, *v)))
+        .collect()
+}
+
+/// Everything checked before anything is read or written.
+pub(crate) struct Checked {
+    pub(crate) id: String,
+    pub(crate) intent: Intent,
+    pub(crate) named: Vec<String>,
+    pub(crate) break_reason: Option<String>,
+}
+
+pub(crate) fn check(input: &Input, pair: &(Region, Region)) -> Result<Checked, StepError> {
+    check_run_id(&input.run_id)?;
+    let id = InstanceRef::parse(&input.instance_id)?.id;
+    let intent = match (&input.plan, &input.preset) {
+        (Some(p), None) => {
+            let sign_in = p.sign_in.as_ref().map(entries).transpose()?;
+            Intent::Plan(TrafficPlan::new(
+                pair,
+                &entries(&p.telephony)?,
+                &entries(&p.agents)?,
+                sign_in.as_deref(),
+            )?)
+        }
+        (None, Some(Preset::FailoverTo { failover_to })) => {
+            let target = Region::parse(failover_to)?;
+            TrafficPlan::failover_to(pair, &target, true)?;
+            Intent::FailoverTo(target)
+        }
+        (None, Some(Preset::Named(n))) if n == "failback" => Intent::Failback,
+        (None, Some(Preset::Named(n))) => {
+            return Err(StepError::InvalidInput(format!(
+                "preset '{n}' is not known: use \"failback\" or {{\"failoverTo\": REGION}}"
+            )))
+        }
+        _ => {
+            return Err(StepError::InvalidInput(
+                "give exactly one of plan and preset".into(),
+            ))
+        }
+    };
+    let mut named: Vec<String> = input.traffic_distribution_group.iter().cloned().collect();
+    named.extend(input.traffic_distribution_groups.iter().flatten().cloned());
+    if let Some(bad) = named
+        .iter()
+        .find(|n| n.is_empty() || n.len() > 500 || n.chars().any(char::is_whitespace))
+    {
+        return Err(StepError::InvalidInput(format!(
+            "trafficDistributionGroups: '{bad}' is not a group ID or ARN"
+        )));
+    }
+    let reason = input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.len() > 1000) {
+        return Err(StepError::InvalidInput(
+            "reason is longer than 1000 characters".into(),
+        ));
+    }
+    let break_reason = match (input.break_lock, reason) {
+        (false, _) => None,
+        (true, Some(r)) => Some(r.to_string()),
+        (true, None) => {
+            return Err(StepError::InvalidInput(
+                "breakLock needs a reason: say why the lock is broken".into(),
+            ))
+        }
+    };
+    Ok(Checked {
+        id,
+        intent,
+        named,
+        break_reason,
+    })
+}
+
+/// The plan of one group: the failover split, the operator's plan (sign-in only on the default
+/// group), or the group's failback point.
+pub(crate) fn group_plan(
+    intent: &Intent,
+    pair: &(Region, Region),
+    group: &GroupSummary,
+    record: Option<&GroupRecord>,
+    episode: Option<&Episode>,
+) -> Result<TrafficPlan, StepError> {
+    match intent {
+        Intent::FailoverTo(target) => TrafficPlan::failover_to(pair, target, group.is_default),
+        Intent::Plan(p) if group.is_default => Ok(p.clone()),
+        Intent::Plan(p) => Ok(p.clone().without_sign_in()),
+        Intent::Failback => {
+            let point = failback_point(record, episode).ok_or_else(|| {
+                StepError::InvalidInput(format!(
+                    "no failback point is on record for group {} ({}): no steady state was \
+                     recorded by a replication or agent-sync run and no failover episode is open",
+                    group.name, group.arn
+                ))
+            })?;
+            TrafficPlan::new(
+                pair,
+                &point.telephony,
+                &point.agents,
+                if group.is_default {
+                    point.sign_in.as_deref()
+                } else {
+                    None
+                },
+            )
+            .map_err(|e| {
+                StepError::Rejected(format!(
+                    "the failback point of group {} is not a usable distribution: {e}",
+                    group.name
+                ))
+            })
+        }
+    }
+}

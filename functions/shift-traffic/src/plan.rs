@@ -1,0 +1,108 @@
+//! The shift as planned under the lock, before anything is written: the groups reached by ARN
+//! in the region taking the traffic, each group's plan and live split, and the gates.
+
+use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
+use acgr::domain::{Region, TrafficPlan};
+use acgr::error::StepError;
+use acgr::records::{Episode, GroupRecord};
+use acgr::steady::failback_point;
+use acgr::store::RunStore;
+use acgr::Context;
+
+use crate::intent::{group_plan, Checked, Intent};
+use crate::{gates, groups, Gate, Settings};
+
+/// What the table says about the groups before the shift: records and open episodes.
+struct OnRecord {
+    groups: Vec<GroupRecord>,
+    episodes: Vec<Episode>,
+}
+
+impl OnRecord {
+    async fn load<S: RunStore>(store: &S, id: &str) -> Result<OnRecord, StepError> {
+        let groups = store.groups(id).await?;
+        let mut episodes = Vec::new();
+        for g in &groups {
+            episodes.extend(store.episode(id, &g.group_arn).await?);
+        }
+        Ok(OnRecord { groups, episodes })
+    }
+
+    fn record(&self, arn: &str) -> Option<&GroupRecord> {
+        self.groups.iter().find(|g| g.group_arn == arn)
+    }
+
+    fn episode(&self, arn: &str) -> Option<&Episode> {
+        self.episodes.iter().find(|e| e.group_arn == arn)
+    }
+
+    /// A failback goes where the default group's failback point puts (most of) the telephony.
+    fn failback_target(&self, pair: &(Region, Region)) -> Region {
+        self.groups
+            .iter()
+            .filter(|r| r.is_default)
+            .find_map(|r| failback_point(Some(r), self.episode(&r.group_arn)))
+            .and_then(|p| p.telephony.iter().max_by_key(|(_, pct)| *pct))
+            .map_or(pair.0.clone(), |(r, _)| r.clone())
+    }
+}
+
+/// The shift as planned, before anything is written: groups, plans, gates, live splits.
+pub(crate) struct Planned {
+    pub(crate) target: Region,
+    pub(crate) groups: Vec<(GroupSummary, TrafficPlan, CurrentDistribution)>,
+    pub(crate) gates: Vec<Gate>,
+}
+
+pub(crate) async fn plan<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    settings: &Settings,
+    checked: &Checked,
+    force: bool,
+) -> Result<Planned, StepError> {
+    let pair = ctx.pair();
+    let id = &checked.id;
+    let known = OnRecord::load(&ctx.store, id).await?;
+    let target = match &checked.intent {
+        Intent::FailoverTo(t) => t.clone(),
+        Intent::Plan(p) => p.telephony_target().clone(),
+        Intent::Failback => known.failback_target(&pair),
+    };
+    let client = ctx.connect(&target)?;
+    let groups = groups::resolve(client, id, &checked.named, &known.groups).await?;
+    let mut gates = gates::instance_gates(client, id).await?;
+    let mut planned = Vec::new();
+    for group in groups {
+        let record = known.record(&group.arn);
+        // A group created after the last routine run has no record: its episode may still exist.
+        let episode = match known.episode(&group.arn) {
+            Some(e) => Some(e.clone()),
+            None if record.is_none() => ctx.store.episode(id, &group.arn).await?,
+            None => None,
+        };
+        let plan = group_plan(&checked.intent, &pair, &group, record, episode.as_ref())?;
+        let live = client.get_distribution(&group.arn).await?;
+        gates.extend(gates::group_gates(
+            &group,
+            &plan,
+            &live,
+            record,
+            settings.min_agent_share,
+            force,
+        ));
+        planned.push((group, plan, live));
+    }
+    if let (Intent::Plan(p), [(g, _, _)]) = (&checked.intent, planned.as_slice()) {
+        if p.sign_in().is_some() && !g.is_default {
+            return Err(StepError::InvalidInput(format!(
+                "signIn can only change on the default group; {} is a custom group",
+                g.name
+            )));
+        }
+    }
+    Ok(Planned {
+        target,
+        groups: planned,
+        gates,
+    })
+}
