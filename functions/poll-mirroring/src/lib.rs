@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use acgr::connect::{Connect, RegionStatus, ResourceSummary};
+use acgr::connect::{Connect, RegionStatus, ReplicationStatus, ResourceSummary};
 use acgr::domain::{InstanceRef, Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::StepError;
 use acgr::records::{ConflictRecord, RunKind, SnapshotRecord};
@@ -146,7 +146,7 @@ fn status_done(statuses: &[RegionStatus]) -> bool {
     !statuses.is_empty()
         && statuses
             .iter()
-            .all(|s| s.status == "INSTANCE_REPLICATION_COMPLETE")
+            .all(|s| s.status == ReplicationStatus::Complete)
 }
 
 async fn measure<C: Connect, S: RunStore>(
@@ -214,7 +214,7 @@ async fn measure<C: Connect, S: RunStore>(
         .replica
         .describe_instance(id)
         .await?
-        .is_some_and(|i| i.status.as_deref() == Some("ACTIVE"));
+        .is_some_and(|i| i.is_active());
 
     let already_ready = previous
         .and_then(|p| p.get("emergencyAccessReady"))

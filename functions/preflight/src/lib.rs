@@ -5,7 +5,7 @@
 pub mod probe;
 pub mod scan;
 
-use acgr::connect::{Connect, InstanceInfo, ResourceSummary};
+use acgr::connect::{Connect, IdentityType, InstanceInfo, ResourceSummary};
 use acgr::domain::{pair_support, paired_region, InstanceRef, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{ConflictRecord, RunKind};
@@ -364,8 +364,8 @@ fn alias_check(alias: Option<&str>) -> Check {
 /// Exists and ACTIVE, has an alias, SAML, not replicated elsewhere: what ReplicateInstance refuses.
 fn instance_checks(info: &InstanceInfo, source: &Region, replica: &Region) -> Vec<Check> {
     let mut checks = Vec::new();
-    let status = info.status.as_deref().unwrap_or("unknown");
-    checks.push(if status == "ACTIVE" {
+    let status = info.status.as_ref().map_or("unknown", |s| s.as_str());
+    checks.push(if info.is_active() {
         Check::pass("instance-active", format!("instance {} is ACTIVE", info.id))
     } else {
         Check::fail(
@@ -382,8 +382,8 @@ fn instance_checks(info: &InstanceInfo, source: &Region, replica: &Region) -> Ve
             "Replicate an instance created with an alias (instances on an existing directory have none).",
         ),
     });
-    let identity = info.identity.as_deref().unwrap_or("unknown");
-    checks.push(if identity == "SAML" {
+    let identity = info.identity.as_ref().map_or("unknown", |s| s.as_str());
+    checks.push(if info.identity == Some(IdentityType::Saml) {
         Check::pass("identity-saml", "identity management is SAML")
     } else {
         Check::fail(

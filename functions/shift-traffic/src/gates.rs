@@ -37,13 +37,13 @@ pub async fn instance_gates<C: Connect>(
     let target = client.region();
     let status = info
         .as_ref()
-        .and_then(|i| i.status.clone())
-        .unwrap_or_else(|| "missing".into());
+        .and_then(|i| i.status.as_ref())
+        .map_or("missing", |s| s.as_str());
     let replication = info.as_ref().and_then(|i| i.replication.as_ref());
     Ok(vec![
         Gate::new(
             "target-instance-active",
-            status == "ACTIVE",
+            info.as_ref().is_some_and(InstanceInfo::is_active),
             false,
             format!("instance {instance_id} in {target} is {status}"),
         ),

@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    Connect, CurrentDistribution, Findings, GroupSummary, InstanceInfo, LexBotRef, ResourceSummary,
-    UserPage,
+    Connect, CurrentDistribution, Findings, GroupStatus, GroupSummary, InstanceInfo, LexBotRef,
+    ResourceSummary, UserPage,
 };
 use crate::domain::{Kind, Region, TrafficPlan};
 use crate::error::{ConnectError, ConnectErrorClass};
@@ -206,7 +206,7 @@ impl Connect for FakeConnect {
                     "gone",
                 )
             })?;
-        stored.status = "ACTIVE".into();
+        stored.status = GroupStatus::Active;
         Ok(stored.clone())
     }
 
@@ -242,7 +242,7 @@ impl Connect for FakeConnect {
                 "sign-in on a custom group",
             ));
         }
-        if g.status == "UPDATE_IN_PROGRESS" {
+        if g.status == GroupStatus::UpdateInProgress {
             return Err(self.err(
                 "UpdateTrafficDistribution",
                 "ResourceConflictException",
@@ -263,7 +263,7 @@ impl Connect for FakeConnect {
         let left = w.settle_reads - 1;
         w.pending.insert(arn.clone(), (left, next));
         if let Some((_, _, stored)) = w.groups.iter_mut().find(|(_, _, x)| x.arn == arn) {
-            stored.status = "UPDATE_IN_PROGRESS".into();
+            stored.status = GroupStatus::UpdateInProgress;
         }
         Ok(())
     }

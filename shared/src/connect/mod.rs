@@ -3,6 +3,9 @@
 
 pub mod fake;
 pub mod sdk;
+mod status;
+
+pub use status::{GroupStatus, IdentityType, InstanceStatus, ReplicationStatus};
 
 use std::future::Future;
 
@@ -16,10 +19,8 @@ pub struct InstanceInfo {
     pub id: String,
     pub arn: String,
     pub alias: Option<String>,
-    /// `SAML`, `CONNECT_MANAGED` or `EXISTING_DIRECTORY`.
-    pub identity: Option<String>,
-    /// `CREATION_IN_PROGRESS`, `ACTIVE` or `CREATION_FAILED`.
-    pub status: Option<String>,
+    pub identity: Option<IdentityType>,
+    pub status: Option<InstanceStatus>,
     pub replication: Option<ReplicationInfo>,
 }
 
@@ -34,9 +35,15 @@ pub struct ReplicationInfo {
 #[serde(rename_all = "camelCase")]
 pub struct RegionStatus {
     pub region: String,
-    pub status: String,
+    pub status: ReplicationStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl InstanceInfo {
+    pub fn is_active(&self) -> bool {
+        self.status == Some(InstanceStatus::Active)
+    }
 }
 
 impl ReplicationInfo {
@@ -46,13 +53,13 @@ impl ReplicationInfo {
             && self
                 .statuses
                 .iter()
-                .all(|s| s.status == "INSTANCE_REPLICATION_COMPLETE")
+                .all(|s| s.status == ReplicationStatus::Complete)
     }
 
     pub fn failed(&self) -> bool {
         self.statuses
             .iter()
-            .any(|s| s.status == "INSTANCE_REPLICATION_FAILED")
+            .any(|s| s.status == ReplicationStatus::Failed)
     }
 }
 
@@ -63,20 +70,20 @@ pub struct GroupSummary {
     pub arn: String,
     pub name: String,
     pub instance_arn: String,
-    pub status: String,
+    pub status: GroupStatus,
     pub is_default: bool,
 }
 
 impl GroupSummary {
     pub fn is_active(&self) -> bool {
-        self.status == "ACTIVE"
+        self.status == GroupStatus::Active
     }
 
     /// Being created or applying an update: it becomes ACTIVE by itself, so wait.
     pub fn is_settling(&self) -> bool {
         matches!(
-            self.status.as_str(),
-            "CREATION_IN_PROGRESS" | "UPDATE_IN_PROGRESS"
+            self.status,
+            GroupStatus::CreationInProgress | GroupStatus::UpdateInProgress
         )
     }
 

@@ -9,8 +9,8 @@ use aws_sdk_connect::Client;
 use tracing::instrument;
 
 use super::{
-    Connect, CurrentDistribution, Finding, Findings, GroupSummary, InstanceInfo, LexBotRef,
-    RegionStatus, ReplicationInfo, ResourceSummary, UserPage,
+    Connect, CurrentDistribution, Finding, Findings, GroupStatus, GroupSummary, InstanceInfo,
+    LexBotRef, RegionStatus, ReplicationInfo, ReplicationStatus, ResourceSummary, UserPage,
 };
 use crate::domain::{Kind, Region, Split, TrafficPlan};
 use crate::error::{ConnectError, ConnectErrorClass};
@@ -140,7 +140,7 @@ fn group_summary(
         arn: text(arn),
         name: text(name),
         instance_arn: text(instance_arn),
-        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: status.map_or(GroupStatus::Other(String::new()), |s| s.as_str().into()),
         is_default,
     }
 }
@@ -208,8 +208,9 @@ impl Connect for SdkConnect {
                     region: s.region().unwrap_or_default().to_string(),
                     status: s
                         .replication_status()
-                        .map(|x| x.as_str().to_string())
-                        .unwrap_or_default(),
+                        .map_or(ReplicationStatus::Other(String::new()), |x| {
+                            x.as_str().into()
+                        }),
                     reason: s.replication_status_reason().map(String::from),
                 })
                 .collect(),
@@ -219,8 +220,8 @@ impl Connect for SdkConnect {
             id: i.id().unwrap_or(instance_id).to_string(),
             arn: i.arn().unwrap_or_default().to_string(),
             alias: i.instance_alias().map(String::from),
-            identity: i.identity_management_type().map(|t| t.as_str().to_string()),
-            status: i.instance_status().map(|s| s.as_str().to_string()),
+            identity: i.identity_management_type().map(|t| t.as_str().into()),
+            status: i.instance_status().map(|s| s.as_str().into()),
             replication,
         }))
     }
