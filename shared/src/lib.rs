@@ -9,7 +9,6 @@ pub mod domain;
 pub mod error;
 pub mod records;
 pub mod runs;
-pub mod source_region;
 pub mod steady;
 pub mod store;
 
