@@ -1,6 +1,7 @@
-.PHONY: rehearse test build demo bench-sim fmt lint clean
+.PHONY: rehearse test build deploy demo bench-sim fmt lint clean
 
-## The full rehearsal on this machine: replication, failover and failback against the local stack.
+## The full rehearsal on this machine: replication, failover and failback, then the region-outage
+## drill (the source region down, failover from the replica region alone, failback).
 ## SCENARIO=small|conflict|large (default small).
 rehearse:
 	SCENARIO=$(SCENARIO) scripts/rehearse.sh
@@ -11,6 +12,20 @@ test:
 
 build:
 	cargo build --workspace
+
+## Deploys the stack in both regions of the pair, the source region first (it creates the global
+## table): make deploy INSTANCE_ID=... SOURCE_REGION=us-east-1 REPLICA_REGION=us-west-2
+## PUBLISHERS=arn:aws:iam::ACCOUNT:role/incident-tooling[,...]. Needs the AWS SAM CLI.
+deploy:
+	@test -n "$(INSTANCE_ID)" -a -n "$(SOURCE_REGION)" -a -n "$(REPLICA_REGION)" -a -n "$(PUBLISHERS)" \
+	  || { echo "make deploy INSTANCE_ID=... SOURCE_REGION=... REPLICA_REGION=... PUBLISHERS=..."; exit 2; }
+	sam build
+	for region in $(SOURCE_REGION) $(REPLICA_REGION); do \
+	  sam deploy --region $$region --stack-name acgr-$(INSTANCE_ID) --capabilities CAPABILITY_IAM \
+	    --resolve-s3 --no-confirm-changeset --parameter-overrides InstanceId=$(INSTANCE_ID) \
+	    SourceRegion=$(SOURCE_REGION) ReplicaRegion=$(REPLICA_REGION) \
+	    IncidentPublisherArns=$(PUBLISHERS) || exit 1; \
+	done
 
 ## Starts the local Connect control plane on a scenario and drives it with the AWS CLI.
 ## SCENARIO=small|conflict|large (default small).
