@@ -6,7 +6,7 @@ use aws_config::BehaviorVersion;
 
 use crate::connect::sdk::SdkConnect;
 use crate::connect::Connect;
-use crate::domain::{paired_region, Region};
+use crate::domain::{paired_region, InstanceRef, Region};
 use crate::error::StepError;
 use crate::store::dynamo::DynamoRunStore;
 use crate::store::RunStore;
@@ -46,6 +46,19 @@ impl<C: Connect, S: RunStore> Context<C, S> {
             &self.replica
         } else {
             &self.source
+        }
+    }
+
+    /// The bare ID of an instance given by ID or ARN; an ARN must name the instance's source
+    /// region (the replica keeps the instance's ID, so its ARN differs only in the region).
+    pub fn source_instance(&self, raw: &str) -> Result<String, StepError> {
+        let instance = InstanceRef::parse(raw)?;
+        match &instance.region {
+            Some(r) if r != self.source.region() => Err(StepError::InvalidInput(format!(
+                "instanceId names {r}, but this deployment's source region is {}",
+                self.source.region()
+            ))),
+            _ => Ok(instance.id),
         }
     }
 

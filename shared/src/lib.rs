@@ -10,6 +10,7 @@ pub mod error;
 pub mod records;
 pub mod runs;
 pub mod steady;
+pub mod step;
 pub mod store;
 
 pub use context::{init_tracing, now, Context};

@@ -14,13 +14,12 @@ use std::collections::HashSet;
 
 use acgr::connect::{Connect, GroupSummary};
 use acgr::deadline::epoch_millis;
-use acgr::domain::{region_of_arn, InstanceRef, Kind, Region};
+use acgr::domain::{region_of_arn, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
-use acgr::runs::{
-    begin_step, check_run_id, finish_run, lock_instance, record_failure, record_step,
-};
+use acgr::runs::check_run_id;
 use acgr::steady::{record_steady_state, AgentCounts};
+use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -135,94 +134,67 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
     stop_at: Option<Instant>,
 ) -> Result<Output, StepError> {
     let id = check(ctx, &input)?;
-    let inputs = serde_json::json!({
-        "instanceId": input.instance_id,
-        "trafficDistributionGroup": input.traffic_distribution_group,
-        "cursor": input.cursor,
-    });
-    let mut run = begin_step(
-        &ctx.store,
-        &id,
-        &input.run_id,
-        RunKind::AgentSync,
-        STEP,
-        inputs,
-        input.execution_arn.as_deref(),
-        now,
-    )
-    .await?;
-    lock_instance(
-        &ctx.store,
-        &id,
-        &input.run_id,
-        run.kind,
-        ctx.lease_seconds,
-        now,
-    )
-    .await?;
-
-    match work(ctx, pacing, &id, &input, now, stop_at).await {
-        Ok(out) => {
-            record_step(&ctx.store, &mut run, STEP, &out, now).await?;
-            info!(
-                instance_id = %id,
-                run_id = %input.run_id,
-                group_arn = %out.group_arn,
-                associated = out.associated,
-                already_associated = out.already_associated,
-                waiting_for_replica = out.waiting_for_replica,
-                failed = out.failed.len(),
-                done = out.done,
-                "agent associations"
-            );
-            // The last step of a replication or agent-sync run: it records the steady state,
-            // the failback point an incident will need.
-            if out.done {
-                let counts = AgentCounts {
-                    group_arn: out.group_arn.clone(),
-                    associated: out.associated + out.already_associated,
-                    total: out.associated
-                        + out.already_associated
-                        + out.waiting_for_replica
-                        + out.failed.len() as u64,
-                };
-                if let Err(e) = record_steady_state(
-                    &ctx.source,
-                    &ctx.store,
-                    &id,
-                    &input.run_id,
-                    Some(&counts),
-                    now,
-                )
-                .await
-                {
-                    record_failure(&ctx.store, &mut run, &e, now).await;
-                    return Err(e);
-                }
-                finish_run(&ctx.store, &mut run, now).await?;
-            }
-            Ok(out)
+    let begin = Begin {
+        instance_id: &id,
+        run_id: &input.run_id,
+        kind: RunKind::AgentSync,
+        step: STEP,
+        inputs: serde_json::json!({
+            "instanceId": input.instance_id,
+            "trafficDistributionGroup": input.traffic_distribution_group,
+            "cursor": input.cursor,
+        }),
+        execution_arn: input.execution_arn.as_deref(),
+        hold: Hold::Lock,
+        lease_seconds: ctx.lease_seconds,
+    };
+    let run = StepRun::begin(&ctx.store, begin, now).await?;
+    let result = async {
+        let out = work(ctx, pacing, &id, &input, now, stop_at).await?;
+        info!(
+            instance_id = %id,
+            run_id = %input.run_id,
+            group_arn = %out.group_arn,
+            associated = out.associated,
+            already_associated = out.already_associated,
+            waiting_for_replica = out.waiting_for_replica,
+            failed = out.failed.len(),
+            done = out.done,
+            "agent associations"
+        );
+        // The last step of a replication or agent-sync run: it records the steady state, the
+        // failback point an incident will need.
+        if out.done {
+            let counts = AgentCounts {
+                group_arn: out.group_arn.clone(),
+                associated: out.associated + out.already_associated,
+                total: out.associated
+                    + out.already_associated
+                    + out.waiting_for_replica
+                    + out.failed.len() as u64,
+            };
+            record_steady_state(
+                &ctx.source,
+                &ctx.store,
+                &id,
+                &input.run_id,
+                Some(&counts),
+                now,
+            )
+            .await?;
         }
-        Err(e) => {
-            // A retry keeps the lock; a run that failed for good lets others in now.
-            record_failure(&ctx.store, &mut run, &e, now).await;
-            Err(e)
-        }
+        Ok(out)
     }
+    .await;
+    // Done ends the run (and frees the lock); a retry keeps it; a failure for good frees it.
+    run.end(result, |out| out.done).await
 }
 
 /// Validates the input without calling anything; returns the instance ID.
 fn check<C: Connect, S: RunStore>(ctx: &Context<C, S>, input: &Input) -> Result<String, StepError> {
     check_run_id(&input.run_id)?;
-    let instance = InstanceRef::parse(&input.instance_id)?;
+    let id = ctx.source_instance(&input.instance_id)?;
     let source = ctx.source.region();
-    if let Some(r) = &instance.region {
-        if r != source {
-            return Err(StepError::InvalidInput(format!(
-                "instanceId names {r}, but this deployment's source region is {source}"
-            )));
-        }
-    }
     if let Some(g) = &input.traffic_distribution_group {
         check_group_ref(g, source)?;
     }
@@ -233,7 +205,7 @@ fn check<C: Connect, S: RunStore>(ctx: &Context<C, S>, input: &Input) -> Result<
             ));
         }
     }
-    Ok(instance.id)
+    Ok(id)
 }
 
 /// A group ID, or a group ARN naming `source` (groups live in their instance's source region).
@@ -646,6 +618,7 @@ mod tests {
     use acgr::connect::fake::{FakeConnect, FakeWorld};
     use acgr::connect::ResourceSummary;
     use acgr::records::RunStatus;
+    use acgr::runs::{begin_step, lock_instance};
     use acgr::store::memory::MemoryRunStore;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;

@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use acgr::connect::{Connect, RegionStatus, ReplicationStatus, ResourceSummary};
-use acgr::domain::{InstanceRef, Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
+use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::StepError;
 use acgr::records::{ConflictRecord, RunKind, SnapshotRecord};
-use acgr::runs::{begin_step, check_run_id, lock_instance, record_failure, record_step};
+use acgr::runs::check_run_id;
+use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -79,36 +80,21 @@ pub async fn poll<C: Connect, S: RunStore>(
     now: i64,
 ) -> Result<Output, StepError> {
     check_run_id(&input.run_id)?;
-    let instance = InstanceRef::parse(&input.instance_id)?;
-    let id = instance.id;
-    let inputs = serde_json::json!({"instanceId": input.instance_id});
-    let mut run = begin_step(
-        &ctx.store,
-        &id,
-        &input.run_id,
-        RunKind::AgentSync,
-        STEP,
-        inputs,
-        input.execution_arn.as_deref(),
-        now,
-    )
-    .await?;
-    let result = async {
-        lock_instance(
-            &ctx.store,
-            &id,
-            &input.run_id,
-            run.kind,
-            ctx.lease_seconds,
-            now,
-        )
-        .await?;
-        measure(ctx, &input.run_id, &id, run.steps.get(STEP), now).await
-    }
-    .await;
-    match result {
+    let id = ctx.source_instance(&input.instance_id)?;
+    let begin = Begin {
+        instance_id: &id,
+        run_id: &input.run_id,
+        kind: RunKind::AgentSync,
+        step: STEP,
+        inputs: serde_json::json!({"instanceId": input.instance_id}),
+        execution_arn: input.execution_arn.as_deref(),
+        hold: Hold::Lock,
+        lease_seconds: ctx.lease_seconds,
+    };
+    let mut run = StepRun::begin(&ctx.store, begin, now).await?;
+    match measure(ctx, &input.run_id, &id, run.previous(), now).await {
         Ok(out) => {
-            record_step(&ctx.store, &mut run, STEP, &out, now).await?;
+            run.note(&out).await?;
             info!(
                 instance_id = %id,
                 complete = out.complete,
@@ -131,14 +117,10 @@ pub async fn poll<C: Connect, S: RunStore>(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));
-                record_failure(&ctx.store, &mut run, &e, now).await;
-                Err(e)
+                Err(run.fail(e).await)
             }
         }
-        Err(e) => {
-            record_failure(&ctx.store, &mut run, &e, now).await;
-            Err(e)
-        }
+        Err(e) => Err(run.fail(e).await),
     }
 }
 

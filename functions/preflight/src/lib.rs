@@ -6,10 +6,11 @@ pub mod probe;
 pub mod scan;
 
 use acgr::connect::{Connect, IdentityType, InstanceInfo, ResourceSummary};
-use acgr::domain::{pair_support, paired_region, InstanceRef, Kind, PairSupport, Region};
+use acgr::domain::{pair_support, paired_region, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{ConflictRecord, RunKind};
-use acgr::runs::{begin_step, check_run_id, record_failure, record_step};
+use acgr::runs::check_run_id;
+use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -133,47 +134,35 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
         }
         None => format!("preflight-{now}"),
     };
-    let instance = InstanceRef::parse(&input.instance_id)?;
+    let id = ctx.source_instance(&input.instance_id)?;
     let replica = Region::parse(&input.replica_region)?;
-    if let Some(r) = &instance.region {
-        if r != ctx.source.region() {
-            return Err(StepError::InvalidInput(format!(
-                "instance ARN names {r}, but this deployment replicates from {}",
-                ctx.source.region()
-            )));
-        }
-    }
-    let id = instance.id.clone();
-    let inputs = serde_json::json!({
-        "instanceId": input.instance_id,
-        "replicaRegion": input.replica_region,
-        "replicaAlias": input.replica_alias,
-        "failOnError": input.fail_on_error,
-    });
-    let mut run = begin_step(
-        &ctx.store,
-        &id,
-        &run_id,
-        RunKind::Replication,
-        STEP,
-        inputs,
-        input.execution_arn.as_deref(),
-        now,
-    )
-    .await?;
+    let begin = Begin {
+        instance_id: &id,
+        run_id: &run_id,
+        kind: RunKind::Replication,
+        step: STEP,
+        inputs: serde_json::json!({
+            "instanceId": input.instance_id,
+            "replicaRegion": input.replica_region,
+            "replicaAlias": input.replica_alias,
+            "failOnError": input.fail_on_error,
+        }),
+        execution_arn: input.execution_arn.as_deref(),
+        // Read-only: it takes no lock.
+        hold: Hold::Nothing,
+        lease_seconds: ctx.lease_seconds,
+    };
+    let mut run = StepRun::begin(&ctx.store, begin, now).await?;
     let checks = match run_checks(ctx, probe, &id, &replica, &input, now).await {
         Ok(checks) => checks,
-        Err(e) => {
-            record_failure(&ctx.store, &mut run, &e, now).await;
-            return Err(e);
-        }
+        Err(e) => return Err(run.fail(e).await),
     };
     let report = Report {
         ok: !checks.iter().any(|c| c.verdict == Verdict::Fail),
         run_id: run_id.clone(),
         checks,
     };
-    record_step(&ctx.store, &mut run, STEP, &report, now).await?;
+    run.note(&report).await?;
     info!(
         instance_id = %id,
         run_id = %run_id,
@@ -193,8 +182,7 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
             report.checks.len(),
             failed.join("; ")
         ));
-        record_failure(&ctx.store, &mut run, &e, now).await;
-        return Err(e);
+        return Err(run.fail(e).await);
     }
     Ok(report)
 }

@@ -3,10 +3,11 @@
 //! The intent (token, time) is on the run before the call; the outcome after it.
 
 use acgr::connect::Connect;
-use acgr::domain::{InstanceRef, Kind, Region};
+use acgr::domain::{Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::records::{ConflictRecord, RunKind};
-use acgr::runs::{begin_step, check_run_id, lock_instance, record_failure, record_step};
+use acgr::runs::check_run_id;
+use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -75,17 +76,9 @@ pub async fn replicate<C: Connect, S: RunStore>(
     now: i64,
 ) -> Result<Output, StepError> {
     check_run_id(&input.run_id)?;
-    let instance = InstanceRef::parse(&input.instance_id)?;
+    let id = ctx.source_instance(&input.instance_id)?;
     let replica = Region::parse(&input.replica_region)?;
     ctx.check_replica(&replica)?;
-    if let Some(r) = &instance.region {
-        if r != ctx.source.region() {
-            return Err(StepError::InvalidInput(format!(
-                "instance ARN names {r}, but this deployment replicates from {}",
-                ctx.source.region()
-            )));
-        }
-    }
     if let Some(alias) = &input.replica_alias {
         let ok = (1..=45).contains(&alias.len())
             && !alias.starts_with("d-")
@@ -100,28 +93,17 @@ pub async fn replicate<C: Connect, S: RunStore>(
             )));
         }
     }
-    let id = instance.id.clone();
-    let inputs = serde_json::json!({"instanceId": input.instance_id, "replicaRegion": input.replica_region, "replicaAlias": input.replica_alias});
-    let mut run = begin_step(
-        &ctx.store,
-        &id,
-        &input.run_id,
-        RunKind::Replication,
-        STEP,
-        inputs,
-        input.execution_arn.as_deref(),
-        now,
-    )
-    .await?;
-    lock_instance(
-        &ctx.store,
-        &id,
-        &input.run_id,
-        RunKind::Replication,
-        ctx.lease_seconds,
-        now,
-    )
-    .await?;
+    let begin = Begin {
+        instance_id: &id,
+        run_id: &input.run_id,
+        kind: RunKind::Replication,
+        step: STEP,
+        inputs: serde_json::json!({"instanceId": input.instance_id, "replicaRegion": input.replica_region, "replicaAlias": input.replica_alias}),
+        execution_arn: input.execution_arn.as_deref(),
+        hold: Hold::Lock,
+        lease_seconds: ctx.lease_seconds,
+    };
+    let mut run = StepRun::begin(&ctx.store, begin, now).await?;
     let token = client_token(&input.run_id);
     let output = |arn: String, adopted: bool| Output {
         run_id: input.run_id.clone(),
@@ -134,8 +116,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
 
     // Already done by this run: answer from the record, call nothing.
     if let Some(prev) = run
-        .steps
-        .get(STEP)
+        .previous()
         .and_then(|v| serde_json::from_value::<Record>(v.clone()).ok())
     {
         if let Some(arn) = prev.replica_arn {
@@ -144,13 +125,10 @@ pub async fn replicate<C: Connect, S: RunStore>(
         }
     }
 
-    let result = call_or_adopt(ctx, &id, &replica, &input, &token, &mut run, now).await;
-    match result {
+    // The step's record is its intent and outcome (written as it goes), not the output.
+    match call_or_adopt(ctx, &id, &replica, &input, &token, &mut run, now).await {
         Ok((arn, adopted)) => Ok(output(arn, adopted)),
-        Err(e) => {
-            record_failure(&ctx.store, &mut run, &e, now).await;
-            Err(e)
-        }
+        Err(e) => Err(run.fail(e).await),
     }
 }
 
@@ -160,7 +138,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
     replica: &Region,
     input: &Input,
     token: &str,
-    run: &mut acgr::records::RunRecord,
+    run: &mut StepRun<'_, S>,
     now: i64,
 ) -> Result<(String, bool), StepError> {
     let info = ctx.source.describe_instance(id).await?.ok_or_else(|| {
@@ -187,7 +165,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
             adopted: true,
             message: None,
         };
-        record_step(&ctx.store, run, STEP, &record, now).await?;
+        run.note(&record).await?;
         info!(instance_id = %id, replica = %replica, "existing replica adopted");
         return Ok((existing, true));
     }
@@ -207,7 +185,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
         adopted: false,
         message: None,
     };
-    record_step(&ctx.store, run, STEP, &record, now).await?;
+    run.note(&record).await?;
     match ctx
         .source
         .replicate_instance(id, replica, input.replica_alias.as_deref(), token)
@@ -216,7 +194,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
         Ok(arn) => {
             record.state = "accepted".into();
             record.replica_arn = Some(arn.clone());
-            record_step(&ctx.store, run, STEP, &record, now).await?;
+            run.note(&record).await?;
             info!(instance_id = %id, replica = %replica, run_id = %input.run_id, "replication requested");
             Ok((arn, false))
         }
@@ -226,7 +204,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
             let recorded = record_conflicts(ctx, id, now).await?;
             record.state = "conflict".into();
             record.message = Some(e.message.clone());
-            record_step(&ctx.store, run, STEP, &record, now).await?;
+            run.note(&record).await?;
             Err(StepError::ResourceConflict(format!(
                 "ReplicateInstance found name conflicts ({recorded} recorded on the run store): {}",
                 e.message
@@ -239,7 +217,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
                     record.state = "adopted".into();
                     record.adopted = true;
                     record.replica_arn = Some(existing.clone());
-                    record_step(&ctx.store, run, STEP, &record, now).await?;
+                    run.note(&record).await?;
                     return Ok((existing, true));
                 }
             }

@@ -24,9 +24,7 @@ use std::time::Duration;
 use acgr::connect::{Connect, CurrentDistribution};
 use acgr::domain::TrafficPlan;
 use acgr::error::StepError;
-use acgr::runs::{
-    begin_step, break_instance_lock, finish_run, lock_instance, record_failure, record_step,
-};
+use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, parse_input, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -213,53 +211,29 @@ pub async fn shift<C: Connect, S: RunStore>(
         return Ok(output(&input, &checked, &planned));
     }
 
-    let kind = checked.intent.kind();
-    let inputs = json!({
-        "instanceId": input.instance_id,
-        "reason": checked.intent.reason(),
-        "force": input.force,
-        "trafficDistributionGroups": checked.named,
-        "breakLock": checked.break_reason,
-    });
-    let mut run = begin_step(
-        &ctx.store,
-        &checked.id,
-        &input.run_id,
-        kind,
-        STEP,
-        inputs,
-        input.execution_arn.as_deref(),
-        now,
-    )
-    .await?;
+    // The lock comes first: everything read after it (the live splits that become the failback
+    // point) cannot be changed by another shift of ours meanwhile.
+    let begin = Begin {
+        instance_id: &checked.id,
+        run_id: &input.run_id,
+        kind: checked.intent.kind(),
+        step: STEP,
+        inputs: json!({
+            "instanceId": input.instance_id,
+            "reason": checked.intent.reason(),
+            "force": input.force,
+            "trafficDistributionGroups": checked.named,
+            "breakLock": checked.break_reason,
+        }),
+        execution_arn: input.execution_arn.as_deref(),
+        hold: match &checked.break_reason {
+            Some(reason) => Hold::BreakLock(reason.clone()),
+            None => Hold::Lock,
+        },
+        lease_seconds: ctx.lease_seconds,
+    };
+    let run = StepRun::begin(&ctx.store, begin, now).await?;
     let result = async {
-        // The lock comes first: everything read after it (the live splits that become the
-        // failback point) cannot be changed by another shift of ours meanwhile.
-        match &checked.break_reason {
-            Some(reason) => {
-                break_instance_lock(
-                    &ctx.store,
-                    &checked.id,
-                    &input.run_id,
-                    kind,
-                    ctx.lease_seconds,
-                    reason,
-                    now,
-                )
-                .await?
-            }
-            None => {
-                lock_instance(
-                    &ctx.store,
-                    &checked.id,
-                    &input.run_id,
-                    kind,
-                    ctx.lease_seconds,
-                    now,
-                )
-                .await?
-            }
-        };
         let planned = plan(ctx, settings, &checked, input.force).await?;
         let mut out = output(&input, &checked, &planned);
         gates::refuse(&out.gates, input.force)?;
@@ -284,17 +258,7 @@ pub async fn shift<C: Connect, S: RunStore>(
         Ok(out)
     }
     .await;
-    match result {
-        Ok(out) => {
-            record_step(&ctx.store, &mut run, STEP, &out, now).await?;
-            finish_run(&ctx.store, &mut run, now).await?;
-            Ok(out)
-        }
-        Err(e) => {
-            record_failure(&ctx.store, &mut run, &e, now).await;
-            Err(e)
-        }
-    }
+    run.end(result, |_| true).await
 }
 
 fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {
