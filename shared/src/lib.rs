@@ -2,6 +2,7 @@
 //! with their adapters and in-memory fakes, the errors the state machines act on, and the
 //! context each Lambda builds once per cold start.
 
+pub mod conflicts;
 pub mod connect;
 pub mod context;
 pub mod deadline;

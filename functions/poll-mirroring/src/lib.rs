@@ -5,12 +5,13 @@
 //! Only when those say done does it confirm with one full listing diff of both regions, by name
 //! and ID. Conflicts are upserted (first and last seen; resolved when they disappear).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use acgr::connect::{Connect, RegionStatus, ReplicationStatus, ResourceSummary};
+use acgr::conflicts;
+use acgr::connect::{Connect, RegionStatus, ReplicationStatus};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::StepError;
-use acgr::records::{ConflictRecord, RunKind, SnapshotRecord};
+use acgr::records::{RunKind, SnapshotRecord};
 use acgr::runs::check_run_id;
 use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
@@ -42,15 +43,7 @@ pub struct KindProgress {
     pub conflicting: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Conflict {
-    pub kind: Kind,
-    pub name: String,
-    pub source_id: Option<String>,
-    pub replica_id: Option<String>,
-    pub region: Option<String>,
-}
+pub use acgr::conflicts::Conflict;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -218,7 +211,8 @@ async fn measure<C: Connect, S: RunStore>(
                 ctx.source.list_resources(id, kind).await?,
                 ctx.replica.list_resources(id, kind).await?,
             );
-            let diff = diff(kind, &src, &rep, &replica_region);
+            let diff = conflicts::diff(kind, &src, &rep, &replica_region);
+            let conflicting = diff.conflicts.len() as u64;
             listed_conflicts.extend(diff.conflicts);
             kinds.insert(
                 kind.key().to_string(),
@@ -226,7 +220,7 @@ async fn measure<C: Connect, S: RunStore>(
                     source: Some(src.len() as u64),
                     replica: Some(rep.len() as u64),
                     missing: diff.missing,
-                    conflicting: diff.conflicting,
+                    conflicting,
                 },
             );
         }
@@ -234,7 +228,8 @@ async fn measure<C: Connect, S: RunStore>(
         complete = conflicts.is_empty() && kinds.values().all(|k| k.missing == 0);
     }
 
-    upsert_conflicts(ctx, id, &conflicts, now).await?;
+    conflicts::upsert(&ctx.store, id, &conflicts, now).await?;
+    conflicts::resolve_absent(&ctx.store, id, &conflicts, now).await?;
     for (key, k) in &kinds {
         let Some(kind) = Kind::ALL.into_iter().find(|x| x.key() == key) else {
             continue;
@@ -297,91 +292,11 @@ fn merge_conflicts(findings: Vec<Conflict>, listed: Vec<Conflict>) -> Vec<Confli
     out
 }
 
-struct Diff {
-    missing: u64,
-    conflicting: u64,
-    conflicts: Vec<Conflict>,
-}
-
-/// Source resources absent from the replica, and those present there under another ID.
-fn diff(
-    kind: Kind,
-    source: &[ResourceSummary],
-    replica: &[ResourceSummary],
-    replica_region: &str,
-) -> Diff {
-    let by_name: HashMap<&str, &ResourceSummary> =
-        replica.iter().map(|r| (r.name.as_str(), r)).collect();
-    let mut d = Diff {
-        missing: 0,
-        conflicting: 0,
-        conflicts: Vec::new(),
-    };
-    for s in source {
-        match by_name.get(s.name.as_str()) {
-            None => d.missing += 1,
-            Some(r) if r.id != s.id => {
-                d.conflicting += 1;
-                d.conflicts.push(Conflict {
-                    kind,
-                    name: s.name.clone(),
-                    source_id: s.id.clone(),
-                    replica_id: r.id.clone(),
-                    region: Some(replica_region.to_string()),
-                });
-            }
-            Some(_) => {}
-        }
-    }
-    d
-}
-
-async fn upsert_conflicts<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    id: &str,
-    seen: &[Conflict],
-    now: i64,
-) -> Result<(), StepError> {
-    let known = ctx.store.conflicts(id).await?;
-    for c in seen {
-        let prev = known.iter().find(|k| k.kind == c.kind && k.name == c.name);
-        ctx.store
-            .put_conflict(&ConflictRecord {
-                instance_id: id.to_string(),
-                kind: c.kind,
-                name: c.name.clone(),
-                source_id: c
-                    .source_id
-                    .clone()
-                    .or_else(|| prev.and_then(|p| p.source_id.clone())),
-                replica_id: c
-                    .replica_id
-                    .clone()
-                    .or_else(|| prev.and_then(|p| p.replica_id.clone())),
-                region: c.region.clone(),
-                first_seen: prev.filter(|p| !p.resolved).map_or(now, |p| p.first_seen),
-                last_seen: now,
-                resolved: false,
-                resolved_at: None,
-            })
-            .await?;
-    }
-    for k in known.iter().filter(|k| !k.resolved) {
-        if !seen.iter().any(|c| c.kind == k.kind && c.name == k.name) {
-            let mut resolved = k.clone();
-            resolved.resolved = true;
-            resolved.resolved_at = Some(now);
-            ctx.store.put_conflict(&resolved).await?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use acgr::connect::fake::{FakeConnect, FakeWorld};
-    use acgr::connect::{Finding, Findings, InstanceInfo, ReplicationInfo};
+    use acgr::connect::{Finding, Findings, InstanceInfo, ReplicationInfo, ResourceSummary};
     use acgr::domain::Region;
     use acgr::store::memory::MemoryRunStore;
     use std::sync::{Arc, Mutex};

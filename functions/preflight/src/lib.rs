@@ -5,10 +5,11 @@
 pub mod probe;
 pub mod scan;
 
-use acgr::connect::{Connect, IdentityType, InstanceInfo, ResourceSummary};
+use acgr::conflicts;
+use acgr::connect::{Connect, IdentityType, InstanceInfo};
 use acgr::domain::{pair_support, paired_region, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::records::{ConflictRecord, RunKind};
+use acgr::records::RunKind;
 use acgr::runs::check_run_id;
 use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
@@ -433,8 +434,7 @@ async fn conflict_check<C: Connect, S: RunStore>(
         }
         Err(e) => return could_not_run(check, e),
     }
-    let known = ctx.store.conflicts(id).await?;
-    let mut found = Vec::new();
+    let mut seen = Vec::new();
     for kind in Kind::ALL {
         let listed = async {
             Ok::<_, ConnectError>((
@@ -446,32 +446,22 @@ async fn conflict_check<C: Connect, S: RunStore>(
             Ok(both) => both,
             Err(e) => return could_not_run(check, e),
         };
-        for (name, source_id, replica_id) in conflicts(&source, &there) {
-            let first_seen = known
-                .iter()
-                .find(|c| c.kind == kind && c.name == name)
-                .map_or(now, |c| c.first_seen);
-            ctx.store
-                .put_conflict(&ConflictRecord {
-                    instance_id: id.to_string(),
-                    kind,
-                    name: name.clone(),
-                    source_id: Some(source_id.clone()),
-                    replica_id: Some(replica_id.clone()),
-                    region: Some(replica.to_string()),
-                    first_seen,
-                    last_seen: now,
-                    resolved: false,
-                    resolved_at: None,
-                })
-                .await?;
-            found.push(format!(
-                "{} '{name}' is {source_id} in {} but {replica_id} in {replica}",
-                kind.key(),
-                ctx.source.region()
-            ));
-        }
+        seen.extend(conflicts::diff(kind, &source, &there, replica.as_str()).conflicts);
     }
+    conflicts::upsert(&ctx.store, id, &seen, now).await?;
+    let found: Vec<String> = seen
+        .iter()
+        .map(|c| {
+            format!(
+                "{} '{}' is {} in {} but {} in {replica}",
+                c.kind.key(),
+                c.name,
+                c.source_id.as_deref().unwrap_or("?"),
+                ctx.source.region(),
+                c.replica_id.as_deref().unwrap_or("?"),
+            )
+        })
+        .collect();
     info!(instance_id = %id, conflicts = found.len(), "name conflicts with the replica");
     Ok(if found.is_empty() {
         Check::pass(
@@ -485,22 +475,6 @@ async fn conflict_check<C: Connect, S: RunStore>(
             format!("Delete or rename each resource in {replica} (it was created there outside replication), then run again."),
         )
     })
-}
-
-/// (name, source ID, replica ID) for each name with another ID in the replica.
-fn conflicts(
-    source: &[ResourceSummary],
-    replica: &[ResourceSummary],
-) -> Vec<(String, String, String)> {
-    source
-        .iter()
-        .filter_map(|s| {
-            let sid = s.id.as_ref()?;
-            let r = replica.iter().find(|r| r.name == s.name)?;
-            let rid = r.id.as_ref()?;
-            (rid != sid).then(|| (s.name.clone(), sid.clone(), rid.clone()))
-        })
-        .collect()
 }
 
 /// Flows and flow modules whose published content names a region: one warn each, and a summary.
@@ -668,6 +642,7 @@ mod tests {
     use super::*;
     use crate::probe::FakeProbe;
     use acgr::connect::fake::{FakeConnect, FakeWorld};
+    use acgr::connect::ResourceSummary;
     use acgr::connect::{LexBotRef, RegionStatus, ReplicationInfo};
     use acgr::store::memory::MemoryRunStore;
     use std::sync::{Arc, Mutex};

@@ -2,10 +2,11 @@
 //! the run), or adopts a replica of the same pair that already exists. Takes the instance lock.
 //! The intent (token, time) is on the run before the call; the outcome after it.
 
+use acgr::conflicts::{self, Conflict};
 use acgr::connect::Connect;
 use acgr::domain::{Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::records::{ConflictRecord, RunKind};
+use acgr::records::RunKind;
 use acgr::runs::check_run_id;
 use acgr::step::{Begin, Hold, StepRun};
 use acgr::store::RunStore;
@@ -266,38 +267,23 @@ async fn record_conflicts<C: Connect, S: RunStore>(
     id: &str,
     now: i64,
 ) -> Result<usize, StepError> {
-    let known = ctx.store.conflicts(id).await?;
-    let mut n = 0;
+    let mut seen = Vec::new();
     for kind in Kind::ALL {
         let findings = match ctx.source.list_findings(id, kind).await {
             Ok(f) => f,
             Err(e) if e.class == ConnectErrorClass::InvalidRequest => continue,
             Err(e) => return Err(e.into()),
         };
-        for f in findings.findings {
-            let name = f.name.clone().unwrap_or_else(|| f.id.clone());
-            let first_seen = known
-                .iter()
-                .find(|c| c.kind == kind && c.name == name)
-                .map_or(now, |c| c.first_seen);
-            ctx.store
-                .put_conflict(&ConflictRecord {
-                    instance_id: id.to_string(),
-                    kind,
-                    name,
-                    source_id: Some(f.id),
-                    replica_id: None,
-                    region: f.region,
-                    first_seen,
-                    last_seen: now,
-                    resolved: false,
-                    resolved_at: None,
-                })
-                .await?;
-            n += 1;
-        }
+        seen.extend(findings.findings.into_iter().map(|f| Conflict {
+            kind,
+            name: f.name.clone().unwrap_or_else(|| f.id.clone()),
+            source_id: Some(f.id),
+            replica_id: None,
+            region: f.region,
+        }));
     }
-    Ok(n)
+    conflicts::upsert(&ctx.store, id, &seen, now).await?;
+    Ok(seen.len())
 }
 
 #[cfg(test)]
@@ -305,6 +291,7 @@ mod tests {
     use super::*;
     use acgr::connect::fake::{FakeConnect, FakeWorld};
     use acgr::connect::{Finding, Findings, InstanceInfo, RegionStatus, ReplicationInfo};
+    use acgr::records::ConflictRecord;
     use acgr::store::memory::MemoryRunStore;
     use std::sync::{Arc, Mutex};
 
