@@ -88,6 +88,9 @@ impl std::fmt::Display for GroupSplit {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RegionCalls {
     pub ok: usize,
+    /// Refused by the quota (429): the caller retries them.
+    pub throttled: usize,
+    /// Any other failure.
     pub failed: usize,
 }
 
@@ -135,8 +138,8 @@ impl DrillReport {
         );
         for (region, c) in &self.calls_during_outage {
             println!(
-                "   Connect calls while {SOURCE_REGION} was down, in {region}: {} ok, {} failed",
-                c.ok, c.failed
+                "   Connect calls while {SOURCE_REGION} was down, in {region}: {} ok, {} throttled, {} failed",
+                c.ok, c.throttled, c.failed
             );
         }
         for (phase, splits) in &self.splits {
@@ -363,10 +366,10 @@ pub async fn outage(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
     for c in &calls {
         let region = c["region"].as_str().unwrap_or("?").to_string();
         let entry = report.calls_during_outage.entry(region).or_default();
-        if c["status"] == 200 {
-            entry.ok += 1;
-        } else {
-            entry.failed += 1;
+        match c["status"].as_u64() {
+            Some(200) => entry.ok += 1,
+            Some(429) => entry.throttled += 1,
+            _ => entry.failed += 1,
         }
     }
     report.calls_before_update = calls
