@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use acgr::connect::{Connect, GroupSummary};
 use acgr::deadline::epoch_millis;
-use acgr::domain::{region_of_arn, Kind, Region};
+use acgr::domain::{region_of_arn, GroupRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
 use acgr::runs::check_run_id;
@@ -210,37 +210,12 @@ fn check<C: Connect, S: RunStore>(ctx: &Context<C, S>, input: &Input) -> Result<
 
 /// A group ID, or a group ARN naming `source` (groups live in their instance's source region).
 fn check_group_ref(g: &str, source: &Region) -> Result<(), StepError> {
-    let valid_id = |id: &str| {
-        (1..=100).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    let bad = || {
-        StepError::InvalidInput(format!(
-            "trafficDistributionGroup '{g}' is neither a group ID nor a group ARN"
-        ))
-    };
-    if !g.starts_with("arn:") {
-        return if valid_id(g) { Ok(()) } else { Err(bad()) };
-    }
-    let parts: Vec<&str> = g.splitn(6, ':').collect();
-    let [_, _partition, "connect", _region, account, resource] = parts.as_slice() else {
-        return Err(bad());
-    };
-    let id = resource
-        .strip_prefix("traffic-distribution-group/")
-        .ok_or_else(bad)?;
-    if !valid_id(id) || account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    match region_of_arn(g) {
-        Some(r) if &r == source => Ok(()),
-        Some(r) => Err(StepError::InvalidInput(format!(
+    match GroupRef::parse(g)?.region {
+        Some(r) if &r != source => Err(StepError::InvalidInput(format!(
             "trafficDistributionGroup names {r}; users are associated in the group's home \
              region, and this deployment's source region is {source}"
         ))),
-        None => Err(bad()),
+        _ => Ok(()),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use acgr::connect::GroupSummary;
-use acgr::domain::{InstanceRef, Region, TrafficPlan};
+use acgr::domain::{GroupRef, InstanceRef, Region, TrafficPlan};
 use acgr::error::StepError;
 use acgr::records::{Episode, GroupRecord, RunKind};
 use acgr::runs::check_run_id;
@@ -81,13 +81,8 @@ pub(crate) fn check(input: &Input, pair: &(Region, Region)) -> Result<Checked, S
     };
     let mut named: Vec<String> = input.traffic_distribution_group.iter().cloned().collect();
     named.extend(input.traffic_distribution_groups.iter().flatten().cloned());
-    if let Some(bad) = named
-        .iter()
-        .find(|n| n.is_empty() || n.len() > 500 || n.chars().any(char::is_whitespace))
-    {
-        return Err(StepError::InvalidInput(format!(
-            "trafficDistributionGroups: '{bad}' is not a group ID or ARN"
-        )));
+    for n in &named {
+        GroupRef::parse(n)?;
     }
     let reason = input
         .reason
