@@ -395,6 +395,43 @@ impl TrafficPlan {
     }
 }
 
+/// A traffic distribution group's split as GetTrafficDistribution reads it back (any values,
+/// unlike a [`TrafficPlan`], which only holds valid ones).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentDistribution {
+    pub telephony: Vec<(Region, u8)>,
+    pub agents: Vec<(Region, u8)>,
+    pub sign_in: Option<Vec<(Region, bool)>>,
+}
+
+impl From<&TrafficPlan> for CurrentDistribution {
+    fn from(plan: &TrafficPlan) -> CurrentDistribution {
+        CurrentDistribution {
+            telephony: plan.telephony().entries().to_vec(),
+            agents: plan.agents().entries().to_vec(),
+            sign_in: plan.sign_in().map(<[_]>::to_vec),
+        }
+    }
+}
+
+impl CurrentDistribution {
+    /// True when this reads back exactly what `plan` asked for.
+    pub fn matches(&self, plan: &TrafficPlan) -> bool {
+        let same = |have: &[(Region, u8)], want: &Split| {
+            want.entries()
+                .iter()
+                .all(|(r, p)| have.iter().any(|(hr, hp)| hr == r && hp == p))
+        };
+        let sign_in_ok = match (plan.sign_in(), &self.sign_in) {
+            (None, _) => true,
+            (Some(want), Some(have)) => want.iter().all(|w| have.contains(w)),
+            (Some(_), None) => false,
+        };
+        same(&self.telephony, plan.telephony()) && same(&self.agents, plan.agents()) && sign_in_ok
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

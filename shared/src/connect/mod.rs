@@ -5,6 +5,7 @@ pub mod fake;
 pub mod sdk;
 mod status;
 
+pub use crate::domain::CurrentDistribution;
 pub use status::{GroupStatus, IdentityType, InstanceStatus, ReplicationStatus};
 
 use std::future::Future;
@@ -93,42 +94,6 @@ impl GroupSummary {
         self.instance_arn
             .rsplit_once(':')
             .is_some_and(|(_, resource)| resource.strip_prefix("instance/") == Some(instance_id))
-    }
-}
-
-/// A group's distribution as GetTrafficDistribution reads it back.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct CurrentDistribution {
-    pub telephony: Vec<(Region, u8)>,
-    pub agents: Vec<(Region, u8)>,
-    pub sign_in: Option<Vec<(Region, bool)>>,
-}
-
-impl From<&TrafficPlan> for CurrentDistribution {
-    fn from(plan: &TrafficPlan) -> CurrentDistribution {
-        CurrentDistribution {
-            telephony: plan.telephony().entries().to_vec(),
-            agents: plan.agents().entries().to_vec(),
-            sign_in: plan.sign_in().map(<[_]>::to_vec),
-        }
-    }
-}
-
-impl CurrentDistribution {
-    /// True when this reads back exactly what `plan` asked for.
-    pub fn matches(&self, plan: &TrafficPlan) -> bool {
-        let same = |have: &[(Region, u8)], want: &crate::domain::Split| {
-            want.entries()
-                .iter()
-                .all(|(r, p)| have.iter().any(|(hr, hp)| hr == r && hp == p))
-        };
-        let sign_in_ok = match (plan.sign_in(), &self.sign_in) {
-            (None, _) => true,
-            (Some(want), Some(have)) => want.iter().all(|w| have.contains(w)),
-            (Some(_), None) => false,
-        };
-        same(&self.telephony, plan.telephony()) && same(&self.agents, plan.agents()) && sign_in_ok
     }
 }
 
