@@ -1,5 +1,7 @@
 //! The SDK adapters against `aws-smithy-mocks`: status sequences, modeled errors, call counts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
 use acgr::connect::sdk::SdkConnect;
 use acgr::connect::Connect;
 use acgr::domain::{Region, TrafficPlan};

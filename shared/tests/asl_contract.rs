@@ -3,6 +3,8 @@
 //! `Sandbox.*`, `Runtime.*`), and every Lambda task retries every retryable `StepError` (a step
 //! that returns one keeps its run and its lock for the retry).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
 use std::path::Path;
 
 use acgr::StepError;
