@@ -1,0 +1,240 @@
+//! Unit tests of replicate over the in-memory Connect and run store.
+
+use super::*;
+use acgr::connect::fake::{FakeConnect, FakeWorld};
+use acgr::connect::{Finding, Findings, InstanceInfo, RegionStatus, ReplicationInfo};
+use acgr::records::ConflictRecord;
+use acgr::store::memory::MemoryRunStore;
+use std::sync::{Arc, Mutex};
+
+const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
+
+fn ctx() -> Context<FakeConnect, MemoryRunStore> {
+    let world = Arc::new(Mutex::new(FakeWorld::default()));
+    let east = Region::parse("us-east-1").unwrap();
+    let west = Region::parse("us-west-2").unwrap();
+    world.lock().unwrap().instances.insert(
+        ("us-east-1".into(), ID.into()),
+        InstanceInfo {
+            id: ID.into(),
+            arn: format!("arn:aws:connect:us-east-1:123456789012:instance/{ID}"),
+            alias: Some("acme".into()),
+            identity: Some("SAML".into()),
+            status: Some("ACTIVE".into()),
+            replication: None,
+        },
+    );
+    Context {
+        source: FakeConnect::new(east, world.clone()),
+        replica: FakeConnect::new(west, world),
+        store: MemoryRunStore::default(),
+        lease_seconds: 900,
+    }
+}
+
+fn input(run: &str) -> Input {
+    Input {
+        execution_arn: None,
+        run_id: run.into(),
+        instance_id: ID.into(),
+        replica_region: "us-west-2".into(),
+        replica_alias: None,
+    }
+}
+
+#[tokio::test]
+async fn calls_replicate_instance_once_per_run_with_a_derived_token() {
+    let ctx = ctx();
+    let first = replicate(&ctx, input("run-1"), 100).await.unwrap();
+    let second = replicate(&ctx, input("run-1"), 130).await.unwrap();
+    assert_eq!(first, second);
+    assert!(!first.adopted);
+    assert!(first.replica_arn.contains("us-west-2"));
+    let requests = ctx.source.world().replicate_requests.clone();
+    assert_eq!(
+        requests,
+        vec![(
+            ID.to_string(),
+            "us-west-2".to_string(),
+            "acgr-replicate-run-1".to_string()
+        )]
+    );
+    let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(run.steps[STEP]["state"], "accepted");
+    let writes = ctx.store.state().writes.clone();
+    let intent = writes
+        .iter()
+        .position(|w| w == "RUN#run-1#replicate")
+        .unwrap();
+    assert!(
+        writes[intent..]
+            .iter()
+            .filter(|w| w.starts_with("RUN#run-1"))
+            .count()
+            >= 2,
+        "intent then outcome: {writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_a_throttled_call_reuses_the_token() {
+    let ctx = ctx();
+    ctx.source
+        .world()
+        .fail_next("ReplicateInstance", "ThrottlingException", 1);
+    let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "Throttled");
+    let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(
+        run.steps[STEP]["state"], "requested",
+        "the intent survives the failure"
+    );
+    replicate(&ctx, input("run-1"), 110).await.unwrap();
+    let tokens: Vec<String> = ctx
+        .source
+        .world()
+        .calls_of("ReplicateInstance")
+        .iter()
+        .map(|c| c.target.clone())
+        .collect();
+    assert_eq!(tokens.len(), 2);
+    assert!(ctx
+        .source
+        .world()
+        .replicate_requests
+        .iter()
+        .all(|r| r.2 == "acgr-replicate-run-1"));
+}
+
+fn mark_replicated(ctx: &Context<FakeConnect, MemoryRunStore>) {
+    ctx.source
+        .world()
+        .instances
+        .get_mut(&("us-east-1".into(), ID.into()))
+        .unwrap()
+        .replication = Some(ReplicationInfo {
+        source_region: Some(Region::parse("us-east-1").unwrap()),
+        statuses: vec![
+            RegionStatus {
+                region: "us-east-1".into(),
+                status: "INSTANCE_REPLICATION_COMPLETE".into(),
+                reason: None,
+            },
+            RegionStatus {
+                region: "us-west-2".into(),
+                status: "INSTANCE_REPLICATION_COMPLETE".into(),
+                reason: None,
+            },
+        ],
+        global_sign_in_endpoint: None,
+    });
+}
+
+#[tokio::test]
+async fn an_existing_replica_of_the_pair_is_adopted_without_a_call() {
+    let ctx = ctx();
+    mark_replicated(&ctx);
+    let out = replicate(&ctx, input("run-2"), 100).await.unwrap();
+    assert!(out.adopted);
+    assert!(ctx.source.world().calls_of("ReplicateInstance").is_empty());
+}
+
+#[tokio::test]
+async fn a_replica_with_recorded_conflicts_is_resynced_not_adopted() {
+    let ctx = ctx();
+    mark_replicated(&ctx);
+    ctx.store
+        .put_conflict(&ConflictRecord {
+            instance_id: ID.into(),
+            kind: Kind::Queues,
+            name: "Billing".into(),
+            source_id: Some("q1".into()),
+            replica_id: Some("q9".into()),
+            region: Some("us-west-2".into()),
+            first_seen: 1,
+            last_seen: 2,
+            resolved: false,
+            resolved_at: None,
+        })
+        .await
+        .unwrap();
+    let out = replicate(&ctx, input("run-3"), 100).await.unwrap();
+    assert!(!out.adopted);
+    assert_eq!(ctx.source.world().calls_of("ReplicateInstance").len(), 1);
+    let run = ctx.store.get_run(ID, "run-3").await.unwrap().unwrap();
+    assert_eq!(run.steps[STEP]["state"], "accepted");
+}
+
+#[tokio::test]
+async fn a_second_run_is_refused_while_the_first_holds_the_lock() {
+    let ctx = ctx();
+    replicate(&ctx, input("run-1"), 100).await.unwrap();
+    let err = replicate(&ctx, input("run-2"), 200).await.unwrap_err();
+    assert_eq!(err.error_type(), "RunInProgress");
+    assert_eq!(ctx.source.world().calls_of("ReplicateInstance").len(), 1);
+}
+
+#[tokio::test]
+async fn name_conflicts_are_recorded_and_returned_as_resource_conflict() {
+    let ctx = ctx();
+    {
+        let mut w = ctx.source.world();
+        w.fail_next("ReplicateInstance", "ResourceConflictException", 1);
+        w.findings.insert(
+            (ID.into(), Kind::Queues),
+            Findings {
+                findings: vec![Finding {
+                    id: "q-1".into(),
+                    name: Some("Billing".into()),
+                    region: Some("us-west-2".into()),
+                    message: None,
+                }],
+                ..Default::default()
+            },
+        );
+    }
+    let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "ResourceConflict");
+    let conflicts = ctx.store.conflicts(ID).await.unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(
+        (conflicts[0].kind, conflicts[0].name.as_str()),
+        (Kind::Queues, "Billing")
+    );
+    let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(run.error.unwrap().error_type, "ResourceConflict");
+}
+
+#[tokio::test]
+async fn bad_input_changes_nothing() {
+    let ctx = ctx();
+    for bad in [
+        Input {
+            execution_arn: None,
+            replica_region: "eu-west-2".into(),
+            ..input("r")
+        },
+        Input {
+            execution_arn: None,
+            instance_id: "not an id".into(),
+            ..input("r")
+        },
+        Input {
+            execution_arn: None,
+            run_id: "has space".into(),
+            ..input("r")
+        },
+        Input {
+            execution_arn: None,
+            replica_alias: Some("d-bad".into()),
+            ..input("r")
+        },
+    ] {
+        let err = replicate(&ctx, bad, 1).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+    }
+    assert!(ctx.store.state().writes.is_empty());
+    assert!(ctx.source.world().calls.is_empty());
+    let err = parse_input::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "replicaRegion": "us-west-2", "surprise": 1})).unwrap_err();
+    assert!(err.to_string().contains("surprise"));
+}
