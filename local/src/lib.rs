@@ -5,7 +5,11 @@
 //! answers as HTTP 500 with `{"errorType", "errorMessage"}`, becomes 200 with
 //! `X-Amz-Function-Error: Unhandled`, as real Lambda answers), everything else goes to moto.
 
+mod build;
+pub mod deployment;
 pub mod drill;
+mod http;
+mod process;
 pub mod replication;
 pub mod sfn;
 pub mod stack;
