@@ -12,7 +12,8 @@ use acgr::steady::{record_steady_state, AgentCounts};
 use acgr::store::memory::MemoryRunStore;
 use std::sync::{Arc, Mutex};
 
-const ID: &str = "inst-1";
+/// The instance of the shipped scenarios and example events.
+const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
 const ARN: &str = "arn:aws:connect:us-east-1:1:traffic-distribution-group/g1";
@@ -748,4 +749,40 @@ async fn the_groups_on_record_are_reached_by_arn_when_listing_fails() {
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "Transient");
+}
+
+fn event(name: &str) -> Value {
+    let path = format!(
+        "{}/../../tests/events/shift-traffic/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_handler_runs_the_example_events() {
+    let ctx = synced_at(100).await;
+    let settings = settings();
+    let run = |name: &str| {
+        handler(
+            &ctx,
+            &settings,
+            LambdaEvent::new(event(name), Default::default()),
+        )
+    };
+
+    let dry = run("dry-run-plan").await.unwrap();
+    assert!(dry.dry_run);
+    assert!(updates(&ctx).is_empty());
+
+    let err = run("invalid-plan").await.unwrap_err();
+    assert_eq!(err.error_type, "InvalidInput");
+
+    let over = run("failover").await.unwrap();
+    assert_eq!(over.called_in, WEST);
+    assert_eq!(live(&ctx, ARN), split(0, true));
+
+    let back = run("failback").await.unwrap();
+    assert_eq!(back.called_in, EAST);
+    assert_eq!(live(&ctx, ARN), split(100, true));
 }
