@@ -7,7 +7,8 @@ use acgr::domain::Region;
 use acgr::store::memory::MemoryRunStore;
 use std::sync::{Arc, Mutex};
 
-const ID: &str = "inst-1";
+/// The instance of the shipped scenarios and example events.
+const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
 
@@ -244,4 +245,27 @@ async fn an_unreplicated_instance_is_not_ready_and_bad_input_is_refused() {
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "InvalidInput");
+}
+
+#[tokio::test]
+async fn the_handler_runs_the_example_event() {
+    let ctx = ctx("INSTANCE_REPLICATION_COMPLETE");
+    let path = format!(
+        "{}/../../tests/events/poll-mirroring/small.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let out = handler(&ctx, LambdaEvent::new(event, Default::default()))
+        .await
+        .unwrap();
+    assert!(out.complete);
+    let run = ctx.store.get_run(ID, "rehearsal-1").await.unwrap().unwrap();
+    assert_eq!(run.steps[STEP]["complete"], true);
+    let err = handler(
+        &ctx,
+        LambdaEvent::new(serde_json::json!({"runId": 1}), Default::default()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type, "InvalidInput");
 }

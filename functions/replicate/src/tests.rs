@@ -238,3 +238,26 @@ async fn bad_input_changes_nothing() {
     let err = parse_input::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "replicaRegion": "us-west-2", "surprise": 1})).unwrap_err();
     assert!(err.to_string().contains("surprise"));
 }
+
+#[tokio::test]
+async fn the_handler_runs_the_example_event() {
+    let ctx = ctx();
+    let path = format!(
+        "{}/../../tests/events/replicate/small.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let out = handler(&ctx, LambdaEvent::new(event, Default::default()))
+        .await
+        .unwrap();
+    assert_eq!(out.client_token, "acgr-replicate-rehearsal-1");
+    assert_eq!(ctx.source.world().replicate_requests.len(), 1);
+    let err = handler(
+        &ctx,
+        LambdaEvent::new(serde_json::json!({"runId": "x"}), Default::default()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type, "InvalidInput");
+    assert_eq!(ctx.source.world().replicate_requests.len(), 1);
+}
