@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use acgr::conflicts;
-use acgr::connect::{Connect, RegionStatus, ReplicationStatus};
+use acgr::connect::{Connect, RegionStatus, ReplicationInfo};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::StepError;
 use acgr::records::{RunKind, SnapshotRecord};
@@ -95,7 +95,10 @@ pub async fn poll<C: Connect, S: RunStore>(
                 missing = out.kinds.values().map(|k| k.missing).sum::<u64>(),
                 "mirroring polled"
             );
-            if out.complete || out.conflicts.is_empty() || !status_done(&out.replication_status) {
+            if out.complete
+                || out.conflicts.is_empty()
+                || !ReplicationInfo::all_complete(&out.replication_status)
+            {
                 Ok(out)
             } else {
                 let e = StepError::ResourceConflict(format!(
@@ -115,13 +118,6 @@ pub async fn poll<C: Connect, S: RunStore>(
         }
         Err(e) => Err(run.fail(e).await),
     }
-}
-
-fn status_done(statuses: &[RegionStatus]) -> bool {
-    !statuses.is_empty()
-        && statuses
-            .iter()
-            .all(|s| s.status == ReplicationStatus::Complete)
 }
 
 async fn measure<C: Connect, S: RunStore>(
@@ -203,7 +199,7 @@ async fn measure<C: Connect, S: RunStore>(
     // of each look-alike, which the operator needs in order to delete it.
     let mut listed = false;
     let mut complete = false;
-    if replica_ready && status_done(&replication.statuses) && drift_done {
+    if replica_ready && replication.complete() && drift_done {
         listed = true;
         let mut listed_conflicts = Vec::new();
         for kind in Kind::ALL {

@@ -7,7 +7,7 @@ pub mod scan;
 
 use acgr::conflicts;
 use acgr::connect::{Connect, IdentityType, InstanceInfo};
-use acgr::domain::{pair_support, paired_region, Kind, PairSupport, Region};
+use acgr::domain::{pair_support, paired_region, InstanceAlias, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::RunKind;
 use acgr::runs::check_run_id;
@@ -341,7 +341,7 @@ fn alias_check(alias: Option<&str>) -> Check {
     let id = "replica-alias";
     match alias {
         None => Check::pass(id, "no replicaAlias given (optional)"),
-        Some(a) if scan::valid_alias(a) => Check::pass(id, format!("replicaAlias '{a}' is valid")),
+        Some(a) if InstanceAlias::parse(a).is_ok() => Check::pass(id, format!("replicaAlias '{a}' is valid")),
         Some(a) => Check::fail(
             id,
             format!("replicaAlias '{a}' is not a valid instance alias"),

@@ -106,18 +106,6 @@ pub fn function_name(arn_or_name: &str) -> &str {
     }
 }
 
-/// The instance alias rule: 1 to 45 letters, digits and hyphens, not starting with `d-`, not
-/// starting or ending with a hyphen.
-pub fn valid_alias(alias: &str) -> bool {
-    (1..=45).contains(&alias.len())
-        && !alias.starts_with("d-")
-        && alias
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !alias.starts_with('-')
-        && !alias.ends_with('-')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,13 +149,5 @@ mod tests {
             "f"
         );
         assert_eq!(function_name("plain-name"), "plain-name");
-    }
-
-    #[test]
-    fn aliases_follow_the_rule() {
-        assert!(valid_alias("acme-contact"));
-        for bad in ["", "d-abc", "-acme", "acme-", "has space", &"a".repeat(46)] {
-            assert!(!valid_alias(bad), "{bad}");
-        }
     }
 }

@@ -4,7 +4,7 @@
 
 use acgr::conflicts::{self, Conflict};
 use acgr::connect::Connect;
-use acgr::domain::{Kind, Region};
+use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::records::RunKind;
 use acgr::runs::check_run_id;
@@ -81,18 +81,8 @@ pub async fn replicate<C: Connect, S: RunStore>(
     let replica = Region::parse(&input.replica_region)?;
     ctx.check_replica(&replica)?;
     if let Some(alias) = &input.replica_alias {
-        let ok = (1..=45).contains(&alias.len())
-            && !alias.starts_with("d-")
-            && alias
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !alias.starts_with('-')
-            && !alias.ends_with('-');
-        if !ok {
-            return Err(StepError::InvalidInput(format!(
-                "replicaAlias '{alias}' is not a valid instance alias"
-            )));
-        }
+        InstanceAlias::parse(alias)
+            .map_err(|e| StepError::InvalidInput(format!("replicaAlias: {e}")))?;
     }
     let begin = Begin {
         instance_id: &id,

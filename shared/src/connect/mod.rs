@@ -50,9 +50,13 @@ impl InstanceInfo {
 impl ReplicationInfo {
     /// Complete in every region listed.
     pub fn complete(&self) -> bool {
-        !self.statuses.is_empty()
-            && self
-                .statuses
+        ReplicationInfo::all_complete(&self.statuses)
+    }
+
+    /// Complete in every region of `statuses` (and at least one).
+    pub fn all_complete(statuses: &[RegionStatus]) -> bool {
+        !statuses.is_empty()
+            && statuses
                 .iter()
                 .all(|s| s.status == ReplicationStatus::Complete)
     }
