@@ -2,10 +2,8 @@
 
 use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
-use acgr::connect::{Finding, Findings, InstanceInfo, ReplicationInfo, ResourceSummary};
-use acgr::domain::Region;
+use acgr::connect::{Finding, Findings, ResourceSummary};
 use acgr::store::memory::MemoryRunStore;
-use std::sync::{Arc, Mutex};
 
 /// The instance of the shipped scenarios and example events.
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
@@ -20,57 +18,21 @@ fn res(id: &str, name: &str) -> ResourceSummary {
 }
 
 fn ctx(status: &str) -> Context<FakeConnect, MemoryRunStore> {
-    let world = Arc::new(Mutex::new(FakeWorld::default()));
-    {
-        let mut w = world.lock().unwrap();
-        for region in [EAST, WEST] {
-            w.instances.insert(
-                (region.into(), ID.into()),
-                InstanceInfo {
-                    id: ID.into(),
-                    arn: format!("arn:aws:connect:{region}:1:instance/{ID}"),
-                    status: Some("ACTIVE".into()),
-                    replication: Some(ReplicationInfo {
-                        source_region: Region::parse(EAST).ok(),
-                        statuses: [EAST, WEST]
-                            .iter()
-                            .map(|r| RegionStatus {
-                                region: r.to_string(),
-                                status: status.into(),
-                                reason: None,
-                            })
-                            .collect(),
-                        global_sign_in_endpoint: None,
-                    }),
-                    ..Default::default()
-                },
-            );
-        }
-        let both = vec![res("q0", DEFAULT_QUEUE), res("q1", "Billing")];
-        w.resources
-            .insert((EAST.into(), ID.into(), Kind::Queues), both.clone());
-        w.resources
-            .insert((WEST.into(), ID.into(), Kind::Queues), both);
-        let rp = vec![res("rp0", DEFAULT_ROUTING_PROFILE)];
-        w.resources
-            .insert((EAST.into(), ID.into(), Kind::RoutingProfiles), rp.clone());
-        w.resources
-            .insert((WEST.into(), ID.into(), Kind::RoutingProfiles), rp);
-        w.resources.insert(
-            (EAST.into(), ID.into(), Kind::Users),
-            vec![res("u1", "ann"), res("u2", "bob")],
-        );
-        w.resources.insert(
-            (WEST.into(), ID.into(), Kind::Users),
-            vec![res("u1", "ann"), res("u2", "bob")],
-        );
-    }
-    Context {
-        source: FakeConnect::new(Region::parse(EAST).unwrap(), world.clone()),
-        replica: FakeConnect::new(Region::parse(WEST).unwrap(), world),
-        store: MemoryRunStore::default(),
-        lease_seconds: 900,
-    }
+    let users = [res("u1", "ann"), res("u2", "bob")];
+    FakeWorld::replicated(ID, EAST, WEST, status)
+        .with_everywhere(
+            ID,
+            Kind::Queues,
+            &[res("q0", DEFAULT_QUEUE), res("q1", "Billing")],
+        )
+        .with_everywhere(
+            ID,
+            Kind::RoutingProfiles,
+            &[res("rp0", DEFAULT_ROUTING_PROFILE)],
+        )
+        .with_everywhere(ID, Kind::Users, &users)
+        .context(EAST, WEST)
+        .unwrap()
 }
 
 fn input() -> Input {

@@ -3,14 +3,13 @@
 use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
 use acgr::connect::GroupSummary;
-use acgr::connect::{InstanceInfo, RegionStatus, ReplicationInfo, ResourceSummary};
+use acgr::connect::ResourceSummary;
 use acgr::domain::Kind;
 use acgr::domain::Region;
 use acgr::records::RunStatus;
 use acgr::records::{RunKind, ShiftStatus};
 use acgr::steady::{record_steady_state, AgentCounts};
 use acgr::store::memory::MemoryRunStore;
-use std::sync::{Arc, Mutex};
 
 /// The instance of the shipped scenarios and example events.
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
@@ -55,53 +54,21 @@ fn group(id: &str, arn: &str, name: &str, is_default: bool) -> GroupSummary {
 
 /// A replicated instance, its default group at `east`% in us-east-1, ten agents.
 fn ctx_at(east: u8) -> Ctx {
-    let world = Arc::new(Mutex::new(FakeWorld::default()));
-    {
-        let mut w = world.lock().unwrap();
-        let users: Vec<ResourceSummary> = (0..10)
-            .map(|i| ResourceSummary {
-                id: Some(format!("u{i}")),
-                name: format!("agent{i}"),
-            })
-            .collect();
-        for region in [EAST, WEST] {
-            w.instances.insert(
-                (region.into(), ID.into()),
-                InstanceInfo {
-                    id: ID.into(),
-                    arn: format!("arn:aws:connect:{region}:1:instance/{ID}"),
-                    status: Some("ACTIVE".into()),
-                    replication: Some(ReplicationInfo {
-                        source_region: Some(r(EAST)),
-                        statuses: [EAST, WEST]
-                            .iter()
-                            .map(|x| RegionStatus {
-                                region: x.to_string(),
-                                status: "INSTANCE_REPLICATION_COMPLETE".into(),
-                                reason: None,
-                            })
-                            .collect(),
-                        global_sign_in_endpoint: None,
-                    }),
-                    ..Default::default()
-                },
-            );
-            w.resources
-                .insert((region.into(), ID.into(), Kind::Users), users.clone());
-        }
-        w.groups.push((
-            EAST.into(),
-            WEST.into(),
-            group("g1", ARN, "acme-default", true),
-        ));
-        w.distributions.insert(ARN.into(), split(east, true));
-    }
-    Context {
-        source: FakeConnect::new(r(EAST), world.clone()),
-        replica: FakeConnect::new(r(WEST), world),
-        store: MemoryRunStore::default(),
-        lease_seconds: 900,
-    }
+    let users: Vec<ResourceSummary> = (0..10)
+        .map(|i| ResourceSummary {
+            id: Some(format!("u{i}")),
+            name: format!("agent{i}"),
+        })
+        .collect();
+    let mut world = FakeWorld::replicated(ID, EAST, WEST, "INSTANCE_REPLICATION_COMPLETE")
+        .with_everywhere(ID, Kind::Users, &users);
+    world.groups.push((
+        EAST.into(),
+        WEST.into(),
+        group("g1", ARN, "acme-default", true),
+    ));
+    world.distributions.insert(ARN.into(), split(east, true));
+    world.context(EAST, WEST).unwrap()
 }
 
 /// `ctx_at`, with the steady state and 10 of 10 agents recorded by an agent-sync run.

@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    Connect, CurrentDistribution, Findings, GroupStatus, GroupSummary, InstanceInfo, LexBotRef,
-    ResourceSummary, UserPage,
+    Connect, CurrentDistribution, Findings, GroupStatus, GroupSummary, IdentityType, InstanceInfo,
+    InstanceStatus, LexBotRef, RegionStatus, ReplicationInfo, ResourceSummary, UserPage,
 };
 use crate::domain::{Kind, Region, TrafficPlan};
 use crate::error::{ConnectError, ConnectErrorClass};
@@ -53,6 +53,73 @@ pub struct FakeWorld {
 }
 
 impl FakeWorld {
+    /// An instance in `source` replicated to `replica` (same ID, account 1): ACTIVE, SAML, with
+    /// an alias, each region's replication status `status`.
+    pub fn replicated(instance_id: &str, source: &str, replica: &str, status: &str) -> FakeWorld {
+        let mut w = FakeWorld::default();
+        for region in [source, replica] {
+            w.instances.insert(
+                (region.to_string(), instance_id.to_string()),
+                InstanceInfo {
+                    id: instance_id.to_string(),
+                    arn: format!("arn:aws:connect:{region}:1:instance/{instance_id}"),
+                    alias: Some("acme".into()),
+                    identity: Some(IdentityType::Saml),
+                    status: Some(InstanceStatus::Active),
+                    replication: Some(ReplicationInfo {
+                        source_region: Region::parse(source).ok(),
+                        statuses: [source, replica]
+                            .iter()
+                            .map(|r| RegionStatus {
+                                region: r.to_string(),
+                                status: status.into(),
+                                reason: None,
+                            })
+                            .collect(),
+                        global_sign_in_endpoint: None,
+                    }),
+                },
+            );
+        }
+        w
+    }
+
+    /// The same resources of `kind` in every region that holds the instance.
+    pub fn with_everywhere(
+        mut self,
+        instance_id: &str,
+        kind: Kind,
+        resources: &[ResourceSummary],
+    ) -> FakeWorld {
+        let regions: Vec<String> = self
+            .instances
+            .keys()
+            .filter(|(_, id)| id == instance_id)
+            .map(|(r, _)| r.clone())
+            .collect();
+        for region in regions {
+            self.resources
+                .insert((region, instance_id.to_string(), kind), resources.to_vec());
+        }
+        self
+    }
+
+    /// A context over this world: Connect clients for `source` and `replica`, a memory store.
+    pub fn context(
+        self,
+        source: &str,
+        replica: &str,
+    ) -> Result<crate::Context<FakeConnect, crate::store::memory::MemoryRunStore>, crate::StepError>
+    {
+        let world = Arc::new(Mutex::new(self));
+        Ok(crate::Context {
+            source: FakeConnect::new(Region::parse(source)?, world.clone()),
+            replica: FakeConnect::new(Region::parse(replica)?, world),
+            store: Default::default(),
+            lease_seconds: 900,
+        })
+    }
+
     pub fn users(&self, region: &str, instance: &str) -> &[ResourceSummary] {
         self.resources
             .get(&(region.to_string(), instance.to_string(), Kind::Users))
