@@ -2,6 +2,7 @@
 //! regions and not yet recorded, with progress written before and after each page.
 
 use super::*;
+use acgr::connect::{ResourceSummary, UserPage};
 
 /// Where to start: the cursor given, else this run's unfinished progress, else a fresh pass.
 pub(crate) fn starting_point(
@@ -33,10 +34,34 @@ pub(crate) fn starting_point(
     }
 }
 
-/// Why an invocation stopped inside a page.
+/// How a user's turn ended the page early.
 pub(crate) enum Stop {
+    /// The invocation's deadline: return what is done, the next invocation resumes.
     OutOfTime,
+    /// Connect kept throttling or failing: return what is done (or the error, if nothing is).
     Exhausted(ConnectError),
+    /// A failure no retry fixes (access denied, the group gone): the step fails.
+    Fatal(StepError),
+}
+
+/// One invocation's pass over the source's users, from the progress on record.
+struct Sweep<'a, C, S> {
+    ctx: &'a Context<C, S>,
+    pacing: &'a Pacing,
+    id: &'a str,
+    arn: &'a str,
+    run_id: &'a str,
+    now: i64,
+    stop_at: Option<Instant>,
+    /// Usernames present in the replica.
+    in_replica: HashSet<String>,
+    /// User IDs recorded as associated with the group.
+    known: HashSet<String>,
+    progress: AssociationProgress,
+    /// Users handled by this invocation.
+    handled: u64,
+    pages_read: u32,
+    group_rechecked: bool,
 }
 
 pub(crate) async fn work<C: Connect, S: RunStore>(
@@ -70,32 +95,86 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     .map(|u| u.name)
     .collect();
     let known = ctx.store.associations(id, arn).await?;
-    let mut handled = 0u64;
-    let mut pages_read = 0u32;
-    let mut group_rechecked = false;
+    Sweep {
+        ctx,
+        pacing,
+        id,
+        arn,
+        run_id: &input.run_id,
+        now,
+        stop_at,
+        in_replica,
+        known,
+        progress,
+        handled: 0,
+        pages_read: 0,
+        group_rechecked: false,
+    }
+    .run()
+    .await
+}
 
-    loop {
-        if stop_at.is_some_and(|t| Instant::now() >= t) {
-            // An invocation that returns "not done" without having read a page would make the
-            // state machine's loop spin: out of time before any work is an error (retried).
-            if pages_read == 0 {
-                return Err(Halt::OutOfTime.into());
+impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
+    async fn run(mut self) -> Result<Output, StepError> {
+        loop {
+            if self.stop_at.is_some_and(|t| Instant::now() >= t) {
+                // An invocation that returns "not done" without having read a page would make
+                // the state machine's loop spin: out of time before any work is an error.
+                if self.pages_read == 0 {
+                    return Err(Halt::OutOfTime.into());
+                }
+                return Ok(self.output());
             }
-            return Ok(Output::from_progress(&progress));
+            let Some(page) = self.read_page().await? else {
+                return Ok(self.output());
+            };
+            let mut new_associations = Vec::new();
+            let mut stopped = None;
+            for user in &page.users {
+                match self.user(user, &mut new_associations).await {
+                    Ok(()) => {}
+                    Err(stop) => {
+                        stopped = Some(stop);
+                        break;
+                    }
+                }
+            }
+            // The associations first: a crash before the progress write then only skips them.
+            if !new_associations.is_empty() {
+                self.ctx.store.put_associations(&new_associations).await?;
+            }
+            if let Some(stop) = stopped {
+                return self.stop(stop).await;
+            }
+            self.end_page(page).await?;
+            if self.progress.done {
+                return Ok(self.output());
+            }
         }
-        let token = progress.cursor.clone();
+    }
+
+    fn output(&self) -> Output {
+        Output::from_progress(&self.progress)
+    }
+
+    /// The page at the cursor; `None` when ListUsers keeps failing after some work (return it).
+    async fn read_page(&mut self) -> Result<Option<UserPage>, StepError> {
+        let (ctx, id) = (self.ctx, self.id);
+        let token = self.progress.cursor.clone();
         let from = token.as_deref();
-        let page = match call(pacing, false, stop_at, move || {
+        let page = match call(self.pacing, false, self.stop_at, move || {
             ctx.source.list_users_page(id, from, PAGE_SIZE)
         })
         .await
         {
             Ok(page) => page,
-            Err(Halt::Failed(e)) if retryable(e.class) && handled > 0 => {
+            Err(Halt::Failed(e)) if retryable(e.class) && self.handled > 0 => {
                 warn!(instance_id = %id, error = %e, "stopping early: ListUsers keeps failing");
-                return Ok(Output::from_progress(&progress));
+                return Ok(None);
             }
-            Err(Halt::Failed(e)) if e.class == ConnectErrorClass::InvalidRequest && token.is_some() => {
+            Err(Halt::Failed(e))
+                if e.class == ConnectErrorClass::InvalidRequest && token.is_some() =>
+            {
                 return Err(StepError::InvalidInput(format!(
                     "cursor refused by ListUsers ({}); start a new run (users already associated are skipped)",
                     e.message
@@ -103,115 +182,114 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
             }
             Err(h) => return Err(h.into()),
         };
+        self.pages_read += 1;
+        Ok(Some(page))
+    }
 
-        pages_read += 1;
-        let mut new_associations = Vec::new();
-        let mut stop = None;
-        let mut fatal = None;
-        for user in &page.users {
-            let Some(uid) = user.id.as_deref() else {
-                continue;
-            };
-            if progress.page_done.iter().any(|d| d == uid) {
-                continue;
-            }
-            if known.contains(uid) {
-                progress.already_associated += 1;
-            } else if !in_replica.contains(&user.name) {
-                progress.waiting_for_replica += 1;
-            } else {
-                let result = call(pacing, true, stop_at, move || {
-                    ctx.source.associate_user(arn, uid, id)
-                })
-                .await;
-                let association = || Association {
-                    instance_id: id.to_string(),
-                    group_arn: arn.to_string(),
-                    user_id: uid.to_string(),
-                    username: user.name.clone(),
-                    run_id: input.run_id.clone(),
-                    at: now,
-                };
-                match result {
-                    Ok(()) => {
-                        progress.associated += 1;
-                        new_associations.push(association());
-                    }
-                    Err(Halt::OutOfTime) => {
-                        stop = Some(Stop::OutOfTime);
-                        break;
-                    }
-                    Err(Halt::Failed(e)) => match e.class {
-                        ConnectErrorClass::Conflict if e.code == "ResourceConflictException" => {
-                            progress.already_associated += 1;
-                            new_associations.push(association());
-                        }
-                        // The username is not (or no longer) in the replica.
-                        ConnectErrorClass::InvalidRequest => progress.waiting_for_replica += 1,
-                        class if retryable(class) => {
-                            stop = Some(Stop::Exhausted(e));
-                            break;
-                        }
-                        ConnectErrorClass::AccessDenied => {
-                            fatal = Some(StepError::from(e));
-                            break;
-                        }
-                        ConnectErrorClass::NotFound if !group_rechecked => {
-                            // Either this user left the source, or the group did: ask once.
-                            group_rechecked = true;
-                            match still_active(ctx, pacing, arn, stop_at).await {
-                                Ok(()) => fail(&mut progress, uid, &e),
-                                Err(err) => {
-                                    fatal = Some(err);
-                                    break;
-                                }
-                            }
-                        }
-                        _ => fail(&mut progress, uid, &e),
-                    },
-                }
-            }
-            progress.page_done.push(uid.to_string());
-            handled += 1;
+    /// One user's turn: skipped, counted, associated, or the reason the page stops.
+    async fn user(
+        &mut self,
+        user: &ResourceSummary,
+        associations: &mut Vec<Association>,
+    ) -> Result<(), Stop> {
+        let Some(uid) = user.id.as_deref() else {
+            return Ok(());
+        };
+        if self.progress.page_done.iter().any(|d| d == uid) {
+            return Ok(());
         }
+        if self.known.contains(uid) {
+            self.progress.already_associated += 1;
+        } else if !self.in_replica.contains(&user.name) {
+            self.progress.waiting_for_replica += 1;
+        } else {
+            self.associate(uid, &user.name, associations).await?;
+        }
+        self.progress.page_done.push(uid.to_string());
+        self.handled += 1;
+        Ok(())
+    }
 
-        // The associations first: a crash before the progress write then only skips them.
-        if !new_associations.is_empty() {
-            ctx.store.put_associations(&new_associations).await?;
+    async fn associate(
+        &mut self,
+        uid: &str,
+        username: &str,
+        associations: &mut Vec<Association>,
+    ) -> Result<(), Stop> {
+        let (ctx, id, arn) = (self.ctx, self.id, self.arn);
+        let association = Association {
+            instance_id: id.to_string(),
+            group_arn: arn.to_string(),
+            user_id: uid.to_string(),
+            username: username.to_string(),
+            run_id: self.run_id.to_string(),
+            at: self.now,
+        };
+        let e = match call(self.pacing, true, self.stop_at, move || {
+            ctx.source.associate_user(arn, uid, id)
+        })
+        .await
+        {
+            Ok(()) => {
+                self.progress.associated += 1;
+                associations.push(association);
+                return Ok(());
+            }
+            Err(Halt::OutOfTime) => return Err(Stop::OutOfTime),
+            Err(Halt::Failed(e)) => e,
+        };
+        match e.class {
+            ConnectErrorClass::Conflict if e.code == "ResourceConflictException" => {
+                self.progress.already_associated += 1;
+                associations.push(association);
+            }
+            // The username is not (or no longer) in the replica.
+            ConnectErrorClass::InvalidRequest => self.progress.waiting_for_replica += 1,
+            class if retryable(class) => return Err(Stop::Exhausted(e)),
+            ConnectErrorClass::AccessDenied => return Err(Stop::Fatal(e.into())),
+            ConnectErrorClass::NotFound if !self.group_rechecked => {
+                // Either this user left the source, or the group did: ask once.
+                self.group_rechecked = true;
+                still_active(ctx, self.pacing, arn, self.stop_at)
+                    .await
+                    .map_err(Stop::Fatal)?;
+                fail(&mut self.progress, uid, &e);
+            }
+            _ => fail(&mut self.progress, uid, &e),
         }
-        if let Some(err) = fatal {
-            ctx.store.put_progress(&progress).await?;
-            return Err(err);
-        }
+        Ok(())
+    }
+
+    /// The page ended early: progress kept (inside the page), and what the invocation returns.
+    async fn stop(self, stop: Stop) -> Result<Output, StepError> {
+        self.ctx.store.put_progress(&self.progress).await?;
         match stop {
-            Some(Stop::Exhausted(e)) if handled == 0 => {
-                ctx.store.put_progress(&progress).await?;
-                return Err(e.into());
+            Stop::Fatal(err) => Err(err),
+            Stop::Exhausted(e) if self.handled == 0 => Err(e.into()),
+            Stop::Exhausted(e) => {
+                warn!(instance_id = %self.id, error = %e, "stopping early: Connect keeps throttling");
+                Ok(self.output())
             }
-            Some(reason) => {
-                if let Stop::Exhausted(e) = &reason {
-                    warn!(instance_id = %id, error = %e, "stopping early: Connect keeps throttling");
-                }
-                ctx.store.put_progress(&progress).await?;
-                return Ok(Output::from_progress(&progress));
-            }
-            None => {}
+            Stop::OutOfTime => Ok(self.output()),
         }
-        progress.page_done.clear();
-        progress.cursor = page.next_token;
-        progress.done = progress.cursor.is_none();
-        ctx.store.put_progress(&progress).await?;
+    }
+
+    /// The page is done: the cursor moves on.
+    async fn end_page(&mut self, page: UserPage) -> Result<(), StepError> {
+        let p = &mut self.progress;
+        p.page_done.clear();
+        p.cursor = page.next_token;
+        p.done = p.cursor.is_none();
+        self.ctx.store.put_progress(p).await?;
         info!(
-            instance_id = %id,
+            instance_id = %self.id,
             page_users = page.users.len(),
-            associated = progress.associated,
-            waiting_for_replica = progress.waiting_for_replica,
-            done = progress.done,
+            associated = p.associated,
+            waiting_for_replica = p.waiting_for_replica,
+            done = p.done,
             "page done"
         );
-        if progress.done {
-            return Ok(Output::from_progress(&progress));
-        }
+        Ok(())
     }
 }
 
