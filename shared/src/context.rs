@@ -6,7 +6,7 @@ use aws_config::BehaviorVersion;
 
 use crate::connect::sdk::SdkConnect;
 use crate::connect::Connect;
-use crate::domain::{paired_region, InstanceRef, Region};
+use crate::domain::{paired_region, InstanceRef, Region, RegionPair};
 use crate::error::StepError;
 use crate::store::dynamo::DynamoRunStore;
 use crate::store::RunStore;
@@ -21,9 +21,9 @@ pub struct Context<C, S> {
 }
 
 impl<C: Connect, S: RunStore> Context<C, S> {
-    /// The pair this deployment serves: (source, replica).
-    pub fn pair(&self) -> (Region, Region) {
-        (self.source.region().clone(), self.replica.region().clone())
+    /// The pair this deployment serves.
+    pub fn pair(&self) -> RegionPair {
+        RegionPair::new(self.source.region().clone(), self.replica.region().clone())
     }
 
     /// The client for a region of the pair.
@@ -38,14 +38,6 @@ impl<C: Connect, S: RunStore> Context<C, S> {
                 self.source.region(),
                 self.replica.region()
             )))
-        }
-    }
-
-    pub fn other(&self, region: &Region) -> &C {
-        if region == self.source.region() {
-            &self.replica
-        } else {
-            &self.source
         }
     }
 

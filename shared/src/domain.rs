@@ -74,6 +74,48 @@ const GUIDE_PAIRS: &[(&str, &str)] = &[
     ("eu-west-2", "eu-central-1"),
 ];
 
+/// The two regions of an instance and its replica: the source, where the instance was created,
+/// and the replica region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RegionPair {
+    pub source: Region,
+    pub replica: Region,
+}
+
+impl RegionPair {
+    pub fn new(source: Region, replica: Region) -> RegionPair {
+        RegionPair { source, replica }
+    }
+
+    pub fn contains(&self, r: &Region) -> bool {
+        *r == self.source || *r == self.replica
+    }
+
+    /// The other region of the pair (`None` for a region outside it).
+    pub fn other(&self, r: &Region) -> Option<&Region> {
+        if *r == self.source {
+            Some(&self.replica)
+        } else if *r == self.replica {
+            Some(&self.source)
+        } else {
+            None
+        }
+    }
+
+    /// Both regions, sorted (the order distributions are kept in).
+    fn sorted(&self) -> [&Region; 2] {
+        let mut both = [&self.source, &self.replica];
+        both.sort();
+        both
+    }
+}
+
+impl fmt::Display for RegionPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} -> {}", self.source, self.replica)
+    }
+}
+
 pub fn pair_support(source: &Region, replica: &Region) -> PairSupport {
     let pair = (source.as_str(), replica.as_str());
     if GUIDE_PAIRS.contains(&pair) {
@@ -279,16 +321,15 @@ pub const DEFAULT_ROUTING_PROFILE: &str = "Basic Routing Profile";
 pub struct Split(Vec<(Region, u8)>);
 
 impl Split {
-    pub fn new(pair: &(Region, Region), entries: &[(Region, u8)]) -> Result<Split, StepError> {
+    pub fn new(pair: &RegionPair, entries: &[(Region, u8)]) -> Result<Split, StepError> {
         let bad = |m: String| Err(StepError::InvalidInput(m));
         let mut regions: Vec<&Region> = entries.iter().map(|(r, _)| r).collect();
         regions.sort();
-        let mut want = vec![&pair.0, &pair.1];
-        want.sort();
+        let want = pair.sorted().to_vec();
         if regions != want {
             return bad(format!(
                 "a distribution names each of {} and {} exactly once",
-                pair.0, pair.1
+                pair.source, pair.replica
             ));
         }
         if let Some((r, p)) = entries.iter().find(|(_, p)| *p > 100 || p % 10 != 0) {
@@ -301,8 +342,8 @@ impl Split {
             return bad(format!("percentages add up to {sum}, not 100"));
         }
         let mut ordered = vec![
-            (pair.0.clone(), Self::find(entries, &pair.0)),
-            (pair.1.clone(), Self::find(entries, &pair.1)),
+            (pair.source.clone(), Self::find(entries, &pair.source)),
+            (pair.replica.clone(), Self::find(entries, &pair.replica)),
         ];
         ordered.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Split(ordered))
@@ -313,8 +354,8 @@ impl Split {
     }
 
     /// Everything to one region.
-    pub fn all_to(pair: &(Region, Region), target: &Region) -> Result<Split, StepError> {
-        let other = if *target == pair.0 { &pair.1 } else { &pair.0 };
+    pub fn all_to(pair: &RegionPair, target: &Region) -> Result<Split, StepError> {
+        let other = pair.other(target).unwrap_or(&pair.replica);
         Split::new(pair, &[(target.clone(), 100), (other.clone(), 0)])
     }
 
@@ -339,7 +380,7 @@ pub struct TrafficPlan {
 
 impl TrafficPlan {
     pub fn new(
-        pair: &(Region, Region),
+        pair: &RegionPair,
         telephony: &[(Region, u8)],
         agents: &[(Region, u8)],
         sign_in: Option<&[(Region, bool)]>,
@@ -349,12 +390,11 @@ impl TrafficPlan {
             Some(list) => {
                 let mut regions: Vec<&Region> = list.iter().map(|(r, _)| r).collect();
                 regions.sort();
-                let mut want = vec![&pair.0, &pair.1];
-                want.sort();
+                let want = pair.sorted().to_vec();
                 if regions != want {
                     return Err(StepError::InvalidInput(format!(
                         "signIn names each of {} and {} exactly once",
-                        pair.0, pair.1
+                        pair.source, pair.replica
                     )));
                 }
                 if list.iter().all(|(_, on)| !on) {
@@ -377,17 +417,17 @@ impl TrafficPlan {
 
     /// Telephony, agents and sign-in all to `target` (sign-in only where the group allows it).
     pub fn failover_to(
-        pair: &(Region, Region),
+        pair: &RegionPair,
         target: &Region,
         with_sign_in: bool,
     ) -> Result<TrafficPlan, StepError> {
-        if *target != pair.0 && *target != pair.1 {
+        if !pair.contains(target) {
             return Err(StepError::InvalidInput(format!(
                 "{target} is not a region of this instance's pair ({}, {})",
-                pair.0, pair.1
+                pair.source, pair.replica
             )));
         }
-        let other = if *target == pair.0 { &pair.1 } else { &pair.0 };
+        let other = pair.other(target).unwrap_or(&pair.replica);
         let sign_in = [(target.clone(), true), (other.clone(), false)];
         TrafficPlan::new(
             pair,
@@ -469,8 +509,8 @@ mod tests {
         Region::parse(s).unwrap()
     }
 
-    fn pair() -> (Region, Region) {
-        (r("us-east-1"), r("us-west-2"))
+    fn pair() -> RegionPair {
+        RegionPair::new(r("us-east-1"), r("us-west-2"))
     }
 
     #[test]

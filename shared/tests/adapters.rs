@@ -146,7 +146,7 @@ async fn modeled_errors_are_classified_by_code() {
     let client = mock_client!(aws_sdk_connect, RuleMode::Sequential, &[&rule], |c| c
         .retry_config(RetryConfig::disabled()));
     let connect = SdkConnect::new(client, region("us-west-2"));
-    let pair = (region("us-east-1"), region("us-west-2"));
+    let pair = acgr::domain::RegionPair::new(region("us-east-1"), region("us-west-2"));
     let plan = TrafficPlan::failover_to(&pair, &region("us-west-2"), true).unwrap();
     let busy = connect
         .update_distribution(

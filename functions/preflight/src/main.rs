@@ -6,7 +6,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     acgr::init_tracing();
     let ctx = acgr::Context::from_env().await?;
-    let (_, replica) = ctx.pair();
+    let replica = ctx.pair().replica;
     let probe = SdkProbe::for_region(&replica).await;
     run(service_fn(|event: LambdaEvent<Value>| {
         preflight::handler(&ctx, &probe, event)

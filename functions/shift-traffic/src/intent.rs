@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use acgr::connect::GroupSummary;
-use acgr::domain::{GroupRef, InstanceRef, Region, TrafficPlan};
+use acgr::domain::{GroupRef, InstanceRef, Region, RegionPair, TrafficPlan};
 use acgr::error::StepError;
 use acgr::records::{Episode, GroupRecord, RunKind};
 use acgr::runs::check_run_id;
@@ -49,7 +49,7 @@ pub(crate) struct Checked {
     pub(crate) break_reason: Option<String>,
 }
 
-pub(crate) fn check(input: &Input, pair: &(Region, Region)) -> Result<Checked, StepError> {
+pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepError> {
     check_run_id(&input.run_id)?;
     let id = InstanceRef::parse(&input.instance_id)?.id;
     let intent = match (&input.plan, &input.preset) {
@@ -115,7 +115,7 @@ pub(crate) fn check(input: &Input, pair: &(Region, Region)) -> Result<Checked, S
 /// group), or the group's failback point.
 pub(crate) fn group_plan(
     intent: &Intent,
-    pair: &(Region, Region),
+    pair: &RegionPair,
     group: &GroupSummary,
     record: Option<&GroupRecord>,
     episode: Option<&Episode>,

@@ -2,7 +2,7 @@
 //! in the region taking the traffic, each group's plan and live split, and the gates.
 
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
-use acgr::domain::{Region, TrafficPlan};
+use acgr::domain::{Region, RegionPair, TrafficPlan};
 use acgr::error::StepError;
 use acgr::records::{Episode, GroupRecord};
 use acgr::steady::failback_point;
@@ -37,13 +37,13 @@ impl OnRecord {
     }
 
     /// A failback goes where the default group's failback point puts (most of) the telephony.
-    fn failback_target(&self, pair: &(Region, Region)) -> Region {
+    fn failback_target(&self, pair: &RegionPair) -> Region {
         self.groups
             .iter()
             .filter(|r| r.is_default)
             .find_map(|r| failback_point(Some(r), self.episode(&r.group_arn)))
             .and_then(|p| p.telephony.iter().max_by_key(|(_, pct)| *pct))
-            .map_or(pair.0.clone(), |(r, _)| r.clone())
+            .map_or(pair.source.clone(), |(r, _)| r.clone())
     }
 }
 
