@@ -28,30 +28,12 @@ use hyper_util::rt::TokioExecutor;
 pub fn invoked_function(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/2015-03-31/functions/")?;
     let target = rest.strip_suffix("/invocations")?;
-    let target = percent_decode(target);
+    let target = percent_encoding::percent_decode_str(target).decode_utf8_lossy();
     let name = match target.split_once(":function:") {
         Some((_, after)) => after.split(':').next().unwrap_or(after).to_string(),
         None => target.split(':').next().unwrap_or(&target).to_string(),
     };
     (!name.is_empty()).then_some(name)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[derive(Clone)]
