@@ -43,39 +43,16 @@ pub fn definition(
     Ok(text.replace("${RunTableName}", table))
 }
 
-/// A minimal zip (one empty `bootstrap`), enough for moto's CreateFunction.
-pub fn empty_zip() -> Vec<u8> {
-    // Local file header, central directory and end record for one stored, empty file.
-    let name = b"bootstrap";
-    let mut z = Vec::new();
-    let le16 = |v: u16| v.to_le_bytes();
-    let le32 = |v: u32| v.to_le_bytes();
-    z.extend_from_slice(&le32(0x0403_4b50));
-    z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&le32(0)); // crc
-    z.extend_from_slice(&le32(0));
-    z.extend_from_slice(&le32(0));
-    z.extend_from_slice(&le16(name.len() as u16));
-    z.extend_from_slice(&le16(0));
-    z.extend_from_slice(name);
-    let central = z.len() as u32;
-    z.extend_from_slice(&le32(0x0201_4b50));
-    z.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&le32(0));
-    z.extend_from_slice(&le32(0));
-    z.extend_from_slice(&le32(0));
-    z.extend_from_slice(&le16(name.len() as u16));
-    z.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&le32(0));
-    z.extend_from_slice(&le32(0));
-    z.extend_from_slice(name);
-    let central_len = z.len() as u32 - central;
-    z.extend_from_slice(&le32(0x0605_4b50));
-    z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
-    z.extend_from_slice(&le32(central_len));
-    z.extend_from_slice(&le32(central));
-    z.extend_from_slice(&le16(0));
-    z
+/// A zip holding one empty `bootstrap`: enough for moto's CreateFunction.
+pub fn empty_zip() -> Result<Vec<u8>, String> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("bootstrap", stored)
+        .map_err(|e| e.to_string())?;
+    zip.finish()
+        .map(std::io::Cursor::into_inner)
+        .map_err(|e| e.to_string())
 }
 
 /// Creates one function in moto's Lambda (an existing one is fine).
@@ -92,7 +69,7 @@ pub async fn create_function(
         .role(role_arn)
         .code(
             aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(Blob::new(empty_zip()))
+                .zip_file(Blob::new(empty_zip()?))
                 .build(),
         )
         .send()
