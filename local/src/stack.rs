@@ -55,7 +55,7 @@ use serde_json::Value;
 
 use crate::build::ensure_built;
 use crate::deployment::{Ctx, Deployment};
-pub use crate::http::{http, http_with};
+pub use crate::http::http;
 use crate::process::{wait_for_line, Proc};
 use crate::replication::Replicator;
 
@@ -810,34 +810,30 @@ pub(crate) fn sfn_failed<E: std::error::Error + Send + Sync + 'static>(
 pub(crate) async fn create_role(moto: SocketAddr) -> Result<String> {
     let name = "acgr-local";
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com","states.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#;
-    let body = format!(
-        "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
-        form_encode(trust)
-    );
-    // moto routes by the credential scope of the Authorization header; it does not check signatures.
-    let headers = [
-        ("Content-Type", "application/x-www-form-urlencoded"),
-        (
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIDE2ETEST/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+    // IAM is global: moto keeps it under us-east-1.
+    let iam = aws_sdk_iam::Client::new(&local_config(moto, SOURCE_REGION).await);
+    let created = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
+        .send()
+        .await;
+    match created {
+        Ok(out) => Ok(out
+            .role()
+            .map(|r| r.arn().to_string())
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:role/{name}", crate::sfn::ACCOUNT))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_entity_already_exists_exception()) =>
+        {
+            Ok(format!("arn:aws:iam::{}:role/{name}", crate::sfn::ACCOUNT))
+        }
+        Err(e) => bail!(
+            "IAM CreateRole: {}",
+            aws_sdk_iam::error::DisplayErrorContext(e)
         ),
-    ];
-    let (status, text) = http_with(moto, "POST", "/", &headers, Some(&body)).await?;
-    if status != 200 && !text.contains("EntityAlreadyExists") {
-        bail!("IAM CreateRole: HTTP {status}: {text}");
     }
-    Ok(format!("arn:aws:iam::{}:role/{name}", crate::sfn::ACCOUNT))
-}
-
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// SDK configuration for a local server (moto, connect-sim) in `region`.
