@@ -1,6 +1,7 @@
 //! The Connect control plane of one region, as the steps need it: a narrow port, an adapter over
 //! `aws-sdk-connect`, and an in-memory fake for unit tests.
 
+#[cfg(any(test, feature = "test-util"))]
 pub mod fake;
 pub mod sdk;
 mod status;

@@ -21,6 +21,7 @@
 //! Everything about an instance is one Query away; the newest shift is the last `SHIFT#` item.
 
 pub mod dynamo;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 
 use std::collections::HashSet;
