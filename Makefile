@@ -13,6 +13,13 @@ test:
 build:
 	cargo build --workspace
 
+## One step with an example event on the local stack: make invoke-preflight (EVENT=small,
+## SCENARIO=small), the event being tests/events/<function>/<EVENT>.json.
+invoke-%:
+	scripts/setup.sh
+	cargo build --workspace --bins
+	target/debug/invoke $* --event $(or $(EVENT),small) --scenario $(or $(SCENARIO),small)
+
 ## Deploys the stack in both regions of the pair, the source region first (it creates the global
 ## table): make deploy INSTANCE_ID=... SOURCE_REGION=us-east-1 REPLICA_REGION=us-west-2
 ## PUBLISHERS=arn:aws:iam::ACCOUNT:role/incident-tooling[,...]. Needs the AWS SAM CLI.
