@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+use crate::plan::Planned;
 use crate::{GroupShift, Settings};
 
 /// Applies the plan group by group, under the lock.
@@ -24,6 +25,10 @@ pub(crate) struct Apply<'a, C, S> {
     pub(crate) reason: &'a str,
     pub(crate) now: i64,
     pub(crate) deadline: Option<Instant>,
+    /// What the plan read under the lock: the groups on record and their open episodes.
+    pub(crate) planned: &'a Planned,
+    /// The instance's shifts, read once under the lock (each group writes only its own).
+    pub(crate) shifts: Vec<ShiftRecord>,
 }
 
 impl<C: Connect, S: RunStore> Apply<'_, C, S> {
@@ -35,11 +40,11 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         live: &CurrentDistribution,
     ) -> Result<(), StepError> {
         let store = &self.ctx.store;
-        let shifts: Vec<ShiftRecord> = store
-            .shifts(self.id)
-            .await?
-            .into_iter()
+        let shifts: Vec<ShiftRecord> = self
+            .shifts
+            .iter()
             .filter(|s| s.group_arn == group.arn)
+            .cloned()
             .collect();
         let mine = shifts.iter().find(|s| s.run_id == self.run_id).cloned();
         if let Some(m) = &mine {
@@ -68,7 +73,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                     group_arn: group.arn.clone(),
                     opened_by: self.run_id.to_string(),
                     opened_at: self.now,
-                    before: self.episode_start(group, plan, &out.before).await?,
+                    before: self.episode_start(group, plan, &out.before),
                 })
                 .await?;
             if episode.opened_by != self.run_id {
@@ -130,24 +135,19 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
     /// The split an episode opened now keeps: the live one, unless the group already reads
     /// the plan (a failover recorded elsewhere and lost to replication lag): then the steady
     /// state on record.
-    async fn episode_start(
+    fn episode_start(
         &self,
         group: &GroupSummary,
         plan: &TrafficPlan,
         live: &CurrentDistribution,
-    ) -> Result<CurrentDistribution, StepError> {
+    ) -> CurrentDistribution {
         if !live.matches(plan) {
-            return Ok(live.clone());
+            return live.clone();
         }
-        let steady = self
-            .ctx
-            .store
-            .groups(self.id)
-            .await?
-            .into_iter()
-            .find(|g| g.group_arn == group.arn)
-            .and_then(|g| g.steady);
-        Ok(steady.unwrap_or_else(|| live.clone()))
+        self.planned
+            .record(&group.arn)
+            .and_then(|g| g.steady.clone())
+            .unwrap_or_else(|| live.clone())
     }
 
     /// Intents of other runs that never recorded an outcome (a crash after the update): the
@@ -209,16 +209,15 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
     /// step of the incident and the failback point stands).
     pub(crate) async fn record_steady(&self, groups: &[GroupShift]) -> Result<(), StepError> {
         let store = &self.ctx.store;
-        let records = store.groups(self.id).await?;
         for g in groups {
             if self.reason == "failback" {
                 store.close_episode(self.id, &g.group_arn).await?;
-            } else if store.episode(self.id, &g.group_arn).await?.is_some() {
+            } else if self.planned.episode(&g.group_arn).is_some() {
                 continue;
             }
-            let mut r = records
-                .iter()
-                .find(|r| r.group_arn == g.group_arn)
+            let mut r = self
+                .planned
+                .record(&g.group_arn)
                 .cloned()
                 .unwrap_or_else(|| GroupRecord {
                     instance_id: self.id.to_string(),

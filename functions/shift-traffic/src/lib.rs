@@ -247,6 +247,8 @@ pub async fn shift<C: Connect, S: RunStore>(
             reason: checked.intent.reason(),
             now,
             deadline,
+            planned: &planned,
+            shifts: ctx.store.shifts(&checked.id).await?,
         };
         for (shift, (group, plan, live)) in out.groups.iter_mut().zip(&planned.groups) {
             apply.group(shift, group, plan, live).await?;

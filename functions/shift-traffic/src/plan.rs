@@ -52,6 +52,20 @@ pub(crate) struct Planned {
     pub(crate) target: Region,
     pub(crate) groups: Vec<(GroupSummary, TrafficPlan, CurrentDistribution)>,
     pub(crate) gates: Vec<Gate>,
+    /// The groups on record, as read under the lock.
+    pub(crate) records: Vec<GroupRecord>,
+    /// The episodes open for the planned groups, as read under the lock.
+    pub(crate) episodes: Vec<Episode>,
+}
+
+impl Planned {
+    pub(crate) fn record(&self, arn: &str) -> Option<&GroupRecord> {
+        self.records.iter().find(|g| g.group_arn == arn)
+    }
+
+    pub(crate) fn episode(&self, arn: &str) -> Option<&Episode> {
+        self.episodes.iter().find(|e| e.group_arn == arn)
+    }
 }
 
 pub(crate) async fn plan<C: Connect, S: RunStore>(
@@ -72,6 +86,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
     let groups = groups::resolve(client, id, &checked.named, &known.groups).await?;
     let mut gates = gates::instance_gates(client, id).await?;
     let mut planned = Vec::new();
+    let mut episodes = Vec::new();
     for group in groups {
         let record = known.record(&group.arn);
         // A group created after the last routine run has no record: its episode may still exist.
@@ -90,6 +105,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
             settings.min_agent_share,
             force,
         ));
+        episodes.extend(episode);
         planned.push((group, plan, live));
     }
     if let (Intent::Plan(p), [(g, _, _)]) = (&checked.intent, planned.as_slice()) {
@@ -104,5 +120,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
         target,
         groups: planned,
         gates,
+        records: known.groups,
+        episodes,
     })
 }
