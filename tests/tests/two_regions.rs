@@ -91,6 +91,9 @@ async fn the_replica_region_fails_over_alone_while_the_source_region_is_down() {
         "shift-traffic in {west} answered in {:?}: {answer:?}",
         t.elapsed()
     );
+    // nothing is replicated yet: the replica region has no group to move, and says so
+    let err = answer.expect_err("no group before a replication");
+    assert_eq!(err.error_type, "NotReady", "{err}");
 
     // the incident request reaches west's incident-intake, which starts west's failover machine,
     // which runs shift-traffic
@@ -148,6 +151,8 @@ async fn the_replica_region_fails_over_alone_while_the_source_region_is_down() {
         )
         .await;
     eprintln!("poll-mirroring in {east} after the outage: {answer:?}");
+    let err = answer.expect_err("nothing replicated: not ready");
+    assert_eq!(err.error_type, "NotReady", "{err}");
     stack.wait_replicated(CONVERGE).await.expect("converged");
     let (e, w) = (stack.items_in(east).await, stack.items_in(west).await);
     let keys = |items: &[acgr_e2e::Item]| -> Vec<(String, String)> {
