@@ -17,10 +17,18 @@ pub mod store;
 pub use context::{init_tracing, now, Context};
 pub use error::StepError;
 
-/// Parses a step's payload: unknown fields and malformed values are `InvalidInput` naming the field.
+/// Parses a payload: unknown members and malformed values are `InvalidInput` naming the member
+/// (by its path: `plan.telephony.us-east-1`). A step's input goes through [`step::parse`].
 pub fn parse_input<T: serde::de::DeserializeOwned>(
     payload: serde_json::Value,
 ) -> Result<T, StepError> {
-    serde_json::from_value(payload)
-        .map_err(|e| StepError::InvalidInput(format!("invalid input: {e}")))
+    serde_path_to_error::deserialize(payload).map_err(|e| {
+        let at = e.path().to_string();
+        let e = e.into_inner();
+        if at == "." || at.is_empty() {
+            StepError::InvalidInput(format!("invalid input: {e}"))
+        } else {
+            StepError::InvalidInput(format!("invalid input: {at}: {e}"))
+        }
+    })
 }

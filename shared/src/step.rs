@@ -2,16 +2,117 @@
 //! mutates, record the step's result, and always record a failure with its error name, a lock
 //! refusal included. A step tells only its own story between [`StepRun::begin`] and
 //! [`StepRun::end`].
+//!
+//! Every step's input carries the same [`Header`] (`runId`, `instanceId`, `executionArn`) beside
+//! its own members, flat in the JSON; [`parse`] splits the two so that each half still refuses
+//! members it does not know (serde's `flatten` would silently accept them).
 
-use serde::Serialize;
-use serde_json::Value;
+use std::future::Future;
 
+use lambda_runtime::Diagnostic;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::connect::Connect;
+use crate::context::Context;
+use crate::domain::InstanceRef;
 use crate::error::StepError;
 use crate::records::{RunKind, RunRecord};
 use crate::runs::{
-    begin_step, break_instance_lock, finish_run, lock_instance, record_failure, record_step,
+    begin_step, break_instance_lock, check_run_id, finish_run, lock_instance, record_failure,
+    record_step,
 };
 use crate::store::RunStore;
+
+/// The members every step's input carries.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Header {
+    /// The run this step works in: the same across a run's steps, retries and restarts.
+    pub run_id: String,
+    /// The instance, by ID or ARN.
+    pub instance_id: String,
+    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
+}
+
+impl Header {
+    const MEMBERS: [&'static str; 3] = ["runId", "instanceId", "executionArn"];
+
+    pub fn new(run_id: impl Into<String>, instance_id: impl Into<String>) -> Header {
+        Header {
+            run_id: run_id.into(),
+            instance_id: instance_id.into(),
+            execution_arn: None,
+        }
+    }
+
+    /// Checks the run ID and resolves the instance, whose ARN must name this deployment's source
+    /// region: the rule of every step but the traffic shift.
+    pub fn source_instance<C: Connect, S: RunStore>(
+        &self,
+        ctx: &Context<C, S>,
+    ) -> Result<String, StepError> {
+        check_run_id(&self.run_id)?;
+        ctx.source_instance(&self.instance_id)
+    }
+
+    /// Checks the run ID and resolves the instance named by ID or by an ARN of either region
+    /// (a failover is started from whichever region is up).
+    pub fn any_region_instance(&self) -> Result<String, StepError> {
+        check_run_id(&self.run_id)?;
+        Ok(InstanceRef::parse(&self.instance_id)?.id)
+    }
+}
+
+/// A step's input: its own members, with the [`Header`] set by [`parse`] (it is skipped by the
+/// step's own deserializer, which denies unknown members).
+pub trait StepInput: DeserializeOwned {
+    fn header(&self) -> &Header;
+    fn header_mut(&mut self) -> &mut Header;
+}
+
+/// Parses a step's payload: the header's members, then the step's; an unknown or malformed
+/// member is `InvalidInput` naming it.
+pub fn parse<T: StepInput>(payload: Value) -> Result<T, StepError> {
+    parse_with(payload, |_| Ok(()))
+}
+
+/// [`parse`], letting the step fill in header members it can default (before the header is read).
+pub fn parse_with<T: StepInput>(
+    payload: Value,
+    defaults: impl FnOnce(&mut Map<String, Value>) -> Result<(), StepError>,
+) -> Result<T, StepError> {
+    let Value::Object(mut own) = payload else {
+        return Err(StepError::InvalidInput(
+            "invalid input: expected a JSON object".into(),
+        ));
+    };
+    defaults(&mut own)?;
+    let header: Map<String, Value> = Header::MEMBERS
+        .iter()
+        .filter_map(|m| own.remove_entry(*m))
+        .collect();
+    let header: Header = crate::parse_input(Value::Object(header))?;
+    let mut input: T = crate::parse_input(Value::Object(own))?;
+    *input.header_mut() = header;
+    Ok(input)
+}
+
+/// The Lambda glue of every step: parse the payload, run the step, name its error.
+pub async fn handle<T, O, F, Fut>(payload: Value, step: F) -> Result<O, Diagnostic>
+where
+    T: StepInput,
+    F: FnOnce(T) -> Fut,
+    Fut: Future<Output = Result<O, StepError>>,
+{
+    let input = parse(payload)?;
+    // Boxed: the step's future is deep, and each Lambda's main would otherwise need a higher
+    // recursion limit to lay it out.
+    Box::pin(step(input)).await.map_err(Diagnostic::from)
+}
 
 /// How a step holds the instance while it works.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,14 +127,14 @@ pub enum Hold {
 
 /// What a step's run is.
 pub struct Begin<'a> {
+    pub header: &'a Header,
+    /// The instance's bare ID, resolved from the header.
     pub instance_id: &'a str,
-    pub run_id: &'a str,
     /// The run's kind when it starts here (a run begun by an earlier step keeps its own).
     pub kind: RunKind,
     pub step: &'static str,
     /// The step's input as the run records it.
     pub inputs: Value,
-    pub execution_arn: Option<&'a str>,
     pub hold: Hold,
     pub lease_seconds: i64,
 }
@@ -50,14 +151,15 @@ impl<'s, S: RunStore> StepRun<'s, S> {
     /// Begins (or resumes) the run, then holds the instance as asked. A lock refused is
     /// recorded on the run like any other failure.
     pub async fn begin(store: &'s S, b: Begin<'_>, now: i64) -> Result<StepRun<'s, S>, StepError> {
+        let run_id = b.header.run_id.as_str();
         let record = begin_step(
             store,
             b.instance_id,
-            b.run_id,
+            run_id,
             b.kind,
             b.step,
             b.inputs,
-            b.execution_arn,
+            b.header.execution_arn.as_deref(),
             now,
         )
         .await?;
@@ -72,13 +174,13 @@ impl<'s, S: RunStore> StepRun<'s, S> {
         let held = match &b.hold {
             Hold::Nothing => Ok(None),
             Hold::Lock => {
-                lock_instance(store, b.instance_id, b.run_id, kind, b.lease_seconds, now).await
+                lock_instance(store, b.instance_id, run_id, kind, b.lease_seconds, now).await
             }
             Hold::BreakLock(reason) => {
                 break_instance_lock(
                     store,
                     b.instance_id,
-                    b.run_id,
+                    run_id,
                     kind,
                     b.lease_seconds,
                     reason,
@@ -135,14 +237,22 @@ mod tests {
     use crate::records::RunStatus;
     use crate::store::memory::MemoryRunStore;
 
-    fn begin<'a>(run: &'a str, hold: Hold) -> Begin<'a> {
+    fn header(run: &str) -> Header {
+        Header {
+            execution_arn: Some(format!(
+                "arn:aws:states:us-east-1:1:execution:replication:{run}"
+            )),
+            ..Header::new(run, "i")
+        }
+    }
+
+    fn begin(header: &Header, hold: Hold) -> Begin<'_> {
         Begin {
+            header,
             instance_id: "i",
-            run_id: run,
             kind: RunKind::Replication,
             step: "replicate",
             inputs: Value::Null,
-            execution_arn: Some("arn:aws:states:us-east-1:1:execution:replication:r1"),
             hold,
             lease_seconds: 60,
         }
@@ -151,7 +261,7 @@ mod tests {
     #[tokio::test]
     async fn a_run_is_begun_locked_recorded_and_finished() {
         let store = MemoryRunStore::default();
-        let run = StepRun::begin(&store, begin("r1", Hold::Lock), 10)
+        let run = StepRun::begin(&store, begin(&header("r1"), Hold::Lock), 10)
             .await
             .unwrap();
         assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "r1");
@@ -170,10 +280,10 @@ mod tests {
     #[tokio::test]
     async fn a_refused_lock_and_a_failure_are_recorded_with_their_names() {
         let store = MemoryRunStore::default();
-        let first = StepRun::begin(&store, begin("r1", Hold::Lock), 10)
+        let first = StepRun::begin(&store, begin(&header("r1"), Hold::Lock), 10)
             .await
             .unwrap();
-        let refused = StepRun::begin(&store, begin("r2", Hold::Lock), 11).await;
+        let refused = StepRun::begin(&store, begin(&header("r2"), Hold::Lock), 11).await;
         let err = refused.err().expect("refused");
         assert_eq!(err.error_type(), "RunInProgress");
         let r2 = store.get_run("i", "r2").await.unwrap().unwrap();
@@ -193,15 +303,93 @@ mod tests {
         assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "r1");
 
         // a read-only step takes no lock; breaking one takes it whoever holds it
-        StepRun::begin(&store, begin("p1", Hold::Nothing), 12)
+        StepRun::begin(&store, begin(&header("p1"), Hold::Nothing), 12)
             .await
             .unwrap();
         assert_eq!(store.get_lock("i").await.unwrap().unwrap().run_id, "r1");
-        StepRun::begin(&store, begin("f1", Hold::BreakLock("incident".into())), 13)
-            .await
-            .unwrap();
+        StepRun::begin(
+            &store,
+            begin(&header("f1"), Hold::BreakLock("incident".into())),
+            13,
+        )
+        .await
+        .unwrap();
         let lock = store.get_lock("i").await.unwrap().unwrap();
         assert_eq!(lock.run_id, "f1");
         assert_eq!(lock.broke.unwrap().previous_run_id.as_deref(), Some("r1"));
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Own {
+        #[serde(skip)]
+        header: Header,
+        replica_region: String,
+    }
+
+    impl StepInput for Own {
+        fn header(&self) -> &Header {
+            &self.header
+        }
+        fn header_mut(&mut self) -> &mut Header {
+            &mut self.header
+        }
+    }
+
+    fn parsed(v: Value) -> Result<Own, String> {
+        parse::<Own>(v).map_err(|e| {
+            assert_eq!(e.error_type(), "InvalidInput");
+            e.to_string()
+        })
+    }
+
+    #[test]
+    fn the_header_is_flat_beside_the_steps_own_members_and_both_refuse_strangers() {
+        let own = parsed(serde_json::json!({
+            "runId": "r1", "instanceId": "i", "executionArn": "arn:x", "replicaRegion": "us-west-2"
+        }))
+        .unwrap();
+        assert_eq!(own.header().run_id, "r1");
+        assert_eq!(own.header.execution_arn.as_deref(), Some("arn:x"));
+        assert_eq!(own.replica_region, "us-west-2");
+
+        let base = serde_json::json!({"runId": "r1", "instanceId": "i", "replicaRegion": "w"});
+        for (member, value, named) in [
+            ("extra", serde_json::json!(1), "extra"),
+            (
+                "runId",
+                serde_json::json!(7),
+                "runId: invalid type: integer `7`",
+            ),
+            (
+                "replicaRegion",
+                serde_json::json!(null),
+                "replicaRegion: invalid type: null",
+            ),
+        ] {
+            let mut v = base.clone();
+            v[member] = value;
+            let message = parsed(v).unwrap_err();
+            assert!(message.contains(named), "{member}: {message}");
+        }
+        for missing in ["runId", "instanceId", "replicaRegion"] {
+            let mut v = base.clone();
+            v.as_object_mut().unwrap().remove(missing);
+            let message = parsed(v).unwrap_err();
+            assert!(message.contains(missing), "{message}");
+        }
+        assert!(parsed(serde_json::json!([1]))
+            .unwrap_err()
+            .contains("object"));
+        // a step may default a header member before it is read
+        let own: Own = parse_with(
+            serde_json::json!({"instanceId": "i", "replicaRegion": "w"}),
+            |m| {
+                m.entry("runId").or_insert_with(|| "generated".into());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(own.header.run_id, "generated");
     }
 }

@@ -7,8 +7,7 @@ pub(crate) fn check<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     input: &Input,
 ) -> Result<String, StepError> {
-    check_run_id(&input.run_id)?;
-    let id = ctx.source_instance(&input.instance_id)?;
+    let id = input.header.source_instance(ctx)?;
     let source = ctx.source.region();
     if let Some(g) = &input.traffic_distribution_group {
         check_group_ref(g, source)?;

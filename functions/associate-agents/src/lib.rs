@@ -21,11 +21,10 @@ use acgr::deadline::epoch_millis;
 use acgr::domain::{region_of_arn, GroupRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
-use acgr::runs::check_run_id;
 use acgr::steady::{record_steady_state, AgentCounts};
-use acgr::step::{Begin, Hold, StepRun};
+use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
-use acgr::{now, parse_input, Context};
+use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -51,17 +50,23 @@ pub const MAX_FAILURES_LISTED: usize = 100;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
-    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
-    #[serde(default)]
-    pub execution_arn: Option<String>,
-    pub run_id: String,
-    pub instance_id: String,
+    #[serde(skip)]
+    pub header: Header,
     /// A group ID or ARN; the instance's default group when absent.
     #[serde(default)]
     pub traffic_distribution_group: Option<String>,
     /// Where to resume (a ListUsers token); the run's stored progress when absent.
     #[serde(default)]
     pub cursor: Option<String>,
+}
+
+impl StepInput for Input {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn header_mut(&mut self) -> &mut Header {
+        &mut self.header
+    }
 }
 
 /// Counts are for the whole run so far.
@@ -97,7 +102,6 @@ pub async fn handler<C: Connect, S: RunStore>(
     pacing: &Pacing,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    let input = parse(event.payload)?;
     let stop_at = pacing.stop_at(event.context.deadline, epoch_millis());
     tracing::debug!(
         deadline_ms = event.context.deadline,
@@ -106,31 +110,10 @@ pub async fn handler<C: Connect, S: RunStore>(
             .as_millis() as u64),
         "invocation budget"
     );
-    associate_agents(ctx, pacing, input, now(), stop_at)
-        .await
-        .map_err(Diagnostic::from)
-}
-
-/// Parses the payload; a field of the wrong type is `InvalidInput` naming the field.
-pub fn parse(payload: Value) -> Result<Input, StepError> {
-    let Value::Object(fields) = &payload else {
-        return Err(StepError::InvalidInput(
-            "invalid input: expected a JSON object".into(),
-        ));
-    };
-    for (name, value) in fields {
-        let optional = match name.as_str() {
-            "runId" | "instanceId" => false,
-            "trafficDistributionGroup" | "cursor" => true,
-            _ => continue, // deny_unknown_fields names it
-        };
-        if !(value.is_string() || (optional && value.is_null())) {
-            return Err(StepError::InvalidInput(format!(
-                "invalid input: `{name}` must be a string, not {value}"
-            )));
-        }
-    }
-    parse_input(payload)
+    step::handle(event.payload, |input| {
+        associate_agents(ctx, pacing, input, now(), stop_at)
+    })
+    .await
 }
 
 /// Checks the input, then runs (or resumes) the association under the instance lock.
@@ -144,16 +127,15 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
 ) -> Result<Output, StepError> {
     let id = check(ctx, &input)?;
     let begin = Begin {
+        header: &input.header,
         instance_id: &id,
-        run_id: &input.run_id,
         kind: RunKind::AgentSync,
         step: STEP,
         inputs: serde_json::json!({
-            "instanceId": input.instance_id,
+            "instanceId": input.header.instance_id,
             "trafficDistributionGroup": input.traffic_distribution_group,
             "cursor": input.cursor,
         }),
-        execution_arn: input.execution_arn.as_deref(),
         hold: Hold::Lock,
         lease_seconds: ctx.lease_seconds,
     };
@@ -162,7 +144,7 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
         let out = work(ctx, pacing, &id, &input, now, stop_at).await?;
         info!(
             instance_id = %id,
-            run_id = %input.run_id,
+            run_id = %input.header.run_id,
             group_arn = %out.group_arn,
             associated = out.associated,
             already_associated = out.already_associated,
@@ -186,7 +168,7 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
                 &ctx.source,
                 &ctx.store,
                 &id,
-                &input.run_id,
+                &input.header.run_id,
                 Some(&counts),
                 now,
             )

@@ -13,7 +13,7 @@ pub(crate) fn starting_point(
 ) -> AssociationProgress {
     let fresh = |cursor: Option<String>| AssociationProgress {
         instance_id: id.to_string(),
-        run_id: input.run_id.clone(),
+        run_id: input.header.run_id.clone(),
         group_arn: group_arn.to_string(),
         cursor,
         ..Default::default()
@@ -81,7 +81,7 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     )
     .await?;
     let arn = group.arn.as_str();
-    let stored = ctx.store.get_progress(id, &input.run_id).await?;
+    let stored = ctx.store.get_progress(id, &input.header.run_id).await?;
     let mut progress = starting_point(stored, input, id, arn);
     progress.updated_at = now;
     // Intent: the page this invocation is about to work on.
@@ -100,7 +100,7 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
         pacing,
         id,
         arn,
-        run_id: &input.run_id,
+        run_id: &input.header.run_id,
         now,
         stop_at,
         in_replica,

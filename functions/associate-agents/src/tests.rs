@@ -71,9 +71,7 @@ fn fast() -> Pacing {
 
 fn input(run: &str) -> Input {
     Input {
-        execution_arn: None,
-        run_id: run.into(),
-        instance_id: ID.into(),
+        header: Header::new(run, ID),
         traffic_distribution_group: None,
         cursor: None,
     }
@@ -285,7 +283,6 @@ async fn a_deadline_stops_the_invocation_and_the_cursor_resumes_without_duplicat
     assert_eq!(lock.run_id, "run-1", "kept for the next invocation");
 
     let resumed = Input {
-        execution_arn: None,
         cursor: first.cursor.clone(),
         ..input("run-1")
     };
@@ -497,7 +494,6 @@ async fn a_named_custom_group_is_used_by_id_or_by_arn() {
         group(CUSTOM_GROUP, ID, "ACTIVE", false),
     ));
     let by_id = Input {
-        execution_arn: None,
         traffic_distribution_group: Some(CUSTOM_GROUP.into()),
         ..input("run-1")
     };
@@ -523,7 +519,6 @@ async fn a_named_custom_group_is_used_by_id_or_by_arn() {
 
     // By ARN, the custom group's users are already known.
     let by_arn = Input {
-        execution_arn: None,
         traffic_distribution_group: Some(group_arn(CUSTOM_GROUP)),
         ..input("run-3")
     };
@@ -544,7 +539,6 @@ async fn a_group_of_another_instance_is_refused() {
         group(CUSTOM_GROUP, "another-instance", "ACTIVE", false),
     ));
     let other = Input {
-        execution_arn: None,
         traffic_distribution_group: Some(CUSTOM_GROUP.into()),
         ..input("run-1")
     };
@@ -628,41 +622,37 @@ async fn bad_input_changes_nothing() {
     let ctx = ctx(5, 5);
     for bad in [
         Input {
-            execution_arn: None,
-            run_id: "has space".into(),
+            header: Header::new("has space", ID),
             ..input("r")
         },
         Input {
-            execution_arn: None,
-            instance_id: "not an id".into(),
+            header: Header::new("r", "not an id"),
             ..input("r")
         },
         Input {
-            execution_arn: None,
-            instance_id: format!("arn:aws:connect:{WEST}:123456789012:instance/{ID}"),
+            header: Header::new(
+                "r",
+                format!("arn:aws:connect:{WEST}:123456789012:instance/{ID}"),
+            ),
             ..input("r")
         },
         Input {
-            execution_arn: None,
             traffic_distribution_group: Some("no/slashes".into()),
             ..input("r")
         },
         Input {
-            execution_arn: None,
             traffic_distribution_group: Some(format!(
                 "arn:aws:connect:{WEST}:123456789012:traffic-distribution-group/x"
             )),
             ..input("r")
         },
         Input {
-            execution_arn: None,
             traffic_distribution_group: Some(format!(
                 "arn:aws:connect:{EAST}:123456789012:instance/x"
             )),
             ..input("r")
         },
         Input {
-            execution_arn: None,
             cursor: Some(String::new()),
             ..input("r")
         },
@@ -675,7 +665,7 @@ async fn bad_input_changes_nothing() {
     assert!(ctx.store.state().writes.is_empty());
     assert!(ctx.source.world().calls.is_empty());
 
-    let field = |payload: Value| parse(payload).unwrap_err().to_string();
+    let field = |payload: Value| step::parse::<Input>(payload).unwrap_err().to_string();
     assert!(
         field(serde_json::json!({"runId": "r", "instanceId": ID, "surprise": 1}))
             .contains("surprise")
@@ -685,8 +675,10 @@ async fn bad_input_changes_nothing() {
     );
     assert!(field(serde_json::json!({"runId": 7, "instanceId": ID})).contains("runId"));
     assert!(field(serde_json::json!({"runId": "r"})).contains("instanceId"));
-    assert!(parse(serde_json::json!([])).is_err());
-    let ok = parse(serde_json::json!({"runId": "r", "instanceId": ID, "cursor": null})).unwrap();
+    assert!(step::parse::<Input>(serde_json::json!([])).is_err());
+    let ok =
+        step::parse::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "cursor": null}))
+            .unwrap();
     assert_eq!(ok.cursor, None);
 }
 

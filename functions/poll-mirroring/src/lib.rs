@@ -12,10 +12,9 @@ use acgr::connect::{Connect, RegionStatus, ReplicationInfo};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::StepError;
 use acgr::records::{RunKind, SnapshotRecord};
-use acgr::runs::check_run_id;
-use acgr::step::{Begin, Hold, StepRun};
+use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
-use acgr::{now, parse_input, Context};
+use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,11 +25,17 @@ pub const STEP: &str = "poll-mirroring";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
-    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
-    #[serde(default)]
-    pub execution_arn: Option<String>,
-    pub run_id: String,
-    pub instance_id: String,
+    #[serde(skip)]
+    pub header: Header,
+}
+
+impl StepInput for Input {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn header_mut(&mut self) -> &mut Header {
+        &mut self.header
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -63,8 +68,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    let input: Input = parse_input(event.payload)?;
-    poll(ctx, input, now()).await.map_err(Diagnostic::from)
+    step::handle(event.payload, |input| poll(ctx, input, now())).await
 }
 
 pub async fn poll<C: Connect, S: RunStore>(
@@ -72,20 +76,18 @@ pub async fn poll<C: Connect, S: RunStore>(
     input: Input,
     now: i64,
 ) -> Result<Output, StepError> {
-    check_run_id(&input.run_id)?;
-    let id = ctx.source_instance(&input.instance_id)?;
+    let id = input.header.source_instance(ctx)?;
     let begin = Begin {
+        header: &input.header,
         instance_id: &id,
-        run_id: &input.run_id,
         kind: RunKind::AgentSync,
         step: STEP,
-        inputs: serde_json::json!({"instanceId": input.instance_id}),
-        execution_arn: input.execution_arn.as_deref(),
+        inputs: serde_json::json!({"instanceId": input.header.instance_id}),
         hold: Hold::Lock,
         lease_seconds: ctx.lease_seconds,
     };
     let mut run = StepRun::begin(&ctx.store, begin, now).await?;
-    match measure(ctx, &input.run_id, &id, run.previous(), now).await {
+    match measure(ctx, &input.header.run_id, &id, run.previous(), now).await {
         Ok(out) => {
             run.note(&out).await?;
             info!(

@@ -37,9 +37,7 @@ fn ctx(status: &str) -> Context<FakeConnect, MemoryRunStore> {
 
 fn input() -> Input {
     Input {
-        execution_arn: None,
-        run_id: "run-1".into(),
-        instance_id: ID.into(),
+        header: Header::new("run-1", ID),
     }
 }
 
@@ -198,9 +196,7 @@ async fn an_unreplicated_instance_is_not_ready_and_bad_input_is_refused() {
     let err = poll(
         &ctx,
         Input {
-            execution_arn: None,
-            run_id: "x y".into(),
-            instance_id: ID.into(),
+            header: Header::new("x y", ID),
         },
         10,
     )

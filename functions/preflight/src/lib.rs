@@ -15,10 +15,9 @@ use acgr::connect::{Connect, IdentityType, InstanceInfo};
 use acgr::domain::{pair_support, paired_region, InstanceAlias, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::RunKind;
-use acgr::runs::check_run_id;
-use acgr::step::{Begin, Hold, StepRun};
+use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
-use acgr::{now, parse_input, Context};
+use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -34,19 +33,24 @@ pub const STEP: &str = "preflight";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
-    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
-    #[serde(default)]
-    pub execution_arn: Option<String>,
-    pub instance_id: String,
+    /// Its `runId` is generated (`preflight-<epoch seconds>`) when absent.
+    #[serde(skip)]
+    pub header: Header,
     pub replica_region: String,
     #[serde(default)]
     pub replica_alias: Option<String>,
-    /// Generated (`preflight-<epoch seconds>`) when absent.
-    #[serde(default)]
-    pub run_id: Option<String>,
     /// When true (the default), a failed check makes the step fail with `PreflightFailed`.
     #[serde(default)]
     pub fail_on_error: Option<bool>,
+}
+
+impl StepInput for Input {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn header_mut(&mut self) -> &mut Header {
+        &mut self.header
+    }
 }
 
 pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
@@ -54,8 +58,14 @@ pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
     probe: &P,
     event: LambdaEvent<Value>,
 ) -> Result<Report, Diagnostic> {
-    let input: Input = parse_input(event.payload)?;
-    preflight(ctx, probe, input, now())
+    let now = now();
+    let input: Input = step::parse_with(event.payload, |members| {
+        members
+            .entry("runId")
+            .or_insert_with(|| format!("preflight-{now}").into());
+        Ok(())
+    })?;
+    preflight(ctx, probe, input, now)
         .await
         .map_err(Diagnostic::from)
 }
@@ -66,27 +76,20 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
     input: Input,
     now: i64,
 ) -> Result<Report, StepError> {
-    let run_id = match &input.run_id {
-        Some(r) => {
-            check_run_id(r)?;
-            r.clone()
-        }
-        None => format!("preflight-{now}"),
-    };
-    let id = ctx.source_instance(&input.instance_id)?;
+    let id = input.header.source_instance(ctx)?;
+    let run_id = &input.header.run_id;
     let replica = Region::parse(&input.replica_region)?;
     let begin = Begin {
+        header: &input.header,
         instance_id: &id,
-        run_id: &run_id,
         kind: RunKind::Replication,
         step: STEP,
         inputs: serde_json::json!({
-            "instanceId": input.instance_id,
+            "instanceId": input.header.instance_id,
             "replicaRegion": input.replica_region,
             "replicaAlias": input.replica_alias,
             "failOnError": input.fail_on_error,
         }),
-        execution_arn: input.execution_arn.as_deref(),
         // Read-only: it takes no lock.
         hold: Hold::Nothing,
         lease_seconds: ctx.lease_seconds,

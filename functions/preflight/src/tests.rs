@@ -79,11 +79,9 @@ fn ctx() -> (Context<FakeConnect, MemoryRunStore>, FakeProbe) {
 
 fn input() -> Input {
     Input {
-        execution_arn: None,
-        instance_id: ID.into(),
+        header: Header::new("run-1", ID),
         replica_region: WEST.into(),
         replica_alias: None,
-        run_id: Some("run-1".into()),
         fail_on_error: Some(false),
     }
 }
@@ -167,22 +165,20 @@ async fn a_clean_instance_passes_every_check_reads_only_and_stores_the_report() 
 #[tokio::test]
 async fn without_a_run_id_one_is_made_from_the_time() {
     let (ctx, probe) = ctx();
-    let report = preflight(
-        &ctx,
-        &probe,
-        Input {
-            execution_arn: None,
-            run_id: None,
-            ..input()
-        },
-        1_764_000_000,
-    )
-    .await
-    .unwrap();
-    assert_eq!(report.run_id, "preflight-1764000000");
+    let payload =
+        serde_json::json!({"instanceId": ID, "replicaRegion": WEST, "failOnError": false});
+    let before = acgr::now();
+    let event = LambdaEvent::new(payload, lambda_runtime::Context::default());
+    let report = handler(&ctx, &probe, event).await.unwrap();
+    let made: i64 = report
+        .run_id
+        .strip_prefix("preflight-")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{}", report.run_id));
+    assert!((before..=acgr::now()).contains(&made), "{made}");
     assert!(ctx
         .store
-        .get_run(ID, "preflight-1764000000")
+        .get_run(ID, &report.run_id)
         .await
         .unwrap()
         .is_some());
@@ -239,7 +235,6 @@ async fn an_unsupported_pair_fails_naming_the_supported_replica_region() {
         &ctx,
         &probe,
         Input {
-            execution_arn: None,
             replica_region: "eu-west-2".into(),
             ..input()
         },
@@ -270,7 +265,6 @@ async fn a_replica_region_this_deployment_does_not_serve_fails_and_same_region_f
         &ctx,
         &probe,
         Input {
-            execution_arn: None,
             replica_region: "eu-central-1".into(),
             ..input()
         },
@@ -287,7 +281,6 @@ async fn a_replica_region_this_deployment_does_not_serve_fails_and_same_region_f
         &ctx,
         &probe,
         Input {
-            execution_arn: None,
             replica_region: EAST.into(),
             ..input()
         },
@@ -305,7 +298,6 @@ async fn an_invalid_replica_alias_fails_its_check() {
         &ctx,
         &probe,
         Input {
-            execution_arn: None,
             replica_alias: Some("d-acme".into()),
             ..input()
         },
@@ -533,7 +525,6 @@ async fn a_failed_check_fails_the_step_unless_told_not_to_and_the_report_is_stor
         &ctx,
         &probe,
         Input {
-            execution_arn: None,
             fail_on_error: None,
             ..input()
         },
@@ -561,23 +552,22 @@ async fn bad_input_changes_nothing() {
     let (ctx, probe) = ctx();
     for bad in [
         Input {
-            execution_arn: None,
-            instance_id: "not an id".into(),
+            header: Header::new("run-1", "not an id"),
             ..input()
         },
         Input {
-            execution_arn: None,
             replica_region: "west".into(),
             ..input()
         },
         Input {
-            execution_arn: None,
-            run_id: Some("has space".into()),
+            header: Header::new("has space", ID),
             ..input()
         },
         Input {
-            execution_arn: None,
-            instance_id: format!("arn:aws:connect:eu-west-2:123456789012:instance/{ID}"),
+            header: Header::new(
+                "run-1",
+                format!("arn:aws:connect:eu-west-2:123456789012:instance/{ID}"),
+            ),
             ..input()
         },
     ] {

@@ -7,10 +7,9 @@ use acgr::connect::Connect;
 use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::records::RunKind;
-use acgr::runs::check_run_id;
-use acgr::step::{Begin, Hold, StepRun};
+use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
-use acgr::{now, parse_input, Context};
+use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,14 +20,20 @@ pub const STEP: &str = "replicate";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
-    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
-    #[serde(default)]
-    pub execution_arn: Option<String>,
-    pub run_id: String,
-    pub instance_id: String,
+    #[serde(skip)]
+    pub header: Header,
     pub replica_region: String,
     #[serde(default)]
     pub replica_alias: Option<String>,
+}
+
+impl StepInput for Input {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn header_mut(&mut self) -> &mut Header {
+        &mut self.header
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,8 +67,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    let input: Input = parse_input(event.payload)?;
-    replicate(ctx, input, now()).await.map_err(Diagnostic::from)
+    step::handle(event.payload, |input| replicate(ctx, input, now())).await
 }
 
 /// The ClientToken of a run: stable across retries and restarts of the same run.
@@ -76,8 +80,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
     input: Input,
     now: i64,
 ) -> Result<Output, StepError> {
-    check_run_id(&input.run_id)?;
-    let id = ctx.source_instance(&input.instance_id)?;
+    let id = input.header.source_instance(ctx)?;
     let replica = Region::parse(&input.replica_region)?;
     ctx.check_replica(&replica)?;
     if let Some(alias) = &input.replica_alias {
@@ -85,19 +88,18 @@ pub async fn replicate<C: Connect, S: RunStore>(
             .map_err(|e| StepError::InvalidInput(format!("replicaAlias: {e}")))?;
     }
     let begin = Begin {
+        header: &input.header,
         instance_id: &id,
-        run_id: &input.run_id,
         kind: RunKind::Replication,
         step: STEP,
-        inputs: serde_json::json!({"instanceId": input.instance_id, "replicaRegion": input.replica_region, "replicaAlias": input.replica_alias}),
-        execution_arn: input.execution_arn.as_deref(),
+        inputs: serde_json::json!({"instanceId": input.header.instance_id, "replicaRegion": input.replica_region, "replicaAlias": input.replica_alias}),
         hold: Hold::Lock,
         lease_seconds: ctx.lease_seconds,
     };
     let mut run = StepRun::begin(&ctx.store, begin, now).await?;
-    let token = client_token(&input.run_id);
+    let token = client_token(&input.header.run_id);
     let output = |arn: String, adopted: bool| Output {
-        run_id: input.run_id.clone(),
+        run_id: input.header.run_id.clone(),
         instance_id: id.clone(),
         replica_region: replica.to_string(),
         replica_arn: arn,
@@ -111,7 +113,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
         .and_then(|v| serde_json::from_value::<Record>(v.clone()).ok())
     {
         if let Some(arn) = prev.replica_arn {
-            info!(instance_id = %id, run_id = %input.run_id, "replication already requested by this run");
+            info!(instance_id = %id, run_id = %input.header.run_id, "replication already requested by this run");
             return Ok(output(arn, prev.adopted));
         }
     }
@@ -186,7 +188,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
             record.state = "accepted".into();
             record.replica_arn = Some(arn.clone());
             run.note(&record).await?;
-            info!(instance_id = %id, replica = %replica, run_id = %input.run_id, "replication requested");
+            info!(instance_id = %id, replica = %replica, run_id = %input.header.run_id, "replication requested");
             Ok((arn, false))
         }
         Err(e)

@@ -34,9 +34,7 @@ fn ctx() -> Context<FakeConnect, MemoryRunStore> {
 
 fn input(run: &str) -> Input {
     Input {
-        execution_arn: None,
-        run_id: run.into(),
-        instance_id: ID.into(),
+        header: Header::new(run, ID),
         replica_region: "us-west-2".into(),
         replica_alias: None,
     }
@@ -210,22 +208,18 @@ async fn bad_input_changes_nothing() {
     let ctx = ctx();
     for bad in [
         Input {
-            execution_arn: None,
             replica_region: "eu-west-2".into(),
             ..input("r")
         },
         Input {
-            execution_arn: None,
-            instance_id: "not an id".into(),
+            header: Header::new("r", "not an id"),
             ..input("r")
         },
         Input {
-            execution_arn: None,
-            run_id: "has space".into(),
+            header: Header::new("has space", ID),
             ..input("r")
         },
         Input {
-            execution_arn: None,
             replica_alias: Some("d-bad".into()),
             ..input("r")
         },
@@ -235,7 +229,7 @@ async fn bad_input_changes_nothing() {
     }
     assert!(ctx.store.state().writes.is_empty());
     assert!(ctx.source.world().calls.is_empty());
-    let err = parse_input::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "replicaRegion": "us-west-2", "surprise": 1})).unwrap_err();
+    let err = step::parse::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "replicaRegion": "us-west-2", "surprise": 1})).unwrap_err();
     assert!(err.to_string().contains("surprise"));
 }
 

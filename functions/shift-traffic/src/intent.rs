@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use acgr::connect::GroupSummary;
-use acgr::domain::{GroupRef, InstanceRef, Region, RegionPair, TrafficPlan};
+use acgr::domain::{GroupRef, Region, RegionPair, TrafficPlan};
 use acgr::error::StepError;
 use acgr::records::{Episode, GroupRecord, RunKind};
-use acgr::runs::check_run_id;
 use acgr::steady::failback_point;
 
 use crate::{Input, Preset};
@@ -50,8 +49,7 @@ pub(crate) struct Checked {
 }
 
 pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepError> {
-    check_run_id(&input.run_id)?;
-    let id = InstanceRef::parse(&input.instance_id)?.id;
+    let id = input.header.any_region_instance()?;
     let intent = match (&input.plan, &input.preset) {
         (Some(p), None) => {
             let sign_in = p.sign_in.as_ref().map(entries).transpose()?;

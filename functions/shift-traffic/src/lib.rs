@@ -24,9 +24,9 @@ use std::time::Duration;
 use acgr::connect::{Connect, CurrentDistribution};
 use acgr::domain::TrafficPlan;
 use acgr::error::StepError;
-use acgr::step::{Begin, Hold, StepRun};
+use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
-use acgr::{now, parse_input, Context};
+use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -118,12 +118,8 @@ pub enum Preset {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
-    /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
-    #[serde(default)]
-    pub execution_arn: Option<String>,
-    pub run_id: String,
-    /// The instance ID or ARN.
-    pub instance_id: String,
+    #[serde(skip)]
+    pub header: Header,
     /// One group to move (ID or ARN); with neither this nor `trafficDistributionGroups`, every
     /// group of the instance moves.
     #[serde(default)]
@@ -143,6 +139,15 @@ pub struct Input {
     pub break_lock: bool,
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+impl StepInput for Input {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn header_mut(&mut self) -> &mut Header {
+        &mut self.header
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,10 +197,10 @@ pub async fn handler<C: Connect, S: RunStore>(
         acgr::deadline::epoch_millis(),
         settings.deadline_margin,
     );
-    let input: Input = parse_input(event.payload)?;
-    shift(ctx, settings, input, now(), deadline)
-        .await
-        .map_err(Diagnostic::from)
+    step::handle(event.payload, |input| {
+        shift(ctx, settings, input, now(), deadline)
+    })
+    .await
 }
 
 pub async fn shift<C: Connect, S: RunStore>(
@@ -214,18 +219,17 @@ pub async fn shift<C: Connect, S: RunStore>(
     // The lock comes first: everything read after it (the live splits that become the failback
     // point) cannot be changed by another shift of ours meanwhile.
     let begin = Begin {
+        header: &input.header,
         instance_id: &checked.id,
-        run_id: &input.run_id,
         kind: checked.intent.kind(),
         step: STEP,
         inputs: json!({
-            "instanceId": input.instance_id,
+            "instanceId": input.header.instance_id,
             "reason": checked.intent.reason(),
             "force": input.force,
             "trafficDistributionGroups": checked.named,
             "breakLock": checked.break_reason,
         }),
-        execution_arn: input.execution_arn.as_deref(),
         hold: match &checked.break_reason {
             Some(reason) => Hold::BreakLock(reason.clone()),
             None => Hold::Lock,
@@ -242,7 +246,7 @@ pub async fn shift<C: Connect, S: RunStore>(
             ctx,
             client,
             settings,
-            run_id: &input.run_id,
+            run_id: &input.header.run_id,
             id: &checked.id,
             reason: checked.intent.reason(),
             now,
@@ -265,7 +269,7 @@ pub async fn shift<C: Connect, S: RunStore>(
 
 fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {
     Output {
-        run_id: input.run_id.clone(),
+        run_id: input.header.run_id.clone(),
         instance_id: checked.id.clone(),
         called_in: planned.target.to_string(),
         dry_run: input.dry_run,

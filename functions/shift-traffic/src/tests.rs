@@ -92,8 +92,7 @@ async fn sync(ctx: &Ctx, associated: u64) {
 
 fn failover(run: &str) -> Input {
     Input {
-        run_id: run.into(),
-        instance_id: ID.into(),
+        header: Header::new(run, ID),
         preset: Some(Preset::FailoverTo {
             failover_to: WEST.into(),
         }),
@@ -598,7 +597,7 @@ async fn an_instance_arn_keys_the_run_by_the_bare_id() {
     go(
         &ctx,
         Input {
-            instance_id: format!("arn:aws:connect:us-east-1:1:instance/{ID}"),
+            header: Header::new("f1", format!("arn:aws:connect:us-east-1:1:instance/{ID}")),
             ..failover("f1")
         },
         100,
