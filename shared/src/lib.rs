@@ -8,6 +8,7 @@ pub mod context;
 pub mod deadline;
 pub mod domain;
 pub mod error;
+pub mod groups;
 pub mod records;
 pub mod runs;
 pub mod steady;

@@ -10,15 +10,14 @@
 
 mod calls;
 mod check;
-mod group;
 mod pacing;
 mod sweep;
 
 use std::collections::HashSet;
 
-use acgr::connect::{Connect, GroupSummary};
+use acgr::connect::Connect;
 use acgr::deadline::epoch_millis;
-use acgr::domain::{region_of_arn, GroupRef, Kind, Region};
+use acgr::domain::{GroupRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
 use acgr::steady::{record_steady_state, AgentCounts};
@@ -35,7 +34,6 @@ pub use pacing::Pacing;
 
 use calls::*;
 use check::*;
-use group::*;
 use sweep::*;
 
 pub const STEP: &str = "associate-agents";

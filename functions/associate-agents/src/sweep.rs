@@ -72,14 +72,9 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     now: i64,
     stop_at: Option<Instant>,
 ) -> Result<Output, StepError> {
-    let group = resolve_group(
-        ctx,
-        pacing,
-        id,
-        input.traffic_distribution_group.as_deref(),
-        stop_at,
-    )
-    .await?;
+    let group =
+        acgr::groups::home_group(&ctx.source, id, input.traffic_distribution_group.as_deref())
+            .await?;
     let arn = group.arn.as_str();
     let stored = ctx.store.get_progress(id, &input.header.run_id).await?;
     let mut progress = starting_point(stored, input, id, arn);

@@ -1,12 +1,11 @@
 //! Unit tests of associate-agents over the in-memory Connect and run store.
 
 use super::*;
-use acgr::connect::fake::{FakeConnect, FakeWorld};
-use acgr::connect::ResourceSummary;
+use acgr::connect::fake::{self, FakeConnect, FakeWorld};
+use acgr::connect::{GroupSummary, ResourceSummary};
 use acgr::records::RunStatus;
 use acgr::runs::{begin_step, lock_instance};
 use acgr::store::memory::MemoryRunStore;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
@@ -17,17 +16,13 @@ const DEFAULT_GROUP: &str = "0b8e6f3a-1111-4c41-9a7e-2f1d5c8b9e10";
 const CUSTOM_GROUP: &str = "0b8e6f3a-2222-4c41-9a7e-2f1d5c8b9e10";
 
 fn group_arn(id: &str) -> String {
-    format!("arn:aws:connect:{EAST}:123456789012:traffic-distribution-group/{id}")
+    fake::group(EAST, ID, id, false).arn
 }
 
 fn group(id: &str, instance: &str, status: &str, is_default: bool) -> GroupSummary {
     GroupSummary {
-        id: id.into(),
-        arn: group_arn(id),
-        name: id.into(),
-        instance_arn: format!("arn:aws:connect:{EAST}:123456789012:instance/{instance}"),
         status: status.into(),
-        is_default,
+        ..fake::group(EAST, instance, id, is_default)
     }
 }
 
@@ -41,28 +36,13 @@ fn user(n: usize) -> ResourceSummary {
 /// `users` agents in the source, the first `mirrored` of them in the replica, and an ACTIVE
 /// default group.
 fn ctx(users: usize, mirrored: usize) -> Context<FakeConnect, MemoryRunStore> {
-    let world = Arc::new(Mutex::new(FakeWorld::default()));
-    {
-        let mut w = world.lock().unwrap();
-        let all: Vec<ResourceSummary> = (0..users).map(user).collect();
-        w.resources
-            .insert((EAST.into(), ID.into(), Kind::Users), all.clone());
-        w.resources.insert(
-            (WEST.into(), ID.into(), Kind::Users),
-            all[..mirrored].to_vec(),
-        );
-        w.groups.push((
-            EAST.into(),
-            WEST.into(),
-            group(DEFAULT_GROUP, ID, "ACTIVE", true),
-        ));
-    }
-    Context {
-        source: FakeConnect::new(Region::parse(EAST).unwrap(), world.clone()),
-        replica: FakeConnect::new(Region::parse(WEST).unwrap(), world),
-        store: MemoryRunStore::default(),
-        lease_seconds: 900,
-    }
+    let all: Vec<ResourceSummary> = (0..users).map(user).collect();
+    FakeWorld::default()
+        .with_resources(EAST, ID, Kind::Users, &all)
+        .with_resources(WEST, ID, Kind::Users, &all[..mirrored])
+        .with_group(EAST, WEST, group(DEFAULT_GROUP, ID, "ACTIVE", true))
+        .context(EAST, WEST)
+        .unwrap()
 }
 
 fn fast() -> Pacing {

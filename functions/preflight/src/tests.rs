@@ -6,7 +6,6 @@ use acgr::connect::fake::{FakeConnect, FakeWorld};
 use acgr::connect::ResourceSummary;
 use acgr::connect::{LexBotRef, RegionStatus, ReplicationInfo};
 use acgr::store::memory::MemoryRunStore;
-use std::sync::{Arc, Mutex};
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
 const EAST: &str = "us-east-1";
@@ -27,47 +26,23 @@ fn res(id: &str, name: &str) -> ResourceSummary {
 /// A clean instance in `source` (ACTIVE, alias, SAML, one Lambda function present in the
 /// replica, one clean flow, one unpublished flow, one clean module), deployed to `replica`.
 fn setup(source: &str, replica: &str) -> (Context<FakeConnect, MemoryRunStore>, FakeProbe) {
-    let world = Arc::new(Mutex::new(FakeWorld::default()));
-    {
-        let mut w = world.lock().unwrap();
-        w.instances.insert(
-            (source.into(), ID.into()),
-            InstanceInfo {
-                id: ID.into(),
-                arn: format!("arn:aws:connect:{source}:123456789012:instance/{ID}"),
-                alias: Some("acme".into()),
-                identity: Some("SAML".into()),
-                status: Some("ACTIVE".into()),
-                replication: None,
-            },
-        );
-        w.resources.insert(
-            (source.into(), ID.into(), Kind::ContactFlows),
-            vec![
-                res("f-1", "Regional greeting"),
-                res("f-2", "Draft callback"),
+    let ctx = FakeWorld::instance(ID, source)
+        .with_flows(
+            source,
+            ID,
+            &[
+                (
+                    "f-1",
+                    "Regional greeting",
+                    Some(r#"{"Actions":[{"Parameters":{"Text":"Served from $.AwsRegion"}}]}"#),
+                ),
+                ("f-2", "Draft callback", None),
             ],
-        );
-        w.flows.insert(
-            (source.into(), ID.into(), "f-1".into()),
-            r#"{"Actions":[{"Parameters":{"Text":"Served from $.AwsRegion"}}]}"#.into(),
-        );
-        w.resources.insert(
-            (source.into(), ID.into(), Kind::ContactFlowModules),
-            vec![res("m-1", "Order status")],
-        );
-        w.modules.insert(
-            (source.into(), ID.into(), "m-1".into()),
-            r#"{"Actions":[]}"#.into(),
-        );
-        w.lambdas.insert(ID.into(), vec![LOOKUP.into()]);
-    }
-    let ctx = Context {
-        source: FakeConnect::new(r(source), world.clone()),
-        replica: FakeConnect::new(r(replica), world),
-        store: MemoryRunStore::default(),
-        lease_seconds: 900,
-    };
+        )
+        .with_modules(source, ID, &[("m-1", "Order status", r#"{"Actions":[]}"#)])
+        .with_lambdas(ID, &[LOOKUP])
+        .context(source, replica)
+        .unwrap();
     let mut probe = FakeProbe::new(r(replica));
     probe.functions.insert("acme-customer-lookup".into());
     (ctx, probe)

@@ -2,34 +2,16 @@
 
 use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
-use acgr::connect::{Finding, Findings, InstanceInfo, RegionStatus, ReplicationInfo};
+use acgr::connect::{Finding, Findings, RegionStatus, ReplicationInfo};
 use acgr::records::ConflictRecord;
 use acgr::store::memory::MemoryRunStore;
-use std::sync::{Arc, Mutex};
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
 
 fn ctx() -> Context<FakeConnect, MemoryRunStore> {
-    let world = Arc::new(Mutex::new(FakeWorld::default()));
-    let east = Region::parse("us-east-1").unwrap();
-    let west = Region::parse("us-west-2").unwrap();
-    world.lock().unwrap().instances.insert(
-        ("us-east-1".into(), ID.into()),
-        InstanceInfo {
-            id: ID.into(),
-            arn: format!("arn:aws:connect:us-east-1:123456789012:instance/{ID}"),
-            alias: Some("acme".into()),
-            identity: Some("SAML".into()),
-            status: Some("ACTIVE".into()),
-            replication: None,
-        },
-    );
-    Context {
-        source: FakeConnect::new(east, world.clone()),
-        replica: FakeConnect::new(west, world),
-        store: MemoryRunStore::default(),
-        lease_seconds: 900,
-    }
+    FakeWorld::instance(ID, "us-east-1")
+        .context("us-east-1", "us-west-2")
+        .unwrap()
 }
 
 fn input(run: &str) -> Input {

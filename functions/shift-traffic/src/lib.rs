@@ -12,7 +12,6 @@
 
 mod apply;
 mod gates;
-mod groups;
 mod intent;
 mod plan;
 #[cfg(test)]

@@ -10,7 +10,7 @@ use acgr::store::RunStore;
 use acgr::Context;
 
 use crate::intent::{group_plan, Checked, Intent};
-use crate::{gates, groups, Gate, Settings};
+use crate::{gates, Gate, Settings};
 
 /// What the table says about the groups before the shift: records and open episodes.
 struct OnRecord {
@@ -83,7 +83,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
         Intent::Failback => known.failback_target(&pair),
     };
     let client = ctx.connect(&target)?;
-    let groups = groups::resolve(client, id, &checked.named, &known.groups).await?;
+    let groups = acgr::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
     let mut gates = gates::instance_gates(client, id).await?;
     let mut planned = Vec::new();
     let mut episodes = Vec::new();

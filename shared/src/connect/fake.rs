@@ -11,6 +11,25 @@ use super::{
 use crate::domain::{Kind, Region, TrafficPlan};
 use crate::error::{ConnectError, ConnectErrorClass};
 
+/// An ACTIVE group of `instance_id` (account 1) at home in `home`, named and identified `id`.
+pub fn group(home: &str, instance_id: &str, id: &str, is_default: bool) -> GroupSummary {
+    GroupSummary {
+        id: id.into(),
+        arn: format!("arn:aws:connect:{home}:1:traffic-distribution-group/{id}"),
+        name: id.into(),
+        instance_arn: format!("arn:aws:connect:{home}:1:instance/{instance_id}"),
+        status: GroupStatus::Active,
+        is_default,
+    }
+}
+
+fn summary(id: &str, name: &str) -> ResourceSummary {
+    ResourceSummary {
+        id: Some(id.into()),
+        name: name.into(),
+    }
+}
+
 /// One logged call: region, operation, and the main argument.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FakeCall {
@@ -53,35 +72,109 @@ pub struct FakeWorld {
 }
 
 impl FakeWorld {
+    /// An instance in `region` only, not replicated (account 1): ACTIVE, SAML, alias `acme`.
+    pub fn instance(instance_id: &str, region: &str) -> FakeWorld {
+        FakeWorld::default().with_instance(instance_id, region, None)
+    }
+
     /// An instance in `source` replicated to `replica` (same ID, account 1): ACTIVE, SAML, with
     /// an alias, each region's replication status `status`.
     pub fn replicated(instance_id: &str, source: &str, replica: &str, status: &str) -> FakeWorld {
-        let mut w = FakeWorld::default();
-        for region in [source, replica] {
-            w.instances.insert(
-                (region.to_string(), instance_id.to_string()),
-                InstanceInfo {
-                    id: instance_id.to_string(),
-                    arn: format!("arn:aws:connect:{region}:1:instance/{instance_id}"),
-                    alias: Some("acme".into()),
-                    identity: Some(IdentityType::Saml),
-                    status: Some(InstanceStatus::Active),
-                    replication: Some(ReplicationInfo {
-                        source_region: Region::parse(source).ok(),
-                        statuses: [source, replica]
-                            .iter()
-                            .map(|r| RegionStatus {
-                                region: r.to_string(),
-                                status: status.into(),
-                                reason: None,
-                            })
-                            .collect(),
-                        global_sign_in_endpoint: None,
-                    }),
-                },
+        let replication = ReplicationInfo {
+            source_region: Region::parse(source).ok(),
+            statuses: [source, replica]
+                .iter()
+                .map(|r| RegionStatus {
+                    region: r.to_string(),
+                    status: status.into(),
+                    reason: None,
+                })
+                .collect(),
+            global_sign_in_endpoint: None,
+        };
+        [source, replica]
+            .iter()
+            .fold(FakeWorld::default(), |w, region| {
+                w.with_instance(instance_id, region, Some(replication.clone()))
+            })
+    }
+
+    fn with_instance(
+        mut self,
+        instance_id: &str,
+        region: &str,
+        replication: Option<ReplicationInfo>,
+    ) -> FakeWorld {
+        self.instances.insert(
+            (region.to_string(), instance_id.to_string()),
+            InstanceInfo {
+                id: instance_id.to_string(),
+                arn: format!("arn:aws:connect:{region}:1:instance/{instance_id}"),
+                alias: Some("acme".into()),
+                identity: Some(IdentityType::Saml),
+                status: Some(InstanceStatus::Active),
+                replication,
+            },
+        );
+        self
+    }
+
+    /// Flows (`(id, name, published content)`) of an instance in one region.
+    pub fn with_flows(
+        mut self,
+        region: &str,
+        instance_id: &str,
+        flows: &[(&str, &str, Option<&str>)],
+    ) -> FakeWorld {
+        let listed: Vec<ResourceSummary> = flows
+            .iter()
+            .map(|(id, name, _)| summary(id, name))
+            .collect();
+        self.resources.insert(
+            (region.into(), instance_id.into(), Kind::ContactFlows),
+            listed,
+        );
+        for (id, _, content) in flows {
+            let Some(content) = content else { continue };
+            self.flows.insert(
+                (region.into(), instance_id.into(), id.to_string()),
+                content.to_string(),
             );
         }
-        w
+        self
+    }
+
+    /// Flow modules (`(id, name, content)`) of an instance in one region.
+    pub fn with_modules(
+        mut self,
+        region: &str,
+        instance_id: &str,
+        modules: &[(&str, &str, &str)],
+    ) -> FakeWorld {
+        let listed: Vec<ResourceSummary> = modules
+            .iter()
+            .map(|(id, name, _)| summary(id, name))
+            .collect();
+        self.resources.insert(
+            (region.into(), instance_id.into(), Kind::ContactFlowModules),
+            listed,
+        );
+        for (id, _, content) in modules {
+            self.modules.insert(
+                (region.into(), instance_id.into(), id.to_string()),
+                content.to_string(),
+            );
+        }
+        self
+    }
+
+    /// The Lambda functions associated with an instance.
+    pub fn with_lambdas(mut self, instance_id: &str, arns: &[&str]) -> FakeWorld {
+        self.lambdas.insert(
+            instance_id.into(),
+            arns.iter().map(|a| a.to_string()).collect(),
+        );
+        self
     }
 
     /// The same resources of `kind` in every region that holds the instance.
@@ -101,6 +194,27 @@ impl FakeWorld {
             self.resources
                 .insert((region, instance_id.to_string(), kind), resources.to_vec());
         }
+        self
+    }
+
+    /// `resources` of `kind` in one region.
+    pub fn with_resources(
+        mut self,
+        region: &str,
+        instance_id: &str,
+        kind: Kind,
+        resources: &[ResourceSummary],
+    ) -> FakeWorld {
+        self.resources.insert(
+            (region.into(), instance_id.into(), kind),
+            resources.to_vec(),
+        );
+        self
+    }
+
+    /// A traffic distribution group at home in `home`, visible from `other` too.
+    pub fn with_group(mut self, home: &str, other: &str, group: GroupSummary) -> FakeWorld {
+        self.groups.push((home.into(), other.into(), group));
         self
     }
 

@@ -1,0 +1,301 @@
+//! Resolving traffic distribution groups, one rule for every step: a group is named by ID or
+//! ARN (or is the instance's default), it must belong to the instance, users are associated in
+//! its home region, and it moves or takes users only when ACTIVE (a group being created or
+//! updated becomes ACTIVE by itself: `NotReady`; any other status cannot be waited out).
+
+use tracing::warn;
+
+use crate::connect::{Connect, GroupSummary};
+use crate::domain::region_of_arn;
+use crate::error::{ConnectErrorClass, StepError};
+use crate::records::GroupRecord;
+
+/// The group must belong to the instance.
+fn check_owner(group: &GroupSummary, instance_id: &str) -> Result<(), StepError> {
+    if group.belongs_to(instance_id) {
+        Ok(())
+    } else {
+        Err(StepError::InvalidInput(format!(
+            "traffic distribution group {} belongs to {}, not to instance {instance_id}",
+            group.arn, group.instance_arn
+        )))
+    }
+}
+
+/// One group to associate users with, from its home region (`client`'s): the one named (ID or
+/// ARN), else the instance's default. It must belong to the instance, have that region as its
+/// home, and be ACTIVE.
+pub async fn home_group<C: Connect>(
+    client: &C,
+    instance_id: &str,
+    named: Option<&str>,
+) -> Result<GroupSummary, StepError> {
+    let home = client.region();
+    let group = match named {
+        Some(name) => match client.describe_group(name).await {
+            Ok(g) => g,
+            Err(e) if e.class == ConnectErrorClass::NotFound => {
+                return Err(StepError::InvalidInput(format!(
+                    "trafficDistributionGroup {name} does not exist in {home}"
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => client
+            .list_groups(instance_id)
+            .await?
+            .into_iter()
+            .find(|g| g.is_default && g.belongs_to(instance_id))
+            .ok_or_else(|| {
+                StepError::NotReady(format!(
+                    "instance {instance_id} has no default traffic distribution group in \
+                     {home} yet: is it replicated?"
+                ))
+            })?,
+    };
+    check_owner(&group, instance_id)?;
+    if region_of_arn(&group.arn).as_ref() != Some(home) {
+        return Err(StepError::InvalidInput(format!(
+            "traffic distribution group {} does not have {home} as its home region",
+            group.arn
+        )));
+    }
+    if !group.is_active() {
+        return Err(StepError::NotReady(format!(
+            "traffic distribution group {} is {}, not ACTIVE",
+            group.arn, group.status
+        )));
+    }
+    Ok(group)
+}
+
+/// The groups a shift moves, reached by ARN from the region that takes the traffic (`client`'s):
+/// every group of the instance (listed there, and on record: recorded routinely so that the
+/// replica region reaches them with the source region down), or the ones named (ID or ARN).
+/// Refuses (`Unsafe`), naming them, groups that cannot move; `NotReady` while one is being
+/// created or updated. The default group comes first: it carries sign-in.
+pub async fn groups_to_move<C: Connect>(
+    client: &C,
+    instance_id: &str,
+    named: &[String],
+    on_record: &[GroupRecord],
+) -> Result<Vec<GroupSummary>, StepError> {
+    let listed = match client.list_groups(instance_id).await {
+        Ok(groups) => groups,
+        // The groups on record still name every group the routine runs saw.
+        Err(e)
+            if !on_record.is_empty()
+                && matches!(
+                    e.class,
+                    ConnectErrorClass::Transient | ConnectErrorClass::Throttled
+                ) =>
+        {
+            warn!(region = %client.region(), error = %e, "listing groups failed; using the groups on record");
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let arns = arns_to_move(client, instance_id, named, &listed, on_record)?;
+
+    let mut groups = Vec::new();
+    let mut unmovable = Vec::new();
+    let mut settling = Vec::new();
+    for arn in &arns {
+        match client.describe_group(arn).await {
+            Ok(g) => {
+                check_owner(&g, instance_id)?;
+                if g.is_active() {
+                    groups.push(g);
+                } else if g.is_settling() {
+                    settling.push(format!("{} ({})", g.name, g.status));
+                } else {
+                    unmovable.push(format!("{} {} is {}", g.name, g.arn, g.status));
+                }
+            }
+            Err(e) if e.class == ConnectErrorClass::NotFound => {
+                unmovable.push(format!("{arn} is not found in {}", client.region()))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !unmovable.is_empty() {
+        return Err(StepError::Unsafe(format!(
+            "cannot move every traffic distribution group: {}; name the groups to move \
+             (trafficDistributionGroups) to leave these behind deliberately",
+            unmovable.join("; ")
+        )));
+    }
+    if !settling.is_empty() {
+        return Err(StepError::NotReady(format!(
+            "traffic distribution groups still applying a change: {}",
+            settling.join(", ")
+        )));
+    }
+    groups.sort_by_key(|g| !g.is_default);
+    Ok(groups)
+}
+
+/// The ARNs to describe: named ones through what is listed or on record (from the replica region
+/// only an ARN reaches a group), or all of the instance's.
+fn arns_to_move<C: Connect>(
+    client: &C,
+    instance_id: &str,
+    named: &[String],
+    listed: &[GroupSummary],
+    on_record: &[GroupRecord],
+) -> Result<Vec<String>, StepError> {
+    let mut arns: Vec<String> = Vec::new();
+    let mut add = |arn: &str| {
+        if !arns.iter().any(|a| a == arn) {
+            arns.push(arn.to_string());
+        }
+    };
+    if named.is_empty() {
+        listed
+            .iter()
+            .filter(|g| g.belongs_to(instance_id))
+            .for_each(|g| add(&g.arn));
+        on_record.iter().for_each(|g| add(&g.group_arn));
+    } else {
+        for n in named {
+            let known = listed
+                .iter()
+                .map(|g| (g.arn.as_str(), g.id.as_str()))
+                .chain(
+                    on_record
+                        .iter()
+                        .map(|g| (g.group_arn.as_str(), g.group_id.as_str())),
+                )
+                .find(|(arn, id)| arn == n || id == n)
+                .map(|(arn, _)| arn.to_string());
+            match known {
+                Some(arn) => add(&arn),
+                None if n.starts_with("arn:") => add(n),
+                None => {
+                    return Err(StepError::InvalidInput(format!(
+                        "traffic distribution group {n} is not a group of instance {instance_id} \
+                         on record or listed in {}; name it by ARN",
+                        client.region()
+                    )))
+                }
+            }
+        }
+    }
+    if arns.is_empty() {
+        return Err(StepError::NotReady(format!(
+            "instance {instance_id} has no traffic distribution group in {} yet",
+            client.region()
+        )));
+    }
+    Ok(arns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::fake::{group, FakeWorld};
+    use crate::connect::GroupStatus;
+
+    const ID: &str = "i-1";
+    const EAST: &str = "us-east-1";
+    const WEST: &str = "us-west-2";
+
+    fn world() -> FakeWorld {
+        FakeWorld::replicated(ID, EAST, WEST, "INSTANCE_REPLICATION_COMPLETE")
+            .with_group(EAST, WEST, group(EAST, ID, "g1", true))
+            .with_group(EAST, WEST, group(EAST, ID, "g2", false))
+    }
+
+    fn record(g: &GroupSummary) -> GroupRecord {
+        GroupRecord {
+            instance_id: ID.into(),
+            group_arn: g.arn.clone(),
+            group_id: g.id.clone(),
+            name: g.name.clone(),
+            is_default: g.is_default,
+            steady: None,
+            steady_at: 0,
+            recorded_by: "sync".into(),
+            agents_associated: 0,
+            agents_total: 0,
+            agents_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_home_group_is_the_named_or_default_one_of_the_instance_active_at_home() {
+        let ctx = world().context(EAST, WEST).unwrap();
+        assert_eq!(home_group(&ctx.source, ID, None).await.unwrap().id, "g1");
+        let by_id = home_group(&ctx.source, ID, Some("g2")).await.unwrap();
+        let by_arn = home_group(&ctx.source, ID, Some(&by_id.arn)).await.unwrap();
+        assert_eq!(by_id, by_arn);
+
+        let refused = |e: StepError| e.error_type().to_string();
+        // not at home in the replica region
+        let e = home_group(&ctx.replica, ID, Some("g1")).await.unwrap_err();
+        assert_eq!(refused(e), "InvalidInput");
+        // another instance's group
+        let e = home_group(&ctx.source, "i-2", Some("g1"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not to instance i-2"), "{e}");
+        assert_eq!(refused(e), "InvalidInput");
+        // unknown
+        let e = home_group(&ctx.source, ID, Some("g9")).await.unwrap_err();
+        assert_eq!(refused(e), "InvalidInput");
+        // no default yet, or not ACTIVE: wait
+        let e = home_group(&ctx.source, "i-2", None).await.unwrap_err();
+        assert_eq!(refused(e), "NotReady");
+        ctx.source.world().groups[1].2.status = GroupStatus::UpdateInProgress;
+        let e = home_group(&ctx.source, ID, Some("g2")).await.unwrap_err();
+        assert_eq!(refused(e), "NotReady");
+    }
+
+    #[tokio::test]
+    async fn groups_to_move_are_every_group_listed_or_on_record_default_first() {
+        let ctx = world().context(EAST, WEST).unwrap();
+        let all = groups_to_move(&ctx.replica, ID, &[], &[]).await.unwrap();
+        let ids: Vec<&str> = all.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["g1", "g2"]);
+
+        // the listing fails (the source region is down): the groups on record are reached by ARN
+        let on_record: Vec<GroupRecord> = all.iter().map(record).collect();
+        ctx.replica.world().fail_next(
+            "ListTrafficDistributionGroups",
+            "ServiceUnavailableException",
+            1,
+        );
+        let again = groups_to_move(&ctx.replica, ID, &[], &on_record)
+            .await
+            .unwrap();
+        assert_eq!(again, all);
+
+        // named by ID (known) or ARN; an unknown bare ID cannot be reached
+        let named = groups_to_move(&ctx.replica, ID, &["g2".into()], &[])
+            .await
+            .unwrap();
+        assert_eq!(named.len(), 1);
+        let e = groups_to_move(&ctx.replica, ID, &["g9".into()], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "InvalidInput");
+
+        // one group that cannot move refuses the whole shift, naming it; settling ones wait
+        ctx.source.world().groups[1].2.status = GroupStatus::from("DELETION_FAILED");
+        let e = groups_to_move(&ctx.replica, ID, &[], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "Unsafe");
+        assert!(e.to_string().contains("g2"), "{e}");
+        ctx.source.world().groups[1].2.status = GroupStatus::CreationInProgress;
+        let e = groups_to_move(&ctx.replica, ID, &[], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "NotReady");
+        // none at all yet
+        let e = groups_to_move(&ctx.replica, "i-2", &[], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "NotReady");
+    }
+}
