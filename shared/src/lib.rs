@@ -15,7 +15,7 @@ pub mod steady;
 pub mod step;
 pub mod store;
 
-pub use context::{init_tracing, now, Context};
+pub use context::{now, Context};
 pub use error::StepError;
 
 /// Parses a payload: unknown members and malformed values are `InvalidInput` naming the member

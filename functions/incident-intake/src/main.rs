@@ -3,7 +3,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    acgr::init_tracing();
+    lambda_runtime::tracing::init_default_subscriber();
     let intake = incident_intake::SfnStarter::from_env().await?;
     run(service_fn(|event: LambdaEvent<Value>| {
         incident_intake::handler(&intake, event)

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    acgr::init_tracing();
+    lambda_runtime::tracing::init_default_subscriber();
     let ctx = acgr::Context::from_env().await?;
     let replica = ctx.pair().replica;
     let probe = SdkProbe::for_region(&replica).await;
