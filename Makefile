@@ -1,4 +1,4 @@
-.PHONY: rehearse test build deploy demo bench-sim fmt lint clean
+.PHONY: rehearse test build deploy demo bench-sim fmt lint audit clean
 
 ## The full rehearsal on this machine: replication, failover and failback, then the region-outage
 ## drill (the source region down, failover from the replica region alone, failback).
@@ -48,6 +48,11 @@ fmt:
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+## Dependency policy (deny.toml), advisories included: needs github.com (the advisory database).
+audit:
+	scripts/setup.sh
+	.tools/cargo-deny/bin/cargo-deny check
 
 clean:
 	cargo clean

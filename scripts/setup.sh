@@ -32,6 +32,13 @@ fi
 .venv/bin/cargo-lambda lambda --version >/dev/null
 [[ -x .venv/bin/moto_server ]] || { echo "setup: .venv/bin/moto_server is missing" >&2; exit 1; }
 
+# Rust tools, built from crates.io into a project-local root (cargo-deny: about 4 minutes cold).
+CARGO_DENY_VERSION="0.20.2"
+if [[ "$(.tools/cargo-deny/bin/cargo-deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]]; then
+  echo "setup: installing cargo-deny $CARGO_DENY_VERSION into .tools/cargo-deny/"
+  cargo install --quiet --locked cargo-deny --version "$CARGO_DENY_VERSION" --root .tools/cargo-deny
+fi
+
 # Node tools, in a project-local prefix.
 ASL_VALIDATOR="asl-validator@4.0.0"
 if [[ "$(cat .tools/node/.pins 2>/dev/null)" != "$ASL_VALIDATOR" ]]; then

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# Dependency policy (deny.toml): licences, banned crates, sources. Duplicate versions are
+# reported as warnings; only errors are printed here.
+.tools/cargo-deny/bin/cargo-deny --log-level error check bans licenses sources
 .venv/bin/cfn-lint template.yaml
 for machine in statemachine/*.asl.json; do
   .tools/node/node_modules/.bin/asl-validator --json-path "$machine"
