@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ops::Operation;
+
 /// What to do to calls of one operation (or of every operation, under the key `*`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -16,12 +18,15 @@ pub struct Fault {
     pub latency_ms: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// Faults by operation name (`ListUsers`, ...), or `*` for every operation without its own
+/// entry: the scenario's `faults` and the body of `/_sim/faults`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Faults(pub HashMap<String, Fault>);
 
 impl Faults {
-    pub fn validate(map: &HashMap<String, Fault>) -> Result<(), String> {
-        for (op, f) in map {
+    pub fn validate(&self) -> Result<(), String> {
+        for (op, f) in &self.0 {
             if !(0.0..=1.0).contains(&f.error_rate) {
                 return Err(format!("errorRate for {op} must be between 0 and 1"));
             }
@@ -33,9 +38,9 @@ impl Faults {
     }
 
     /// The fault for an operation: its own entry, else the `*` entry.
-    pub fn for_operation(&self, op: &str) -> Fault {
+    pub fn for_operation(&self, op: Operation) -> Fault {
         self.0
-            .get(op)
+            .get(op.name())
             .or_else(|| self.0.get("*"))
             .copied()
             .unwrap_or_default()

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ops::Operation;
+
 /// A mirrored kind. Declaration order is mirroring order: dependencies first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,10 +25,8 @@ pub enum Kind {
 /// How a kind is listed, named and identified.
 pub struct KindSpec {
     pub kind: Kind,
-    /// The List operation's name, used for quotas and the call log.
-    pub operation: &'static str,
-    /// The first path segment of the List operation.
-    pub path: &'static str,
+    /// The operation that lists this kind.
+    pub list: Operation,
     /// The member of the List response holding the summaries.
     pub list_key: &'static str,
     /// The member that carries the resource's name in summaries.
@@ -59,8 +59,7 @@ const FLOW_TYPES: &[&str] = &[
 pub const SPECS: &[KindSpec] = &[
     KindSpec {
         kind: Kind::HoursOfOperations,
-        operation: "ListHoursOfOperations",
-        path: "hours-of-operations-summary",
+        list: Operation::ListHoursOfOperations,
         list_key: "HoursOfOperationSummaryList",
         name_key: "Name",
         arn_segment: Some("operating-hours"),
@@ -72,8 +71,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::AgentStatuses,
-        operation: "ListAgentStatuses",
-        path: "agent-status",
+        list: Operation::ListAgentStatuses,
         list_key: "AgentStatusSummaryList",
         name_key: "Name",
         arn_segment: Some("agent-state"),
@@ -89,8 +87,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::PredefinedAttributes,
-        operation: "ListPredefinedAttributes",
-        path: "predefined-attributes",
+        list: Operation::ListPredefinedAttributes,
         list_key: "PredefinedAttributeSummaryList",
         name_key: "Name",
         arn_segment: None,
@@ -102,8 +99,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::SecurityProfiles,
-        operation: "ListSecurityProfiles",
-        path: "security-profiles-summary",
+        list: Operation::ListSecurityProfiles,
         list_key: "SecurityProfileSummaryList",
         name_key: "Name",
         arn_segment: Some("security-profile"),
@@ -115,8 +111,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::Prompts,
-        operation: "ListPrompts",
-        path: "prompts-summary",
+        list: Operation::ListPrompts,
         list_key: "PromptSummaryList",
         name_key: "Name",
         arn_segment: Some("prompt"),
@@ -128,8 +123,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::UserHierarchyGroups,
-        operation: "ListUserHierarchyGroups",
-        path: "user-hierarchy-groups-summary",
+        list: Operation::ListUserHierarchyGroups,
         list_key: "UserHierarchyGroupSummaryList",
         name_key: "Name",
         arn_segment: Some("agent-group"),
@@ -141,8 +135,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::ContactFlowModules,
-        operation: "ListContactFlowModules",
-        path: "contact-flow-modules-summary",
+        list: Operation::ListContactFlowModules,
         list_key: "ContactFlowModulesSummaryList",
         name_key: "Name",
         arn_segment: Some("flow-module"),
@@ -154,8 +147,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::ContactFlows,
-        operation: "ListContactFlows",
-        path: "contact-flows-summary",
+        list: Operation::ListContactFlows,
         list_key: "ContactFlowSummaryList",
         name_key: "Name",
         arn_segment: Some("contact-flow"),
@@ -167,8 +159,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::Queues,
-        operation: "ListQueues",
-        path: "queues-summary",
+        list: Operation::ListQueues,
         list_key: "QueueSummaryList",
         name_key: "Name",
         arn_segment: Some("queue"),
@@ -180,8 +171,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::QuickConnects,
-        operation: "ListQuickConnects",
-        path: "quick-connects",
+        list: Operation::ListQuickConnects,
         list_key: "QuickConnectSummaryList",
         name_key: "Name",
         arn_segment: Some("transfer-destination"),
@@ -197,8 +187,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::RoutingProfiles,
-        operation: "ListRoutingProfiles",
-        path: "routing-profiles-summary",
+        list: Operation::ListRoutingProfiles,
         list_key: "RoutingProfileSummaryList",
         name_key: "Name",
         arn_segment: Some("routing-profile"),
@@ -210,8 +199,7 @@ pub const SPECS: &[KindSpec] = &[
     },
     KindSpec {
         kind: Kind::Users,
-        operation: "ListUsers",
-        path: "users-summary",
+        list: Operation::ListUsers,
         list_key: "UserSummaryList",
         name_key: "Username",
         arn_segment: Some("agent"),
@@ -244,8 +232,8 @@ impl Kind {
         SPECS.iter().map(|s| s.kind)
     }
 
-    pub fn by_path(path: &str) -> Option<Kind> {
-        SPECS.iter().find(|s| s.path == path).map(|s| s.kind)
+    pub fn list_operation(self) -> Operation {
+        self.spec().list
     }
 
     pub fn by_finding_type(t: &str) -> Option<Kind> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::faults::Fault;
+use crate::faults::Faults;
 use crate::kinds::Kind;
 use crate::model::{
     default_attrs, default_region_pairs, Instance, PhoneNumber, Resource, Settings, World,
@@ -24,7 +24,7 @@ pub struct Scenario {
     #[serde(default)]
     pub settings: SettingsFile,
     #[serde(default)]
-    pub faults: HashMap<String, Fault>,
+    pub faults: Faults,
     #[serde(default)]
     pub instances: Vec<InstanceFile>,
 }

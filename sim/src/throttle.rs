@@ -1,29 +1,10 @@
-//! Throttling: one token bucket per region and operation, refilled on the wall clock.
+//! Throttling: one token bucket per region and operation, refilled on the wall clock, shaped
+//! by the operation's quota in the operation table.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// Default steady rate (requests/second) of an operation, from the Service Quotas defaults.
-pub fn default_rate(operation: &str) -> f64 {
-    match operation {
-        "ListUsers"
-        | "DescribeUser"
-        | "ListQueues"
-        | "ListRoutingProfiles"
-        | "ListHoursOfOperations"
-        | "ListQuickConnects"
-        | "ListPrompts"
-        | "ListAgentStatuses"
-        | "ListPredefinedAttributes"
-        | "ListUserHierarchyGroups" => 10.0,
-        _ => 2.0,
-    }
-}
-
-/// Burst: 5 for the 2 requests/second class (documented); one second's worth for faster ones.
-pub fn default_burst(operation: &str) -> f64 {
-    default_rate(operation).max(5.0)
-}
+use crate::ops::Operation;
 
 #[derive(Debug)]
 struct Bucket {
@@ -34,7 +15,7 @@ struct Bucket {
 #[derive(Debug)]
 pub struct Throttle {
     factor: f64,
-    buckets: HashMap<(String, String), Bucket>,
+    buckets: HashMap<(String, Operation), Bucket>,
 }
 
 impl Throttle {
@@ -50,12 +31,13 @@ impl Throttle {
     }
 
     /// Takes a token for one call; false when the caller is over its quota.
-    pub fn admit(&mut self, region: &str, operation: &str, now: Instant) -> bool {
-        let rate = default_rate(operation) * self.factor;
-        let burst = default_burst(operation) * self.factor;
+    pub fn admit(&mut self, region: &str, operation: Operation, now: Instant) -> bool {
+        let quota = operation.spec().quota;
+        let rate = quota.rate * self.factor;
+        let burst = quota.burst * self.factor;
         let bucket = self
             .buckets
-            .entry((region.to_string(), operation.to_string()))
+            .entry((region.to_string(), operation))
             .or_insert(Bucket {
                 tokens: burst,
                 at: now,
@@ -82,12 +64,12 @@ mod tests {
         let mut t = Throttle::new(1.0);
         let start = Instant::now();
         let admitted = (0..10)
-            .filter(|_| t.admit("us-east-1", "ReplicateInstance", start))
+            .filter(|_| t.admit("us-east-1", Operation::ReplicateInstance, start))
             .count();
         assert_eq!(admitted, 5);
         let later = start + Duration::from_millis(1000);
         let admitted = (0..10)
-            .filter(|_| t.admit("us-east-1", "ReplicateInstance", later))
+            .filter(|_| t.admit("us-east-1", Operation::ReplicateInstance, later))
             .count();
         assert_eq!(admitted, 2);
     }
@@ -97,11 +79,11 @@ mod tests {
         let mut t = Throttle::new(1.0);
         let now = Instant::now();
         for _ in 0..5 {
-            assert!(t.admit("us-east-1", "DescribeInstance", now));
+            assert!(t.admit("us-east-1", Operation::DescribeInstance, now));
         }
-        assert!(!t.admit("us-east-1", "DescribeInstance", now));
-        assert!(t.admit("us-west-2", "DescribeInstance", now));
-        assert!(t.admit("us-east-1", "GetTrafficDistribution", now));
+        assert!(!t.admit("us-east-1", Operation::DescribeInstance, now));
+        assert!(t.admit("us-west-2", Operation::DescribeInstance, now));
+        assert!(t.admit("us-east-1", Operation::GetTrafficDistribution, now));
     }
 
     #[test]
@@ -109,7 +91,7 @@ mod tests {
         let mut t = Throttle::new(10.0);
         let now = Instant::now();
         let admitted = (0..100)
-            .filter(|_| t.admit("us-east-1", "ListUsers", now))
+            .filter(|_| t.admit("us-east-1", Operation::ListUsers, now))
             .count();
         assert_eq!(admitted, 100);
     }

@@ -1,7 +1,15 @@
 //! The restJson1 wire format: errors, query strings, JSON bodies, pagination and validation.
 
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
+use serde::Serialize;
 use serde_json::{Map, Value};
+
+/// The header naming an error's code.
+pub const ERROR_TYPE: &str = "x-amzn-errortype";
+/// The header carrying the request ID.
+pub const REQUEST_ID: &str = "x-amzn-requestid";
 
 /// An error as Amazon Connect sends it: a status, an `x-amzn-ErrorType` and a message.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,10 +71,34 @@ impl ApiError {
     }
 }
 
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = json_response(self.status, &self.body());
+        response
+            .headers_mut()
+            .insert(ERROR_TYPE, HeaderValue::from_static(self.code));
+        response
+    }
+}
+
+/// A JSON answer with its status.
+pub fn json_response(status: u16, body: &impl Serialize) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [("content-type", HeaderValue::from_static("application/json"))],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
 pub type ApiResult<T = Value> = Result<T, ApiError>;
 
 /// One request, decoded: query pairs in order (keys may repeat) and the JSON body.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Input {
     pub query: Vec<(String, String)>,
     pub body: Map<String, Value>,
@@ -98,6 +130,17 @@ pub fn parse_query(raw: Option<&str>) -> Result<Vec<(String, String)>, String> {
 }
 
 impl Input {
+    /// Decodes the query string and the body of a call whose operation answers bad parameters
+    /// with `invalid`.
+    pub fn decode(invalid: &'static str, query: Option<&str>, body: &[u8]) -> ApiResult<Input> {
+        let bad = |m| ApiError::new(invalid, m);
+        Ok(Input {
+            query: parse_query(query).map_err(bad)?,
+            body: parse_body(body).map_err(bad)?,
+            invalid,
+        })
+    }
+
     fn bad(&self, message: String) -> ApiError {
         ApiError::new(self.invalid, message)
     }
@@ -231,6 +274,18 @@ impl Input {
             }
         };
         Ok(PageRequest { size, after })
+    }
+}
+
+/// The JSON body: an object, or nothing.
+fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("the request body must be a JSON object".into()),
+        Err(e) => Err(format!("the request body is not valid JSON: {e}")),
     }
 }
 

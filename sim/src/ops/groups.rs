@@ -84,7 +84,7 @@ pub(super) fn create_tdg(w: &mut World, c: &Call) -> ApiResult {
     if let Some(t) = &token {
         let key = (
             c.region.to_string(),
-            "CreateTrafficDistributionGroup",
+            Operation::CreateTrafficDistributionGroup,
             t.clone(),
         );
         if let Some((fp, first)) = w.tokens.get(&key) {
@@ -144,7 +144,11 @@ pub(super) fn create_tdg(w: &mut World, c: &Call) -> ApiResult {
     w.tdgs.insert(id, tdg);
     if let Some(t) = token {
         w.tokens.insert(
-            (c.region.to_string(), "CreateTrafficDistributionGroup", t),
+            (
+                c.region.to_string(),
+                Operation::CreateTrafficDistributionGroup,
+                t,
+            ),
             (fingerprint, out.clone()),
         );
     }

@@ -1,5 +1,6 @@
-//! The Connect operations: routing from method and path, and one handler per operation, grouped
-//! by API family in the submodules.
+//! The Connect operations: one table that says, for each, its HTTP method and path, the error it
+//! models for bad parameters, its quota and its handler; the handlers, grouped by API family in
+//! the submodules.
 
 mod groups;
 mod instances;
@@ -7,6 +8,7 @@ mod numbers;
 mod replication;
 mod resources;
 
+use axum::routing::MethodFilter;
 use serde_json::{json, Map, Value};
 
 use self::{groups::*, instances::*, numbers::*, replication::*, resources::*};
@@ -18,207 +20,260 @@ use crate::model::{
 };
 use crate::wire::{is_alias, is_region, is_uuid, paginate, split_arn, ApiError, ApiResult, Input};
 
-/// Which operation a request is, and its decoded path labels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Route {
-    pub operation: &'static str,
-    pub labels: Vec<String>,
-    pub kind: Option<Kind>,
+/// A token bucket's shape: steady requests per second and burst, before the quota factor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quota {
+    pub rate: f64,
+    pub burst: f64,
 }
 
-/// Maps a method and decoded path segments to an operation.
-pub fn route(method: &str, segs: &[String]) -> Option<Route> {
-    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let r = |operation: &'static str, labels: &[&str]| {
-        Some(Route {
-            operation,
-            labels: labels.iter().map(|l| l.to_string()).collect(),
-            kind: None,
-        })
+/// The Service Quotas default: 2 requests/s, burst 5.
+const STANDARD: Quota = Quota {
+    rate: 2.0,
+    burst: 5.0,
+};
+
+/// The list/describe operations the reference names at 10 requests/s (no burst documented: one
+/// second's worth).
+const TEN_PER_SECOND: Quota = Quota {
+    rate: 10.0,
+    burst: 10.0,
+};
+
+/// The codes an operation models for bad parameters.
+const INVALID_REQUEST: &str = "InvalidRequestException";
+const INVALID_PARAMETER: &str = "InvalidParameterException";
+
+/// What a handler does: one operation on the world, its input already decoded.
+pub type Handler = fn(&mut World, &Call) -> ApiResult;
+
+/// One row of the operation table.
+#[derive(Debug)]
+pub struct Spec {
+    pub operation: Operation,
+    /// The operation's name, as the call log and the fault settings spell it.
+    pub name: &'static str,
+    pub method: MethodFilter,
+    /// The path as axum routes it, labels in braces.
+    pub path: &'static str,
+    /// The error code this operation models for bad parameters.
+    pub invalid: &'static str,
+    pub quota: Quota,
+    pub handler: Handler,
+}
+
+/// Declares the `Operation` enum and its table from one list, so that a name cannot drift from
+/// its variant and no operation can lack a row.
+macro_rules! operations {
+    ($($op:ident: $method:ident $path:literal, $invalid:ident, $quota:ident, $handler:expr;)*) => {
+        /// A Connect operation this control plane serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $($op,)*
+        }
+
+        /// The operation table, in the order of [`Operation`]'s variants.
+        pub const OPERATIONS: &[Spec] = &[$(Spec {
+            operation: Operation::$op,
+            name: stringify!($op),
+            method: MethodFilter::$method,
+            path: $path,
+            invalid: $invalid,
+            quota: $quota,
+            handler: $handler,
+        },)*];
     };
-    match (method, s.as_slice()) {
-        ("POST", ["instance", id, "replicate"]) => r("ReplicateInstance", &[id]),
-        ("GET", ["instance"]) => r("ListInstances", &[]),
-        ("GET", ["instance", id]) => r("DescribeInstance", &[id]),
-        ("GET", ["instance", id, "attributes"]) => r("ListInstanceAttributes", &[id]),
-        ("GET", ["instance", id, "attribute", t]) => r("DescribeInstanceAttribute", &[id, t]),
-        ("GET", ["instance", id, "lambda-functions"]) => r("ListLambdaFunctions", &[id]),
-        ("GET", ["instance", id, "bots"]) => r("ListBots", &[id]),
-        ("GET", ["instance", id, "lex-bots"]) => r("ListLexBots", &[id]),
-        ("PUT", ["traffic-distribution-group"]) => r("CreateTrafficDistributionGroup", &[]),
-        ("GET", ["traffic-distribution-groups"]) => r("ListTrafficDistributionGroups", &[]),
-        ("GET", ["traffic-distribution-group", id]) => r("DescribeTrafficDistributionGroup", &[id]),
-        ("DELETE", ["traffic-distribution-group", id]) => {
-            r("DeleteTrafficDistributionGroup", &[id])
-        }
-        ("PUT", ["traffic-distribution-group", id, "user"]) => {
-            r("AssociateTrafficDistributionGroupUser", &[id])
-        }
-        ("DELETE", ["traffic-distribution-group", id, "user"]) => {
-            r("DisassociateTrafficDistributionGroupUser", &[id])
-        }
-        ("GET", ["traffic-distribution-group", id, "user"]) => {
-            r("ListTrafficDistributionGroupUsers", &[id])
-        }
-        ("GET", ["traffic-distribution", id]) => r("GetTrafficDistribution", &[id]),
-        ("PUT", ["traffic-distribution", id]) => r("UpdateTrafficDistribution", &[id]),
-        ("POST", ["phone-number", "list"]) => r("ListPhoneNumbersV2", &[]),
-        ("GET", ["phone-number", id]) => r("DescribePhoneNumber", &[id]),
-        ("PUT", ["phone-number", id]) => r("UpdatePhoneNumber", &[id]),
-        ("GET", ["users", iid, uid]) => r("DescribeUser", &[iid, uid]),
-        ("PUT", ["users", iid]) => r("CreateUser", &[iid]),
-        ("DELETE", ["users", iid, uid]) => r("DeleteUser", &[iid, uid]),
-        ("PUT", ["queues", iid]) => r("CreateQueue", &[iid]),
-        ("DELETE", ["queues", iid, qid]) => r("DeleteQueue", &[iid, qid]),
-        ("GET", ["contact-flows", iid, fid]) => r("DescribeContactFlow", &[iid, fid]),
-        ("GET", ["contact-flow-modules", iid, mid]) => r("DescribeContactFlowModule", &[iid, mid]),
-        ("GET", ["replication-findings", iid]) => r("ListReplicationFindings", &[iid]),
-        ("GET", [path, iid]) => Kind::by_path(path).map(|k| Route {
-            operation: k.spec().operation,
-            labels: vec![iid.to_string()],
-            kind: Some(k),
-        }),
-        _ => None,
+}
+
+operations! {
+    // Instances
+    ReplicateInstance: POST "/instance/{InstanceId}/replicate", INVALID_REQUEST, STANDARD, replicate_instance;
+    ListInstances: GET "/instance", INVALID_REQUEST, STANDARD, list_instances;
+    DescribeInstance: GET "/instance/{InstanceId}", INVALID_REQUEST, STANDARD, describe_instance;
+    ListInstanceAttributes: GET "/instance/{InstanceId}/attributes", INVALID_PARAMETER, STANDARD, list_instance_attributes;
+    DescribeInstanceAttribute: GET "/instance/{InstanceId}/attribute/{AttributeType}", INVALID_PARAMETER, STANDARD, describe_instance_attribute;
+    ListLambdaFunctions: GET "/instance/{InstanceId}/lambda-functions", INVALID_PARAMETER, STANDARD, list_lambda_functions;
+    ListBots: GET "/instance/{InstanceId}/bots", INVALID_REQUEST, STANDARD, list_bots;
+    ListLexBots: GET "/instance/{InstanceId}/lex-bots", INVALID_PARAMETER, STANDARD, list_lex_bots;
+    ListReplicationFindings: GET "/replication-findings/{InstanceId}", INVALID_REQUEST, STANDARD, list_replication_findings;
+
+    // Traffic distribution groups
+    CreateTrafficDistributionGroup: PUT "/traffic-distribution-group", INVALID_REQUEST, STANDARD, create_tdg;
+    ListTrafficDistributionGroups: GET "/traffic-distribution-groups", INVALID_REQUEST, STANDARD, list_tdgs;
+    DescribeTrafficDistributionGroup: GET "/traffic-distribution-group/{TrafficDistributionGroupId}", INVALID_REQUEST, STANDARD, describe_tdg;
+    DeleteTrafficDistributionGroup: DELETE "/traffic-distribution-group/{TrafficDistributionGroupId}", INVALID_REQUEST, STANDARD, delete_tdg;
+    AssociateTrafficDistributionGroupUser: PUT "/traffic-distribution-group/{TrafficDistributionGroupId}/user", INVALID_REQUEST, STANDARD, associate_user;
+    DisassociateTrafficDistributionGroupUser: DELETE "/traffic-distribution-group/{TrafficDistributionGroupId}/user", INVALID_REQUEST, STANDARD, disassociate_user;
+    ListTrafficDistributionGroupUsers: GET "/traffic-distribution-group/{TrafficDistributionGroupId}/user", INVALID_REQUEST, STANDARD, list_tdg_users;
+    GetTrafficDistribution: GET "/traffic-distribution/{Id}", INVALID_REQUEST, STANDARD, get_traffic_distribution;
+    UpdateTrafficDistribution: PUT "/traffic-distribution/{Id}", INVALID_REQUEST, STANDARD, update_traffic_distribution;
+
+    // Phone numbers
+    ListPhoneNumbersV2: POST "/phone-number/list", INVALID_PARAMETER, STANDARD, list_phone_numbers;
+    DescribePhoneNumber: GET "/phone-number/{PhoneNumberId}", INVALID_PARAMETER, STANDARD, describe_phone_number;
+    UpdatePhoneNumber: PUT "/phone-number/{PhoneNumberId}", INVALID_PARAMETER, STANDARD, update_phone_number;
+
+    // Users, queues, flows and modules
+    DescribeUser: GET "/users/{InstanceId}/{UserId}", INVALID_PARAMETER, TEN_PER_SECOND, describe_user;
+    CreateUser: PUT "/users/{InstanceId}", INVALID_PARAMETER, STANDARD, create_user;
+    DeleteUser: DELETE "/users/{InstanceId}/{UserId}", INVALID_PARAMETER, STANDARD, delete_user;
+    CreateQueue: PUT "/queues/{InstanceId}", INVALID_PARAMETER, STANDARD, create_queue;
+    DeleteQueue: DELETE "/queues/{InstanceId}/{QueueId}", INVALID_PARAMETER, STANDARD, delete_queue;
+    DescribeContactFlow: GET "/contact-flows/{InstanceId}/{ContactFlowId}", INVALID_PARAMETER, STANDARD, describe_contact_flow;
+    DescribeContactFlowModule: GET "/contact-flow-modules/{InstanceId}/{ContactFlowModuleId}", INVALID_PARAMETER, STANDARD, describe_contact_flow_module;
+
+    // The List operation of each mirrored kind (`Kind::list_operation`)
+    ListHoursOfOperations: GET "/hours-of-operations-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListAgentStatuses: GET "/agent-status/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListPredefinedAttributes: GET "/predefined-attributes/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListSecurityProfiles: GET "/security-profiles-summary/{InstanceId}", INVALID_PARAMETER, STANDARD, list_kind;
+    ListPrompts: GET "/prompts-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListUserHierarchyGroups: GET "/user-hierarchy-groups-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListContactFlowModules: GET "/contact-flow-modules-summary/{InstanceId}", INVALID_PARAMETER, STANDARD, list_kind;
+    ListContactFlows: GET "/contact-flows-summary/{InstanceId}", INVALID_PARAMETER, STANDARD, list_kind;
+    ListQueues: GET "/queues-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListQuickConnects: GET "/quick-connects/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListRoutingProfiles: GET "/routing-profiles-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListUsers: GET "/users-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+}
+
+impl Operation {
+    pub fn spec(self) -> &'static Spec {
+        &OPERATIONS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    pub fn all() -> impl Iterator<Item = Operation> {
+        OPERATIONS.iter().map(|s| s.operation)
+    }
+
+    /// The operation routed at `path` (a route of the table) for `method`; `None` for a method
+    /// the path does not serve, `HEAD` included.
+    pub fn routed(method: &axum::http::Method, path: &str) -> Option<Operation> {
+        let method = MethodFilter::try_from(method.clone()).ok()?;
+        OPERATIONS
+            .iter()
+            .find(|s| s.path == path && s.method == method)
+            .map(|s| s.operation)
+    }
+
+    /// The kind a List operation lists.
+    pub fn kind(self) -> Option<Kind> {
+        Kind::all().find(|k| k.list_operation() == self)
     }
 }
 
-/// The error an operation models for bad parameters.
-pub fn invalid_code(operation: &str) -> &'static str {
-    match operation {
-        "ReplicateInstance"
-        | "DescribeInstance"
-        | "ListInstances"
-        | "CreateTrafficDistributionGroup"
-        | "DescribeTrafficDistributionGroup"
-        | "ListTrafficDistributionGroups"
-        | "DeleteTrafficDistributionGroup"
-        | "GetTrafficDistribution"
-        | "UpdateTrafficDistribution"
-        | "AssociateTrafficDistributionGroupUser"
-        | "DisassociateTrafficDistributionGroupUser"
-        | "ListTrafficDistributionGroupUsers"
-        | "ListReplicationFindings"
-        | "ListBots" => "InvalidRequestException",
-        _ => "InvalidParameterException",
-    }
-}
-
-/// One call, as a handler sees it.
+/// One admitted call, as a handler sees it.
 pub struct Call<'a> {
+    pub operation: Operation,
     pub region: &'a str,
     pub now: f64,
     pub input: &'a Input,
-    pub route: &'a Route,
+    /// The decoded path labels, in path order.
+    pub labels: &'a [String],
 }
 
 impl Call<'_> {
     fn label(&self, i: usize) -> &str {
-        self.route.labels.get(i).map(String::as_str).unwrap_or("")
+        self.labels.get(i).map(String::as_str).unwrap_or("")
     }
     fn bad(&self, message: impl Into<String>) -> ApiError {
         ApiError::new(self.input.invalid, message)
     }
 }
 
+/// Runs a call's operation.
 pub fn dispatch(w: &mut World, c: &Call) -> ApiResult {
-    if let Some(kind) = c.route.kind {
-        return list_kind(w, c, kind);
-    }
-    match c.route.operation {
-        "ReplicateInstance" => replicate_instance(w, c),
-        "DescribeInstance" => describe_instance(w, c),
-        "ListInstances" => list_instances(w, c),
-        "ListInstanceAttributes" => list_instance_attributes(w, c),
-        "DescribeInstanceAttribute" => describe_instance_attribute(w, c),
-        "ListLambdaFunctions" => list_lambda_functions(w, c),
-        "ListBots" => list_bots(w, c),
-        "ListLexBots" => list_lex_bots(w, c),
-        "CreateTrafficDistributionGroup" => create_tdg(w, c),
-        "ListTrafficDistributionGroups" => list_tdgs(w, c),
-        "DescribeTrafficDistributionGroup" => describe_tdg(w, c),
-        "DeleteTrafficDistributionGroup" => delete_tdg(w, c),
-        "AssociateTrafficDistributionGroupUser" => associate_user(w, c),
-        "DisassociateTrafficDistributionGroupUser" => disassociate_user(w, c),
-        "ListTrafficDistributionGroupUsers" => list_tdg_users(w, c),
-        "GetTrafficDistribution" => get_traffic_distribution(w, c),
-        "UpdateTrafficDistribution" => update_traffic_distribution(w, c),
-        "ListPhoneNumbersV2" => list_phone_numbers(w, c),
-        "DescribePhoneNumber" => describe_phone_number(w, c),
-        "UpdatePhoneNumber" => update_phone_number(w, c),
-        "DescribeUser" => describe_user(w, c),
-        "CreateUser" => create_user(w, c),
-        "DeleteUser" => delete_user(w, c),
-        "CreateQueue" => create_queue(w, c),
-        "DeleteQueue" => delete_queue(w, c),
-        "DescribeContactFlow" => describe_contact_flow(w, c),
-        "DescribeContactFlowModule" => describe_contact_flow_module(w, c),
-        "ListReplicationFindings" => list_replication_findings(w, c),
-        other => Err(ApiError::new(
-            "UnknownOperationException",
-            format!("{other} is not implemented"),
-        )),
-    }
+    (c.operation.spec().handler)(w, c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::Method;
 
-    fn segs(path: &str) -> Vec<String> {
-        path.split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+    #[test]
+    fn the_table_is_in_variant_order_and_names_are_unique() {
+        for (i, spec) in OPERATIONS.iter().enumerate() {
+            assert_eq!(spec.operation as usize, i, "{}", spec.name);
+            assert_eq!(spec.operation.spec().name, spec.name);
+        }
+        let mut names: Vec<&str> = OPERATIONS.iter().map(|s| s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len());
     }
 
     #[test]
-    fn routes_follow_the_model_paths() {
+    fn no_two_operations_share_a_method_and_path() {
+        for (i, a) in OPERATIONS.iter().enumerate() {
+            for b in &OPERATIONS[i + 1..] {
+                assert!(
+                    !(a.path == b.path && a.method == b.method),
+                    "{} and {}",
+                    a.name,
+                    b.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn operations_are_found_by_method_and_route() {
         let cases = [
-            ("POST", "/instance/abc/replicate", "ReplicateInstance"),
-            ("GET", "/instance/abc", "DescribeInstance"),
             (
-                "PUT",
+                Method::POST,
+                "/instance/{InstanceId}/replicate",
+                "ReplicateInstance",
+            ),
+            (Method::GET, "/instance/{InstanceId}", "DescribeInstance"),
+            (
+                Method::PUT,
                 "/traffic-distribution-group",
                 "CreateTrafficDistributionGroup",
             ),
             (
-                "GET",
-                "/traffic-distribution-groups",
-                "ListTrafficDistributionGroups",
-            ),
-            (
-                "PUT",
-                "/traffic-distribution/x",
-                "UpdateTrafficDistribution",
-            ),
-            (
-                "DELETE",
-                "/traffic-distribution-group/x/user",
+                Method::DELETE,
+                "/traffic-distribution-group/{TrafficDistributionGroupId}/user",
                 "DisassociateTrafficDistributionGroupUser",
             ),
-            ("POST", "/phone-number/list", "ListPhoneNumbersV2"),
-            ("GET", "/users-summary/abc", "ListUsers"),
-            ("GET", "/agent-status/abc", "ListAgentStatuses"),
-            (
-                "GET",
-                "/contact-flow-modules/abc/m-1",
-                "DescribeContactFlowModule",
-            ),
-            (
-                "GET",
-                "/replication-findings/abc",
-                "ListReplicationFindings",
-            ),
+            (Method::POST, "/phone-number/list", "ListPhoneNumbersV2"),
+            (Method::GET, "/users-summary/{InstanceId}", "ListUsers"),
         ];
-        for (method, path, op) in cases {
+        for (method, path, name) in cases {
             assert_eq!(
-                route(method, &segs(path)).map(|r| r.operation),
-                Some(op),
+                Operation::routed(&method, path).map(Operation::name),
+                Some(name),
                 "{method} {path}"
             );
         }
-        assert!(route("GET", &segs("/nope/abc")).is_none());
-        assert!(route("DELETE", &segs("/instance/abc")).is_none());
+        assert_eq!(
+            Operation::routed(&Method::HEAD, "/instance/{InstanceId}"),
+            None
+        );
+        assert_eq!(
+            Operation::routed(&Method::DELETE, "/instance/{InstanceId}"),
+            None
+        );
+    }
+
+    #[test]
+    fn every_kind_has_its_list_operation() {
+        for kind in Kind::all() {
+            assert_eq!(kind.list_operation().kind(), Some(kind));
+        }
+        assert_eq!(Operation::ListInstances.kind(), None);
+    }
+
+    #[test]
+    fn quotas_follow_the_reference() {
+        assert_eq!(Operation::ListUsers.spec().quota, TEN_PER_SECOND);
+        assert_eq!(Operation::DescribeUser.spec().quota, TEN_PER_SECOND);
+        assert_eq!(Operation::ListContactFlows.spec().quota, STANDARD);
+        assert_eq!(Operation::ReplicateInstance.spec().quota, STANDARD);
     }
 
     #[test]

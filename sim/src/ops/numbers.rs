@@ -182,7 +182,11 @@ pub(super) fn update_phone_number(w: &mut World, c: &Call) -> ApiResult {
     let (target, instance_id) = phone_number_target(w, c, &n)?;
     let fingerprint = format!("{}|{target}", n.id);
     if let Some(t) = &token {
-        let key = (c.region.to_string(), "UpdatePhoneNumber", t.clone());
+        let key = (
+            c.region.to_string(),
+            Operation::UpdatePhoneNumber,
+            t.clone(),
+        );
         if let Some((fp, first)) = w.tokens.get(&key) {
             return if *fp == fingerprint {
                 Ok(first.clone())
@@ -209,7 +213,7 @@ pub(super) fn update_phone_number(w: &mut World, c: &Call) -> ApiResult {
     });
     if let Some(t) = token {
         w.tokens.insert(
-            (c.region.to_string(), "UpdatePhoneNumber", t),
+            (c.region.to_string(), Operation::UpdatePhoneNumber, t),
             (fingerprint, out.clone()),
         );
     }

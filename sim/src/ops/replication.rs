@@ -19,9 +19,9 @@ pub(super) fn replicate_instance(w: &mut World, c: &Call) -> ApiResult {
     let (region, id) = instance_key(w, c, c.label(0))?;
     let fingerprint = format!("{id}|{replica}|{alias:?}");
     if let Some(t) = &token {
-        if let Some((fp, first)) = w
-            .tokens
-            .get(&(region.clone(), "ReplicateInstance", t.clone()))
+        if let Some((fp, first)) =
+            w.tokens
+                .get(&(region.clone(), Operation::ReplicateInstance, t.clone()))
         {
             return if *fp == fingerprint {
                 Ok(first.clone())
@@ -34,8 +34,10 @@ pub(super) fn replicate_instance(w: &mut World, c: &Call) -> ApiResult {
     }
     let out = replicate_checked(w, c, &id, &replica, alias)?;
     if let Some(t) = token {
-        w.tokens
-            .insert((region, "ReplicateInstance", t), (fingerprint, out.clone()));
+        w.tokens.insert(
+            (region, Operation::ReplicateInstance, t),
+            (fingerprint, out.clone()),
+        );
     }
     Ok(out)
 }

@@ -28,7 +28,14 @@ pub(super) fn summary(w: &World, inst: &Instance, kind: Kind, r: &Resource) -> V
     Value::Object(m)
 }
 
-pub(super) fn list_kind(w: &mut World, c: &Call, kind: Kind) -> ApiResult {
+/// The List operation of a mirrored kind.
+pub(super) fn list_kind(w: &mut World, c: &Call) -> ApiResult {
+    let Some(kind) = c.operation.kind() else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            format!("{} lists no resource kind", c.operation.name()),
+        ));
+    };
     let spec = kind.spec();
     let page = c.input.page_query(spec.max_page, 100)?;
     let filter = match spec.filter {

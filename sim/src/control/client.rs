@@ -1,0 +1,250 @@
+//! A typed client of the control API (feature `client`), over hyper's client.
+
+use std::net::SocketAddr;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::paths::*;
+use super::{
+    Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading, Done, Faults, Health, Outage,
+    QuotaFactor, RegionStatus, Regions, SetOutage, SetQuota, SimState,
+};
+
+/// A client of one running connect-sim's control API (`/_sim/`).
+///
+/// Each call opens its own connection (no pool), so a client outlives a server that is stopped
+/// and started again on the same address.
+#[derive(Clone, Debug)]
+pub struct Client {
+    addr: SocketAddr,
+    http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
+}
+
+/// Why a control call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: the server is not there, or the connection broke.
+    #[error("{call}: {source}")]
+    Unreachable {
+        call: String,
+        source: hyper_util::client::legacy::Error,
+    },
+    /// The answer's body could not be read.
+    #[error("{call}: reading the answer: {source}")]
+    Body { call: String, source: hyper::Error },
+    /// The server refused the call (400 for a bad body, query or region).
+    #[error("{call}: HTTP {status} {code}: {message}")]
+    Refused {
+        call: String,
+        status: u16,
+        /// `x-amzn-ErrorType`.
+        code: String,
+        message: String,
+    },
+    /// A body that is not the JSON the call takes, or an answer not the JSON it gives.
+    #[error("{call}: {source}")]
+    Json {
+        call: String,
+        source: serde_json::Error,
+    },
+    /// The request could not be built (an address or body that does not make one).
+    #[error("{call}: {source}")]
+    Request {
+        call: String,
+        source: hyper::http::Error,
+    },
+}
+
+impl Client {
+    /// A client of the control plane listening on `addr`.
+    pub fn new(addr: SocketAddr) -> Client {
+        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http();
+        Client { addr, http }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `GET /_sim/health`.
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.get(HEALTH).await
+    }
+
+    /// `GET /_sim/state`: instances, replications, groups, numbers and outages.
+    pub async fn state(&self) -> Result<SimState, ClientError> {
+        self.get(STATE).await
+    }
+
+    /// `GET /_sim/calls`: the calls logged that `filter` matches, in order.
+    pub async fn calls(&self, filter: &CallFilter) -> Result<Vec<CallRecord>, ClientError> {
+        let mut query = Vec::new();
+        let mut add = |key: &str, value: &str| {
+            query.push(format!(
+                "{key}={}",
+                utf8_percent_encode(value, NON_ALPHANUMERIC)
+            ));
+        };
+        if let Some(op) = &filter.operation {
+            add("operation", op);
+        }
+        if let Some(region) = &filter.region {
+            add("region", region);
+        }
+        if let Some(since) = filter.since {
+            add("since", &since.to_string());
+        }
+        let path = if query.is_empty() {
+            CALLS.to_string()
+        } else {
+            format!("{CALLS}?{}", query.join("&"))
+        };
+        let log: CallLog = self.get(&path).await?;
+        Ok(log.calls)
+    }
+
+    /// The calls of one operation (by name).
+    pub async fn calls_of(&self, operation: &str) -> Result<Vec<CallRecord>, ClientError> {
+        self.calls(&CallFilter::default().operation(operation))
+            .await
+    }
+
+    /// `DELETE /_sim/calls`: empties the call log.
+    pub async fn clear_calls(&self) -> Result<(), ClientError> {
+        let _: Done = self.send(Method::DELETE, CALLS, None::<&()>).await?;
+        Ok(())
+    }
+
+    /// `GET /_sim/faults`.
+    pub async fn faults(&self) -> Result<Faults, ClientError> {
+        self.get(FAULTS).await
+    }
+
+    /// `PUT /_sim/faults`: replaces every fault setting; answers the new settings.
+    pub async fn set_faults(&self, faults: &Faults) -> Result<Faults, ClientError> {
+        self.send(Method::PUT, FAULTS, Some(faults)).await
+    }
+
+    /// `GET /_sim/regions`: every region played, with its outage.
+    pub async fn regions(&self) -> Result<Vec<RegionStatus>, ClientError> {
+        let regions: Regions = self.get(REGIONS).await?;
+        Ok(regions.regions)
+    }
+
+    /// `PUT /_sim/regions/{region}`: starts or changes (`Some`) or ends (`None`) an outage.
+    pub async fn set_outage(
+        &self,
+        region: &str,
+        outage: Option<Outage>,
+    ) -> Result<RegionStatus, ClientError> {
+        let path = format!(
+            "{REGIONS}/{}",
+            utf8_percent_encode(region, NON_ALPHANUMERIC)
+        );
+        self.send(Method::PUT, &path, Some(&SetOutage { outage }))
+            .await
+    }
+
+    /// `PUT /_sim/quota`: a new quota factor (1: the real quotas), with fresh buckets.
+    pub async fn set_quota_factor(&self, factor: f64) -> Result<f64, ClientError> {
+        let set: QuotaFactor = self
+            .send(Method::PUT, QUOTA, Some(&SetQuota { factor }))
+            .await?;
+        Ok(set.quota_factor)
+    }
+
+    /// `GET /_sim/clock`.
+    pub async fn clock(&self) -> Result<ClockReading, ClientError> {
+        self.get(CLOCK).await
+    }
+
+    /// `POST /_sim/clock/advance`: moves simulated time forward and applies everything due;
+    /// answers the new simulated now.
+    pub async fn advance_clock(&self, seconds: f64) -> Result<f64, ClientError> {
+        let advanced: Advanced = self
+            .send(Method::POST, CLOCK_ADVANCE, Some(&Advance { seconds }))
+            .await?;
+        Ok(advanced.now)
+    }
+
+    /// `POST /_sim/reset`: back to the scenario's start.
+    pub async fn reset(&self) -> Result<(), ClientError> {
+        let _: Done = self.send(Method::POST, RESET, None::<&()>).await?;
+        Ok(())
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.send(Method::GET, path, None::<&()>).await
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let call = format!("{method} {path}");
+        let body = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|source| ClientError::Json {
+                call: call.clone(),
+                source,
+            })?,
+            None => Vec::new(),
+        };
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|source| ClientError::Request {
+                call: call.clone(),
+                source,
+            })?;
+        let response =
+            self.http
+                .request(request)
+                .await
+                .map_err(|source| ClientError::Unreachable {
+                    call: call.clone(),
+                    source,
+                })?;
+        let status = response.status();
+        let code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|source| ClientError::Body {
+                call: call.clone(),
+                source,
+            })?
+            .to_bytes();
+        if !status.is_success() {
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(String::from))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(ClientError::Refused {
+                call,
+                status: status.as_u16(),
+                code,
+                message,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|source| ClientError::Json { call, source })
+    }
+}

@@ -1,0 +1,358 @@
+//! The control API (`/_sim/`): its paths and the JSON it takes and gives. The server's handlers
+//! ([`routes`]) and the client ([`Client`], feature `client`) share these types, so that the two
+//! cannot drift apart.
+
+#[cfg(feature = "client")]
+mod client;
+pub(crate) mod routes;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use crate::faults::{Fault, Faults};
+use crate::kinds::Kind;
+
+#[cfg(feature = "client")]
+pub use client::{Client, ClientError};
+
+/// The paths of the control API.
+pub mod paths {
+    pub const HEALTH: &str = "/_sim/health";
+    pub const CALLS: &str = "/_sim/calls";
+    pub const STATE: &str = "/_sim/state";
+    pub const FAULTS: &str = "/_sim/faults";
+    pub const REGIONS: &str = "/_sim/regions";
+    /// `REGIONS/{region}`.
+    pub const REGION: &str = "/_sim/regions/{region}";
+    pub const QUOTA: &str = "/_sim/quota";
+    pub const CLOCK: &str = "/_sim/clock";
+    pub const CLOCK_ADVANCE: &str = "/_sim/clock/advance";
+    pub const RESET: &str = "/_sim/reset";
+}
+
+/// `GET /_sim/health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub ok: bool,
+}
+
+/// The answer of the calls that answer nothing (`{}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Done {}
+
+/// One API call as the control plane saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRecord {
+    /// From 1, in the order the calls were logged.
+    pub seq: u64,
+    /// Wall-clock epoch seconds.
+    pub time: f64,
+    pub sim_time: f64,
+    /// The region of the credential scope ("" without one).
+    pub region: String,
+    /// The operation's name, `Unknown` for a method and path that is none.
+    pub operation: String,
+    pub access_key_id: String,
+    /// The HTTP status answered; 0 for a call held by a `timeout` outage.
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+}
+
+/// Which calls `GET /_sim/calls` returns: the query string; every member is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallFilter {
+    /// Only calls of this operation (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// Only calls signed for this region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Only calls logged after the one with this `seq`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+}
+
+impl CallFilter {
+    pub fn operation(mut self, operation: impl Into<String>) -> Self {
+        self.operation = Some(operation.into());
+        self
+    }
+
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    pub fn since(mut self, seq: u64) -> Self {
+        self.since = Some(seq);
+        self
+    }
+
+    pub fn matches(&self, call: &CallRecord) -> bool {
+        call.seq > self.since.unwrap_or(0)
+            && self.operation.as_ref().is_none_or(|o| *o == call.operation)
+            && self.region.as_ref().is_none_or(|r| *r == call.region)
+    }
+}
+
+/// `GET /_sim/calls`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallLog {
+    pub calls: Vec<CallRecord>,
+}
+
+/// A simulated regional outage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outage {
+    /// Every call answers 503 `ServiceUnavailableException` at once.
+    Unavailable,
+    /// Every call is held without an answer until the outage is cleared (then 503).
+    Timeout,
+}
+
+/// A region the control plane plays, and its outage: an entry of `GET /_sim/regions`, and the
+/// answer of `PUT /_sim/regions/{region}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionStatus {
+    pub region: String,
+    pub outage: Option<Outage>,
+    /// Simulated time the outage began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<f64>,
+}
+
+/// `GET /_sim/regions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Regions {
+    pub regions: Vec<RegionStatus>,
+}
+
+/// The body of `PUT /_sim/regions/{region}`: `{"outage": "unavailable" | "timeout" | null}`,
+/// `null` ending the outage. The member is required, and nothing else is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Value")]
+pub struct SetOutage {
+    pub outage: Option<Outage>,
+}
+
+impl TryFrom<Value> for SetOutage {
+    type Error = String;
+
+    fn try_from(v: Value) -> Result<Self, String> {
+        let Value::Object(obj) = v else {
+            return Err("the body must be a JSON object".into());
+        };
+        if let Some(other) = obj.keys().find(|k| *k != "outage") {
+            return Err(format!("unknown member '{other}'"));
+        }
+        let outage = match obj.get("outage") {
+            None => return Err("'outage' is missing".into()),
+            Some(Value::Null) => None,
+            Some(Value::String(s)) if s == "unavailable" => Some(Outage::Unavailable),
+            Some(Value::String(s)) if s == "timeout" => Some(Outage::Timeout),
+            Some(other) => return Err(format!("got {other}")),
+        };
+        Ok(SetOutage { outage })
+    }
+}
+
+/// The body of `PUT /_sim/quota`: a positive factor on every quota.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SetQuota {
+    pub factor: f64,
+}
+
+/// The answer of `PUT /_sim/quota`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaFactor {
+    pub quota_factor: f64,
+}
+
+/// `GET /_sim/clock`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockReading {
+    /// Simulated now, epoch seconds.
+    pub now: f64,
+    pub time_scale: f64,
+}
+
+/// The body of `POST /_sim/clock/advance`: simulated seconds, from 0 to 1e9.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Advance {
+    pub seconds: f64,
+}
+
+/// The answer of `POST /_sim/clock/advance`: the new simulated now.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Advanced {
+    pub now: f64,
+}
+
+/// `GET /_sim/state`: a summary of everything, for tests and people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimState {
+    pub now: f64,
+    pub time_scale: f64,
+    pub quota_factor: f64,
+    pub instances: Vec<InstanceState>,
+    pub replications: Vec<ReplicationState>,
+    /// In creation order.
+    pub traffic_distribution_groups: Vec<GroupState>,
+    pub phone_numbers: Vec<NumberState>,
+    /// Mirroring work queued.
+    pub pending_tasks: usize,
+    /// The regions in an outage.
+    pub outages: BTreeMap<String, Outage>,
+}
+
+impl SimState {
+    /// The instance `id` in `region`.
+    pub fn instance(&self, region: &str, id: &str) -> Option<&InstanceState> {
+        self.instances
+            .iter()
+            .find(|i| i.region == region && i.id == id)
+    }
+
+    /// The default traffic distribution group of an instance.
+    pub fn default_group(&self, instance_id: &str) -> Option<&GroupState> {
+        self.traffic_distribution_groups
+            .iter()
+            .find(|g| g.instance_id == instance_id && g.is_default)
+    }
+}
+
+/// An instance in one region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceState {
+    pub region: String,
+    pub id: String,
+    pub alias: Option<String>,
+    pub status: String,
+    pub identity_management_type: String,
+    /// For a replica: its source region.
+    pub replica_of: Option<String>,
+    /// How many resources of each kind it holds.
+    pub counts: BTreeMap<Kind, usize>,
+}
+
+/// The replication of an instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationState {
+    pub instance_id: String,
+    pub source: String,
+    pub replica: String,
+    pub requested_at: f64,
+    pub replica_ready_at: f64,
+    /// Resources of the first copy not mirrored yet.
+    pub initial_pending: usize,
+    /// Blocked resources being retried after a repeat ReplicateInstance.
+    pub resync_pending: usize,
+    pub blocked: Vec<BlockedState>,
+}
+
+/// A resource not mirrored because the other region has one of the same name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockedState {
+    pub kind: Kind,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub source_id: String,
+    pub target_id: String,
+}
+
+/// A traffic distribution group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupState {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub instance_id: String,
+    pub home: String,
+    pub other: String,
+    pub is_default: bool,
+    pub status: String,
+    /// Percent of telephony traffic per region.
+    pub telephony: BTreeMap<String, i64>,
+    /// Percent of agents per region.
+    pub agents: BTreeMap<String, i64>,
+    /// Sign-in enabled per region (the default group only).
+    pub sign_in: Option<BTreeMap<String, bool>>,
+    /// The associated users' IDs.
+    pub users: Vec<String>,
+}
+
+/// A claimed phone number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberState {
+    pub id: String,
+    pub number: String,
+    pub region: String,
+    pub target_arn: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_change_names_the_outage_and_nothing_else() {
+        let parse = |s: &str| serde_json::from_str::<SetOutage>(s).map_err(|e| e.to_string());
+        assert_eq!(
+            parse(r#"{"outage": "timeout"}"#),
+            Ok(SetOutage {
+                outage: Some(Outage::Timeout)
+            })
+        );
+        assert_eq!(parse(r#"{"outage": null}"#), Ok(SetOutage { outage: None }));
+        assert!(parse("{}").is_err_and(|e| e.contains("missing")));
+        assert!(parse(r#"{"outage": null, "x": 1}"#).is_err_and(|e| e.contains("unknown member")));
+        assert!(parse(r#"{"outage": "down"}"#).is_err_and(|e| e.contains("down")));
+    }
+
+    #[test]
+    fn region_entries_show_since_only_in_an_outage() {
+        let up = RegionStatus {
+            region: "us-east-1".into(),
+            outage: None,
+            since: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&up).ok(),
+            Some(serde_json::json!({"region": "us-east-1", "outage": null}))
+        );
+    }
+
+    #[test]
+    fn call_filters_match_operation_region_and_sequence() {
+        let call = CallRecord {
+            seq: 3,
+            time: 0.0,
+            sim_time: 0.0,
+            region: "us-east-1".into(),
+            operation: "ListUsers".into(),
+            access_key_id: "AKID".into(),
+            status: 200,
+            error_type: None,
+        };
+        assert!(CallFilter::default().matches(&call));
+        assert!(CallFilter::default().operation("ListUsers").matches(&call));
+        assert!(!CallFilter::default().operation("ListQueues").matches(&call));
+        assert!(!CallFilter::default().region("us-west-2").matches(&call));
+        assert!(CallFilter::default().since(2).matches(&call));
+        assert!(!CallFilter::default().since(3).matches(&call));
+    }
+}

@@ -1,0 +1,133 @@
+//! What the world holds besides resources: instances, replications, traffic distribution
+//! groups and phone numbers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::ResourceSet;
+use crate::kinds::Kind;
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub seq: u64,
+    pub id: String,
+    pub region: String,
+    pub alias: Option<String>,
+    pub identity: String,
+    pub status: String,
+    pub created: f64,
+    /// When a CREATION_IN_PROGRESS instance becomes ACTIVE.
+    pub ready_at: f64,
+    pub attributes: Vec<(String, String)>,
+    pub lambda_functions: Vec<String>,
+    pub lex_v1: Vec<(String, String)>,
+    pub lex_v2: Vec<String>,
+    pub resources: BTreeMap<Kind, ResourceSet>,
+    /// For a replica: its source region.
+    pub replica_of: Option<String>,
+}
+
+impl Instance {
+    pub fn set(&self, kind: Kind) -> Option<&ResourceSet> {
+        self.resources.get(&kind)
+    }
+
+    pub fn set_mut(&mut self, kind: Kind) -> &mut ResourceSet {
+        self.resources.entry(kind).or_default()
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A resource that could not be mirrored because the other side has one of the same name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blocked {
+    pub kind: Kind,
+    pub from: String,
+    pub to: String,
+    pub source_id: String,
+    pub target_id: String,
+    pub name: String,
+    pub since: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Replication {
+    pub instance_id: String,
+    pub source: String,
+    pub replica: String,
+    pub requested_at: f64,
+    pub replica_ready_at: f64,
+    pub initial_pending: usize,
+    pub resync_pending: usize,
+    pub blocked: Vec<Blocked>,
+    /// Replica-side resources that someone creates by hand (scenario `replicaConflicts`).
+    pub conflict_seeds: Vec<(Kind, String)>,
+    pub seeded: bool,
+}
+
+impl Replication {
+    pub fn other(&self, region: &str) -> Option<&str> {
+        if region == self.source {
+            Some(&self.replica)
+        } else if region == self.replica {
+            Some(&self.source)
+        } else {
+            None
+        }
+    }
+
+    pub fn in_progress(&self) -> bool {
+        self.initial_pending > 0 || self.resync_pending > 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distribution {
+    pub telephony: Vec<(String, i64)>,
+    pub agents: Vec<(String, i64)>,
+    pub sign_in: Option<Vec<(String, bool)>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tdg {
+    pub seq: u64,
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub instance_id: String,
+    pub home: String,
+    pub other: String,
+    pub is_default: bool,
+    pub status: String,
+    /// When the current transitional status ends.
+    pub until: f64,
+    pub current: Distribution,
+    pub pending: Option<Distribution>,
+    pub last_failover: Option<f64>,
+    pub users: BTreeSet<String>,
+    pub tags: Map<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PhoneNumber {
+    pub seq: u64,
+    pub id: String,
+    pub number: String,
+    pub country: String,
+    pub number_type: String,
+    pub description: Option<String>,
+    pub region: String,
+    pub instance_id: String,
+    pub target_arn: String,
+    pub flow_id: Option<String>,
+    /// The scenario's non-default group for this number (`phoneNumbers[].group`): the group
+    /// that claims it when it becomes ACTIVE, instead of the default group.
+    pub group: Option<String>,
+}

@@ -1,0 +1,101 @@
+//! The state of both regions: instances, mirrored resources, replication, traffic distribution
+//! groups and phone numbers, and how they move forward in simulated time.
+
+mod advance;
+mod entities;
+mod ids;
+mod mirroring;
+mod resources;
+mod settings;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::kinds::Kind;
+use crate::ops::Operation;
+
+pub use entities::{Blocked, Distribution, Instance, PhoneNumber, Replication, Tdg};
+pub use ids::IdGen;
+pub use mirroring::{Task, TaskClass, TaskOp};
+pub use resources::{default_attrs, Resource, ResourceSet};
+pub use settings::{default_region_pairs, Settings};
+
+/// Everything the control plane knows.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub account: String,
+    pub settings: Settings,
+    pub ids: IdGen,
+    pub seq: u64,
+    pub instances: BTreeMap<(String, String), Instance>,
+    pub replications: BTreeMap<String, Replication>,
+    pub tdgs: BTreeMap<String, Tdg>,
+    pub numbers: BTreeMap<String, PhoneNumber>,
+    /// Mirroring work, keyed by (due time in ms of simulated time, sequence).
+    pub tasks: BTreeMap<(u64, u64), Task>,
+    /// Idempotency: (region, operation, token) -> (request fingerprint, first answer).
+    pub tokens: HashMap<(String, Operation, String), (String, Value)>,
+    /// Replica-side look-alikes to create when an instance's replica comes up.
+    pub pending_conflicts: HashMap<String, Vec<(Kind, String)>>,
+    /// Regions in a simulated outage: mirroring to or from them waits until they are back.
+    pub paused: BTreeSet<String>,
+}
+
+pub fn arn(account: &str, region: &str, resource: &str) -> String {
+    format!("arn:aws:connect:{region}:{account}:{resource}")
+}
+
+impl World {
+    pub fn new(account: String, settings: Settings, seed: u64) -> Self {
+        World {
+            account,
+            settings,
+            ids: IdGen::new(seed),
+            seq: 0,
+            instances: BTreeMap::new(),
+            replications: BTreeMap::new(),
+            tdgs: BTreeMap::new(),
+            numbers: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            tokens: HashMap::new(),
+            pending_conflicts: HashMap::new(),
+            paused: BTreeSet::new(),
+        }
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    pub fn instance_arn(&self, region: &str, id: &str) -> String {
+        arn(&self.account, region, &format!("instance/{id}"))
+    }
+
+    pub fn resource_arn(&self, region: &str, instance_id: &str, kind: Kind, id: &str) -> String {
+        let segment = kind.spec().arn_segment.unwrap_or("attribute");
+        arn(
+            &self.account,
+            region,
+            &format!("instance/{instance_id}/{segment}/{id}"),
+        )
+    }
+
+    pub fn tdg_arn(&self, tdg: &Tdg) -> String {
+        arn(
+            &self.account,
+            &tdg.home,
+            &format!("traffic-distribution-group/{}", tdg.id),
+        )
+    }
+
+    pub fn instance(&self, region: &str, id: &str) -> Option<&Instance> {
+        self.instances.get(&(region.to_string(), id.to_string()))
+    }
+
+    pub fn instance_mut(&mut self, region: &str, id: &str) -> Option<&mut Instance> {
+        self.instances
+            .get_mut(&(region.to_string(), id.to_string()))
+    }
+}

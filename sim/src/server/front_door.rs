@@ -1,0 +1,263 @@
+//! The front door: the one middleware in front of every Connect operation. It reads the region
+//! from the SigV4 credential scope, answers calls to a region in an outage, refuses unknown
+//! operations, unsigned calls and calls over quota, injects faults, decodes the input, and logs
+//! every call with its answer. The operation's handler sees only admitted calls.
+
+use std::time::{Duration, Instant};
+
+use axum::body::{to_bytes, Body};
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::MAX_BODY;
+use crate::control::Outage;
+use crate::ops::{Call, Operation};
+use crate::sim::{lock, Logged, Shared, Sim};
+use crate::wire::{is_region, ApiError, Input, ERROR_TYPE, REQUEST_ID};
+
+/// How long a call to a region in a `timeout` outage is held at most (wall clock).
+const HOLD_LIMIT: Duration = Duration::from_secs(600);
+
+/// The path as the client sent it, before the canonical rewrite that routing sees.
+#[derive(Debug, Clone)]
+pub struct SentPath(pub String);
+
+/// Who signed a call, from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
+/// Signatures are not checked.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub region: String,
+    pub access_key_id: String,
+}
+
+impl Scope {
+    pub fn of(headers: &HeaderMap) -> Option<Scope> {
+        let auth = headers.get("authorization")?.to_str().ok()?;
+        let cred = auth.split("Credential=").nth(1)?;
+        let cred = cred.split([',', ' ']).next()?;
+        let mut parts = cred.split('/');
+        let access_key_id = parts.next()?.to_string();
+        let _date = parts.next()?;
+        let region = parts.next()?.to_string();
+        (!access_key_id.is_empty() && is_region(&region)).then_some(Scope {
+            region,
+            access_key_id,
+        })
+    }
+}
+
+/// A call the front door let through, as the operation's handler receives it.
+#[derive(Debug, Clone)]
+pub struct AdmittedCall {
+    pub operation: Operation,
+    pub region: String,
+    /// Simulated time of the call.
+    pub now: f64,
+    pub input: Input,
+    pub labels: Vec<String>,
+}
+
+impl AdmittedCall {
+    pub fn as_call(&self) -> Call<'_> {
+        Call {
+            operation: self.operation,
+            region: &self.region,
+            now: self.now,
+            input: &self.input,
+            labels: &self.labels,
+        }
+    }
+}
+
+/// The middleware. `routed` is the route matched, if any; `labels` its decoded labels.
+pub async fn front_door(
+    State(sim): State<Shared>,
+    routed: Option<MatchedPath>,
+    labels: Result<RawPathParams, RawPathParamsRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = lock(&sim).dice.uuid();
+    let scope = Scope::of(request.headers());
+    // A route whose labels do not decode is no operation.
+    let routed = routed
+        .and_then(|path| Operation::routed(request.method(), path.as_str()))
+        .zip(labels.ok())
+        .map(|(operation, labels)| {
+            let labels = labels.iter().map(|(_, v)| v.to_string()).collect();
+            (operation, labels)
+        });
+    let mut response = match refuse_for_outage(&sim, scope.as_ref(), routed.as_ref()).await {
+        Some(refused) => refused,
+        None => serve(&sim, scope, routed, request, next).await,
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
+}
+
+/// A call signed for a region in an outage: logged, then answered 503 at once (`unavailable`),
+/// or held until the outage ends and answered 503 then (`timeout`, logged with status 0).
+/// `None` when the region is serving. This comes before everything else, so unknown paths and
+/// bad bodies get it too.
+async fn refuse_for_outage(
+    sim: &Shared,
+    scope: Option<&Scope>,
+    routed: Option<&(Operation, Vec<String>)>,
+) -> Option<Response> {
+    let scope = scope?;
+    let (outage, mut changes) = {
+        let mut s = lock(sim);
+        let outage = s.outage(&scope.region)?;
+        let now = s.catch_up();
+        s.record(Logged {
+            sim_time: now,
+            region: scope.region.clone(),
+            operation: name(routed.map(|(op, _)| *op)),
+            access_key_id: scope.access_key_id.clone(),
+            status: match outage {
+                Outage::Unavailable => 503,
+                Outage::Timeout => 0,
+            },
+            error_type: Some("ServiceUnavailableException".into()),
+        });
+        (outage, s.outage_changes())
+    };
+    if outage == Outage::Timeout {
+        let held = async {
+            while changes.changed().await.is_ok() {
+                if !lock(sim).holds(&scope.region) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(HOLD_LIMIT, held).await;
+    }
+    let e = ApiError::new(
+        "ServiceUnavailableException",
+        format!("{} is unavailable: simulated regional outage", scope.region),
+    );
+    Some(e.into_response())
+}
+
+/// A call to a serving region: the checks, then the operation; logged with its answer.
+async fn serve(
+    sim: &Shared,
+    scope: Option<Scope>,
+    routed: Option<(Operation, Vec<String>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        let e = ApiError::invalid_request(format!("request body is larger than {MAX_BODY} bytes"));
+        return e.into_response();
+    };
+    let (operation, labels) = routed.unzip();
+    let (region, access_key_id) = scope
+        .as_ref()
+        .map(|s| (s.region.clone(), s.access_key_id.clone()))
+        .unwrap_or_default();
+    let (now, checked) = {
+        let mut s = lock(sim);
+        let now = s.catch_up();
+        let checked = match operation {
+            None => Err(unknown(&parts)),
+            Some(op) => admit(&mut s, op, scope.as_ref()).map(|()| (op, roll(&mut s, op))),
+        };
+        (now, checked)
+    };
+    let (response, latency) = match checked {
+        Err(e) => (e.into_response(), Duration::ZERO),
+        Ok((_, fault)) if fault.failed => (injected().into_response(), fault.latency),
+        Ok((operation, fault)) => {
+            let invalid = operation.spec().invalid;
+            let response = match Input::decode(invalid, parts.uri.query(), &bytes) {
+                Err(e) => e.into_response(),
+                Ok(input) => {
+                    parts.extensions.insert(AdmittedCall {
+                        operation,
+                        region: region.clone(),
+                        now,
+                        input,
+                        labels: labels.unwrap_or_default(),
+                    });
+                    next.run(Request::from_parts(parts, Body::empty())).await
+                }
+            };
+            (response, fault.latency)
+        }
+    };
+    lock(sim).record(Logged {
+        sim_time: now,
+        region,
+        operation: name(operation),
+        access_key_id,
+        status: response.status().as_u16(),
+        error_type: response
+            .headers()
+            .get(ERROR_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from),
+    });
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    response
+}
+
+/// The checks after the operation is known, in the order the service makes them: a
+/// signature, then the quota.
+fn admit(s: &mut Sim, operation: Operation, scope: Option<&Scope>) -> Result<(), ApiError> {
+    let scope = scope.ok_or_else(|| {
+        ApiError::new(
+            "MissingAuthenticationTokenException",
+            "requests must carry a SigV4 Authorization header naming the region in its credential scope",
+        )
+    })?;
+    if !s.throttle.admit(&scope.region, operation, Instant::now()) {
+        return Err(ApiError::new("ThrottlingException", "Rate exceeded"));
+    }
+    Ok(())
+}
+
+/// What the fault settings do to one call: the latency its answer waits, and whether the dice
+/// make it fail.
+struct Rolled {
+    latency: Duration,
+    failed: bool,
+}
+
+fn roll(s: &mut Sim, operation: Operation) -> Rolled {
+    let fault = s.faults.for_operation(operation);
+    Rolled {
+        latency: Duration::from_millis(fault.latency_ms),
+        failed: fault.error_rate > 0.0 && s.dice.next_f64() < fault.error_rate,
+    }
+}
+
+fn injected() -> ApiError {
+    ApiError::new("InternalServiceException", "injected fault")
+}
+
+/// A method and path that is no operation, named as sent.
+fn unknown(parts: &Parts) -> ApiError {
+    let path = match parts.extensions.get::<SentPath>() {
+        Some(SentPath(sent)) => sent.as_str(),
+        None => parts.uri.path(),
+    };
+    ApiError::new(
+        "UnknownOperationException",
+        format!("no operation at {} {path}", parts.method),
+    )
+}
+
+/// The operation's name in the call log.
+fn name(operation: Option<Operation>) -> &'static str {
+    operation.map_or("Unknown", Operation::name)
+}

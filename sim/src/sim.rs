@@ -1,0 +1,295 @@
+//! The control plane: the world, and what surrounds it (the clock, quotas, faults, the call log
+//! and regional outages).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::control::{
+    BlockedState, CallRecord, GroupState, InstanceState, NumberState, Outage, RegionStatus,
+    ReplicationState, SimState,
+};
+use crate::faults::Faults;
+use crate::kinds::Kind;
+use crate::model::{IdGen, World};
+use crate::scenario::Scenario;
+use crate::throttle::Throttle;
+
+/// How the control plane was started.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub time_scale: f64,
+    pub quota_factor: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+/// The control plane: the world and everything around it.
+pub struct Sim {
+    scenario: Scenario,
+    options: Options,
+    pub clock: Clock,
+    pub world: World,
+    pub throttle: Throttle,
+    pub faults: Faults,
+    /// Request IDs and the fault dice.
+    pub dice: IdGen,
+    calls: Vec<CallRecord>,
+    /// Regions in an outage, with the simulated time it began.
+    outages: BTreeMap<String, (Outage, f64)>,
+    /// Bumped whenever an outage changes or the server stops: held calls look again.
+    outage_changed: watch::Sender<u64>,
+    stopping: bool,
+}
+
+/// The control plane as the server shares it between requests.
+pub type Shared = Arc<Mutex<Sim>>;
+
+/// Locks the control plane. A panic while holding the lock leaves consistent data behind:
+/// keep serving.
+pub fn lock(sim: &Shared) -> MutexGuard<'_, Sim> {
+    sim.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Sim {
+    pub fn new(scenario: Scenario, options: Options) -> Result<Sim, String> {
+        let clock = Clock::new(options.time_scale);
+        let seed = options.seed.or(scenario.seed).unwrap_or(1);
+        let world = scenario.build(seed, clock.now())?;
+        scenario.faults.validate()?;
+        let factor = options
+            .quota_factor
+            .or(scenario.quota_factor())
+            .unwrap_or(1.0);
+        if !(factor > 0.0 && factor.is_finite()) {
+            return Err("the quota factor must be a positive number".into());
+        }
+        Ok(Sim {
+            faults: scenario.faults.clone(),
+            throttle: Throttle::new(factor),
+            dice: IdGen::new(seed.wrapping_add(0xfa17)),
+            calls: Vec::new(),
+            outages: BTreeMap::new(),
+            outage_changed: watch::channel(0).0,
+            stopping: false,
+            clock,
+            world,
+            scenario,
+            options,
+        })
+    }
+
+    /// Back to the scenario's start: state, log, faults, buckets, outages (held calls answer).
+    pub fn reset(&mut self) -> Result<(), String> {
+        let seed = self.options.seed.or(self.scenario.seed).unwrap_or(1);
+        self.world = self.scenario.build(seed, self.clock.now())?;
+        self.faults = self.scenario.faults.clone();
+        self.throttle = Throttle::new(self.throttle.factor());
+        self.dice = IdGen::new(seed.wrapping_add(0xfa17));
+        self.calls.clear();
+        self.outages.clear();
+        self.outage_changed.send_modify(|g| *g += 1);
+        Ok(())
+    }
+
+    /// Simulated now, with the world moved forward to it.
+    pub fn catch_up(&mut self) -> f64 {
+        let now = self.clock.now();
+        self.world.advance(now);
+        now
+    }
+
+    /// The regions the control plane plays: those of the region pairs and of the instances.
+    pub fn regions(&self) -> Vec<String> {
+        let w = &self.world;
+        let mut set: BTreeSet<&String> = BTreeSet::new();
+        for (a, b) in &w.settings.region_pairs {
+            set.insert(a);
+            set.insert(b);
+        }
+        set.extend(w.instances.keys().map(|(r, _)| r));
+        set.into_iter().cloned().collect()
+    }
+
+    pub fn region_status(&self, region: &str) -> RegionStatus {
+        let outage = self.outages.get(region);
+        RegionStatus {
+            region: region.to_string(),
+            outage: outage.map(|(o, _)| *o),
+            since: outage.map(|(_, since)| *since),
+        }
+    }
+
+    /// The outage `region` is in, if any.
+    pub fn outage(&self, region: &str) -> Option<Outage> {
+        self.outages.get(region).map(|(o, _)| *o)
+    }
+
+    /// Starts, changes or ends (`None`) an outage of `region`.
+    pub fn set_outage(&mut self, region: &str, outage: Option<Outage>) {
+        let now = self.catch_up();
+        match outage {
+            Some(o) => {
+                let since = self.outages.get(region).map_or(now, |(_, s)| *s);
+                self.outages.insert(region.to_string(), (o, since));
+                self.world.pause(region);
+            }
+            None => {
+                self.outages.remove(region);
+                self.world.resume(region, now);
+            }
+        }
+        self.outage_changed.send_modify(|g| *g += 1);
+    }
+
+    /// Answers every held call (the server is stopping).
+    pub fn release_held_calls(&mut self) {
+        self.stopping = true;
+        self.outage_changed.send_modify(|g| *g += 1);
+    }
+
+    /// Whether a call to `region` is still to be held.
+    pub fn holds(&self, region: &str) -> bool {
+        !self.stopping && self.outage(region) == Some(Outage::Timeout)
+    }
+
+    /// Tells when to look at [`Sim::holds`] again.
+    pub fn outage_changes(&self) -> watch::Receiver<u64> {
+        self.outage_changed.subscribe()
+    }
+
+    /// Logs one API call.
+    pub fn record(&mut self, call: Logged) {
+        tracing::debug!(operation = call.operation, status = call.status, "call");
+        self.calls.push(CallRecord {
+            seq: self.calls.len() as u64 + 1,
+            time: wall_now(),
+            sim_time: call.sim_time,
+            region: call.region,
+            operation: call.operation.to_string(),
+            access_key_id: call.access_key_id,
+            status: call.status,
+            error_type: call.error_type,
+        });
+    }
+
+    pub fn calls(&self) -> &[CallRecord] {
+        &self.calls
+    }
+
+    pub fn clear_calls(&mut self) {
+        self.calls.clear();
+    }
+
+    /// A summary of everything, for tests and people.
+    pub fn state(&self) -> SimState {
+        let w = &self.world;
+        let instances = w
+            .instances
+            .values()
+            .map(|i| InstanceState {
+                region: i.region.clone(),
+                id: i.id.clone(),
+                alias: i.alias.clone(),
+                status: i.status.clone(),
+                identity_management_type: i.identity.clone(),
+                replica_of: i.replica_of.clone(),
+                counts: Kind::all()
+                    .map(|k| (k, i.set(k).map_or(0, |s| s.len())))
+                    .collect(),
+            })
+            .collect();
+        let replications = w
+            .replications
+            .values()
+            .map(|r| ReplicationState {
+                instance_id: r.instance_id.clone(),
+                source: r.source.clone(),
+                replica: r.replica.clone(),
+                requested_at: r.requested_at,
+                replica_ready_at: r.replica_ready_at,
+                initial_pending: r.initial_pending,
+                resync_pending: r.resync_pending,
+                blocked: r
+                    .blocked
+                    .iter()
+                    .map(|b| BlockedState {
+                        kind: b.kind,
+                        name: b.name.clone(),
+                        from: b.from.clone(),
+                        to: b.to.clone(),
+                        source_id: b.source_id.clone(),
+                        target_id: b.target_id.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut groups: Vec<&crate::model::Tdg> = w.tdgs.values().collect();
+        groups.sort_by_key(|t| t.seq);
+        let traffic_distribution_groups = groups
+            .into_iter()
+            .map(|t| GroupState {
+                id: t.id.clone(),
+                arn: w.tdg_arn(t),
+                name: t.name.clone(),
+                instance_id: t.instance_id.clone(),
+                home: t.home.clone(),
+                other: t.other.clone(),
+                is_default: t.is_default,
+                status: t.status.clone(),
+                telephony: t.current.telephony.iter().cloned().collect(),
+                agents: t.current.agents.iter().cloned().collect(),
+                sign_in: t
+                    .current
+                    .sign_in
+                    .as_ref()
+                    .map(|s| s.iter().cloned().collect()),
+                users: t.users.iter().cloned().collect(),
+            })
+            .collect();
+        let phone_numbers = w
+            .numbers
+            .values()
+            .map(|n| NumberState {
+                id: n.id.clone(),
+                number: n.number.clone(),
+                region: n.region.clone(),
+                target_arn: n.target_arn.clone(),
+            })
+            .collect();
+        SimState {
+            now: self.clock.now(),
+            time_scale: self.clock.scale(),
+            quota_factor: self.throttle.factor(),
+            instances,
+            replications,
+            traffic_distribution_groups,
+            phone_numbers,
+            pending_tasks: w.tasks.len(),
+            outages: self
+                .outages
+                .iter()
+                .map(|(r, (o, _))| (r.clone(), *o))
+                .collect(),
+        }
+    }
+}
+
+/// What the call log keeps of one call.
+pub struct Logged {
+    pub sim_time: f64,
+    pub region: String,
+    pub operation: &'static str,
+    pub access_key_id: String,
+    pub status: u16,
+    pub error_type: Option<String>,
+}
+
+fn wall_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
