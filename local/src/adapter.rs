@@ -1,18 +1,14 @@
-//! Glue for running the state machines locally. moto executes the ASL for real, but without a
-//! Docker engine its own Lambda only echoes the input. Its interpreter invokes Lambda at
-//! `http://localhost:$MOTO_PORT`, so this adapter sits on that port: Lambda invocations go to
-//! `cargo lambda watch` (ARN stripped to the function name; a function error, which the watch
-//! answers as HTTP 500 with `{"errorType", "errorMessage"}`, becomes 200 with
+//! The `lambda-adapter`: glue for running the state machines locally. moto executes the ASL for
+//! real, but without a Docker engine its own Lambda only echoes the input. Its interpreter invokes
+//! Lambda at `http://localhost:$MOTO_PORT`, so this adapter sits on that port: Lambda invocations
+//! go to `cargo lambda watch` (ARN stripped to the function name; a function error, which the
+//! watch answers as HTTP 500 with `{"errorType", "errorMessage"}`, becomes 200 with
 //! `X-Amz-Function-Error: Unhandled`, as real Lambda answers), everything else goes to moto.
+//!
+//! The server is [`router`] (run by `src/bin/lambda-adapter.rs`); `report_crash` is the stack's
+//! side of its one control route.
 
-mod build;
-pub mod deployment;
-pub mod drill;
-mod http;
-mod process;
-pub mod replication;
-pub mod sfn;
-pub mod stack;
+use std::net::SocketAddr;
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
@@ -72,6 +68,17 @@ async fn crashed(
 ) -> StatusCode {
     let _ = a.crashed.send(function);
     StatusCode::NO_CONTENT
+}
+
+/// Tells the adapter at `adapter` that `function`'s runtime process was killed
+/// (`POST /_adapter/crashed/{function}`).
+pub(crate) async fn report_crash(adapter: SocketAddr, function: &str) -> anyhow::Result<()> {
+    let path = format!("/_adapter/crashed/{function}");
+    let (status, text) = crate::http::http(adapter, "POST", &path, None).await?;
+    if status != 204 {
+        anyhow::bail!("lambda-adapter did not take the crash of {function}: HTTP {status}: {text}");
+    }
+    Ok(())
 }
 
 /// The answer of an invocation whose runtime process exited.

@@ -6,9 +6,21 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 
-use crate::stack::workspace;
+use crate::workspace;
+
+/// `target/<profile>`: where this executable's binaries live (a test's `.../deps/<test>` -> `..`).
+pub(crate) fn bin_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("current_exe")?;
+    let deps = exe.parent().context("the executable has no directory")?;
+    let dir = if deps.ends_with("deps") {
+        deps.parent().context("deps has no parent")?
+    } else {
+        deps
+    };
+    Ok(dir.to_path_buf())
+}
 
 /// Newest modification time of the sources a binary is built from.
 fn newest_source(dirs: &[PathBuf]) -> Option<SystemTime> {

@@ -1,6 +1,7 @@
-//! The HTTP client of the local servers' control APIs (connect-sim's `/_sim/`, moto's
-//! `/moto-api/`, the adapter's): hyper's, one connection per request (no pool: the stack stops,
-//! freezes and restarts these servers, and a pooled connection would outlive them).
+//! The HTTP client of the local servers' control APIs, where no SDK applies (connect-sim's
+//! `/_sim/`, moto's `/moto-api/`, the adapter's `/_adapter/`): hyper's, one connection per
+//! request (no pool: the stack stops, freezes and restarts these servers, and a pooled connection
+//! would outlive them).
 
 use std::net::SocketAddr;
 
@@ -11,40 +12,19 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 /// A JSON request: (status, body).
-pub async fn http(
+pub(crate) async fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
-    body: Option<&str>,
-) -> Result<(u16, String)> {
-    http_with(
-        addr,
-        method,
-        path,
-        &[("Content-Type", "application/json")],
-        body,
-    )
-    .await
-}
-
-/// [`http`] with the request's headers.
-pub async fn http_with(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Result<(u16, String)> {
     let client = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(0)
         .build_http::<Full<Bytes>>();
-    let mut request = hyper::Request::builder()
+    let request = hyper::Request::builder()
         .method(method)
-        .uri(format!("http://{addr}{path}"));
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    let request = request
+        .uri(format!("http://{addr}{path}"))
+        .header("Content-Type", "application/json")
         .body(Full::new(Bytes::from(body.unwrap_or("").to_string())))
         .context("request")?;
     let response = client

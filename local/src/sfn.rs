@@ -1,9 +1,9 @@
-//! Step Functions on moto: turn execution on, register the functions it will invoke, and create
-//! the state machines from the same ASL files and substitutions that `template.yaml` uses.
+//! The state machines as deployed: their ARNs, and their definitions from the same ASL files and
+//! substitutions that `template.yaml` uses, created in a region's moto.
 
 use std::path::Path;
 
-use aws_sdk_lambda::primitives::Blob;
+use anyhow::{anyhow, Context as _, Result};
 
 pub const ACCOUNT: &str = "123456789012";
 pub const FUNCTIONS: &[(&str, &str)] = &[
@@ -27,77 +27,16 @@ pub fn machine_arn(region: &str, name: &str) -> String {
 
 /// An ASL file with the substitutions of `template.yaml` applied (`${...FunctionArn}`,
 /// `${RunTableName}`), as SAM's DefinitionSubstitutions do.
-pub fn definition(
-    root: &Path,
-    machine: &str,
-    region: &str,
-    table: &str,
-) -> std::io::Result<String> {
-    let mut text = std::fs::read_to_string(
-        root.join("statemachine")
-            .join(format!("{machine}.asl.json")),
-    )?;
+pub fn definition(root: &Path, machine: &str, region: &str, table: &str) -> Result<String> {
+    let path = root
+        .join("statemachine")
+        .join(format!("{machine}.asl.json"));
+    let mut text =
+        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
     for (var, name) in FUNCTIONS {
         text = text.replace(&format!("${{{var}}}"), &function_arn(region, name));
     }
     Ok(text.replace("${RunTableName}", table))
-}
-
-/// A zip holding one empty `bootstrap`: enough for moto's CreateFunction.
-pub fn empty_zip() -> Result<Vec<u8>, String> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    zip.start_file("bootstrap", stored)
-        .map_err(|e| e.to_string())?;
-    zip.finish()
-        .map(std::io::Cursor::into_inner)
-        .map_err(|e| e.to_string())
-}
-
-/// Creates one function in moto's Lambda (an existing one is fine).
-pub async fn create_function(
-    lambda: &aws_sdk_lambda::Client,
-    name: &str,
-    role_arn: &str,
-) -> Result<(), String> {
-    let result = lambda
-        .create_function()
-        .function_name(name)
-        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(role_arn)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(Blob::new(empty_zip()?))
-                .build(),
-        )
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_resource_conflict_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(format!(
-            "CreateFunction {name}: {}",
-            aws_sdk_lambda::error::DisplayErrorContext(e)
-        )),
-    }
-}
-
-/// Registers the step functions in moto's Lambda (it checks that invoked functions exist).
-pub async fn register_functions(
-    lambda: &aws_sdk_lambda::Client,
-    role_arn: &str,
-) -> Result<(), String> {
-    for (_, name) in FUNCTIONS {
-        create_function(lambda, name, role_arn).await?;
-    }
-    Ok(())
 }
 
 /// Creates state machines (of [`MACHINES`]) in `region`; returns (name, ARN) pairs.
@@ -108,10 +47,10 @@ pub async fn create_machines(
     region: &str,
     table: &str,
     role_arn: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for m in machines {
-        let def = definition(root, m, region, table).map_err(|e| format!("{m}: {e}"))?;
+        let def = definition(root, m, region, table)?;
         let created = sfn
             .create_state_machine()
             .name(*m)
@@ -119,7 +58,12 @@ pub async fn create_machines(
             .role_arn(role_arn)
             .send()
             .await
-            .map_err(|e| format!("CreateStateMachine {m}: {e:?}"))?;
+            .map_err(|e| {
+                anyhow!(
+                    "CreateStateMachine {m}: {}",
+                    aws_sdk_sfn::error::DisplayErrorContext(e)
+                )
+            })?;
         out.push((m.to_string(), created.state_machine_arn().to_string()));
     }
     Ok(out)

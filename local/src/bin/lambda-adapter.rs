@@ -40,7 +40,8 @@ async fn main() {
         .unwrap_or_default();
     println!("listening on http://{local}");
     let _ = std::io::stdout().flush();
-    let app = local_stack::router(local_stack::Adapter::new(args.moto, args.lambda));
+    let app =
+        local_stack::adapter::router(local_stack::adapter::Adapter::new(args.moto, args.lambda));
     if let Err(e) = axum::serve(listener, app).await {
         eprintln!("lambda-adapter: {e}");
         std::process::exit(1);

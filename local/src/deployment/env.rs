@@ -1,0 +1,59 @@
+//! The environment of a deployment's function processes: their region's endpoints (connect-sim
+//! for Connect, the region's moto for DynamoDB, Step Functions and Lambda), the run table, the
+//! region pair, the failover machine of their region, and the harness's settings.
+
+use std::net::SocketAddr;
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::process::free_port;
+use crate::stack::{REPLICA_REGION, SOURCE_REGION, TABLE_NAME};
+
+/// Every variable but the runtime API's and the function's name (set per process).
+pub(crate) fn functions_env(
+    ctx: &Ctx,
+    region: &str,
+    moto: SocketAddr,
+) -> Result<Vec<(String, String)>> {
+    let closed_port = free_port()?;
+    let failover_arn = crate::sfn::machine_arn(region, "failover");
+    let o = &ctx.opts;
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_FUNCTION_VERSION", "1".to_string()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_string()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "e2e".to_string()),
+        ("TABLE_NAME", TABLE_NAME.to_string()),
+        ("SOURCE_REGION", SOURCE_REGION.to_string()),
+        ("REPLICA_REGION", REPLICA_REGION.to_string()),
+        ("DEPLOYMENT_REGION", region.to_string()),
+        ("FAILOVER_STATE_MACHINE_ARN", failover_arn),
+        ("LOCK_LEASE_SECONDS", o.lease_seconds.to_string()),
+        ("AWS_REGION", region.to_string()),
+        ("AWS_ACCESS_KEY_ID", "AKIDE2ETEST".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "e2e-secret".to_string()),
+        ("AWS_ENDPOINT_URL_CONNECT", format!("http://{}", ctx.sim)),
+        ("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}")),
+        ("AWS_ENDPOINT_URL_SFN", format!("http://{moto}")),
+        // Preflight's replica-region checks: Lambda in moto; KMS nowhere (moto cannot hold
+        // the AWS managed key alias/aws/connect), which preflight reports as a warn.
+        ("AWS_ENDPOINT_URL_LAMBDA", format!("http://{moto}")),
+        (
+            "AWS_ENDPOINT_URL_KMS",
+            format!("http://127.0.0.1:{closed_port}"),
+        ),
+        // Errors surface on the first attempt, as the state machine's Retry would see them.
+        ("AWS_MAX_ATTEMPTS", "1".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
+        ("RUST_LOG", "info,associate_agents=debug".to_string()),
+        ("RUST_BACKTRACE", "1".to_string()),
+        ("NO_COLOR", "1".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    env.extend(o.env.iter().cloned());
+    Ok(env)
+}
