@@ -2,12 +2,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
 use aws_config::BehaviorVersion;
 
 use crate::connect::sdk::SdkConnect;
 use crate::connect::Connect;
 use crate::domain::{paired_region, InstanceRef, Region, RegionPair};
 use crate::error::StepError;
+use crate::pace::{self, Pacer, Policy};
 use crate::store::dynamo::DynamoRunStore;
 use crate::store::RunStore;
 
@@ -73,7 +76,8 @@ fn env(name: &str) -> Option<String> {
 
 impl Context<SdkConnect, DynamoRunStore> {
     /// From the environment: `TABLE_NAME` (required), `SOURCE_REGION` (default `AWS_REGION`),
-    /// `REPLICA_REGION` (default: the source's pair), `LOCK_LEASE_SECONDS` (default 900).
+    /// `REPLICA_REGION` (default: the source's pair), `LOCK_LEASE_SECONDS` (default 900), and
+    /// the Connect clients' pacing and retry policy ([`Policy::from_env`]).
     /// Local endpoints come from `AWS_ENDPOINT_URL_CONNECT` / `AWS_ENDPOINT_URL_DYNAMODB`.
     pub async fn from_env() -> Result<Self, StepError> {
         let missing =
@@ -95,17 +99,25 @@ impl Context<SdkConnect, DynamoRunStore> {
             })
             .transpose()?
             .unwrap_or(900);
+        let policy = Policy::from_env()?;
         let conf = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        // One pacer per region: Connect's quotas are per region.
         let for_region = |r: &Region| {
-            let c = aws_sdk_connect::config::Builder::from(&conf)
-                .region(aws_sdk_connect::config::Region::new(r.to_string()))
-                .build();
+            let pacer = Arc::new(Pacer::new(policy.quota_factor));
+            let c = pace::connect_config(&conf, r, &policy, pacer);
             SdkConnect::new(aws_sdk_connect::Client::from_conf(c), r.clone())
         };
+        // The table: the SDK's standard retries, as many attempts as Connect's calls get.
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&conf)
+            .retry_config(
+                aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+                    .with_max_attempts(policy.max_attempts),
+            )
+            .build();
         Ok(Context {
             source: for_region(&source),
             replica: for_region(&replica),
-            store: DynamoRunStore::new(aws_sdk_dynamodb::Client::new(&conf), table),
+            store: DynamoRunStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table),
             lease_seconds,
         })
     }

@@ -23,6 +23,21 @@ pub fn stop_at(deadline_ms: u64, now_ms: u64, margin: Duration) -> Option<Instan
     Some(Instant::now() + Duration::from_millis(budget.saturating_sub(margin)))
 }
 
+tokio::task_local! {
+    static STOP_AT: Option<Instant>;
+}
+
+/// Runs a step's work with `stop_at` as its deadline: the Connect clients' pacer
+/// ([`crate::pace`]) sends nothing whose turn comes after it.
+pub async fn within<F: std::future::Future>(stop_at: Option<Instant>, work: F) -> F::Output {
+    STOP_AT.scope(stop_at, work).await
+}
+
+/// The deadline of the work this task is doing ([`within`]); `None` outside one.
+pub fn current() -> Option<Instant> {
+    STOP_AT.try_with(|s| *s).ok().flatten()
+}
+
 /// Epoch milliseconds.
 pub fn epoch_millis() -> u64 {
     SystemTime::now()

@@ -24,6 +24,9 @@ pub enum ConnectErrorClass {
     Conflict,
     AccessDenied,
     QuotaExceeded,
+    /// Not sent: its turn under the quota came after the invocation's deadline
+    /// ([`crate::pace::OutOfTime`]). Nothing happened; the work goes on in the next invocation.
+    OutOfTime,
     Other,
 }
 
@@ -143,7 +146,7 @@ impl From<ConnectError> for StepError {
         let m = e.to_string();
         match e.class {
             ConnectErrorClass::Throttled => StepError::Throttled(m),
-            ConnectErrorClass::Transient => StepError::Transient(m),
+            ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime => StepError::Transient(m),
             ConnectErrorClass::Conflict => StepError::ResourceConflict(m),
             ConnectErrorClass::NotFound => StepError::NotReady(m),
             ConnectErrorClass::InvalidRequest

@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod groups;
+pub mod pace;
 pub mod records;
 pub mod runs;
 pub mod steady;

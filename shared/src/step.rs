@@ -8,14 +8,17 @@
 //! members it does not know (serde's `flatten` would silently accept them).
 
 use std::future::Future;
+use std::time::Duration;
 
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tokio::time::Instant;
 
 use crate::connect::Connect;
 use crate::context::Context;
+use crate::deadline;
 use crate::domain::InstanceRef;
 use crate::error::StepError;
 use crate::records::{RunKind, RunRecord};
@@ -101,17 +104,30 @@ pub fn parse_with<T: StepInput>(
     Ok(input)
 }
 
-/// The Lambda glue of every step: parse the payload, run the step, name its error.
-pub async fn handle<T, O, F, Fut>(payload: Value, step: F) -> Result<O, Diagnostic>
+/// How long before the Lambda deadline a step stops starting work, unless it says otherwise:
+/// time to record what it did and answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+
+/// The Lambda glue of every step: parse the payload, run the step within the invocation's
+/// deadline (less `margin`; the Connect clients send nothing whose turn comes after it), name its
+/// error. The step is given the point where it must stop.
+pub async fn handle<T, O, F, Fut>(
+    event: LambdaEvent<Value>,
+    margin: Duration,
+    step: F,
+) -> Result<O, Diagnostic>
 where
     T: StepInput,
-    F: FnOnce(T) -> Fut,
+    F: FnOnce(T, Option<Instant>) -> Fut,
     Fut: Future<Output = Result<O, StepError>>,
 {
-    let input = parse(payload)?;
+    let stop_at = deadline::stop_at(event.context.deadline, deadline::epoch_millis(), margin);
+    let input = parse(event.payload)?;
     // Boxed: the step's future is deep, and each Lambda's main would otherwise need a higher
     // recursion limit to lay it out.
-    Box::pin(step(input)).await.map_err(Diagnostic::from)
+    deadline::within(stop_at, Box::pin(step(input, stop_at)))
+        .await
+        .map_err(Diagnostic::from)
 }
 
 /// How a step holds the instance while it works.

@@ -3,20 +3,18 @@
 //! AssociateTrafficDistributionGroupUser in the group's home region.
 //!
 //! A later run costs two listings (the replica's users once, the source's in pages of 100) plus
-//! one call per user not yet recorded as associated. Calls are paced by a token bucket and
-//! backed off when throttled. Progress is written before each page and after it, so an
+//! one call per user not yet recorded as associated. Calls are paced and retried by the Connect
+//! client's policy (`acgr::pace`: 2 calls/s for the associations). Progress is written before each page and after it, so an
 //! invocation can stop before its deadline and the next one resumes from the cursor; nobody is
 //! associated or counted twice.
 
-mod calls;
 mod check;
-mod pacing;
+mod settings;
 mod sweep;
 
 use std::collections::HashSet;
 
 use acgr::connect::Connect;
-use acgr::deadline::epoch_millis;
 use acgr::domain::{GroupRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
@@ -30,9 +28,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-pub use pacing::Pacing;
+pub use settings::Settings;
 
-use calls::*;
 use check::*;
 use sweep::*;
 
@@ -97,19 +94,11 @@ impl Output {
 
 pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
-    pacing: &Pacing,
+    settings: &Settings,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    let stop_at = pacing.stop_at(event.context.deadline, epoch_millis());
-    tracing::debug!(
-        deadline_ms = event.context.deadline,
-        working_ms = stop_at.map(|t| t
-            .saturating_duration_since(tokio::time::Instant::now())
-            .as_millis() as u64),
-        "invocation budget"
-    );
-    step::handle(event.payload, |input| {
-        associate_agents(ctx, pacing, input, now(), stop_at)
+    step::handle(event, settings.deadline_margin, |input, stop_at| {
+        associate_agents(ctx, input, now(), stop_at)
     })
     .await
 }
@@ -118,7 +107,6 @@ pub async fn handler<C: Connect, S: RunStore>(
 /// `stop_at`: no new call starts after it (None: no deadline).
 pub async fn associate_agents<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
-    pacing: &Pacing,
     input: Input,
     now: i64,
     stop_at: Option<Instant>,
@@ -139,7 +127,7 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
     };
     let run = StepRun::begin(&ctx.store, begin, now).await?;
     let result = async {
-        let out = work(ctx, pacing, &id, &input, now, stop_at).await?;
+        let out = work(ctx, &id, &input, now, stop_at).await?;
         info!(
             instance_id = %id,
             run_id = %input.header.run_id,

@@ -5,9 +5,9 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let ctx = acgr::Context::from_env().await?;
-    let pacing = associate_agents::Pacing::from_env()?;
+    let settings = associate_agents::Settings::from_env()?;
     run(service_fn(|event: LambdaEvent<Value>| {
-        associate_agents::handler(&ctx, &pacing, event)
+        associate_agents::handler(&ctx, &settings, event)
     }))
     .await
 }

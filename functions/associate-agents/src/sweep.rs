@@ -34,6 +34,15 @@ pub(crate) fn starting_point(
     }
 }
 
+/// Connect kept throttling or failing past the client's retries, or the deadline came: the
+/// invocation returns what it did (the next one goes on).
+fn ends_the_invocation(class: ConnectErrorClass) -> bool {
+    matches!(
+        class,
+        ConnectErrorClass::Throttled | ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime
+    )
+}
+
 /// How a user's turn ended the page early.
 pub(crate) enum Stop {
     /// The invocation's deadline: return what is done, the next invocation resumes.
@@ -47,7 +56,6 @@ pub(crate) enum Stop {
 /// One invocation's pass over the source's users, from the progress on record.
 struct Sweep<'a, C, S> {
     ctx: &'a Context<C, S>,
-    pacing: &'a Pacing,
     id: &'a str,
     arn: &'a str,
     run_id: &'a str,
@@ -66,7 +74,6 @@ struct Sweep<'a, C, S> {
 
 pub(crate) async fn work<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
-    pacing: &Pacing,
     id: &str,
     input: &Input,
     now: i64,
@@ -82,17 +89,16 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     // Intent: the page this invocation is about to work on.
     ctx.store.put_progress(&progress).await?;
 
-    let in_replica: HashSet<String> = call(pacing, false, stop_at, move || {
-        ctx.replica.list_resources(id, Kind::Users)
-    })
-    .await?
-    .into_iter()
-    .map(|u| u.name)
-    .collect();
+    let in_replica: HashSet<String> = ctx
+        .replica
+        .list_resources(id, Kind::Users)
+        .await?
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
     let known = ctx.store.associations(id, arn).await?;
     Sweep {
         ctx,
-        pacing,
         id,
         arn,
         run_id: &input.header.run_id,
@@ -116,7 +122,9 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
                 // An invocation that returns "not done" without having read a page would make
                 // the state machine's loop spin: out of time before any work is an error.
                 if self.pages_read == 0 {
-                    return Err(Halt::OutOfTime.into());
+                    return Err(StepError::Transient(
+                        "the invocation reached its deadline margin before it could start".into(),
+                    ));
                 }
                 return Ok(self.output());
             }
@@ -157,25 +165,20 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         let (ctx, id) = (self.ctx, self.id);
         let token = self.progress.cursor.clone();
         let from = token.as_deref();
-        let page = match call(self.pacing, false, self.stop_at, move || {
-            ctx.source.list_users_page(id, from, PAGE_SIZE)
-        })
-        .await
-        {
+        let page = match ctx.source.list_users_page(id, from, PAGE_SIZE).await {
             Ok(page) => page,
-            Err(Halt::Failed(e)) if retryable(e.class) && self.handled > 0 => {
+            Err(e) if ends_the_invocation(e.class) && self.handled > 0 => {
                 warn!(instance_id = %id, error = %e, "stopping early: ListUsers keeps failing");
                 return Ok(None);
             }
-            Err(Halt::Failed(e))
-                if e.class == ConnectErrorClass::InvalidRequest && token.is_some() =>
+            Err(e) if e.class == ConnectErrorClass::InvalidRequest && token.is_some() =>
             {
                 return Err(StepError::InvalidInput(format!(
                     "cursor refused by ListUsers ({}); start a new run (users already associated are skipped)",
                     e.message
                 )))
             }
-            Err(h) => return Err(h.into()),
+            Err(e) => return Err(e.into()),
         };
         self.pages_read += 1;
         Ok(Some(page))
@@ -220,18 +223,14 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
             run_id: self.run_id.to_string(),
             at: self.now,
         };
-        let e = match call(self.pacing, true, self.stop_at, move || {
-            ctx.source.associate_user(arn, uid, id)
-        })
-        .await
-        {
+        let e = match ctx.source.associate_user(arn, uid, id).await {
             Ok(()) => {
                 self.progress.associated += 1;
                 associations.push(association);
                 return Ok(());
             }
-            Err(Halt::OutOfTime) => return Err(Stop::OutOfTime),
-            Err(Halt::Failed(e)) => e,
+            Err(e) if e.class == ConnectErrorClass::OutOfTime => return Err(Stop::OutOfTime),
+            Err(e) => e,
         };
         match e.class {
             ConnectErrorClass::Conflict if e.code == "ResourceConflictException" => {
@@ -240,14 +239,12 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
             }
             // The username is not (or no longer) in the replica.
             ConnectErrorClass::InvalidRequest => self.progress.waiting_for_replica += 1,
-            class if retryable(class) => return Err(Stop::Exhausted(e)),
+            class if ends_the_invocation(class) => return Err(Stop::Exhausted(e)),
             ConnectErrorClass::AccessDenied => return Err(Stop::Fatal(e.into())),
             ConnectErrorClass::NotFound if !self.group_rechecked => {
                 // Either this user left the source, or the group did: ask once.
                 self.group_rechecked = true;
-                still_active(ctx, self.pacing, arn, self.stop_at)
-                    .await
-                    .map_err(Stop::Fatal)?;
+                still_active(ctx, arn).await.map_err(Stop::Fatal)?;
                 fail(&mut self.progress, uid, &e);
             }
             _ => fail(&mut self.progress, uid, &e),
@@ -291,24 +288,18 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
 /// After a ResourceNotFoundException: NotReady unless the group is still there and ACTIVE.
 pub(crate) async fn still_active<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
-    pacing: &Pacing,
     arn: &str,
-    stop_at: Option<Instant>,
 ) -> Result<(), StepError> {
-    match call(pacing, false, stop_at, move || {
-        ctx.source.describe_group(arn)
-    })
-    .await
-    {
+    match ctx.source.describe_group(arn).await {
         Ok(g) if g.is_active() => Ok(()),
         Ok(g) => Err(StepError::NotReady(format!(
             "traffic distribution group {arn} became {}",
             g.status
         ))),
-        Err(Halt::Failed(e)) if e.class == ConnectErrorClass::NotFound => Err(StepError::NotReady(
-            format!("traffic distribution group {arn} is gone: {e}"),
-        )),
-        Err(h) => Err(h.into()),
+        Err(e) if e.class == ConnectErrorClass::NotFound => Err(StepError::NotReady(format!(
+            "traffic distribution group {arn} is gone: {e}"
+        ))),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -2,6 +2,9 @@
 
 use super::*;
 use acgr::connect::fake::{self, FakeConnect, FakeWorld};
+use acgr::deadline;
+use acgr::pace::Pacer;
+use std::sync::Arc;
 use acgr::connect::{GroupSummary, ResourceSummary};
 use acgr::records::RunStatus;
 use acgr::runs::{begin_step, lock_instance};
@@ -43,10 +46,6 @@ fn ctx(users: usize, mirrored: usize) -> Context<FakeConnect, MemoryRunStore> {
         .with_group(EAST, WEST, group(DEFAULT_GROUP, ID, "ACTIVE", true))
         .context(EAST, WEST)
         .unwrap()
-}
-
-fn fast() -> Pacing {
-    Pacing::new(1000.0, 5)
 }
 
 fn input(run: &str) -> Input {
@@ -96,7 +95,7 @@ fn assert_unique(targets: &[String]) {
 #[tokio::test]
 async fn every_user_in_both_regions_is_associated_once_in_the_source_region() {
     let ctx = ctx(150, 150);
-    let out = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let out = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -148,11 +147,11 @@ async fn every_user_in_both_regions_is_associated_once_in_the_source_region() {
 #[tokio::test]
 async fn a_second_run_makes_no_associate_call() {
     let ctx = ctx(120, 120);
-    associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     let before = count(&ctx, ASSOCIATE);
-    let out = associate_agents(&ctx, &fast(), input("run-2"), 200, None)
+    let out = associate_agents(&ctx, input("run-2"), 200, None)
         .await
         .unwrap();
     assert_eq!(
@@ -164,7 +163,7 @@ async fn a_second_run_makes_no_associate_call() {
     assert_eq!((out.associated, out.already_associated), (0, 120));
 
     // The same run asked again starts a new pass: it costs listings, not associations.
-    let out = associate_agents(&ctx, &fast(), input("run-2"), 300, None)
+    let out = associate_agents(&ctx, input("run-2"), 300, None)
         .await
         .unwrap();
     assert_eq!(count(&ctx, ASSOCIATE), before);
@@ -174,7 +173,7 @@ async fn a_second_run_makes_no_associate_call() {
 #[tokio::test]
 async fn users_only_in_the_source_wait_for_the_replica_and_are_not_failed() {
     let ctx = ctx(50, 47);
-    let out = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let out = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -190,7 +189,7 @@ async fn users_only_in_the_source_wait_for_the_replica_and_are_not_failed() {
         w.resources
             .insert((WEST.into(), ID.into(), Kind::Users), all);
     }
-    let out = associate_agents(&ctx, &fast(), input("run-2"), 200, None)
+    let out = associate_agents(&ctx, input("run-2"), 200, None)
         .await
         .unwrap();
     assert_eq!((out.associated, out.already_associated), (3, 47));
@@ -200,13 +199,13 @@ async fn users_only_in_the_source_wait_for_the_replica_and_are_not_failed() {
 #[tokio::test]
 async fn a_new_hire_costs_one_associate_call_and_two_listings() {
     let ctx = ctx(250, 250);
-    associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     hire(&ctx, 250, &[EAST, WEST]);
     ctx.source.world().calls.clear();
 
-    let out = associate_agents(&ctx, &fast(), input("sync-1"), 200, None)
+    let out = associate_agents(&ctx, input("sync-1"), 200, None)
         .await
         .unwrap();
     assert_eq!((out.associated, out.already_associated), (1, 250));
@@ -240,12 +239,16 @@ async fn a_new_hire_costs_one_associate_call_and_two_listings() {
 
 #[tokio::test(start_paused = true)]
 async fn a_deadline_stops_the_invocation_and_the_cursor_resumes_without_duplicates() {
-    let ctx = ctx(250, 240);
-    let pacing = Pacing::new(2.0, 5);
+    let mut ctx = ctx(250, 240);
+    // Paced as the SDK clients are, at Connect's quota for the associations: 2/s, burst 5.
+    ctx.source = ctx.source.clone().paced(Arc::new(Pacer::new(1.0)));
     let stop_at = Instant::now() + Duration::from_secs(60);
-    let first = associate_agents(&ctx, &pacing, input("run-1"), 100, Some(stop_at))
-        .await
-        .unwrap();
+    let first = deadline::within(
+        Some(stop_at),
+        associate_agents(&ctx, input("run-1"), 100, Some(stop_at)),
+    )
+    .await
+    .unwrap();
     assert!(!first.done);
     let made = count(&ctx, ASSOCIATE);
     assert!(
@@ -266,9 +269,7 @@ async fn a_deadline_stops_the_invocation_and_the_cursor_resumes_without_duplicat
         cursor: first.cursor.clone(),
         ..input("run-1")
     };
-    let out = associate_agents(&ctx, &pacing, resumed, 200, None)
-        .await
-        .unwrap();
+    let out = associate_agents(&ctx, resumed, 200, None).await.unwrap();
     assert!(out.done);
     let targets = associate_targets(&ctx);
     assert_eq!(targets.len(), 240);
@@ -301,7 +302,7 @@ async fn without_a_cursor_the_stored_progress_resumes() {
         p.page_done = (0..10).map(|n| user(n).id.unwrap()).collect();
         ctx.store.put_progress(&p).await.unwrap();
     }
-    let out = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let out = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -311,42 +312,13 @@ async fn without_a_cursor_the_stored_progress_resumes() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn throttling_is_backed_off_and_the_same_user_retried() {
+async fn throttling_past_the_clients_retries_ends_the_invocation_and_the_next_one_finishes() {
     let ctx = ctx(20, 20);
+    // What the client returns once its own retries are spent (`acgr::pace`).
     ctx.source
         .world()
-        .fail_next(ASSOCIATE, "ThrottlingException", 3);
-    let pacing = fast();
-    let start = Instant::now();
-    let out = associate_agents(&ctx, &pacing, input("run-1"), 100, None)
-        .await
-        .unwrap();
-    assert!(out.done);
-    assert_eq!(out.associated, 20);
-    let targets = associate_targets(&ctx);
-    assert_eq!(targets.len(), 23);
-    assert!(
-        targets[..4].iter().all(|t| t == "u-0000"),
-        "the throttled user is retried: {targets:?}"
-    );
-    let min_wait = (pacing.base_backoff + pacing.base_backoff * 2 + pacing.base_backoff * 4) / 2;
-    assert!(
-        start.elapsed() >= min_wait,
-        "backed off: {:?}",
-        start.elapsed()
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn throttling_that_persists_ends_the_invocation_and_the_next_one_finishes() {
-    let ctx = ctx(20, 20);
-    let pacing = fast();
-    ctx.source.world().fail_next(
-        ASSOCIATE,
-        "ThrottlingException",
-        pacing.max_attempts as usize,
-    );
-    let err = associate_agents(&ctx, &pacing, input("run-1"), 100, None)
+        .fail_next(ASSOCIATE, "ThrottlingException", 1);
+    let err = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "Throttled");
@@ -358,7 +330,7 @@ async fn throttling_that_persists_ends_the_invocation_and_the_next_one_finishes(
         "run-1"
     );
 
-    let out = associate_agents(&ctx, &pacing, input("run-1"), 200, None)
+    let out = associate_agents(&ctx, input("run-1"), 200, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -375,7 +347,7 @@ async fn each_refusal_is_counted_for_what_it_means() {
         w.fail_next(ASSOCIATE, "InvalidRequestException", 1);
         w.fail_next(ASSOCIATE, "ServiceQuotaExceededException", 1);
     }
-    let out = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let out = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -405,7 +377,7 @@ async fn each_refusal_is_counted_for_what_it_means() {
 
     // The next run retries only those two.
     ctx.source.world().calls.clear();
-    let out = associate_agents(&ctx, &fast(), input("run-2"), 200, None)
+    let out = associate_agents(&ctx, input("run-2"), 200, None)
         .await
         .unwrap();
     assert_eq!(associate_targets(&ctx), vec!["u-0001", "u-0002"]);
@@ -418,7 +390,7 @@ async fn the_failure_list_is_bounded() {
     ctx.source
         .world()
         .fail_next(ASSOCIATE, "ServiceQuotaExceededException", 120);
-    let out = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let out = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -432,7 +404,7 @@ async fn a_user_gone_from_the_source_fails_alone_while_the_group_is_active() {
     ctx.source
         .world()
         .fail_next(ASSOCIATE, "ResourceNotFoundException", 2);
-    let out = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let out = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -455,7 +427,7 @@ async fn a_user_gone_from_the_source_fails_alone_while_the_group_is_active() {
             1,
         );
     }
-    let err = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let err = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "NotReady");
@@ -477,9 +449,7 @@ async fn a_named_custom_group_is_used_by_id_or_by_arn() {
         traffic_distribution_group: Some(CUSTOM_GROUP.into()),
         ..input("run-1")
     };
-    let out = associate_agents(&ctx, &fast(), by_id, 100, None)
-        .await
-        .unwrap();
+    let out = associate_agents(&ctx, by_id, 100, None).await.unwrap();
     assert_eq!(out.group_arn, group_arn(CUSTOM_GROUP));
     assert_eq!(group_members(&ctx, CUSTOM_GROUP), 12);
     assert_eq!(group_members(&ctx, DEFAULT_GROUP), 0);
@@ -491,7 +461,7 @@ async fn a_named_custom_group_is_used_by_id_or_by_arn() {
         .all(|c| c.region == EAST));
 
     // Associations are per group: the default group still gets everyone.
-    let out = associate_agents(&ctx, &fast(), input("run-2"), 200, None)
+    let out = associate_agents(&ctx, input("run-2"), 200, None)
         .await
         .unwrap();
     assert_eq!(out.associated, 12);
@@ -503,9 +473,7 @@ async fn a_named_custom_group_is_used_by_id_or_by_arn() {
         ..input("run-3")
     };
     let before = count(&ctx, ASSOCIATE);
-    let out = associate_agents(&ctx, &fast(), by_arn, 300, None)
-        .await
-        .unwrap();
+    let out = associate_agents(&ctx, by_arn, 300, None).await.unwrap();
     assert_eq!(out.already_associated, 12);
     assert_eq!(count(&ctx, ASSOCIATE), before);
 }
@@ -522,9 +490,7 @@ async fn a_group_of_another_instance_is_refused() {
         traffic_distribution_group: Some(CUSTOM_GROUP.into()),
         ..input("run-1")
     };
-    let err = associate_agents(&ctx, &fast(), other, 100, None)
-        .await
-        .unwrap_err();
+    let err = associate_agents(&ctx, other, 100, None).await.unwrap_err();
     assert_eq!(err.error_type(), "InvalidInput");
     assert!(err.to_string().contains("another-instance"));
     assert_eq!(count(&ctx, ASSOCIATE), 0);
@@ -541,7 +507,7 @@ async fn a_group_that_is_not_active_is_not_ready() {
     ] {
         let ctx = ctx(5, 5);
         ctx.source.world().groups[0].2.status = status.into();
-        let err = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+        let err = associate_agents(&ctx, input("run-1"), 100, None)
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "NotReady", "{status}");
@@ -553,7 +519,7 @@ async fn a_group_that_is_not_active_is_not_ready() {
     }
     let ctx = ctx(5, 5);
     ctx.source.world().groups.clear();
-    let err = associate_agents(&ctx, &fast(), input("run-1"), 100, None)
+    let err = associate_agents(&ctx, input("run-1"), 100, None)
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "NotReady", "no default group yet");
@@ -565,7 +531,7 @@ async fn the_lock_is_taken_with_the_kind_of_the_run() {
     lock_instance(&ctx.store, ID, "repl-1", RunKind::Replication, 900, 50)
         .await
         .unwrap();
-    let err = associate_agents(&ctx, &fast(), input("sync-1"), 100, None)
+    let err = associate_agents(&ctx, input("sync-1"), 100, None)
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "RunInProgress");
@@ -588,7 +554,7 @@ async fn the_lock_is_taken_with_the_kind_of_the_run() {
     lock_instance(&ctx.store, ID, "sync-0", RunKind::AgentSync, 900, 50)
         .await
         .unwrap();
-    let out = associate_agents(&ctx, &fast(), input("repl-1"), 100, None)
+    let out = associate_agents(&ctx, input("repl-1"), 100, None)
         .await
         .unwrap();
     assert!(out.done);
@@ -637,7 +603,7 @@ async fn bad_input_changes_nothing() {
             ..input("r")
         },
     ] {
-        let err = associate_agents(&ctx, &fast(), bad.clone(), 1, None)
+        let err = associate_agents(&ctx, bad.clone(), 1, None)
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "InvalidInput", "{bad:?}");
@@ -671,7 +637,7 @@ async fn the_handler_runs_the_small_event() {
     .unwrap();
     let out = handler(
         &ctx,
-        &fast(),
+        &Settings::default(),
         LambdaEvent::new(payload.clone(), lambda_runtime::Context::default()),
     )
     .await
@@ -685,8 +651,8 @@ async fn the_handler_runs_the_small_event() {
     // "not done" answer with no progress would loop the state machine for ever).
     let fresh = self::ctx(50, 50);
     let mut lambda_ctx = lambda_runtime::Context::default();
-    lambda_ctx.deadline = epoch_millis() + 1000;
-    let err = handler(&fresh, &fast(), LambdaEvent::new(payload, lambda_ctx))
+    lambda_ctx.deadline = deadline::epoch_millis() + 1000;
+    let err = handler(&fresh, &Settings::default(), LambdaEvent::new(payload, lambda_ctx))
         .await
         .unwrap_err();
     assert_eq!(err.error_type, "Transient", "{err:?}");

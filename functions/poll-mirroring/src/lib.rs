@@ -68,7 +68,10 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    step::handle(event.payload, |input| poll(ctx, input, now())).await
+    step::handle(event, step::DEADLINE_MARGIN, |input, _| {
+        poll(ctx, input, now())
+    })
+    .await
 }
 
 pub async fn poll<C: Connect, S: RunStore>(

@@ -65,7 +65,12 @@ pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
             .or_insert_with(|| format!("preflight-{now}").into());
         Ok(())
     })?;
-    preflight(ctx, probe, input, now)
+    let stop_at = acgr::deadline::stop_at(
+        event.context.deadline,
+        acgr::deadline::epoch_millis(),
+        step::DEADLINE_MARGIN,
+    );
+    acgr::deadline::within(stop_at, Box::pin(preflight(ctx, probe, input, now)))
         .await
         .map_err(Diagnostic::from)
 }

@@ -67,7 +67,10 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    step::handle(event.payload, |input| replicate(ctx, input, now())).await
+    step::handle(event, step::DEADLINE_MARGIN, |input, _| {
+        replicate(ctx, input, now())
+    })
+    .await
 }
 
 /// The ClientToken of a run: stable across retries and restarts of the same run.

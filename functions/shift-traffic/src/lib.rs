@@ -191,12 +191,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     settings: &Settings,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    let deadline = acgr::deadline::stop_at(
-        event.context.deadline,
-        acgr::deadline::epoch_millis(),
-        settings.deadline_margin,
-    );
-    step::handle(event.payload, |input| {
+    step::handle(event, settings.deadline_margin, |input, deadline| {
         shift(ctx, settings, input, now(), deadline)
     })
     .await

@@ -8,8 +8,10 @@ use super::{
     Connect, CurrentDistribution, Findings, GroupStatus, GroupSummary, IdentityType, InstanceInfo,
     InstanceStatus, LexBotRef, RegionStatus, ReplicationInfo, ResourceSummary, UserPage,
 };
+use crate::deadline;
 use crate::domain::{Kind, Region, TrafficPlan};
 use crate::error::{ConnectError, ConnectErrorClass};
+use crate::pace::Pacer;
 
 /// An ACTIVE group of `instance_id` (account 1) at home in `home`, named and identified `id`.
 pub fn group(home: &str, instance_id: &str, id: &str, is_default: bool) -> GroupSummary {
@@ -259,11 +261,41 @@ impl FakeWorld {
 pub struct FakeConnect {
     region: Region,
     pub world: Arc<Mutex<FakeWorld>>,
+    /// When set, every call takes its operation's token first, as the SDK client's do
+    /// (`acgr::pace`), bounded by the task's deadline.
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl FakeConnect {
     pub fn new(region: Region, world: Arc<Mutex<FakeWorld>>) -> Self {
-        FakeConnect { region, world }
+        FakeConnect {
+            region,
+            world,
+            pacer: None,
+        }
+    }
+
+    /// Paced like the SDK clients: a token per call from `pacer`.
+    pub fn paced(mut self, pacer: Arc<Pacer>) -> Self {
+        self.pacer = Some(pacer);
+        self
+    }
+
+    async fn pace(&self, operation: &'static str) -> Result<(), ConnectError> {
+        let Some(pacer) = &self.pacer else {
+            return Ok(());
+        };
+        if pacer.bucket(operation).acquire(deadline::current()).await {
+            Ok(())
+        } else {
+            Err(ConnectError {
+                operation,
+                region: self.region.to_string(),
+                class: ConnectErrorClass::OutOfTime,
+                code: "OutOfTime".into(),
+                message: "its turn under the quota comes after the deadline".into(),
+            })
+        }
     }
 
     pub fn world(&self) -> MutexGuard<'_, FakeWorld> {
@@ -285,7 +317,11 @@ impl FakeConnect {
             return Err(self.err(operation, "ServiceUnavailableException", "regional outage"));
         }
         if let Some(code) = w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
-            return Err(self.err(operation, &code, "scripted failure"));
+            let e = self.err(operation, &code, "scripted failure");
+            if let (ConnectErrorClass::Throttled, Some(pacer)) = (e.class, &self.pacer) {
+                pacer.bucket(operation).drain();
+            }
+            return Err(e);
         }
         Ok(w)
     }
@@ -326,6 +362,7 @@ impl Connect for FakeConnect {
         &self,
         instance_id: &str,
     ) -> Result<Option<InstanceInfo>, ConnectError> {
+        self.pace("DescribeInstance").await?;
         let w = self.call("DescribeInstance", instance_id)?;
         Ok(w.instances
             .get(&(self.region.to_string(), instance_id.to_string()))
@@ -339,6 +376,7 @@ impl Connect for FakeConnect {
         _alias: Option<&str>,
         token: &str,
     ) -> Result<String, ConnectError> {
+        self.pace("ReplicateInstance").await?;
         let mut w = self.call("ReplicateInstance", instance_id)?;
         w.replicate_requests.push((
             instance_id.to_string(),
@@ -351,6 +389,7 @@ impl Connect for FakeConnect {
     }
 
     async fn list_groups(&self, instance_id: &str) -> Result<Vec<GroupSummary>, ConnectError> {
+        self.pace("ListTrafficDistributionGroups").await?;
         let w = self.call("ListTrafficDistributionGroups", instance_id)?;
         let me = self.region.as_str();
         Ok(w.groups
@@ -363,6 +402,7 @@ impl Connect for FakeConnect {
     }
 
     async fn describe_group(&self, group: &str) -> Result<GroupSummary, ConnectError> {
+        self.pace("DescribeTrafficDistributionGroup").await?;
         let mut w = self.call("DescribeTrafficDistributionGroup", group)?;
         let g = self
             .group(&w, group, "DescribeTrafficDistributionGroup")?
@@ -392,6 +432,7 @@ impl Connect for FakeConnect {
     }
 
     async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
+        self.pace("GetTrafficDistribution").await?;
         let mut w = self.call("GetTrafficDistribution", group)?;
         let arn = self
             .group(&w, group, "GetTrafficDistribution")?
@@ -414,6 +455,7 @@ impl Connect for FakeConnect {
         group: &str,
         plan: &TrafficPlan,
     ) -> Result<(), ConnectError> {
+        self.pace("UpdateTrafficDistribution").await?;
         let mut w = self.call("UpdateTrafficDistribution", group)?;
         let (_, _, g) = self.group(&w, group, "UpdateTrafficDistribution")?;
         if plan.sign_in().is_some() && !g.is_default {
@@ -455,6 +497,7 @@ impl Connect for FakeConnect {
         user_id: &str,
         instance_id: &str,
     ) -> Result<(), ConnectError> {
+        self.pace("AssociateTrafficDistributionGroupUser").await?;
         let mut w = self.call("AssociateTrafficDistributionGroupUser", user_id)?;
         let (home, other, g) = self
             .group(&w, group, "AssociateTrafficDistributionGroupUser")?
@@ -493,6 +536,7 @@ impl Connect for FakeConnect {
     }
 
     async fn list_group_users(&self, group: &str) -> Result<Vec<String>, ConnectError> {
+        self.pace("ListTrafficDistributionGroupUsers").await?;
         let w = self.call("ListTrafficDistributionGroupUsers", group)?;
         let arn = self
             .group(&w, group, "ListTrafficDistributionGroupUsers")?
@@ -510,6 +554,7 @@ impl Connect for FakeConnect {
         instance_id: &str,
         kind: Kind,
     ) -> Result<Vec<ResourceSummary>, ConnectError> {
+        self.pace("ListResources").await?;
         let w = self.call("ListResources", kind.key())?;
         Ok(w.resources
             .get(&(self.region.to_string(), instance_id.to_string(), kind))
@@ -523,6 +568,7 @@ impl Connect for FakeConnect {
         next_token: Option<&str>,
         page_size: i32,
     ) -> Result<UserPage, ConnectError> {
+        self.pace("ListUsers").await?;
         let w = self.call("ListUsers", next_token.unwrap_or(""))?;
         let all = w.users(self.region.as_str(), instance_id);
         let start: usize = match next_token {
@@ -540,6 +586,7 @@ impl Connect for FakeConnect {
     }
 
     async fn list_findings(&self, instance_id: &str, kind: Kind) -> Result<Findings, ConnectError> {
+        self.pace("ListReplicationFindings").await?;
         let w = self.call("ListReplicationFindings", kind.finding_type())?;
         Ok(w.findings
             .get(&(instance_id.to_string(), kind))
@@ -552,6 +599,7 @@ impl Connect for FakeConnect {
         instance_id: &str,
         flow_id: &str,
     ) -> Result<Option<String>, ConnectError> {
+        self.pace("DescribeContactFlow").await?;
         let w = self.call("DescribeContactFlow", flow_id)?;
         Ok(w.flows
             .get(&(
@@ -567,6 +615,7 @@ impl Connect for FakeConnect {
         instance_id: &str,
         module_id: &str,
     ) -> Result<Option<String>, ConnectError> {
+        self.pace("DescribeContactFlowModule").await?;
         let w = self.call("DescribeContactFlowModule", module_id)?;
         Ok(w.modules
             .get(&(
@@ -578,11 +627,13 @@ impl Connect for FakeConnect {
     }
 
     async fn list_lambda_functions(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
+        self.pace("ListLambdaFunctions").await?;
         let w = self.call("ListLambdaFunctions", instance_id)?;
         Ok(w.lambdas.get(instance_id).cloned().unwrap_or_default())
     }
 
     async fn list_lex_bots(&self, instance_id: &str) -> Result<Vec<LexBotRef>, ConnectError> {
+        self.pace("ListBots").await?;
         let w = self.call("ListBots", instance_id)?;
         Ok(w.lex_bots.get(instance_id).cloned().unwrap_or_default())
     }

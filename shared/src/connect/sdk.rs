@@ -71,6 +71,13 @@ where
                 },
             }
         }
+        SdkError::DispatchFailure(d) if out_of_time(d).is_some() => ConnectError {
+            operation,
+            region,
+            class: ConnectErrorClass::OutOfTime,
+            code: "OutOfTime".into(),
+            message: out_of_time(d).map(ToString::to_string).unwrap_or_default(),
+        },
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             ConnectError {
                 operation,
@@ -88,6 +95,20 @@ where
             message: format!("{e:?}"),
         },
     }
+}
+
+/// The pacer's refusal inside a dispatch failure.
+fn out_of_time(
+    d: &aws_smithy_runtime_api::client::result::DispatchFailure,
+) -> Option<&crate::pace::OutOfTime> {
+    let mut source = std::error::Error::source(d.as_connector_error()?);
+    while let Some(e) = source {
+        if let Some(o) = e.downcast_ref::<crate::pace::OutOfTime>() {
+            return Some(o);
+        }
+        source = e.source();
+    }
+    None
 }
 
 fn build_error(

@@ -315,7 +315,7 @@ impl RunStore for DynamoRunStore {
                         requests.len()
                     )));
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                tokio::time::sleep(crate::pace::Policy::backoff(attempt)).await;
             }
         }
         Ok(())
