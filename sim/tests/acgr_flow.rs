@@ -84,18 +84,16 @@ async fn replicate_mirror_associate_and_shift_traffic() {
     );
     assert_eq!((again.id(), again.arn()), (first.id(), first.arn()));
     let state = sim.state().await;
-    let replicas = state["instances"]
-        .as_array()
-        .unwrap()
+    let replicas = state
+        .instances
         .iter()
-        .filter(|i| i["region"] == REPLICA)
+        .filter(|i| i.region == REPLICA)
         .count();
     assert_eq!(replicas, 1);
-    let group_names: Vec<&str> = state["trafficDistributionGroups"]
-        .as_array()
-        .unwrap()
+    let group_names: Vec<&str> = state
+        .traffic_distribution_groups
         .iter()
-        .filter_map(|g| g["name"].as_str())
+        .map(|g| g.name.as_str())
         .collect();
     assert_eq!(
         group_names,
@@ -236,8 +234,8 @@ async fn replicate_mirror_associate_and_shift_traffic() {
         .unwrap());
     assert_eq!(east_users.len(), 50);
     assert_eq!(east_users, west_users);
-    let counts = &sim.state().await["instances"];
-    let (e, w) = (&counts[0]["counts"], &counts[1]["counts"]);
+    let instances = sim.state().await.instances;
+    let (e, w) = (&instances[0].counts, &instances[1].counts);
     assert_eq!(e, w, "every kind is mirrored");
     let findings = west
         .list_replication_findings()
@@ -423,10 +421,7 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
         .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
     let state = sim.state().await;
-    assert!(tdg_summary(&state, INSTANCE)["users"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(tdg_summary(&state, INSTANCE).users.is_empty());
 
     // Repeating an association is harmless; disassociating works at home.
     for _ in 0..2 {
@@ -439,13 +434,7 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
             .expect("associate is idempotent");
     }
     let state = sim.state().await;
-    assert_eq!(
-        tdg_summary(&state, INSTANCE)["users"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(tdg_summary(&state, INSTANCE).users.len(), 1);
     east.disassociate_traffic_distribution_group_user()
         .traffic_distribution_group_id(&id)
         .user_id(&user)
@@ -454,10 +443,7 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
         .await
         .unwrap();
     let state = sim.state().await;
-    assert!(tdg_summary(&state, INSTANCE)["users"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(tdg_summary(&state, INSTANCE).users.is_empty());
 }
 
 #[tokio::test]
@@ -572,8 +558,5 @@ async fn new_hires_are_mirrored_and_can_only_be_associated_once_they_exist_in_bo
         .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
     let state = sim.state().await;
-    assert!(tdg_summary(&state, INSTANCE)["users"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(tdg_summary(&state, INSTANCE).users.is_empty());
 }

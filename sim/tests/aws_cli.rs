@@ -255,6 +255,9 @@ async fn the_acgr_flow_works_with_the_aws_cli() {
     assert_eq!(updates.len(), 2);
     assert!(updates
         .iter()
-        .all(|c| c["accessKeyId"] == "AKIDCLI" && c["region"] == REPLICA));
-    assert_eq!(updates[1]["errorType"], "InvalidRequestException");
+        .all(|c| c.access_key_id == "AKIDCLI" && c.region == REPLICA));
+    assert_eq!(
+        updates[1].error_type.as_deref(),
+        Some("InvalidRequestException")
+    );
 }

@@ -5,6 +5,7 @@ mod common;
 use aws_sdk_connect::config::retry::RetryConfig;
 use aws_sdk_connect::types::InstanceReplicationStatus;
 use common::*;
+use connect_sim::kinds::Kind;
 use std::time::Duration;
 
 #[tokio::test]
@@ -294,13 +295,13 @@ async fn throttling_surfaces_without_retries_and_is_absorbed_with_them() {
     let log = sim.calls("DescribeInstance").await;
     let attempts = &log[before..];
     assert!(
-        attempts.iter().any(|c| c["status"] == 429),
+        attempts.iter().any(|c| c.status == 429),
         "some attempts were throttled"
     );
-    assert_eq!(attempts.iter().filter(|c| c["status"] == 200).count(), 8);
+    assert_eq!(attempts.iter().filter(|c| c.status == 200).count(), 8);
     assert!(attempts
         .iter()
-        .all(|c| c["accessKeyId"] == "AKIDSIMTEST" && c["region"] == SOURCE));
+        .all(|c| c.access_key_id == "AKIDSIMTEST" && c.region == SOURCE));
 }
 
 async fn futures_join<F, Fut, T>(n: usize, make: F) -> Vec<T>
@@ -622,10 +623,10 @@ async fn integrations_flows_and_attributes_read_back_from_the_scenario() {
 async fn the_large_scenario_is_generated_from_its_compact_description() {
     let sim = Harness::start("large").await;
     let state = sim.state().await;
-    let counts = &state["instances"][0]["counts"];
-    assert_eq!(counts["users"], 10_000);
-    assert_eq!(counts["queues"], 501);
-    assert_eq!(counts["contactFlows"], 300);
+    let counts = &state.instances[0].counts;
+    assert_eq!(counts[&Kind::Users], 10_000);
+    assert_eq!(counts[&Kind::Queues], 501);
+    assert_eq!(counts[&Kind::ContactFlows], 300);
     let east = sim.client(SOURCE);
     let page = east
         .list_users()

@@ -13,7 +13,8 @@ use aws_sdk_connect::types::{
     TrafficDistributionGroupStatus,
 };
 use common::*;
-use serde_json::Value;
+use connect_sim::control::{CallFilter, ClientError, Outage, RegionStatus, SimState};
+use connect_sim::kinds::Kind;
 
 const SALES_NUMBER: &str = "+12065550142";
 
@@ -110,15 +111,14 @@ async fn numbers(sim: &Harness, region: &str, target: &str) -> Vec<(String, Stri
         .collect()
 }
 
-async fn set_outage(sim: &Harness, region: &str, outage: &str) -> Value {
-    sim.control(
-        "PUT",
-        &format!("regions/{region}"),
-        &format!("{{\"outage\": {outage}}}"),
-    )
-    .await
+async fn set_outage(sim: &Harness, region: &str, outage: Option<Outage>) -> RegionStatus {
+    sim.control
+        .set_outage(region, outage)
+        .await
+        .expect("set the outage")
 }
 
+/// A control call with a body the client would not send: (status, body).
 async fn control_status(sim: &Harness, method: &str, path: &str, body: &str) -> (u16, String) {
     let req = format!(
         "{method} /_sim/{path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -138,45 +138,33 @@ fn signed_get(region: &str, path: &str) -> String {
 async fn the_control_api_sets_lists_and_refuses_outages() {
     let sim = Harness::start("small").await;
 
-    let listed = sim.control("GET", "regions", "").await;
-    let regions: Vec<&str> = listed["regions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["region"].as_str().unwrap())
-        .collect();
+    let listed = sim.control.regions().await.expect("regions");
+    let regions: Vec<&str> = listed.iter().map(|r| r.region.as_str()).collect();
     assert!(
         regions.contains(&SOURCE) && regions.contains(&REPLICA),
-        "{listed}"
+        "{listed:?}"
     );
-    assert!(listed["regions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|r| r["outage"].is_null()));
+    assert!(listed.iter().all(|r| r.outage.is_none()));
 
-    let down = set_outage(&sim, SOURCE, "\"unavailable\"").await;
-    assert_eq!(down["region"], SOURCE);
-    assert_eq!(down["outage"], "unavailable");
-    assert!(down["since"].is_number());
-    let hung = set_outage(&sim, REPLICA, "\"timeout\"").await;
-    assert_eq!(hung["outage"], "timeout");
-    let listed = sim.control("GET", "regions", "").await;
-    let outage_of = |region: &str| {
-        listed["regions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["region"] == region)
-            .map(|r| r["outage"].clone())
-            .unwrap()
-    };
-    assert_eq!(outage_of(SOURCE), "unavailable");
-    assert_eq!(outage_of(REPLICA), "timeout");
-    assert_eq!(sim.state().await["outages"][SOURCE], "unavailable");
+    let down = set_outage(&sim, SOURCE, Some(Outage::Unavailable)).await;
+    assert_eq!(down.region, SOURCE);
+    assert_eq!(down.outage, Some(Outage::Unavailable));
+    assert!(down.since.is_some());
+    let hung = set_outage(&sim, REPLICA, Some(Outage::Timeout)).await;
+    assert_eq!(hung.outage, Some(Outage::Timeout));
+    let listed = sim.control.regions().await.expect("regions");
+    let outage_of = |region: &str| listed.iter().find(|r| r.region == region).unwrap().outage;
+    assert_eq!(outage_of(SOURCE), Some(Outage::Unavailable));
+    assert_eq!(outage_of(REPLICA), Some(Outage::Timeout));
+    assert_eq!(sim.state().await.outages[SOURCE], Outage::Unavailable);
+
+    let refused = sim.control.set_outage("ap-south-9", None).await;
+    assert!(
+        matches!(&refused, Err(ClientError::Refused { status: 400, message, .. }) if message.contains("unknown region")),
+        "{refused:?}"
+    );
 
     for (path, body, why) in [
-        ("regions/ap-south-9", "{\"outage\": null}", "unknown region"),
         ("regions/us-east-1", "{\"outage\": \"down\"}", "outage"),
         ("regions/us-east-1", "{}", "missing"),
         (
@@ -192,12 +180,12 @@ async fn the_control_api_sets_lists_and_refuses_outages() {
     }
 
     // The control API itself is never in an outage.
-    let (status, _) = control_status(&sim, "GET", "health", "").await;
-    assert_eq!(status, 200);
-    let cleared = set_outage(&sim, SOURCE, "null").await;
-    assert!(cleared["outage"].is_null());
-    set_outage(&sim, REPLICA, "null").await;
-    assert!(sim.state().await["outages"].as_object().unwrap().is_empty());
+    assert!(sim.control.health().await.expect("health").ok);
+    let cleared = set_outage(&sim, SOURCE, None).await;
+    assert_eq!(cleared.outage, None);
+    assert_eq!(cleared.since, None);
+    set_outage(&sim, REPLICA, None).await;
+    assert!(sim.state().await.outages.is_empty());
 }
 
 #[tokio::test]
@@ -212,10 +200,10 @@ async fn an_unavailable_region_answers_503_while_the_other_keeps_serving_and_fai
         .find(|g| g.2)
         .unwrap()
         .1;
-    sim.control("DELETE", "calls", "").await;
+    sim.control.clear_calls().await.expect("clear the call log");
 
     // When the source region becomes unavailable.
-    set_outage(&sim, SOURCE, "\"unavailable\"").await;
+    set_outage(&sim, SOURCE, Some(Outage::Unavailable)).await;
 
     // Then every call signed for it answers 503 ServiceUnavailableException.
     let err = east
@@ -321,33 +309,29 @@ async fn an_unavailable_region_answers_503_while_the_other_keeps_serving_and_fai
     assert_eq!(replica_share, Some(100));
 
     // Then the call log holds the refused calls with their region and status.
-    let log = sim
-        .control("GET", &format!("calls?region={SOURCE}"), "")
-        .await;
-    let refused = log["calls"].as_array().unwrap();
-    assert_eq!(refused.len(), 3, "{log}");
-    assert!(refused.iter().all(|c| c["status"] == 503
-        && c["errorType"] == "ServiceUnavailableException"
-        && c["region"] == SOURCE));
-    let ops: Vec<&str> = refused
-        .iter()
-        .map(|c| c["operation"].as_str().unwrap())
-        .collect();
+    let refused = sim
+        .control
+        .calls(&CallFilter::default().region(SOURCE))
+        .await
+        .unwrap();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert!(refused.iter().all(|c| c.status == 503
+        && c.error_type.as_deref() == Some("ServiceUnavailableException")
+        && c.region == SOURCE));
+    let ops: Vec<&str> = refused.iter().map(|c| c.operation.as_str()).collect();
     assert_eq!(
         ops,
         ["DescribeInstance", "GetTrafficDistribution", "Unknown"]
     );
     let served = sim
-        .control("GET", &format!("calls?region={REPLICA}"), "")
-        .await;
-    assert!(served["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["status"] != 503));
+        .control
+        .calls(&CallFilter::default().region(REPLICA))
+        .await
+        .unwrap();
+    assert!(served.iter().all(|c| c.status != 503));
 
     // When the outage is cleared, the source region serves again and sees the failover.
-    set_outage(&sim, SOURCE, "null").await;
+    set_outage(&sim, SOURCE, None).await;
     let back = east
         .get_traffic_distribution()
         .id(&default_arn)
@@ -363,7 +347,7 @@ async fn an_unavailable_region_answers_503_while_the_other_keeps_serving_and_fai
 #[tokio::test]
 async fn a_timeout_outage_holds_calls_until_the_client_gives_up() {
     let sim = replicated(600.0).await;
-    set_outage(&sim, SOURCE, "\"timeout\"").await;
+    set_outage(&sim, SOURCE, Some(Outage::Timeout)).await;
 
     // A client with a short operation timeout gives up on its own.
     let impatient = sim.client_with_timeouts(
@@ -395,10 +379,13 @@ async fn a_timeout_outage_holds_calls_until_the_client_gives_up() {
 
     // The held call is in the log with status 0.
     let held = sim.calls("DescribeInstance").await;
-    let held: Vec<&Value> = held.iter().filter(|c| c["region"] == SOURCE).collect();
+    let held: Vec<_> = held.iter().filter(|c| c.region == SOURCE).collect();
     assert_eq!(held.len(), 1);
-    assert_eq!(held[0]["status"], 0);
-    assert_eq!(held[0]["errorType"], "ServiceUnavailableException");
+    assert_eq!(held[0].status, 0);
+    assert_eq!(
+        held[0].error_type.as_deref(),
+        Some("ServiceUnavailableException")
+    );
 
     // A call still waiting when the outage clears is answered 503.
     let raw = {
@@ -416,7 +403,7 @@ async fn a_timeout_outage_holds_calls_until_the_client_gives_up() {
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!raw.is_finished(), "the call is held");
-    set_outage(&sim, SOURCE, "null").await;
+    set_outage(&sim, SOURCE, None).await;
     let answer = tokio::time::timeout(Duration::from_secs(5), raw)
         .await
         .expect("answered once cleared")
@@ -437,24 +424,17 @@ async fn a_timeout_outage_holds_calls_until_the_client_gives_up() {
 async fn mirroring_pauses_while_a_region_is_down_and_resumes_after() {
     // Given small replicated, the replica just ACTIVE and nothing mirrored yet.
     let sim = replicated(300.0).await;
-    let counts = |state: &Value, region: &str| {
-        state["instances"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["region"] == region)
-            .map(|i| i["counts"].clone())
-            .unwrap()
-    };
+    let counts =
+        |state: &SimState, region: &str| state.instance(region, INSTANCE).unwrap().counts.clone();
 
     // When the replica region is down for longer than the first copy takes.
-    set_outage(&sim, REPLICA, "\"unavailable\"").await;
+    set_outage(&sim, REPLICA, Some(Outage::Unavailable)).await;
     sim.advance(1000.0).await;
 
     // Then nothing reached it, and replication is still in progress.
     let state = sim.state().await;
-    assert_eq!(counts(&state, REPLICA)["users"], 0);
-    assert_eq!(counts(&state, REPLICA)["queues"], 0);
+    assert_eq!(counts(&state, REPLICA)[&Kind::Users], 0);
+    assert_eq!(counts(&state, REPLICA)[&Kind::Queues], 0);
     let east = sim.client(SOURCE);
     let rc = east
         .describe_instance()
@@ -484,7 +464,7 @@ async fn mirroring_pauses_while_a_region_is_down_and_resumes_after() {
     assert_eq!(west_drift, Some(50));
 
     // When it comes back, the held-back work is applied.
-    set_outage(&sim, REPLICA, "null").await;
+    set_outage(&sim, REPLICA, None).await;
     let state = sim.state().await;
     assert_eq!(counts(&state, SOURCE), counts(&state, REPLICA));
     let rc = east
@@ -502,7 +482,7 @@ async fn mirroring_pauses_while_a_region_is_down_and_resumes_after() {
             == Some(&InstanceReplicationStatus::InstanceReplicationComplete)));
 
     // A change made while the other region is down reaches it only once it is back.
-    set_outage(&sim, REPLICA, "\"unavailable\"").await;
+    set_outage(&sim, REPLICA, Some(Outage::Unavailable)).await;
     let users = east
         .list_users()
         .instance_id(INSTANCE)
@@ -528,9 +508,9 @@ async fn mirroring_pauses_while_a_region_is_down_and_resumes_after() {
         .await
         .expect("create a user in the serving region");
     sim.advance(60.0).await;
-    assert_eq!(counts(&sim.state().await, REPLICA)["users"], 50);
-    set_outage(&sim, REPLICA, "null").await;
-    assert_eq!(counts(&sim.state().await, REPLICA)["users"], 51);
+    assert_eq!(counts(&sim.state().await, REPLICA)[&Kind::Users], 50);
+    set_outage(&sim, REPLICA, None).await;
+    assert_eq!(counts(&sim.state().await, REPLICA)[&Kind::Users], 51);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use aws_sdk_connect::types::{
     AgentConfig, Distribution, SignInConfig, SignInDistribution, TelephonyConfig,
 };
 use common::*;
-use serde_json::Value;
+use connect_sim::control::SimState;
 
 /// Instances that each break one prerequisite, plus a clean one per region pair.
 const EDGE_CASES: &str = r#"{
@@ -39,12 +39,11 @@ async fn replicate_err(
     (code(&err), message(&err))
 }
 
-fn replica_count(state: &Value) -> usize {
-    state["instances"]
-        .as_array()
-        .unwrap()
+fn replica_count(state: &SimState) -> usize {
+    state
+        .instances
         .iter()
-        .filter(|i| !i["replicaOf"].is_null())
+        .filter(|i| i.replica_of.is_some())
         .count()
 }
 
@@ -88,15 +87,12 @@ async fn replicate_instance_refuses_each_documented_case_and_changes_nothing() {
     }
     let state = sim.state().await;
     assert_eq!(replica_count(&state), 0);
-    assert!(state["trafficDistributionGroups"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(state.traffic_distribution_groups.is_empty());
     let calls = sim.calls("ReplicateInstance").await;
     assert_eq!(calls.len(), cases.len());
     assert!(calls
         .iter()
-        .all(|c| c["status"] == 400 && c["errorType"] == "InvalidRequestException"));
+        .all(|c| c.status == 400 && c.error_type.as_deref() == Some("InvalidRequestException")));
 
     // An unknown instance is not found; a replicated one is "already replicated", in any region.
     let (code, _) = replicate_err(&sim, "us-east-1", "nope", "us-west-2").await;
@@ -336,9 +332,9 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
 
     // Nothing above changed any distribution.
     let state = sim.state().await;
-    for g in state["trafficDistributionGroups"].as_array().unwrap() {
-        assert_eq!(g["telephony"][SOURCE], 100);
-        assert_eq!(g["status"], "ACTIVE");
+    for g in &state.traffic_distribution_groups {
+        assert_eq!(g.telephony[SOURCE], 100);
+        assert_eq!(g.status, "ACTIVE");
     }
 
     // A valid change is accepted; a second one while it applies is a conflict.
@@ -360,14 +356,8 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
     sim.advance(3.0).await;
     let state = sim.state().await;
     let g = tdg_summary(&state, INSTANCE);
-    assert_eq!(
-        (
-            g["telephony"][SOURCE].as_i64(),
-            g["telephony"][REPLICA].as_i64()
-        ),
-        (Some(50), Some(50))
-    );
-    assert_eq!(g["agents"][SOURCE], 100, "agents unchanged when not sent");
+    assert_eq!((g.telephony[SOURCE], g.telephony[REPLICA]), (50, 50));
+    assert_eq!(g.agents[SOURCE], 100, "agents unchanged when not sent");
 
     // The default group cannot be deleted; a custom one with no numbers can, at home only.
     let err = east

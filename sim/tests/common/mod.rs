@@ -1,5 +1,6 @@
 //! Starts connect-sim in-process on a free loopback port and talks to it: with the unmodified
-//! `aws-sdk-connect` client, and with raw HTTP for the control API and malformed requests.
+//! `aws-sdk-connect` client, with the control API's client, and with raw HTTP for malformed
+//! requests.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -9,8 +10,8 @@ use aws_sdk_connect::config::retry::RetryConfig;
 use aws_sdk_connect::config::timeout::TimeoutConfig;
 use aws_sdk_connect::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
+use connect_sim::control::{CallRecord, Client, GroupState, SimState};
 use connect_sim::{Options, Scenario, Sim};
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
@@ -21,6 +22,8 @@ pub const REPLICA: &str = "us-west-2";
 /// A running control plane; stopped when dropped.
 pub struct Harness {
     pub addr: SocketAddr,
+    /// The control API.
+    pub control: Client,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -65,6 +68,7 @@ impl Harness {
         }));
         Harness {
             addr,
+            control: Client::new(addr),
             stop: Some(tx),
         }
     }
@@ -127,36 +131,21 @@ impl Harness {
         (status, headers, body.to_string())
     }
 
-    pub async fn control(&self, method: &str, path: &str, body: &str) -> Value {
-        let req = format!(
-            "{method} /_sim/{path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let (status, _, body) = self.raw(req.as_bytes()).await;
-        assert_eq!(status, 200, "control {method} {path}: {body}");
-        serde_json::from_str(&body).expect("control answers JSON")
-    }
-
     /// Moves simulated time forward.
     pub async fn advance(&self, seconds: f64) {
-        self.control(
-            "POST",
-            "clock/advance",
-            &format!("{{\"seconds\": {seconds}}}"),
-        )
-        .await;
+        self.control
+            .advance_clock(seconds)
+            .await
+            .expect("clock advance");
     }
 
-    pub async fn state(&self) -> Value {
-        self.control("GET", "state", "").await
+    pub async fn state(&self) -> SimState {
+        self.control.state().await.expect("state")
     }
 
     /// The call log, for one operation.
-    pub async fn calls(&self, operation: &str) -> Vec<Value> {
-        let v = self
-            .control("GET", &format!("calls?operation={operation}"), "")
-            .await;
-        v["calls"].as_array().cloned().unwrap_or_default()
+    pub async fn calls(&self, operation: &str) -> Vec<CallRecord> {
+        self.control.calls_of(operation).await.expect("call log")
     }
 }
 
@@ -175,12 +164,7 @@ pub fn message<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
         .to_string()
 }
 
-pub fn tdg_summary<'a>(state: &'a Value, instance: &str) -> &'a Value {
-    state["trafficDistributionGroups"]
-        .as_array()
-        .and_then(|l| {
-            l.iter()
-                .find(|t| t["instanceId"] == instance && t["isDefault"] == true)
-        })
-        .expect("a default group")
+/// The default traffic distribution group of an instance.
+pub fn tdg_summary<'a>(state: &'a SimState, instance: &str) -> &'a GroupState {
+    state.default_group(instance).expect("a default group")
 }
