@@ -42,8 +42,9 @@ pub(crate) fn functions_env(
             "AWS_ENDPOINT_URL_KMS",
             format!("http://127.0.0.1:{closed_port}"),
         ),
-        // Errors surface on the first attempt, as the state machine's Retry would see them.
-        ("AWS_MAX_ATTEMPTS", "1".to_string()),
+        // The Connect clients' policy is the template's (acgr::pace), but for the factor: our
+        // pacers run at the control plane's quota factor, one setting for both.
+        ("CONNECT_QUOTA_FACTOR", o.quota_factor.to_string()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
         ("AWS_CONFIG_FILE", "/dev/null".to_string()),
         ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
