@@ -73,23 +73,31 @@ impl AdmittedCall {
     }
 }
 
-/// The middleware. `routed` is the route matched, if any; `labels` its decoded labels.
+/// The operation a request is, and its decoded path labels.
+#[derive(Debug, Clone)]
+struct Routed {
+    operation: Operation,
+    labels: Vec<String>,
+}
+
+/// The middleware. `route` is the route axum matched, if any; `labels` its decoded labels.
 pub async fn front_door(
     State(sim): State<Shared>,
-    routed: Option<MatchedPath>,
+    route: Option<MatchedPath>,
     labels: Result<RawPathParams, RawPathParamsRejection>,
     request: Request,
     next: Next,
 ) -> Response {
     let request_id = lock(&sim).dice.uuid();
     let scope = Scope::of(request.headers());
-    // A route whose labels do not decode is no operation.
-    let routed = routed
+    // Another method on a route's path (HEAD included), or labels that do not decode, is no
+    // operation.
+    let routed = route
         .and_then(|path| Operation::routed(request.method(), path.as_str()))
         .zip(labels.ok())
-        .map(|(operation, labels)| {
-            let labels = labels.iter().map(|(_, v)| v.to_string()).collect();
-            (operation, labels)
+        .map(|(operation, labels)| Routed {
+            operation,
+            labels: labels.iter().map(|(_, v)| v.to_string()).collect(),
         });
     let mut response = match refuse_for_outage(&sim, scope.as_ref(), routed.as_ref()).await {
         Some(refused) => refused,
@@ -108,7 +116,7 @@ pub async fn front_door(
 async fn refuse_for_outage(
     sim: &Shared,
     scope: Option<&Scope>,
-    routed: Option<&(Operation, Vec<String>)>,
+    routed: Option<&Routed>,
 ) -> Option<Response> {
     let scope = scope?;
     let (outage, mut changes) = {
@@ -118,7 +126,7 @@ async fn refuse_for_outage(
         s.record(Logged {
             sim_time: now,
             region: scope.region.clone(),
-            operation: name(routed.map(|(op, _)| *op)),
+            operation: name(routed.map(|r| r.operation)),
             access_key_id: scope.access_key_id.clone(),
             status: match outage {
                 Outage::Unavailable => 503,
@@ -149,7 +157,7 @@ async fn refuse_for_outage(
 async fn serve(
     sim: &Shared,
     scope: Option<Scope>,
-    routed: Option<(Operation, Vec<String>)>,
+    routed: Option<Routed>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -158,7 +166,7 @@ async fn serve(
         let e = ApiError::invalid_request(format!("request body is larger than {MAX_BODY} bytes"));
         return e.into_response();
     };
-    let (operation, labels) = routed.unzip();
+    let operation = routed.as_ref().map(|r| r.operation);
     let (region, access_key_id) = scope
         .as_ref()
         .map(|s| (s.region.clone(), s.access_key_id.clone()))
@@ -185,7 +193,7 @@ async fn serve(
                         region: region.clone(),
                         now,
                         input,
-                        labels: labels.unwrap_or_default(),
+                        labels: routed.map(|r| r.labels).unwrap_or_default(),
                     });
                     next.run(Request::from_parts(parts, Body::empty())).await
                 }
