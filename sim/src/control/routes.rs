@@ -19,7 +19,7 @@ use super::{
 use crate::server::MAX_BODY;
 use crate::sim::{lock, Shared};
 use crate::throttle::Throttle;
-use crate::wire::{json_response, REQUEST_ID};
+use crate::wire::{json_response, ApiError, ErrorCode, REQUEST_ID};
 
 /// How a control call fails; answered in [`SimError::into_response`] only.
 #[derive(Debug, thiserror::Error)]
@@ -37,16 +37,12 @@ pub enum SimError {
 
 impl IntoResponse for SimError {
     fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            SimError::BadRequest(_) => (400, "InvalidRequestException"),
-            SimError::UnknownCall { .. } => (404, "UnknownOperationException"),
-            SimError::Internal(_) => (500, "InternalServiceException"),
+        let code = match &self {
+            SimError::BadRequest(_) => ErrorCode::InvalidRequest,
+            SimError::UnknownCall { .. } => ErrorCode::UnknownOperation,
+            SimError::Internal(_) => ErrorCode::InternalService,
         };
-        let mut response = json_response(status, &serde_json::json!({"message": self.to_string()}));
-        response
-            .headers_mut()
-            .insert(crate::wire::ERROR_TYPE, HeaderValue::from_static(code));
-        response
+        ApiError::new(code, self.to_string()).into_response()
     }
 }
 

@@ -18,7 +18,9 @@ use crate::model::{
     default_attrs, Distribution, Instance, PhoneNumber, Replication, Resource, Task, TaskClass,
     TaskOp, Tdg, World,
 };
-use crate::wire::{is_alias, is_region, is_uuid, paginate, split_arn, ApiError, ApiResult, Input};
+use crate::wire::{
+    is_alias, is_region, is_uuid, paginate, split_arn, ApiError, ApiResult, ErrorCode, Input,
+};
 
 /// A token bucket's shape: steady requests per second and burst, before the quota factor.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,8 +43,8 @@ const TEN_PER_SECOND: Quota = Quota {
 };
 
 /// The codes an operation models for bad parameters.
-const INVALID_REQUEST: &str = "InvalidRequestException";
-const INVALID_PARAMETER: &str = "InvalidParameterException";
+const INVALID_REQUEST: ErrorCode = ErrorCode::InvalidRequest;
+const INVALID_PARAMETER: ErrorCode = ErrorCode::InvalidParameter;
 
 /// What a handler does: one operation on the world, its input already decoded.
 pub type Handler = fn(&mut World, &Call) -> ApiResult;
@@ -57,7 +59,7 @@ pub struct Spec {
     /// The path as axum routes it, labels in braces.
     pub path: &'static str,
     /// The error code this operation models for bad parameters.
-    pub invalid: &'static str,
+    pub invalid: ErrorCode,
     pub quota: Quota,
     pub handler: Handler,
 }

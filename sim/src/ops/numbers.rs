@@ -192,7 +192,7 @@ pub(super) fn update_phone_number(w: &mut World, c: &Call) -> ApiResult {
                 Ok(first.clone())
             } else {
                 Err(ApiError::new(
-                    "IdempotencyException",
+                    ErrorCode::Idempotency,
                     "ClientToken was already used with different parameters",
                 ))
             };

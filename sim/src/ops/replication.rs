@@ -113,7 +113,7 @@ pub(super) fn replicate_checked(
     let in_replica_region = w.instances.keys().filter(|(r, _)| r == replica).count();
     if in_replica_region >= w.settings.instances_per_region {
         return Err(ApiError::new(
-            "ServiceQuotaExceededException",
+            ErrorCode::ServiceQuotaExceeded,
             format!("the account already has {in_replica_region} instances in {replica}"),
         ));
     }

@@ -32,7 +32,7 @@ pub(super) fn summary(w: &World, inst: &Instance, kind: Kind, r: &Resource) -> V
 pub(super) fn list_kind(w: &mut World, c: &Call) -> ApiResult {
     let Some(kind) = c.operation.kind() else {
         return Err(ApiError::new(
-            "UnknownOperationException",
+            ErrorCode::UnknownOperation,
             format!("{} lists no resource kind", c.operation.name()),
         ));
     };
@@ -166,7 +166,7 @@ pub(super) fn create_user(w: &mut World, c: &Call) -> ApiResult {
         .is_some()
     {
         return Err(ApiError::new(
-            "DuplicateResourceException",
+            ErrorCode::DuplicateResource,
             format!("a user named {username} already exists"),
         ));
     }
@@ -278,7 +278,7 @@ pub(super) fn create_queue(w: &mut World, c: &Call) -> ApiResult {
         .is_some()
     {
         return Err(ApiError::new(
-            "DuplicateResourceException",
+            ErrorCode::DuplicateResource,
             format!("a queue named {name} already exists"),
         ));
     }
@@ -321,7 +321,7 @@ pub(super) fn describe_contact_flow(w: &mut World, c: &Call) -> ApiResult {
     let status = f.attrs.get("ContactFlowStatus").and_then(Value::as_str);
     if status == Some("SAVED") && suffix != Some("$SAVED") {
         return Err(ApiError::new(
-            "ContactFlowNotPublishedException",
+            ErrorCode::ContactFlowNotPublished,
             format!("contact flow {fid} is not published; ask for {fid}:$SAVED"),
         ));
     }

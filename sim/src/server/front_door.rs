@@ -17,7 +17,7 @@ use super::MAX_BODY;
 use crate::control::Outage;
 use crate::ops::{Call, Operation};
 use crate::sim::{lock, Logged, Shared, Sim};
-use crate::wire::{is_region, ApiError, Input, ERROR_TYPE, REQUEST_ID};
+use crate::wire::{is_region, ApiError, ErrorCode, Input, ERROR_TYPE, REQUEST_ID};
 
 /// How long a call to a region in a `timeout` outage is held at most (wall clock).
 const HOLD_LIMIT: Duration = Duration::from_secs(600);
@@ -147,7 +147,7 @@ async fn refuse_for_outage(
         let _ = tokio::time::timeout(HOLD_LIMIT, held).await;
     }
     let e = ApiError::new(
-        "ServiceUnavailableException",
+        ErrorCode::ServiceUnavailable,
         format!("{} is unavailable: simulated regional outage", scope.region),
     );
     Some(e.into_response())
@@ -224,12 +224,12 @@ async fn serve(
 fn admit(s: &mut Sim, operation: Operation, scope: Option<&Scope>) -> Result<(), ApiError> {
     let scope = scope.ok_or_else(|| {
         ApiError::new(
-            "MissingAuthenticationTokenException",
+            ErrorCode::MissingAuthenticationToken,
             "requests must carry a SigV4 Authorization header naming the region in its credential scope",
         )
     })?;
     if !s.throttle.admit(&scope.region, operation, Instant::now()) {
-        return Err(ApiError::new("ThrottlingException", "Rate exceeded"));
+        return Err(ApiError::new(ErrorCode::Throttling, "Rate exceeded"));
     }
     Ok(())
 }
@@ -250,7 +250,7 @@ fn roll(s: &mut Sim, operation: Operation) -> Rolled {
 }
 
 fn injected() -> ApiError {
-    ApiError::new("InternalServiceException", "injected fault")
+    ApiError::new(ErrorCode::InternalService, "injected fault")
 }
 
 /// A method and path that is no operation, named as sent.
@@ -260,7 +260,7 @@ fn unknown(parts: &Parts) -> ApiError {
         None => parts.uri.path(),
     };
     ApiError::new(
-        "UnknownOperationException",
+        ErrorCode::UnknownOperation,
         format!("no operation at {} {path}", parts.method),
     )
 }
