@@ -42,10 +42,6 @@ const TEN_PER_SECOND: Quota = Quota {
     burst: 10.0,
 };
 
-/// The codes an operation models for bad parameters.
-const INVALID_REQUEST: ErrorCode = ErrorCode::InvalidRequest;
-const INVALID_PARAMETER: ErrorCode = ErrorCode::InvalidParameter;
-
 /// What a handler does: one operation on the world, its input already decoded.
 pub type Handler = fn(&mut World, &Call) -> ApiResult;
 
@@ -65,7 +61,8 @@ pub struct Spec {
 }
 
 /// Declares the `Operation` enum and its table from one list, so that a name cannot drift from
-/// its variant and no operation can lack a row.
+/// its variant and no operation can lack a row. A row reads
+/// `Name: METHOD "path", bad-parameter ErrorCode, quota, handler;`.
 macro_rules! operations {
     ($($op:ident: $method:ident $path:literal, $invalid:ident, $quota:ident, $handler:expr;)*) => {
         /// A Connect operation this control plane serves.
@@ -80,7 +77,7 @@ macro_rules! operations {
             name: stringify!($op),
             method: MethodFilter::$method,
             path: $path,
-            invalid: $invalid,
+            invalid: ErrorCode::$invalid,
             quota: $quota,
             handler: $handler,
         },)*];
@@ -89,54 +86,54 @@ macro_rules! operations {
 
 operations! {
     // Instances
-    ReplicateInstance: POST "/instance/{InstanceId}/replicate", INVALID_REQUEST, STANDARD, replicate_instance;
-    ListInstances: GET "/instance", INVALID_REQUEST, STANDARD, list_instances;
-    DescribeInstance: GET "/instance/{InstanceId}", INVALID_REQUEST, STANDARD, describe_instance;
-    ListInstanceAttributes: GET "/instance/{InstanceId}/attributes", INVALID_PARAMETER, STANDARD, list_instance_attributes;
-    DescribeInstanceAttribute: GET "/instance/{InstanceId}/attribute/{AttributeType}", INVALID_PARAMETER, STANDARD, describe_instance_attribute;
-    ListLambdaFunctions: GET "/instance/{InstanceId}/lambda-functions", INVALID_PARAMETER, STANDARD, list_lambda_functions;
-    ListBots: GET "/instance/{InstanceId}/bots", INVALID_REQUEST, STANDARD, list_bots;
-    ListLexBots: GET "/instance/{InstanceId}/lex-bots", INVALID_PARAMETER, STANDARD, list_lex_bots;
-    ListReplicationFindings: GET "/replication-findings/{InstanceId}", INVALID_REQUEST, STANDARD, list_replication_findings;
+    ReplicateInstance: POST "/instance/{InstanceId}/replicate", InvalidRequest, STANDARD, replicate_instance;
+    ListInstances: GET "/instance", InvalidRequest, STANDARD, list_instances;
+    DescribeInstance: GET "/instance/{InstanceId}", InvalidRequest, STANDARD, describe_instance;
+    ListInstanceAttributes: GET "/instance/{InstanceId}/attributes", InvalidParameter, STANDARD, list_instance_attributes;
+    DescribeInstanceAttribute: GET "/instance/{InstanceId}/attribute/{AttributeType}", InvalidParameter, STANDARD, describe_instance_attribute;
+    ListLambdaFunctions: GET "/instance/{InstanceId}/lambda-functions", InvalidParameter, STANDARD, list_lambda_functions;
+    ListBots: GET "/instance/{InstanceId}/bots", InvalidRequest, STANDARD, list_bots;
+    ListLexBots: GET "/instance/{InstanceId}/lex-bots", InvalidParameter, STANDARD, list_lex_bots;
+    ListReplicationFindings: GET "/replication-findings/{InstanceId}", InvalidRequest, STANDARD, list_replication_findings;
 
     // Traffic distribution groups
-    CreateTrafficDistributionGroup: PUT "/traffic-distribution-group", INVALID_REQUEST, STANDARD, create_tdg;
-    ListTrafficDistributionGroups: GET "/traffic-distribution-groups", INVALID_REQUEST, STANDARD, list_tdgs;
-    DescribeTrafficDistributionGroup: GET "/traffic-distribution-group/{TrafficDistributionGroupId}", INVALID_REQUEST, STANDARD, describe_tdg;
-    DeleteTrafficDistributionGroup: DELETE "/traffic-distribution-group/{TrafficDistributionGroupId}", INVALID_REQUEST, STANDARD, delete_tdg;
-    AssociateTrafficDistributionGroupUser: PUT "/traffic-distribution-group/{TrafficDistributionGroupId}/user", INVALID_REQUEST, STANDARD, associate_user;
-    DisassociateTrafficDistributionGroupUser: DELETE "/traffic-distribution-group/{TrafficDistributionGroupId}/user", INVALID_REQUEST, STANDARD, disassociate_user;
-    ListTrafficDistributionGroupUsers: GET "/traffic-distribution-group/{TrafficDistributionGroupId}/user", INVALID_REQUEST, STANDARD, list_tdg_users;
-    GetTrafficDistribution: GET "/traffic-distribution/{Id}", INVALID_REQUEST, STANDARD, get_traffic_distribution;
-    UpdateTrafficDistribution: PUT "/traffic-distribution/{Id}", INVALID_REQUEST, STANDARD, update_traffic_distribution;
+    CreateTrafficDistributionGroup: PUT "/traffic-distribution-group", InvalidRequest, STANDARD, create_tdg;
+    ListTrafficDistributionGroups: GET "/traffic-distribution-groups", InvalidRequest, STANDARD, list_tdgs;
+    DescribeTrafficDistributionGroup: GET "/traffic-distribution-group/{TrafficDistributionGroupId}", InvalidRequest, STANDARD, describe_tdg;
+    DeleteTrafficDistributionGroup: DELETE "/traffic-distribution-group/{TrafficDistributionGroupId}", InvalidRequest, STANDARD, delete_tdg;
+    AssociateTrafficDistributionGroupUser: PUT "/traffic-distribution-group/{TrafficDistributionGroupId}/user", InvalidRequest, STANDARD, associate_user;
+    DisassociateTrafficDistributionGroupUser: DELETE "/traffic-distribution-group/{TrafficDistributionGroupId}/user", InvalidRequest, STANDARD, disassociate_user;
+    ListTrafficDistributionGroupUsers: GET "/traffic-distribution-group/{TrafficDistributionGroupId}/user", InvalidRequest, STANDARD, list_tdg_users;
+    GetTrafficDistribution: GET "/traffic-distribution/{Id}", InvalidRequest, STANDARD, get_traffic_distribution;
+    UpdateTrafficDistribution: PUT "/traffic-distribution/{Id}", InvalidRequest, STANDARD, update_traffic_distribution;
 
     // Phone numbers
-    ListPhoneNumbersV2: POST "/phone-number/list", INVALID_PARAMETER, STANDARD, list_phone_numbers;
-    DescribePhoneNumber: GET "/phone-number/{PhoneNumberId}", INVALID_PARAMETER, STANDARD, describe_phone_number;
-    UpdatePhoneNumber: PUT "/phone-number/{PhoneNumberId}", INVALID_PARAMETER, STANDARD, update_phone_number;
+    ListPhoneNumbersV2: POST "/phone-number/list", InvalidParameter, STANDARD, list_phone_numbers;
+    DescribePhoneNumber: GET "/phone-number/{PhoneNumberId}", InvalidParameter, STANDARD, describe_phone_number;
+    UpdatePhoneNumber: PUT "/phone-number/{PhoneNumberId}", InvalidParameter, STANDARD, update_phone_number;
 
     // Users, queues, flows and modules
-    DescribeUser: GET "/users/{InstanceId}/{UserId}", INVALID_PARAMETER, TEN_PER_SECOND, describe_user;
-    CreateUser: PUT "/users/{InstanceId}", INVALID_PARAMETER, STANDARD, create_user;
-    DeleteUser: DELETE "/users/{InstanceId}/{UserId}", INVALID_PARAMETER, STANDARD, delete_user;
-    CreateQueue: PUT "/queues/{InstanceId}", INVALID_PARAMETER, STANDARD, create_queue;
-    DeleteQueue: DELETE "/queues/{InstanceId}/{QueueId}", INVALID_PARAMETER, STANDARD, delete_queue;
-    DescribeContactFlow: GET "/contact-flows/{InstanceId}/{ContactFlowId}", INVALID_PARAMETER, STANDARD, describe_contact_flow;
-    DescribeContactFlowModule: GET "/contact-flow-modules/{InstanceId}/{ContactFlowModuleId}", INVALID_PARAMETER, STANDARD, describe_contact_flow_module;
+    DescribeUser: GET "/users/{InstanceId}/{UserId}", InvalidParameter, TEN_PER_SECOND, describe_user;
+    CreateUser: PUT "/users/{InstanceId}", InvalidParameter, STANDARD, create_user;
+    DeleteUser: DELETE "/users/{InstanceId}/{UserId}", InvalidParameter, STANDARD, delete_user;
+    CreateQueue: PUT "/queues/{InstanceId}", InvalidParameter, STANDARD, create_queue;
+    DeleteQueue: DELETE "/queues/{InstanceId}/{QueueId}", InvalidParameter, STANDARD, delete_queue;
+    DescribeContactFlow: GET "/contact-flows/{InstanceId}/{ContactFlowId}", InvalidParameter, STANDARD, describe_contact_flow;
+    DescribeContactFlowModule: GET "/contact-flow-modules/{InstanceId}/{ContactFlowModuleId}", InvalidParameter, STANDARD, describe_contact_flow_module;
 
     // The List operation of each mirrored kind (`Kind::list_operation`)
-    ListHoursOfOperations: GET "/hours-of-operations-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListAgentStatuses: GET "/agent-status/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListPredefinedAttributes: GET "/predefined-attributes/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListSecurityProfiles: GET "/security-profiles-summary/{InstanceId}", INVALID_PARAMETER, STANDARD, list_kind;
-    ListPrompts: GET "/prompts-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListUserHierarchyGroups: GET "/user-hierarchy-groups-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListContactFlowModules: GET "/contact-flow-modules-summary/{InstanceId}", INVALID_PARAMETER, STANDARD, list_kind;
-    ListContactFlows: GET "/contact-flows-summary/{InstanceId}", INVALID_PARAMETER, STANDARD, list_kind;
-    ListQueues: GET "/queues-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListQuickConnects: GET "/quick-connects/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListRoutingProfiles: GET "/routing-profiles-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
-    ListUsers: GET "/users-summary/{InstanceId}", INVALID_PARAMETER, TEN_PER_SECOND, list_kind;
+    ListHoursOfOperations: GET "/hours-of-operations-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListAgentStatuses: GET "/agent-status/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListPredefinedAttributes: GET "/predefined-attributes/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListSecurityProfiles: GET "/security-profiles-summary/{InstanceId}", InvalidParameter, STANDARD, list_kind;
+    ListPrompts: GET "/prompts-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListUserHierarchyGroups: GET "/user-hierarchy-groups-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListContactFlowModules: GET "/contact-flow-modules-summary/{InstanceId}", InvalidParameter, STANDARD, list_kind;
+    ListContactFlows: GET "/contact-flows-summary/{InstanceId}", InvalidParameter, STANDARD, list_kind;
+    ListQueues: GET "/queues-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListQuickConnects: GET "/quick-connects/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListRoutingProfiles: GET "/routing-profiles-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListUsers: GET "/users-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
 }
 
 impl Operation {
