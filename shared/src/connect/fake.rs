@@ -32,6 +32,12 @@ fn summary(id: &str, name: &str) -> ResourceSummary {
     }
 }
 
+/// The pages a listing of `items` takes at `page_size`: at least one.
+fn pages(items: usize, page_size: i32) -> usize {
+    let size = usize::try_from(page_size.max(1)).unwrap_or(1);
+    items.div_ceil(size).max(1)
+}
+
 /// One logged call: region, operation, and the main argument.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FakeCall {
@@ -549,17 +555,25 @@ impl Connect for FakeConnect {
             .unwrap_or_default())
     }
 
+    /// One logged call per page of [`super::max_page_size`] (`ListResources`, the kind as
+    /// target), each paced as the kind's own operation: a listing costs what Connect's would.
     async fn list_resources(
         &self,
         instance_id: &str,
         kind: Kind,
     ) -> Result<Vec<ResourceSummary>, ConnectError> {
-        self.pace("ListResources").await?;
-        let w = self.call("ListResources", kind.key())?;
-        Ok(w.resources
-            .get(&(self.region.to_string(), instance_id.to_string(), kind))
-            .cloned()
-            .unwrap_or_default())
+        let all = {
+            let w = self.world();
+            w.resources
+                .get(&(self.region.to_string(), instance_id.to_string(), kind))
+                .cloned()
+                .unwrap_or_default()
+        };
+        for _ in 0..pages(all.len(), super::max_page_size(kind)) {
+            self.pace(super::list_operation(kind)).await?;
+            drop(self.call("ListResources", kind.key())?);
+        }
+        Ok(all)
     }
 
     async fn list_users_page(
@@ -585,13 +599,20 @@ impl Connect for FakeConnect {
         })
     }
 
+    /// One logged call per page of [`super::FINDINGS_PAGE_SIZE`] findings.
     async fn list_findings(&self, instance_id: &str, kind: Kind) -> Result<Findings, ConnectError> {
-        self.pace("ListReplicationFindings").await?;
-        let w = self.call("ListReplicationFindings", kind.finding_type())?;
-        Ok(w.findings
-            .get(&(instance_id.to_string(), kind))
-            .cloned()
-            .unwrap_or_default())
+        let found = {
+            let w = self.world();
+            w.findings
+                .get(&(instance_id.to_string(), kind))
+                .cloned()
+                .unwrap_or_default()
+        };
+        for _ in 0..pages(found.findings.len(), super::FINDINGS_PAGE_SIZE) {
+            self.pace("ListReplicationFindings").await?;
+            drop(self.call("ListReplicationFindings", kind.finding_type())?);
+        }
+        Ok(found)
     }
 
     async fn flow_content(

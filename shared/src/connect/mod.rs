@@ -139,6 +139,36 @@ impl Findings {
     }
 }
 
+/// The largest page a kind's listing accepts: 1000, but 100 for ListPredefinedAttributes (the
+/// reference, section 9). A listing always asks for it: its cost is one call per page.
+pub const fn max_page_size(kind: Kind) -> i32 {
+    match kind {
+        Kind::PredefinedAttributes => 100,
+        _ => 1000,
+    }
+}
+
+/// The largest page of ListReplicationFindings.
+pub const FINDINGS_PAGE_SIZE: i32 = 100;
+
+/// The Connect operation that lists a kind.
+pub fn list_operation(kind: Kind) -> &'static str {
+    match kind {
+        Kind::HoursOfOperations => "ListHoursOfOperations",
+        Kind::AgentStatuses => "ListAgentStatuses",
+        Kind::PredefinedAttributes => "ListPredefinedAttributes",
+        Kind::SecurityProfiles => "ListSecurityProfiles",
+        Kind::Prompts => "ListPrompts",
+        Kind::UserHierarchyGroups => "ListUserHierarchyGroups",
+        Kind::ContactFlowModules => "ListContactFlowModules",
+        Kind::ContactFlows => "ListContactFlows",
+        Kind::Queues => "ListQueues",
+        Kind::QuickConnects => "ListQuickConnects",
+        Kind::RoutingProfiles => "ListRoutingProfiles",
+        Kind::Users => "ListUsers",
+    }
+}
+
 /// A Lex bot associated with an instance: V1 by name and region, V2 by alias ARN.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -199,7 +229,7 @@ pub trait Connect: Send + Sync {
         group: &str,
     ) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
 
-    /// Every resource of a kind (all pages).
+    /// Every resource of a kind: all pages, each of [`max_page_size`].
     fn list_resources(
         &self,
         instance_id: &str,
@@ -213,6 +243,7 @@ pub trait Connect: Send + Sync {
         page_size: i32,
     ) -> impl Future<Output = Result<UserPage, ConnectError>> + Send;
 
+    /// A kind's findings (all pages, each of [`FINDINGS_PAGE_SIZE`]) and drift counts.
     fn list_findings(
         &self,
         instance_id: &str,

@@ -9,8 +9,9 @@ use aws_sdk_connect::Client;
 use tracing::instrument;
 
 use super::{
-    Connect, CurrentDistribution, Finding, Findings, GroupStatus, GroupSummary, InstanceInfo,
-    LexBotRef, RegionStatus, ReplicationInfo, ReplicationStatus, ResourceSummary, UserPage,
+    list_operation, max_page_size, Connect, CurrentDistribution, Finding, Findings, GroupStatus,
+    GroupSummary, InstanceInfo, LexBotRef, RegionStatus, ReplicationInfo, ReplicationStatus,
+    ResourceSummary, UserPage, FINDINGS_PAGE_SIZE,
 };
 use crate::domain::{Kind, Region, Split, TrafficPlan};
 use crate::error::{ConnectError, ConnectErrorClass};
@@ -173,19 +174,21 @@ fn summary(id: Option<&str>, name: Option<&str>) -> Option<ResourceSummary> {
     })
 }
 
+/// Every item of a kind's listing, in pages of the largest size it accepts.
 macro_rules! list_all {
-    ($self:ident, $op:literal, $call:ident, $instance:ident, $items:ident, |$x:ident| $map:expr) => {{
+    ($self:ident, $kind:expr, $call:ident, $instance:ident, |$x:ident| $map:expr) => {{
+        let kind: Kind = $kind;
         let items = $self
             .client
             .$call()
             .instance_id($instance)
             .into_paginator()
-            .page_size(100)
+            .page_size(max_page_size(kind))
             .items()
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| $self.error($op, e))?;
+            .map_err(|e| $self.error(list_operation(kind), e))?;
         Ok(items.iter().filter_map(|$x| $map).collect())
     }};
 }
@@ -429,81 +432,63 @@ impl Connect for SdkConnect {
     ) -> Result<Vec<ResourceSummary>, ConnectError> {
         let i = instance_id;
         match kind {
-            Kind::HoursOfOperations => list_all!(
-                self,
-                "ListHoursOfOperations",
-                list_hours_of_operations,
-                i,
-                x,
-                |x| summary(x.id(), x.name())
-            ),
+            Kind::HoursOfOperations => {
+                list_all!(self, kind, list_hours_of_operations, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
+            }
             Kind::AgentStatuses => {
-                list_all!(self, "ListAgentStatuses", list_agent_statuses, i, x, |x| {
-                    summary(x.id(), x.name())
-                })
+                list_all!(self, kind, list_agent_statuses, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
             }
-            Kind::PredefinedAttributes => list_all!(
-                self,
-                "ListPredefinedAttributes",
-                list_predefined_attributes,
-                i,
-                x,
-                |x| summary(None, x.name())
-            ),
-            Kind::SecurityProfiles => list_all!(
-                self,
-                "ListSecurityProfiles",
-                list_security_profiles,
-                i,
-                x,
-                |x| summary(x.id(), x.name())
-            ),
-            Kind::Prompts => list_all!(self, "ListPrompts", list_prompts, i, x, |x| summary(
-                x.id(),
-                x.name()
-            )),
-            Kind::UserHierarchyGroups => list_all!(
-                self,
-                "ListUserHierarchyGroups",
-                list_user_hierarchy_groups,
-                i,
-                x,
-                |x| summary(x.id(), x.name())
-            ),
-            Kind::ContactFlowModules => list_all!(
-                self,
-                "ListContactFlowModules",
-                list_contact_flow_modules,
-                i,
-                x,
-                |x| summary(x.id(), x.name())
-            ),
+            Kind::PredefinedAttributes => {
+                list_all!(self, kind, list_predefined_attributes, i, |x| summary(
+                    None,
+                    x.name()
+                ))
+            }
+            Kind::SecurityProfiles => {
+                list_all!(self, kind, list_security_profiles, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
+            }
+            Kind::Prompts => list_all!(self, kind, list_prompts, i, |x| summary(x.id(), x.name())),
+            Kind::UserHierarchyGroups => {
+                list_all!(self, kind, list_user_hierarchy_groups, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
+            }
+            Kind::ContactFlowModules => {
+                list_all!(self, kind, list_contact_flow_modules, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
+            }
             Kind::ContactFlows => {
-                list_all!(self, "ListContactFlows", list_contact_flows, i, x, |x| {
-                    summary(x.id(), x.name())
-                })
+                list_all!(self, kind, list_contact_flows, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
             }
-            Kind::Queues => list_all!(self, "ListQueues", list_queues, i, x, |x| summary(
-                x.id(),
-                x.name()
-            )),
+            Kind::Queues => list_all!(self, kind, list_queues, i, |x| summary(x.id(), x.name())),
             Kind::QuickConnects => {
-                list_all!(self, "ListQuickConnects", list_quick_connects, i, x, |x| {
-                    summary(x.id(), x.name())
-                })
+                list_all!(self, kind, list_quick_connects, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
             }
-            Kind::RoutingProfiles => list_all!(
-                self,
-                "ListRoutingProfiles",
-                list_routing_profiles,
-                i,
-                x,
-                |x| summary(x.id(), x.name())
-            ),
-            Kind::Users => list_all!(self, "ListUsers", list_users, i, x, |x| summary(
-                x.id(),
-                x.username()
-            )),
+            Kind::RoutingProfiles => {
+                list_all!(self, kind, list_routing_profiles, i, |x| summary(
+                    x.id(),
+                    x.name()
+                ))
+            }
+            Kind::Users => list_all!(self, kind, list_users, i, |x| summary(x.id(), x.username())),
         }
     }
 
@@ -541,6 +526,7 @@ impl Connect for SdkConnect {
                 .list_replication_findings()
                 .instance_id(instance_id)
                 .resource_type(kind.finding_type())
+                .max_results(FINDINGS_PAGE_SIZE)
                 .set_next_token(token.take())
                 .send()
                 .await
