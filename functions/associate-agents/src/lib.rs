@@ -2,11 +2,12 @@
 //! traffic distribution group (the default one, or the one named), calling
 //! AssociateTrafficDistributionGroupUser in the group's home region.
 //!
-//! A later run costs two listings (the replica's users once, the source's in pages of 100) plus
-//! one call per user not yet recorded as associated. Calls are paced and retried by the Connect
-//! client's policy (`acgr::pace`: 2 calls/s for the associations). Progress is written before each page and after it, so an
-//! invocation can stop before its deadline and the next one resumes from the cursor; nobody is
-//! associated or counted twice.
+//! A later run costs the source's users in pages of 1000, plus, when someone is not yet recorded
+//! as associated, one listing of the replica's users (pages of 1000, once per invocation) and one
+//! call per such user: about 2·⌈users/1000⌉ listings plus one call per new hire. Calls are paced
+//! and retried by the Connect client's policy (`acgr::pace`: 2 calls/s for the associations).
+//! Progress is written before each page and after it, so an invocation can stop before its
+//! deadline and the next one resumes from the cursor; nobody is associated or counted twice.
 
 mod check;
 mod settings;
@@ -35,8 +36,8 @@ use sweep::*;
 
 pub const STEP: &str = "associate-agents";
 
-/// ListUsers page size: one page is the unit of progress.
-pub const PAGE_SIZE: i32 = 100;
+/// ListUsers page size, the largest Connect allows: one page is the unit of progress.
+pub const PAGE_SIZE: i32 = acgr::connect::max_page_size(Kind::Users);
 
 /// Failures kept on the progress and in the output: the run store item and the state
 /// machine's payload have size limits. Every failure is logged.

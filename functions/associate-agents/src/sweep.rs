@@ -61,8 +61,9 @@ struct Sweep<'a, C, S> {
     run_id: &'a str,
     now: i64,
     stop_at: Option<Instant>,
-    /// Usernames present in the replica.
-    in_replica: HashSet<String>,
+    /// Usernames present in the replica: listed once, when the first user not yet recorded as
+    /// associated comes up (a sync with nobody new never lists the replica).
+    in_replica: Option<HashSet<String>>,
     /// User IDs recorded as associated with the group.
     known: HashSet<String>,
     progress: AssociationProgress,
@@ -89,13 +90,6 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     // Intent: the page this invocation is about to work on.
     ctx.store.put_progress(&progress).await?;
 
-    let in_replica: HashSet<String> = ctx
-        .replica
-        .list_resources(id, Kind::Users)
-        .await?
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
     let known = ctx.store.associations(id, arn).await?;
     Sweep {
         ctx,
@@ -104,7 +98,7 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
         run_id: &input.header.run_id,
         now,
         stop_at,
-        in_replica,
+        in_replica: None,
         known,
         progress,
         handled: 0,
@@ -198,7 +192,7 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         }
         if self.known.contains(uid) {
             self.progress.already_associated += 1;
-        } else if !self.in_replica.contains(&user.name) {
+        } else if !self.in_replica().await?.contains(&user.name) {
             self.progress.waiting_for_replica += 1;
         } else {
             self.associate(uid, &user.name, associations).await?;
@@ -206,6 +200,20 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         self.progress.page_done.push(uid.to_string());
         self.handled += 1;
         Ok(())
+    }
+
+    /// The replica's usernames, listed on first use.
+    async fn in_replica(&mut self) -> Result<&HashSet<String>, Stop> {
+        if self.in_replica.is_none() {
+            let listed = match self.ctx.replica.list_resources(self.id, Kind::Users).await {
+                Ok(users) => users,
+                Err(e) if e.class == ConnectErrorClass::OutOfTime => return Err(Stop::OutOfTime),
+                Err(e) if ends_the_invocation(e.class) => return Err(Stop::Exhausted(e)),
+                Err(e) => return Err(Stop::Fatal(e.into())),
+            };
+            self.in_replica = Some(listed.into_iter().map(|u| u.name).collect());
+        }
+        Ok(self.in_replica.get_or_insert_with(HashSet::new))
     }
 
     async fn associate(
@@ -262,6 +270,10 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
                 warn!(instance_id = %self.id, error = %e, "stopping early: Connect keeps throttling");
                 Ok(self.output())
             }
+            // As at the start: "not done" with nothing done would spin the state machine's loop.
+            Stop::OutOfTime if self.handled == 0 => Err(StepError::Transient(
+                "the invocation reached its deadline before it could handle a user".into(),
+            )),
             Stop::OutOfTime => Ok(self.output()),
         }
     }

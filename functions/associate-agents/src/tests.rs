@@ -2,13 +2,13 @@
 
 use super::*;
 use acgr::connect::fake::{self, FakeConnect, FakeWorld};
+use acgr::connect::{GroupSummary, ResourceSummary};
 use acgr::deadline;
 use acgr::pace::Pacer;
-use std::sync::Arc;
-use acgr::connect::{GroupSummary, ResourceSummary};
 use acgr::records::RunStatus;
 use acgr::runs::{begin_step, lock_instance};
 use acgr::store::memory::MemoryRunStore;
+use std::sync::Arc;
 use std::time::Duration;
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
@@ -196,6 +196,71 @@ async fn users_only_in_the_source_wait_for_the_replica_and_are_not_failed() {
     assert_eq!(group_members(&ctx, DEFAULT_GROUP), 50);
 }
 
+/// `n` users of the source recorded as associated with the default group by an earlier run.
+async fn known(ctx: &Context<FakeConnect, MemoryRunStore>, n: usize) {
+    let known: Vec<Association> = (0..n)
+        .map(|i| Association {
+            instance_id: ID.into(),
+            group_arn: group_arn(DEFAULT_GROUP),
+            user_id: user(i).id.unwrap(),
+            username: user(i).name,
+            run_id: "run-0".into(),
+            at: 1,
+        })
+        .collect();
+    ctx.store.put_associations(&known).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sync_of_10000_agents_and_20_new_hires_costs_two_listings_by_the_thousand() {
+    // given 10,000 agents associated by an earlier run, and 20 new hires mirrored since
+    let ctx = ctx(10_000, 10_000);
+    known(&ctx, 10_000).await;
+    for n in 10_000..10_020 {
+        hire(&ctx, n, &[EAST, WEST]);
+    }
+
+    // when the agent sync associates
+    let out = associate_agents(&ctx, input("sync-1"), 200, None)
+        .await
+        .unwrap();
+
+    // then one call per new hire, and each region's users listed once in pages of 1000
+    assert!(out.done);
+    assert_eq!((out.associated, out.already_associated), (20, 10_000));
+    let w = ctx.source.world();
+    let source_pages = w.calls_of("ListUsers").len();
+    let replica_pages = w.calls_of("ListResources").len();
+    assert_eq!((source_pages, replica_pages), (11, 11), "10,020 users");
+    assert_eq!(w.calls_of(ASSOCIATE).len(), 20);
+    let total = w.calls.len();
+    assert_eq!(
+        total,
+        1 + 11 + 11 + 20 + 2,
+        "the group, both listings, the hires, the steady state: {:?}",
+        w.calls
+            .iter()
+            .map(|c| c.operation)
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+    assert!(total <= 2 * 10_000usize.div_ceil(1000) + 20 + 10);
+}
+
+#[tokio::test]
+async fn a_sync_with_nobody_new_does_not_list_the_replica() {
+    let ctx = ctx(10_000, 10_000);
+    known(&ctx, 10_000).await;
+    let out = associate_agents(&ctx, input("sync-1"), 200, None)
+        .await
+        .unwrap();
+    assert!(out.done);
+    assert_eq!(out.already_associated, 10_000);
+    let w = ctx.source.world();
+    assert_eq!(w.calls_of("ListUsers").len(), 10);
+    assert!(w.calls_of("ListResources").is_empty());
+    assert_eq!(w.calls.len(), 1 + 10 + 2);
+}
+
 #[tokio::test]
 async fn a_new_hire_costs_one_associate_call_and_two_listings() {
     let ctx = ctx(250, 250);
@@ -226,12 +291,12 @@ async fn a_new_hire_costs_one_associate_call_and_two_listings() {
     assert_eq!(replica_listings.len(), 1);
     assert_eq!(replica_listings[0].region, WEST);
     let source_pages = w.calls_of("ListUsers");
-    assert_eq!(source_pages.len(), 3, "251 users in pages of 100");
+    assert_eq!(source_pages.len(), 1, "251 users in one page of 1000");
     assert!(source_pages.iter().all(|c| c.region == EAST));
     assert_eq!(
         w.calls.len(),
-        1 + 1 + 3 + 1 + 2,
-        "groups, replica listing, source pages, one association, then the steady state \
+        1 + 1 + 1 + 1 + 2,
+        "groups, source page, replica listing, one association, then the steady state \
          (groups, one distribution): {:?}",
         w.calls
     );
@@ -239,10 +304,11 @@ async fn a_new_hire_costs_one_associate_call_and_two_listings() {
 
 #[tokio::test(start_paused = true)]
 async fn a_deadline_stops_the_invocation_and_the_cursor_resumes_without_duplicates() {
-    let mut ctx = ctx(250, 240);
+    let mut ctx = ctx(1500, 1490);
     // Paced as the SDK clients are, at Connect's quota for the associations: 2/s, burst 5.
     ctx.source = ctx.source.clone().paced(Arc::new(Pacer::new(1.0)));
-    let stop_at = Instant::now() + Duration::from_secs(60);
+    ctx.replica = ctx.replica.clone().paced(Arc::new(Pacer::new(1.0)));
+    let stop_at = Instant::now() + Duration::from_secs(600);
     let first = deadline::within(
         Some(stop_at),
         associate_agents(&ctx, input("run-1"), 100, Some(stop_at)),
@@ -252,14 +318,14 @@ async fn a_deadline_stops_the_invocation_and_the_cursor_resumes_without_duplicat
     assert!(!first.done);
     let made = count(&ctx, ASSOCIATE);
     assert!(
-        (120..=130).contains(&made),
-        "5 at once then 2/s for 60 s: {made}"
+        (1195..=1205).contains(&made),
+        "5 at once then 2/s for 600 s: {made}"
     );
     assert!(Instant::now() <= stop_at, "stopped before the deadline");
     assert_eq!(first.associated, made as u64);
     assert_eq!(
         first.cursor.as_deref(),
-        Some("100"),
+        Some("1000"),
         "inside the second page"
     );
     let lock = ctx.store.get_lock(ID).await.unwrap().unwrap();
@@ -272,7 +338,7 @@ async fn a_deadline_stops_the_invocation_and_the_cursor_resumes_without_duplicat
     let out = associate_agents(&ctx, resumed, 200, None).await.unwrap();
     assert!(out.done);
     let targets = associate_targets(&ctx);
-    assert_eq!(targets.len(), 240);
+    assert_eq!(targets.len(), 1490);
     assert_unique(&targets);
     assert_eq!(
         (
@@ -280,10 +346,10 @@ async fn a_deadline_stops_the_invocation_and_the_cursor_resumes_without_duplicat
             out.already_associated,
             out.waiting_for_replica
         ),
-        (240, 0, 10),
+        (1490, 0, 10),
         "counted once each across invocations"
     );
-    assert_eq!(group_members(&ctx, DEFAULT_GROUP), 240);
+    assert_eq!(group_members(&ctx, DEFAULT_GROUP), 1490);
     assert!(ctx.store.get_lock(ID).await.unwrap().is_none());
 }
 
@@ -652,9 +718,13 @@ async fn the_handler_runs_the_small_event() {
     let fresh = self::ctx(50, 50);
     let mut lambda_ctx = lambda_runtime::Context::default();
     lambda_ctx.deadline = deadline::epoch_millis() + 1000;
-    let err = handler(&fresh, &Settings::default(), LambdaEvent::new(payload, lambda_ctx))
-        .await
-        .unwrap_err();
+    let err = handler(
+        &fresh,
+        &Settings::default(),
+        LambdaEvent::new(payload, lambda_ctx),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type, "Transient", "{err:?}");
     assert_eq!(count(&fresh, ASSOCIATE), 0);
     let out = serde_json::to_value(out).unwrap();
