@@ -1,17 +1,30 @@
 //! **poll-mirroring**: how far the replica's configuration has mirrored, kind by kind.
 //!
-//! A poll costs the same number of calls whatever the instance's size: DescribeInstance (the
-//! replication status) and one ListReplicationFindings per kind (findings and drift counts).
-//! Only when those say done does it confirm with one full listing diff of both regions, by name
-//! and ID. Conflicts are upserted (first and last seen; resolved when they disappear).
+//! A poll costs the same number of calls whatever the instance's size: DescribeInstance in each
+//! region (the replication status, the replica's state) and one ListReplicationFindings per kind
+//! (findings and drift counts). Listings are made only when those signals allow, and are
+//! remembered:
+//!
+//! - **Completion** is confirmed by one listing diff of both regions, by name and ID, once the
+//!   signals say done. A kind that the diff confirmed stays confirmed while its signals stay
+//!   clear; a kind that disagreed is listed again at most every [`RELIST_AFTER_SECONDS`] in a
+//!   run. An agent sync starts from the snapshot on record, so a replica recorded complete is not
+//!   listed at all unless its findings or drift moved.
+//! - **Emergency access** (the replica's default queue and routing profile) is checked by listing
+//!   the replica's queues and routing profiles only once the signals say both kinds are mirrored
+//!   (or from the completion diff's own listings), and is remembered for the rest of the run.
+//!
+//! Every call is bounded by the invocation's deadline: what was measured before it is returned,
+//! marked `partial`. Conflicts are upserted (first and last seen; resolved when they disappear).
+
+mod measure;
+mod prior;
 
 use std::collections::BTreeMap;
 
-use acgr::conflicts;
 use acgr::connect::{Connect, RegionStatus, ReplicationInfo};
-use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::StepError;
-use acgr::records::{RunKind, SnapshotRecord};
+use acgr::records::RunKind;
 use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
@@ -20,7 +33,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
+pub use acgr::conflicts::Conflict;
+
 pub const STEP: &str = "poll-mirroring";
+
+/// A listing that disagreed with the signals is made again at most this often in a run.
+pub const RELIST_AFTER_SECONDS: i64 = 600;
+
+/// Conflicts named in the output and in the error (all of them are `CONFLICT#` items).
+pub const MAX_CONFLICTS_LISTED: usize = 50;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -41,14 +62,23 @@ impl StepInput for Input {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KindProgress {
-    /// Counts from the last full listing; absent until one is made.
+    /// Counts from the last listing of the kind, kept while its signals stay clear; absent until
+    /// one is made (or once the signals moved).
     pub source: Option<u64>,
     pub replica: Option<u64>,
     pub missing: u64,
     pub conflicting: u64,
 }
 
-pub use acgr::conflicts::Conflict;
+impl KindProgress {
+    /// A listing found every source resource in the replica under the same ID.
+    pub fn confirmed(&self) -> bool {
+        self.source.is_some()
+            && self.replica.is_some()
+            && self.missing == 0
+            && self.conflicting == 0
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,10 +88,23 @@ pub struct Output {
     pub complete: bool,
     pub emergency_access_ready: bool,
     pub kinds: BTreeMap<String, KindProgress>,
+    /// The first [`MAX_CONFLICTS_LISTED`] conflicts.
     pub conflicts: Vec<Conflict>,
+    #[serde(default)]
+    pub conflicts_total: u64,
     pub replication_status: Vec<RegionStatus>,
-    /// True when this poll made the full listing diff.
+    /// True when this poll made a listing diff.
     pub listed: bool,
+    /// When this run last made a listing diff.
+    #[serde(default)]
+    pub listed_at: Option<i64>,
+    /// When this run last listed the replica for emergency access.
+    #[serde(default)]
+    pub emergency_checked_at: Option<i64>,
+    /// The deadline came before everything was measured: `kinds` keeps what the run knew of the
+    /// kinds this poll did not reach, and nothing is complete.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 pub async fn handler<C: Connect, S: RunStore>(
@@ -90,13 +133,20 @@ pub async fn poll<C: Connect, S: RunStore>(
         lease_seconds: ctx.lease_seconds,
     };
     let mut run = StepRun::begin(&ctx.store, begin, now).await?;
-    match measure(ctx, &input.header.run_id, &id, run.previous(), now).await {
+    let measured = async {
+        let prior = prior::Prior::load(&ctx.store, &id, run.record.kind, run.previous()).await?;
+        measure::measure(ctx, &input.header.run_id, &id, prior, now).await
+    }
+    .await;
+    match measured {
         Ok(out) => {
             run.note(&out).await?;
             info!(
                 instance_id = %id,
                 complete = out.complete,
-                conflicts = out.conflicts.len(),
+                partial = out.partial,
+                listed = out.listed,
+                conflicts = out.conflicts_total,
                 missing = out.kinds.values().map(|k| k.missing).sum::<u64>(),
                 "mirroring polled"
             );
@@ -106,191 +156,34 @@ pub async fn poll<C: Connect, S: RunStore>(
             {
                 Ok(out)
             } else {
-                let e = StepError::ResourceConflict(format!(
-                    "replication finished with {} blocked by name conflicts: {}",
-                    match out.conflicts.len() {
-                        1 => "1 resource".to_string(),
-                        n => format!("{n} resources"),
-                    },
-                    out.conflicts
-                        .iter()
-                        .map(|c| format!("{} '{}'", c.kind.key(), c.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-                Err(run.fail(e).await)
+                Err(run.fail(blocked(&out)).await)
             }
         }
         Err(e) => Err(run.fail(e).await),
     }
 }
 
-async fn measure<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    run_id: &str,
-    id: &str,
-    previous: Option<&Value>,
-    now: i64,
-) -> Result<Output, StepError> {
-    let info = ctx.source.describe_instance(id).await?.ok_or_else(|| {
-        StepError::InvalidInput(format!(
-            "instance {id} does not exist in {}",
-            ctx.source.region()
-        ))
-    })?;
-    let replication = info
-        .replication
-        .ok_or_else(|| StepError::NotReady(format!("instance {id} is not replicated yet")))?;
-    if replication.failed() {
-        return Err(StepError::Rejected(format!(
-            "replication of {id} failed: {}",
-            replication
-                .statuses
-                .iter()
-                .filter_map(|s| s.reason.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )));
-    }
-    let replica_region = ctx.replica.region().to_string();
-
-    // The cheap part: findings and drift counts per kind.
-    let mut kinds = BTreeMap::new();
-    let mut conflicts = Vec::new();
-    for kind in Kind::ALL {
-        let f = ctx.source.list_findings(id, kind).await?;
-        let missing = f
-            .drift
-            .iter()
-            .filter(|(r, _)| *r == replica_region)
-            .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
-            .sum::<u64>()
-            .saturating_sub(f.findings.len() as u64);
-        for finding in &f.findings {
-            conflicts.push(Conflict {
-                kind,
-                name: finding.name.clone().unwrap_or_else(|| finding.id.clone()),
-                source_id: Some(finding.id.clone()),
-                replica_id: None,
-                region: finding.region.clone(),
-            });
-        }
-        kinds.insert(
-            kind.key().to_string(),
-            KindProgress {
-                source: None,
-                replica: None,
-                missing,
-                conflicting: f.findings.len() as u64,
-            },
-        );
-    }
-    let drift_done = kinds.values().all(|k| k.missing == 0);
-    let replica_ready = ctx
-        .replica
-        .describe_instance(id)
-        .await?
-        .is_some_and(|i| i.is_active());
-
-    let already_ready = previous
-        .and_then(|p| p.get("emergencyAccessReady"))
-        .and_then(Value::as_bool)
-        == Some(true);
-    let emergency_access_ready =
-        already_ready || (replica_ready && emergency_ready(&ctx.replica, id).await?);
-
-    // The expensive part, only when everything says done (or done but for the name conflicts,
-    // which then fail the run): a full diff by name and ID. It also finds the replica-side ID
-    // of each look-alike, which the operator needs in order to delete it.
-    let mut listed = false;
-    let mut complete = false;
-    if replica_ready && replication.complete() && drift_done {
-        listed = true;
-        let mut listed_conflicts = Vec::new();
-        for kind in Kind::ALL {
-            let (src, rep) = (
-                ctx.source.list_resources(id, kind).await?,
-                ctx.replica.list_resources(id, kind).await?,
-            );
-            let diff = conflicts::diff(kind, &src, &rep, &replica_region);
-            let conflicting = diff.conflicts.len() as u64;
-            listed_conflicts.extend(diff.conflicts);
-            kinds.insert(
-                kind.key().to_string(),
-                KindProgress {
-                    source: Some(src.len() as u64),
-                    replica: Some(rep.len() as u64),
-                    missing: diff.missing,
-                    conflicting,
-                },
-            );
-        }
-        conflicts = merge_conflicts(conflicts, listed_conflicts);
-        complete = conflicts.is_empty() && kinds.values().all(|k| k.missing == 0);
-    }
-
-    conflicts::upsert(&ctx.store, id, &conflicts, now).await?;
-    conflicts::resolve_absent(&ctx.store, id, &conflicts, now).await?;
-    for (key, k) in &kinds {
-        let Some(kind) = Kind::ALL.into_iter().find(|x| x.key() == key) else {
-            continue;
-        };
-        ctx.store
-            .put_snapshot(&SnapshotRecord {
-                instance_id: id.to_string(),
-                run_id: run_id.to_string(),
-                kind,
-                source: k.source,
-                replica: k.replica,
-                missing: k.missing,
-                conflicting: k.conflicting,
-                at: now,
-            })
-            .await?;
-    }
-    Ok(Output {
-        run_id: run_id.to_string(),
-        instance_id: id.to_string(),
-        complete,
-        emergency_access_ready,
-        kinds,
-        conflicts,
-        replication_status: replication.statuses,
-        listed,
-    })
-}
-
-/// Agents can use emergency access once the default routing profile and queue are mirrored.
-async fn emergency_ready<C: Connect>(replica: &C, id: &str) -> Result<bool, StepError> {
-    let queues = replica.list_resources(id, Kind::Queues).await?;
-    if !queues.iter().any(|q| q.name == DEFAULT_QUEUE) {
-        return Ok(false);
-    }
-    let profiles = replica.list_resources(id, Kind::RoutingProfiles).await?;
-    Ok(profiles.iter().any(|p| p.name == DEFAULT_ROUTING_PROFILE))
-}
-
-/// The conflicts of a full diff, completed by what the findings said (the region that failed)
-/// and followed by any finding the diff did not see (a predefined attribute has no ID).
-fn merge_conflicts(findings: Vec<Conflict>, listed: Vec<Conflict>) -> Vec<Conflict> {
-    let mut out: Vec<Conflict> = listed
-        .into_iter()
-        .map(|mut c| {
-            if let Some(f) = findings
-                .iter()
-                .find(|f| f.kind == c.kind && f.name == c.name)
-            {
-                c.region = f.region.clone().or(c.region);
-            }
-            c
-        })
+/// Replication finished, but name conflicts block some resources.
+fn blocked(out: &Output) -> StepError {
+    const NAMED: usize = 10;
+    let mut names: Vec<String> = out
+        .conflicts
+        .iter()
+        .take(NAMED)
+        .map(|c| format!("{} '{}'", c.kind.key(), c.name))
         .collect();
-    for f in findings {
-        if !out.iter().any(|c| c.kind == f.kind && c.name == f.name) {
-            out.push(f);
-        }
+    let more = out.conflicts_total.saturating_sub(names.len() as u64);
+    if more > 0 {
+        names.push(format!("and {more} more (see the CONFLICT# items)"));
     }
-    out
+    StepError::ResourceConflict(format!(
+        "replication finished with {} blocked by name conflicts: {}",
+        match out.conflicts_total {
+            1 => "1 resource".to_string(),
+            n => format!("{n} resources"),
+        },
+        names.join(", ")
+    ))
 }
 
 #[cfg(test)]

@@ -1,0 +1,413 @@
+//! One poll's measurement: the signals (constant cost), the listings they allow, the record.
+
+use std::collections::{BTreeMap, HashMap};
+
+use acgr::conflicts;
+use acgr::connect::{Connect, Findings, ReplicationInfo, ResourceSummary};
+use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
+use acgr::error::{ConnectError, ConnectErrorClass, StepError};
+use acgr::records::SnapshotRecord;
+use acgr::store::RunStore;
+use acgr::Context;
+
+use crate::prior::Prior;
+use crate::{Conflict, KindProgress, Output, MAX_CONFLICTS_LISTED, RELIST_AFTER_SECONDS};
+
+/// What ListReplicationFindings says of one kind.
+struct Signal {
+    /// Drifted in the replica and not blocked by a finding.
+    missing: u64,
+    findings: Vec<Conflict>,
+}
+
+impl Signal {
+    fn read(kind: Kind, f: &Findings, replica_region: &str) -> Signal {
+        let drift = f
+            .drift
+            .iter()
+            .filter(|(r, _)| r == replica_region)
+            .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
+            .sum::<u64>();
+        Signal {
+            missing: drift.saturating_sub(f.findings.len() as u64),
+            findings: f
+                .findings
+                .iter()
+                .map(|finding| Conflict {
+                    kind,
+                    name: finding.name.clone().unwrap_or_else(|| finding.id.clone()),
+                    source_id: Some(finding.id.clone()),
+                    replica_id: None,
+                    region: finding.region.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Nothing drifted, nothing blocked.
+    fn clear(&self) -> bool {
+        self.missing == 0 && self.findings.is_empty()
+    }
+
+    fn progress(&self) -> KindProgress {
+        KindProgress {
+            source: None,
+            replica: None,
+            missing: self.missing,
+            conflicting: self.findings.len() as u64,
+        }
+    }
+}
+
+/// The deadline's refusal (nothing was sent), as opposed to a failure.
+fn out_of_time(e: &ConnectError) -> bool {
+    e.class == ConnectErrorClass::OutOfTime
+}
+
+/// What a listing diff of some kinds found.
+#[derive(Default)]
+struct Listing {
+    kinds: BTreeMap<Kind, KindProgress>,
+    conflicts: Vec<Conflict>,
+    /// The replica's listings, for the emergency-access check.
+    replica: HashMap<Kind, Vec<ResourceSummary>>,
+    /// The deadline stopped it before every kind was listed.
+    cut: bool,
+}
+
+pub(crate) async fn measure<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    run_id: &str,
+    id: &str,
+    prior: Prior,
+    now: i64,
+) -> Result<Output, StepError> {
+    let replication = replication(ctx, id).await?;
+    let replica_region = ctx.replica.region().to_string();
+    let (signals, mut partial) = signals(ctx, id, &replica_region).await?;
+    let replica_ready = match ctx.replica.describe_instance(id).await {
+        Ok(i) => i.is_some_and(|i| i.is_active()),
+        Err(e) if out_of_time(&e) => {
+            partial = true;
+            false
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (mut kinds, mut carried_conflicts) = progress(&signals, &prior);
+
+    // The listing diff: once the signals say done (or done but for name conflicts, which then
+    // fail the run, naming the look-alikes' replica IDs).
+    let signals_done = signals.len() == Kind::ALL.len() && signals.values().all(|s| s.missing == 0);
+    let to_list = to_list(&kinds, prior.listed_at, now);
+    let mut listing = Listing::default();
+    if !partial && replica_ready && replication.complete() && signals_done && !to_list.is_empty() {
+        listing = list_and_diff(ctx, id, &to_list, &replica_region).await?;
+        partial |= listing.cut;
+        for (kind, progress) in &listing.kinds {
+            kinds.insert(kind.key().to_string(), progress.clone());
+            carried_conflicts.retain(|k| k != kind);
+        }
+    }
+
+    // Emergency access: remembered once ready; else from this poll's listings of the replica;
+    // else, once the signals say both kinds are mirrored, by listing them (spaced like the diff).
+    let defaults_clear = [Kind::Queues, Kind::RoutingProfiles]
+        .iter()
+        .all(|k| signals.get(k).is_some_and(Signal::clear));
+    let check_due = due(prior.emergency_checked_at, now);
+    let mut emergency_checked_at = prior.emergency_checked_at;
+    let emergency_access_ready = if prior.emergency_access_ready {
+        true
+    } else if listing.has_defaults_listed() || (replica_ready && defaults_clear && check_due) {
+        if !listing.has_defaults_listed() {
+            emergency_checked_at = Some(now);
+        }
+        match emergency_ready(&ctx.replica, id, &listing.replica).await {
+            Ok(ready) => ready,
+            Err(e) if out_of_time(&e) => {
+                partial = true;
+                false
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        false
+    };
+
+    // Conflicts: the findings', completed by the listings'; a kind carried from a listing that
+    // found look-alikes keeps them standing.
+    let mut seen: Vec<Conflict> = signals.values().flat_map(|s| s.findings.clone()).collect();
+    seen = merge_conflicts(seen, listing.conflicts);
+    if !carried_conflicts.is_empty() {
+        keep_standing(&ctx.store, id, &carried_conflicts, &mut seen).await?;
+    }
+    conflicts::upsert(&ctx.store, id, &seen, now).await?;
+    // Only a poll that looked at every kind may say a conflict is gone.
+    if !partial {
+        conflicts::resolve_absent(&ctx.store, id, &seen, now).await?;
+    }
+    for kind in signals.keys() {
+        if let Some(k) = kinds.get(kind.key()) {
+            ctx.store
+                .put_snapshot(&snapshot(id, run_id, *kind, k, now))
+                .await?;
+        }
+    }
+
+    let complete = !partial
+        && replica_ready
+        && replication.complete()
+        && kinds.len() == Kind::ALL.len()
+        && kinds.values().all(KindProgress::confirmed)
+        && seen.is_empty();
+    let conflicts_total = seen.len() as u64;
+    seen.truncate(MAX_CONFLICTS_LISTED);
+    let listed = !listing.kinds.is_empty();
+    Ok(Output {
+        run_id: run_id.to_string(),
+        instance_id: id.to_string(),
+        complete,
+        emergency_access_ready,
+        kinds,
+        conflicts: seen,
+        conflicts_total,
+        replication_status: replication.statuses,
+        listed,
+        listed_at: if listed { Some(now) } else { prior.listed_at },
+        emergency_checked_at,
+        partial,
+    })
+}
+
+/// Each kind as its signals say, or as its last listing said while the signals stay clear; a
+/// kind this poll did not reach keeps what the run knew. Also the carried kinds whose listing
+/// found look-alikes.
+fn progress(
+    signals: &BTreeMap<Kind, Signal>,
+    prior: &Prior,
+) -> (BTreeMap<String, KindProgress>, Vec<Kind>) {
+    let mut kinds = BTreeMap::new();
+    let mut carried_conflicts = Vec::new();
+    for kind in Kind::ALL {
+        let known = prior.kinds.get(kind.key());
+        let progress = match signals.get(&kind) {
+            None => match known {
+                Some(k) => k.clone(),
+                None => continue,
+            },
+            Some(s) => match known.filter(|k| s.clear() && k.source.is_some()) {
+                Some(k) => {
+                    if k.conflicting > 0 {
+                        carried_conflicts.push(kind);
+                    }
+                    k.clone()
+                }
+                None => s.progress(),
+            },
+        };
+        kinds.insert(kind.key().to_string(), progress);
+    }
+    (kinds, carried_conflicts)
+}
+
+/// A listing made at `last` (if ever) may be made again.
+fn due(last: Option<i64>, now: i64) -> bool {
+    last.is_none_or(|at| now.saturating_sub(at) >= RELIST_AFTER_SECONDS)
+}
+
+/// The kinds no listing confirmed: at once those not listed yet, and those whose listing
+/// disagreed at most every RELIST_AFTER_SECONDS.
+fn to_list(kinds: &BTreeMap<String, KindProgress>, listed_at: Option<i64>, now: i64) -> Vec<Kind> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| match kinds.get(k.key()) {
+            Some(p) if p.confirmed() => false,
+            Some(p) if p.source.is_some() => due(listed_at, now),
+            _ => true,
+        })
+        .collect()
+}
+
+/// Adds to `seen` the unresolved conflicts on record of `kinds`.
+async fn keep_standing<S: RunStore>(
+    store: &S,
+    id: &str,
+    kinds: &[Kind],
+    seen: &mut Vec<Conflict>,
+) -> Result<(), StepError> {
+    for c in store.conflicts(id).await? {
+        if !c.resolved
+            && kinds.contains(&c.kind)
+            && !seen.iter().any(|s| s.kind == c.kind && s.name == c.name)
+        {
+            seen.push(Conflict {
+                kind: c.kind,
+                name: c.name,
+                source_id: c.source_id,
+                replica_id: c.replica_id,
+                region: c.region,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn snapshot(id: &str, run_id: &str, kind: Kind, k: &KindProgress, now: i64) -> SnapshotRecord {
+    SnapshotRecord {
+        instance_id: id.to_string(),
+        run_id: run_id.to_string(),
+        kind,
+        source: k.source,
+        replica: k.replica,
+        missing: k.missing,
+        conflicting: k.conflicting,
+        at: now,
+    }
+}
+
+/// The source's replication status: NotReady until replicated, Rejected once failed.
+async fn replication<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+) -> Result<ReplicationInfo, StepError> {
+    let info = ctx.source.describe_instance(id).await?.ok_or_else(|| {
+        StepError::InvalidInput(format!(
+            "instance {id} does not exist in {}",
+            ctx.source.region()
+        ))
+    })?;
+    let replication = info
+        .replication
+        .ok_or_else(|| StepError::NotReady(format!("instance {id} is not replicated yet")))?;
+    if replication.failed() {
+        return Err(StepError::Rejected(format!(
+            "replication of {id} failed: {}",
+            replication
+                .statuses
+                .iter()
+                .filter_map(|s| s.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    Ok(replication)
+}
+
+/// One ListReplicationFindings per kind, until the deadline: true when it cut the loop short.
+/// A deadline before the first kind is an error (nothing was measured).
+async fn signals<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    replica_region: &str,
+) -> Result<(BTreeMap<Kind, Signal>, bool), StepError> {
+    let mut out = BTreeMap::new();
+    for kind in Kind::ALL {
+        match ctx.source.list_findings(id, kind).await {
+            Ok(f) => {
+                out.insert(kind, Signal::read(kind, &f, replica_region));
+            }
+            Err(e) if out_of_time(&e) && !out.is_empty() => return Ok((out, true)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((out, false))
+}
+
+/// Both regions' listings of `kinds`, compared by name and ID, until the deadline. The diff also
+/// finds the replica-side ID of each look-alike, which the operator needs in order to delete it.
+async fn list_and_diff<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    kinds: &[Kind],
+    replica_region: &str,
+) -> Result<Listing, StepError> {
+    let mut listing = Listing::default();
+    for &kind in kinds {
+        let listed = async {
+            Ok::<_, ConnectError>((
+                ctx.source.list_resources(id, kind).await?,
+                ctx.replica.list_resources(id, kind).await?,
+            ))
+        }
+        .await;
+        let (src, rep) = match listed {
+            Ok(both) => both,
+            Err(e) if out_of_time(&e) => {
+                listing.cut = true;
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let diff = conflicts::diff(kind, &src, &rep, replica_region);
+        listing.kinds.insert(
+            kind,
+            KindProgress {
+                source: Some(src.len() as u64),
+                replica: Some(rep.len() as u64),
+                missing: diff.missing,
+                conflicting: diff.conflicts.len() as u64,
+            },
+        );
+        listing.conflicts.extend(diff.conflicts);
+        if matches!(kind, Kind::Queues | Kind::RoutingProfiles) {
+            listing.replica.insert(kind, rep);
+        }
+    }
+    Ok(listing)
+}
+
+impl Listing {
+    fn has_defaults_listed(&self) -> bool {
+        self.replica.contains_key(&Kind::Queues)
+            && self.replica.contains_key(&Kind::RoutingProfiles)
+    }
+}
+
+/// Agents can use emergency access once the default queue and routing profile are mirrored: from
+/// this poll's listings of the replica where it made them, else by listing.
+async fn emergency_ready<C: Connect>(
+    replica: &C,
+    id: &str,
+    listed: &HashMap<Kind, Vec<ResourceSummary>>,
+) -> Result<bool, ConnectError> {
+    for (kind, name) in [
+        (Kind::Queues, DEFAULT_QUEUE),
+        (Kind::RoutingProfiles, DEFAULT_ROUTING_PROFILE),
+    ] {
+        let found = match listed.get(&kind) {
+            Some(list) => list.iter().any(|r| r.name == name),
+            None => replica
+                .list_resources(id, kind)
+                .await?
+                .iter()
+                .any(|r| r.name == name),
+        };
+        if !found {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The conflicts of a listing diff, completed by what the findings said (the region that failed)
+/// and followed by any finding the diff did not see (a predefined attribute has no ID).
+fn merge_conflicts(findings: Vec<Conflict>, listed: Vec<Conflict>) -> Vec<Conflict> {
+    let mut out: Vec<Conflict> = listed
+        .into_iter()
+        .map(|mut c| {
+            if let Some(f) = findings
+                .iter()
+                .find(|f| f.kind == c.kind && f.name == c.name)
+            {
+                c.region = f.region.clone().or(c.region);
+            }
+            c
+        })
+        .collect();
+    for f in findings {
+        if !out.iter().any(|c| c.kind == f.kind && c.name == f.name) {
+            out.push(f);
+        }
+    }
+    out
+}
