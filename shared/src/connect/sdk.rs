@@ -659,3 +659,68 @@ impl Connect for SdkConnect {
         Ok(bots)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_connect::config::retry::RetryConfig;
+    use aws_sdk_connect::operation::list_predefined_attributes::ListPredefinedAttributesOutput;
+    use aws_sdk_connect::operation::list_replication_findings::ListReplicationFindingsOutput;
+    use aws_sdk_connect::operation::list_users::ListUsersOutput;
+    use aws_sdk_connect::types::{PredefinedAttributeSummary, UserSummary};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn users(ids: &[&str], next: Option<&str>) -> ListUsersOutput {
+        let mut out = ListUsersOutput::builder().set_next_token(next.map(String::from));
+        for id in ids {
+            out = out.user_summary_list(UserSummary::builder().id(*id).username(*id).build());
+        }
+        out.build()
+    }
+
+    #[tokio::test]
+    async fn listings_ask_for_the_largest_page_connect_allows() {
+        let listed = mock!(Client::list_users)
+            .match_requests(|r| r.max_results() == Some(1000))
+            .sequence()
+            .output(|| users(&["u1", "u2"], Some("t1")))
+            .output(|| users(&["u3"], None))
+            .build();
+        let attributes = mock!(Client::list_predefined_attributes)
+            .match_requests(|r| r.max_results() == Some(100))
+            .then_output(|| {
+                ListPredefinedAttributesOutput::builder()
+                    .predefined_attribute_summary_list(
+                        PredefinedAttributeSummary::builder().name("tier").build(),
+                    )
+                    .build()
+            });
+        let findings = mock!(Client::list_replication_findings)
+            .match_requests(|r| r.max_results() == Some(100) && r.resource_type() == Some("AGENT"))
+            .then_output(|| {
+                ListReplicationFindingsOutput::builder()
+                    .set_replication_findings_list(Some(vec![]))
+                    .build()
+                    .unwrap()
+            });
+        let client = mock_client!(
+            aws_sdk_connect,
+            RuleMode::MatchAny,
+            &[&listed, &attributes, &findings],
+            |c| c.retry_config(RetryConfig::disabled())
+        );
+        let connect = SdkConnect::new(client, Region::parse("us-east-1").unwrap());
+
+        let all = connect.list_resources("i-1", Kind::Users).await.unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(listed.num_calls(), 2, "one call per page of 1000");
+        let attrs = connect
+            .list_resources("i-1", Kind::PredefinedAttributes)
+            .await
+            .unwrap();
+        assert_eq!(attrs[0].name, "tier");
+        assert_eq!(attributes.num_calls(), 1);
+        connect.list_findings("i-1", Kind::Users).await.unwrap();
+        assert_eq!(findings.num_calls(), 1);
+    }
+}
