@@ -61,7 +61,7 @@ pub fn diff(
 
 /// Records each sighting: `first_seen` stays while the conflict is unresolved (one seen again
 /// after it was resolved starts anew), `last_seen` is now, and IDs a sighting lacks are kept
-/// from the record.
+/// from the record. Linear in the sightings and the records (one index by kind and name).
 pub async fn upsert<S: RunStore>(
     store: &S,
     instance_id: &str,
@@ -69,8 +69,12 @@ pub async fn upsert<S: RunStore>(
     now: i64,
 ) -> Result<(), StepError> {
     let known = store.conflicts(instance_id).await?;
+    let known: HashMap<(Kind, &str), &ConflictRecord> = known
+        .iter()
+        .map(|k| ((k.kind, k.name.as_str()), k))
+        .collect();
     for c in seen {
-        let prev = known.iter().find(|k| k.kind == c.kind && k.name == c.name);
+        let prev = known.get(&(c.kind, c.name.as_str())).copied();
         store
             .put_conflict(&ConflictRecord {
                 instance_id: instance_id.to_string(),

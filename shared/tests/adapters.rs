@@ -246,3 +246,80 @@ async fn unprocessed_association_writes_are_retried() {
     store.put_associations(&records).await.unwrap();
     assert_eq!(batch.num_calls(), 2);
 }
+
+#[tokio::test]
+async fn a_flow_scan_and_its_pages_are_keyed_under_the_run() {
+    use acgr::domain::Kind;
+    use acgr::records::{FlowScan, HardcodedPage, HardcodedRegion};
+    use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+    use aws_sdk_dynamodb::operation::query::QueryOutput;
+
+    let page = HardcodedPage {
+        instance_id: "i-1".into(),
+        run_id: "r1".into(),
+        generation: 2,
+        page: 3,
+        findings: vec![HardcodedRegion {
+            kind: Kind::ContactFlows,
+            id: "f-1".into(),
+            name: "Main inbound".into(),
+            found: vec!["us-east-1".into()],
+            found_total: 1,
+        }],
+        at: 100,
+    };
+    let stored = serde_json::to_string(&page).unwrap();
+    let key = |sk: &'static str, ttl: &'static str| {
+        move |r: &aws_sdk_dynamodb::operation::put_item::PutItemInput| {
+            let item = r.item().unwrap();
+            item["pk"].as_s().unwrap() == "INSTANCE#i-1"
+                && item["sk"].as_s().unwrap() == sk
+                && item["expiresAt"].as_n().unwrap() == ttl
+        }
+    };
+    let put_page = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(key("HARDCODED#r1#0002#00003", "7776100"))
+        .then_output(|| PutItemOutput::builder().build());
+    let put_scan = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(key("SCAN#r1", "7776050"))
+        .then_output(|| PutItemOutput::builder().build());
+    let query = mock!(aws_sdk_dynamodb::Client::query)
+        .match_requests(|r| {
+            r.expression_attribute_values().unwrap()[":prefix"]
+                .as_s()
+                .unwrap()
+                == "HARDCODED#r1#0002#"
+        })
+        .then_output(move || {
+            QueryOutput::builder()
+                .items(
+                    [("data".to_string(), AttributeValue::S(stored.clone()))]
+                        .into_iter()
+                        .collect(),
+                )
+                .build()
+        });
+    let client = mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        &[&put_page, &put_scan, &query],
+        |c| c.retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+    );
+    let store = DynamoRunStore::new(client, "runs");
+
+    store.put_hardcoded_page(&page).await.unwrap();
+    let mut scan = FlowScan::new("i-1", "r1", 2, 10);
+    scan.updated_at = 50;
+    store.put_flow_scan(&scan).await.unwrap();
+    let pages = store.hardcoded_pages("i-1", "r1", 2).await.unwrap();
+
+    assert_eq!(pages, vec![page]);
+    assert_eq!(
+        (
+            put_page.num_calls(),
+            put_scan.num_calls(),
+            query.num_calls()
+        ),
+        (1, 1, 1)
+    );
+}

@@ -8,11 +8,13 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{pk, shift_key, RunStore, RUN_TTL_SECONDS, SHIFT_TTL_SECONDS};
+use super::{
+    hardcoded_key, hardcoded_prefix, pk, shift_key, RunStore, RUN_TTL_SECONDS, SHIFT_TTL_SECONDS,
+};
 use crate::error::StoreError;
 use crate::records::{
-    Association, AssociationProgress, ConflictRecord, Episode, GroupRecord, Lock, LockOutcome,
-    RunRecord, ShiftRecord, SnapshotRecord,
+    Association, AssociationProgress, ConflictRecord, Episode, FlowScan, GroupRecord,
+    HardcodedPage, Lock, LockOutcome, RunRecord, ShiftRecord, SnapshotRecord,
 };
 
 #[derive(Clone, Debug)]
@@ -415,6 +417,49 @@ impl RunStore for DynamoRunStore {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    async fn get_flow_scan(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> Result<Option<FlowScan>, StoreError> {
+        self.get(instance_id, &format!("SCAN#{run_id}"))
+            .await?
+            .map(|i| decode(&i))
+            .transpose()
+    }
+
+    async fn put_flow_scan(&self, scan: &FlowScan) -> Result<(), StoreError> {
+        let ttl = scan.updated_at + RUN_TTL_SECONDS;
+        self.put(item(
+            &scan.instance_id,
+            format!("SCAN#{}", scan.run_id),
+            scan,
+            Some(ttl),
+        )?)
+        .await
+    }
+
+    async fn put_hardcoded_page(&self, page: &HardcodedPage) -> Result<(), StoreError> {
+        let ttl = page.at + RUN_TTL_SECONDS;
+        self.put(item(
+            &page.instance_id,
+            hardcoded_key(page),
+            page,
+            Some(ttl),
+        )?)
+        .await
+    }
+
+    async fn hardcoded_pages(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+        generation: u32,
+    ) -> Result<Vec<HardcodedPage>, StoreError> {
+        self.query(instance_id, &hardcoded_prefix(run_id, generation), false)
+            .await
     }
 }
 

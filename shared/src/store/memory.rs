@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use super::RunStore;
 use crate::error::StoreError;
 use crate::records::{
-    lock_allows, Association, AssociationProgress, ConflictRecord, Episode, GroupRecord, Lock,
-    LockOutcome, RunRecord, ShiftRecord, SnapshotRecord,
+    lock_allows, Association, AssociationProgress, ConflictRecord, Episode, FlowScan, GroupRecord,
+    HardcodedPage, Lock, LockOutcome, RunRecord, ShiftRecord, SnapshotRecord,
 };
 
 #[derive(Default, Debug)]
@@ -21,6 +21,10 @@ pub struct MemoryState {
     pub shifts: Vec<ShiftRecord>,
     pub groups: BTreeMap<(String, String), GroupRecord>,
     pub episodes: BTreeMap<(String, String), Episode>,
+    /// Keyed by (instance ID, run ID).
+    pub flow_scans: BTreeMap<(String, String), FlowScan>,
+    /// Keyed by (instance ID, sort key).
+    pub hardcoded_pages: BTreeMap<(String, String), HardcodedPage>,
     /// Every write, in order, as "KIND#key": lets tests check intent-before-action.
     pub writes: Vec<String>,
 }
@@ -258,5 +262,52 @@ impl RunStore for MemoryRunStore {
         s.episodes
             .remove(&(instance_id.to_string(), group_arn.to_string()));
         Ok(())
+    }
+
+    async fn get_flow_scan(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> Result<Option<FlowScan>, StoreError> {
+        Ok(self
+            .state()
+            .flow_scans
+            .get(&(instance_id.to_string(), run_id.to_string()))
+            .cloned())
+    }
+
+    async fn put_flow_scan(&self, scan: &FlowScan) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push(format!("SCAN#{}", scan.run_id));
+        s.flow_scans.insert(
+            (scan.instance_id.clone(), scan.run_id.clone()),
+            scan.clone(),
+        );
+        Ok(())
+    }
+
+    async fn put_hardcoded_page(&self, page: &HardcodedPage) -> Result<(), StoreError> {
+        let mut s = self.state();
+        let key = super::hardcoded_key(page);
+        s.writes.push(key.clone());
+        s.hardcoded_pages
+            .insert((page.instance_id.clone(), key), page.clone());
+        Ok(())
+    }
+
+    async fn hardcoded_pages(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+        generation: u32,
+    ) -> Result<Vec<HardcodedPage>, StoreError> {
+        let prefix = super::hardcoded_prefix(run_id, generation);
+        Ok(self
+            .state()
+            .hardcoded_pages
+            .iter()
+            .filter(|((i, k), _)| i == instance_id && k.starts_with(&prefix))
+            .map(|(_, p)| p.clone())
+            .collect())
     }
 }

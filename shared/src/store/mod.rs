@@ -14,6 +14,8 @@
 //! | `INSTANCE#{id}` | `SHIFT#{epochSeconds:012}#{runId}#{groupId}` | a traffic shift of one group: before, after, status | 400 days |
 //! | `INSTANCE#{id}` | `GROUP#{groupArn}` | a group's ARN, steady-state distribution (the failback point) and agent counts | none |
 //! | `INSTANCE#{id}` | `EPISODE#{groupArn}` | an open failover episode: the split before its first shift | none |
+//! | `INSTANCE#{id}` | `SCAN#{runId}` | preflight's flow scan: position, counts, the first findings | 90 days |
+//! | `INSTANCE#{id}` | `HARDCODED#{runId}#{generation:04}#{page:05}` | a page of the scan's flows that hardcode a region | 90 days |
 //!
 //! The table is a global table (one replica per region of the pair): replication is
 //! asynchronous, so Connect's live distribution is the truth and these items are history.
@@ -29,8 +31,8 @@ use std::future::Future;
 
 use crate::error::StoreError;
 use crate::records::{
-    Association, AssociationProgress, ConflictRecord, Episode, GroupRecord, Lock, LockOutcome,
-    RunRecord, ShiftRecord, SnapshotRecord,
+    Association, AssociationProgress, ConflictRecord, Episode, FlowScan, GroupRecord,
+    HardcodedPage, Lock, LockOutcome, RunRecord, ShiftRecord, SnapshotRecord,
 };
 
 pub const RUN_TTL_SECONDS: i64 = 90 * 86_400;
@@ -142,6 +144,40 @@ pub trait RunStore: Send + Sync {
         instance_id: &str,
         group_arn: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn get_flow_scan(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<FlowScan>, StoreError>> + Send;
+    fn put_flow_scan(&self, scan: &FlowScan)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes (or rewrites: the same page of the same scan holds the same findings) one page.
+    fn put_hardcoded_page(
+        &self,
+        page: &HardcodedPage,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The pages of one generation of a run's scan, in page order.
+    fn hardcoded_pages(
+        &self,
+        instance_id: &str,
+        run_id: &str,
+        generation: u32,
+    ) -> impl Future<Output = Result<Vec<HardcodedPage>, StoreError>> + Send;
+}
+
+/// The sort key prefix of one scan's `HARDCODED#` pages.
+pub fn hardcoded_prefix(run_id: &str, generation: u32) -> String {
+    format!("HARDCODED#{run_id}#{generation:04}#")
+}
+
+/// The sort key of a page of a scan's findings.
+pub fn hardcoded_key(page: &HardcodedPage) -> String {
+    format!(
+        "{}{:05}",
+        hardcoded_prefix(&page.run_id, page.generation),
+        page.page
+    )
 }
 
 /// The sort key of a shift: one per run and group, in time order.
