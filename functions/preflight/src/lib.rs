@@ -1,6 +1,11 @@
 //! **preflight**: checks, before ReplicateInstance, everything that would make it fail or leave
 //! the replica unusable, and reports each check with a verdict and the fix. It reads Connect,
 //! Lambda and KMS and never changes them; it takes no lock. The report is stored on the run.
+//!
+//! Reading every flow takes minutes on a large instance (2 calls/s), so the step is resumable:
+//! an invocation that runs out of time returns `done: false` with the report so far, and the
+//! next invocation of the run goes on where it stopped (`flows.rs`). The report is bounded
+//! whatever the instance's size: each check lists its first findings and counts the rest.
 
 mod flows;
 mod instance;
@@ -14,7 +19,7 @@ use acgr::conflicts;
 use acgr::connect::{Connect, IdentityType, InstanceInfo};
 use acgr::domain::{pair_support, paired_region, InstanceAlias, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::records::RunKind;
+use acgr::records::{FlowScan, RunKind};
 use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
@@ -23,9 +28,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
+use crate::flows::LISTED;
 use crate::probe::{Probe, ReplicaProbe, CONNECT_KEY_ALIAS};
-use crate::report::could_not_run;
-pub use crate::report::{Check, Report, Verdict};
+use crate::report::{capped, could_not_run, in_order};
+pub use crate::report::{Check, FlowCounts, Report, Verdict};
 use crate::{flows::*, instance::*, name_conflicts::*, replica::*};
 
 pub const STEP: &str = "preflight";
@@ -100,25 +106,23 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
         lease_seconds: ctx.lease_seconds,
     };
     let mut run = StepRun::begin(&ctx.store, begin, now).await?;
-    let checks = match run_checks(ctx, probe, &id, &replica, &input, now).await {
-        Ok(checks) => checks,
+    let report = match assess(ctx, probe, &id, &replica, &input, now).await {
+        Ok(report) => report,
         Err(e) => return Err(run.fail(e).await),
-    };
-    let report = Report {
-        ok: !checks.iter().any(|c| c.verdict == Verdict::Fail),
-        run_id: run_id.clone(),
-        checks,
     };
     run.note(&report).await?;
     info!(
         instance_id = %id,
         run_id = %run_id,
+        done = report.done,
         passed = report.count(Verdict::Pass),
         warned = report.count(Verdict::Warn),
         failed = report.count(Verdict::Fail),
-        "preflight done"
+        flows_scanned = report.flows.as_ref().map_or(0, |f| f.scanned),
+        flows_hardcoding = report.flows.as_ref().map_or(0, |f| f.hardcoded),
+        "preflight"
     );
-    if !report.ok && input.fail_on_error.unwrap_or(true) {
+    if report.done && !report.ok && input.fail_on_error.unwrap_or(true) {
         let failed: Vec<String> = report
             .failed()
             .map(|c| format!("{}: {}", c.id, c.message))
@@ -132,6 +136,71 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
         return Err(run.fail(e).await);
     }
     Ok(report)
+}
+
+/// The checks of one invocation: the run's first makes every check but the flow scan (kept on
+/// the scan's item), then each scans flows until done or out of time.
+async fn assess<C: Connect, S: RunStore, P: ReplicaProbe>(
+    ctx: &Context<C, S>,
+    probe: &P,
+    id: &str,
+    replica: &Region,
+    input: &Input,
+    now: i64,
+) -> Result<Report, StepError> {
+    let run_id = &input.header.run_id;
+    // A finished scan run again (same run ID) starts anew: the instance may have changed.
+    let mut scan = match ctx.store.get_flow_scan(id, run_id).await? {
+        Some(scan) if !scan.done => scan,
+        last => FlowScan::new(id, run_id, last.map_or(1, |s| s.generation + 1), now),
+    };
+    let stored: Option<Vec<Check>> = scan
+        .checks
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let made_now = stored.is_none();
+    let others = match stored {
+        Some(checks) => checks,
+        None => {
+            let checks = capped(
+                run_checks(ctx, probe, id, replica, input, now).await?,
+                LISTED,
+            );
+            scan.checks = Some(
+                serde_json::to_value(&checks).map_err(|e| StepError::Rejected(e.to_string()))?,
+            );
+            checks
+        }
+    };
+    // The checks say when the flows are not to be scanned (the instance is missing, or a check
+    // already failed the step).
+    let (flow_checks, flows) = if others.iter().any(|c| c.id == "flows-scanned") {
+        scan.done = true;
+        (Vec::new(), None)
+    } else {
+        let resumed = flows::resume(&ctx.source, &ctx.store, &mut scan, now).await?;
+        if let Some(e) = &resumed.stopped {
+            info!(instance_id = %id, run_id = %run_id, error = %e, "the flow scan stops here");
+            // Nothing done at all: the error, so that the state machine backs off and retries.
+            if !resumed.moved && !made_now {
+                return Err(e.clone().into());
+            }
+        }
+        (
+            flow_checks(&scan, &resumed, ctx.source.region()),
+            Some(flows::counts(&scan, &resumed)),
+        )
+    };
+    scan.updated_at = now;
+    ctx.store.put_flow_scan(&scan).await?;
+    let checks = in_order(others.into_iter().chain(flow_checks).collect());
+    Ok(Report {
+        ok: !checks.iter().any(|c| c.verdict == Verdict::Fail),
+        done: scan.done,
+        run_id: run_id.clone(),
+        checks,
+        flows,
+    })
 }
 
 async fn run_checks<C: Connect, S: RunStore, P: ReplicaProbe>(
@@ -223,7 +292,6 @@ async fn run_checks<C: Connect, S: RunStore, P: ReplicaProbe>(
         checks.push(not_found("lambda-in-replica"));
         checks.push(not_found("lex-bots"));
     } else {
-        checks.extend(flow_checks(&ctx.source, id).await?);
         checks.extend(if deployed {
             lambda_checks(&ctx.source, probe, id).await?
         } else {
@@ -236,6 +304,17 @@ async fn run_checks<C: Connect, S: RunStore, P: ReplicaProbe>(
     } else {
         other_replica("connect-kms-key")
     });
+    // Flows only ever warn: when a check already fails the step, reading every flow (minutes on
+    // a large instance) would not change the outcome.
+    if !missing
+        && input.fail_on_error.unwrap_or(true)
+        && checks.iter().any(|c| c.verdict == Verdict::Fail)
+    {
+        checks.push(Check::not_checked(
+            "flows-scanned",
+            "a check failed, and flows only warn (run with failOnError false to scan them anyway)",
+        ));
+    }
     Ok(checks)
 }
 

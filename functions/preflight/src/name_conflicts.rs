@@ -1,9 +1,11 @@
 //! Name conflicts with an existing replica, recorded in the conflict ledger.
 
 use super::*;
+use crate::report::first;
 
 /// Same name, different ID, in an existing replica: ReplicateInstance would not mirror it.
-/// Each conflict is also upserted into the run store.
+/// Each conflict is also upserted into the run store. Linear in the listings (one index by
+/// name per kind) and in the conflicts on record; the message names the first few.
 pub(crate) async fn conflict_check<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     id: &str,
@@ -58,8 +60,12 @@ pub(crate) async fn conflict_check<C: Connect, S: RunStore>(
     } else {
         Check::fail(
             check,
-            format!("{} name conflicts: {}", found.len(), found.join("; ")),
-            format!("Delete or rename each resource in {replica} (it was created there outside replication), then run again."),
+            format!(
+                "{} name conflicts: {}",
+                found.len(),
+                first(&found, found.len(), LISTED, "; ")
+            ),
+            format!("Delete or rename each resource in {replica} (it was created there outside replication), then run again: every conflict is a CONFLICT# item of the run table."),
         )
     })
 }

@@ -585,3 +585,626 @@ async fn the_small_event_runs_through_the_handler() {
         .unwrap()
         .is_some());
 }
+
+// ---- at Connect's real quotas and at any size ----
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use acgr::pace::Pacer;
+use acgr::records::{ConflictRecord, HardcodedPage};
+use tokio::time::Instant;
+
+/// The Lambda's budget (template.yaml's Timeout 120 s) less the step's margin.
+const BUDGET: Duration = Duration::from_secs(115);
+
+/// `n` published flows named `Flow 0000`..., each hardcoding its own Lambda ARN and a region
+/// name; no modules.
+fn with_hardcoding_flows(n: usize) -> (Context<FakeConnect, MemoryRunStore>, FakeProbe) {
+    let contents: Vec<(String, String, String)> = (0..n)
+        .map(|i| {
+            (
+                format!("f-{i:05}"),
+                format!("Flow {i:04}"),
+                format!(r#"{{"Actions":[{{"Parameters":{{"LambdaFunctionARN":"arn:aws:lambda:us-east-1:123456789012:function:acme-lookup-{i}"}}}},{{"Parameters":{{"ComparisonValue":"us-east-1"}}}}]}}"#),
+            )
+        })
+        .collect();
+    let flows: Vec<(&str, &str, Option<&str>)> = contents
+        .iter()
+        .map(|(id, name, c)| (id.as_str(), name.as_str(), Some(c.as_str())))
+        .collect();
+    let ctx = FakeWorld::instance(ID, EAST)
+        .with_flows(EAST, ID, &flows)
+        .with_modules(EAST, ID, &[])
+        .context(EAST, WEST)
+        .unwrap();
+    (ctx, FakeProbe::new(r(WEST)))
+}
+
+/// Both regions' clients paced at Connect's real quotas, as the SDK clients are.
+fn at_real_quotas(
+    mut ctx: Context<FakeConnect, MemoryRunStore>,
+) -> Context<FakeConnect, MemoryRunStore> {
+    ctx.source = ctx.source.clone().paced(Arc::new(Pacer::new(1.0)));
+    ctx.replica = ctx.replica.clone().paced(Arc::new(Pacer::new(1.0)));
+    ctx
+}
+
+/// One invocation with the Lambda's budget from now.
+async fn invocation(
+    ctx: &Context<FakeConnect, MemoryRunStore>,
+    probe: &FakeProbe,
+    now: i64,
+) -> Result<Report, StepError> {
+    acgr::deadline::within(
+        Some(Instant::now() + BUDGET),
+        preflight(ctx, probe, input(), now),
+    )
+    .await
+}
+
+fn reads_of(ctx: &Context<FakeConnect, MemoryRunStore>, op: &str) -> Vec<String> {
+    ctx.source
+        .world()
+        .calls_of(op)
+        .iter()
+        .map(|c| c.target.clone())
+        .collect()
+}
+
+/// An item's size as DynamoDB counts it: attribute names and values (the record is the JSON
+/// string `data`; `expiresAt` a number).
+fn item_size<T: serde::Serialize>(sk: String, record: &T) -> (String, usize) {
+    let data = serde_json::to_string(record).unwrap();
+    let bytes = "pk".len()
+        + acgr::store::pk(ID).len()
+        + "sk".len()
+        + sk.len()
+        + "data".len()
+        + data.len()
+        + "expiresAt".len()
+        + 21;
+    (sk, bytes)
+}
+
+/// Every item the run store holds: (sort key, size).
+fn stored_items(store: &MemoryRunStore) -> Vec<(String, usize)> {
+    let s = store.state();
+    let mut out = Vec::new();
+    for r in s.runs.values() {
+        out.push(item_size(format!("RUN#{}", r.run_id), r));
+    }
+    for f in s.flow_scans.values() {
+        out.push(item_size(format!("SCAN#{}", f.run_id), f));
+    }
+    for ((_, sk), p) in &s.hardcoded_pages {
+        out.push(item_size(sk.clone(), p));
+    }
+    for c in s.conflicts.values() {
+        out.push(item_size(
+            format!("CONFLICT#{}#{}", c.kind.key(), c.name),
+            c,
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_thousand_flows_hardcoding_a_region_keep_the_output_and_every_item_small() {
+    // given 1,000 flows that each hardcode a Lambda ARN and a region name
+    let (ctx, probe) = with_hardcoding_flows(1_000);
+
+    // when preflight runs (one invocation: no deadline, no pacing)
+    let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+
+    // then it is done, and the report lists the first 20 and counts the rest
+    assert!(report.done && report.ok);
+    let flows = report.flows.as_ref().unwrap();
+    assert_eq!((flows.scanned, flows.hardcoded), (1_000, 1_000));
+    let hardcoded: Vec<&Check> = report
+        .checks
+        .iter()
+        .filter(|c| c.id == "hardcoded-region")
+        .collect();
+    assert_eq!(
+        hardcoded.len(),
+        flows::LISTED + 1,
+        "20 listed and one that counts the rest"
+    );
+    assert!(
+        hardcoded[0].message.contains("'Flow 0000'")
+            && hardcoded[0].message.contains("acme-lookup-0,")
+    );
+    let more = hardcoded.last().unwrap();
+    assert!(
+        more.message.contains("980 more") && more.message.contains("HARDCODED#run-1#0001#"),
+        "{}",
+        more.message
+    );
+    // and the output, serialized, stays well under Step Functions' 256 KB
+    let output = serde_json::to_string(&report).unwrap().len();
+    assert!(output < 32 * 1024, "output: {output} bytes");
+    // and every stored item stays well under DynamoDB's 400 KB
+    let items = stored_items(&ctx.store);
+    let (largest, bytes) = items.iter().max_by_key(|(_, b)| *b).unwrap();
+    assert!(*bytes < 100 * 1024, "{largest}: {bytes} bytes");
+    println!(
+        "1,000 flows: output {output} bytes; largest item {largest} {bytes} bytes; {} items",
+        items.len()
+    );
+    // and every finding is in the run table, once
+    let pages = ctx.store.hardcoded_pages(ID, "run-1", 1).await.unwrap();
+    let ids: Vec<&str> = pages
+        .iter()
+        .flat_map(|p| &p.findings)
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 1_000);
+    assert_eq!(
+        ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        1_000
+    );
+    assert!(pages.len() > 1, "paged: {}", pages.len());
+    assert!(pages
+        .iter()
+        .all(|p| serde_json::to_string(p).unwrap().len() <= flows::PAGE_BYTES + 1024));
+}
+
+#[tokio::test]
+async fn flows_with_huge_names_and_many_arns_are_cut_short_in_every_item() {
+    // given 1,000 flows with 500-character names, each naming 200 distinct regional ARNs
+    let long = "N".repeat(500);
+    let contents: Vec<(String, String, String)> = (0..1_000)
+        .map(|i| {
+            let arns: String = (0..200)
+                .map(|k| {
+                    format!(
+                        r#""arn:aws:lambda:us-east-1:123456789012:function:{}-{i}-{k}","#,
+                        "f".repeat(60)
+                    )
+                })
+                .collect();
+            (
+                format!("f-{i:05}"),
+                format!("{long} {i}"),
+                format!("[{arns}]"),
+            )
+        })
+        .collect();
+    let flows: Vec<(&str, &str, Option<&str>)> = contents
+        .iter()
+        .map(|(id, name, c)| (id.as_str(), name.as_str(), Some(c.as_str())))
+        .collect();
+    let ctx = FakeWorld::instance(ID, EAST)
+        .with_flows(EAST, ID, &flows)
+        .context(EAST, WEST)
+        .unwrap();
+    let probe = FakeProbe::new(r(WEST));
+
+    let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+
+    assert_eq!(report.flows.as_ref().unwrap().hardcoded, 1_000);
+    let output = serde_json::to_string(&report).unwrap().len();
+    assert!(output < 128 * 1024, "output: {output} bytes");
+    let items = stored_items(&ctx.store);
+    let (largest, bytes) = items.iter().max_by_key(|(_, b)| *b).unwrap();
+    assert!(*bytes < 100 * 1024, "{largest}: {bytes} bytes");
+    println!("huge flows: output {output} bytes; largest item {largest} {bytes} bytes");
+    let pages = ctx.store.hardcoded_pages(ID, "run-1", 1).await.unwrap();
+    let f = &pages[0].findings[0];
+    assert_eq!((f.found.len(), f.found_total), (10, 200));
+    assert!(report
+        .checks
+        .iter()
+        .any(|c| c.message.contains("and 195 more")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn three_hundred_flows_at_real_quotas_take_two_invocations_and_each_flow_is_read_once() {
+    // given 300 flows and Connect's real quotas (2 DescribeContactFlow/s, burst 5)
+    let (ctx, probe) = with_hardcoding_flows(300);
+    let ctx = at_real_quotas(ctx);
+
+    // when the first invocation runs out of its 115 s
+    let first = invocation(&ctx, &probe, 100).await.unwrap();
+
+    // then it returns what it found so far, naming what remains
+    assert!(!first.done && first.ok, "{first:#?}");
+    let read = reads_of(&ctx, "DescribeContactFlow").len();
+    assert!((200..300).contains(&read), "{read} read in 115 s at 2/s");
+    let scanned = only(&first, "flows-scanned");
+    assert_eq!(scanned.verdict, Verdict::Warn);
+    assert!(
+        scanned
+            .message
+            .contains(&format!("{} flows remain", 300 - read))
+            && scanned.message.contains("0 flow modules remain"),
+        "{}",
+        scanned.message
+    );
+    assert!(scanned.fix.contains("invokes it again"), "{}", scanned.fix);
+    let flows = first.flows.as_ref().unwrap();
+    assert_eq!(
+        (flows.scanned, flows.flows_left),
+        (read as u64, Some(300 - read as u64))
+    );
+    let stored = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(stored.steps[STEP]["done"], false);
+
+    // when the state machine invokes it again (same run)
+    let second = invocation(&ctx, &probe, 200).await.unwrap();
+
+    // then it goes on after the last flow read, without making the other checks again
+    assert!(second.done && second.ok, "{second:#?}");
+    let reads = reads_of(&ctx, "DescribeContactFlow");
+    assert_eq!(reads.len(), 300, "each flow read once");
+    let distinct: std::collections::BTreeSet<&String> = reads.iter().collect();
+    assert_eq!(distinct.len(), 300);
+    assert_eq!(
+        reads_of(&ctx, "DescribeInstance").len(),
+        2,
+        "source and replica, once"
+    );
+    assert_eq!(reads_of(&ctx, "ListLambdaFunctions").len(), 1);
+    let flows = second.flows.as_ref().unwrap();
+    assert_eq!(
+        (flows.scanned, flows.hardcoded, flows.flows_left),
+        (300, 300, None)
+    );
+    assert_eq!(only(&second, "flows-scanned").verdict, Verdict::Pass);
+    assert_eq!(
+        second
+            .checks
+            .iter()
+            .filter(|c| c.id == "hardcoded-region")
+            .count(),
+        21
+    );
+    let pages = ctx.store.hardcoded_pages(ID, "run-1", 1).await.unwrap();
+    assert_eq!(pages.iter().map(|p| p.findings.len()).sum::<usize>(), 300);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_handler_bounds_the_scan_by_the_invocations_deadline() {
+    let (ctx, probe) = with_hardcoding_flows(300);
+    let ctx = at_real_quotas(ctx);
+    let payload = serde_json::json!({"runId": "run-1", "instanceId": ID, "replicaRegion": WEST, "failOnError": false});
+    let mut lambda = lambda_runtime::Context::default();
+    lambda.deadline = acgr::deadline::epoch_millis() + 60_000;
+    let report = handler(&ctx, &probe, LambdaEvent::new(payload, lambda))
+        .await
+        .unwrap();
+    assert!(!report.done);
+    let read = reads_of(&ctx, "DescribeContactFlow").len();
+    assert!((100..125).contains(&read), "{read} read in 55 s at 2/s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn flows_and_modules_are_read_side_by_side_each_at_its_own_quota() {
+    let (ctx, probe) = with_hardcoding_flows(150);
+    let modules: Vec<(String, String)> = (0..150)
+        .map(|i| (format!("m-{i:05}"), format!("Module {i}")))
+        .collect();
+    {
+        let mut w = ctx.source.world();
+        w.resources.insert(
+            (EAST.into(), ID.into(), Kind::ContactFlowModules),
+            modules.iter().map(|(id, name)| res(id, name)).collect(),
+        );
+        for (id, _) in &modules {
+            w.modules.insert(
+                (EAST.into(), ID.into(), id.clone()),
+                r#"{"Region":"eu-west-2"}"#.into(),
+            );
+        }
+    }
+    let ctx = at_real_quotas(ctx);
+    let started = Instant::now();
+    let report = invocation(&ctx, &probe, 100).await.unwrap();
+    assert!(report.done, "{report:#?}");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(80),
+        "300 reads at 2/s + 2/s: {took:?}"
+    );
+    let flows = report.flows.unwrap();
+    assert_eq!((flows.scanned, flows.hardcoded), (300, 300));
+}
+
+fn with_clean_modules(ctx: &Context<FakeConnect, MemoryRunStore>, n: usize) {
+    let mut w = ctx.source.world();
+    let listed: Vec<ResourceSummary> = (0..n)
+        .map(|i| res(&format!("m-{i:05}"), &format!("Module {i}")))
+        .collect();
+    for m in &listed {
+        w.modules.insert(
+            (EAST.into(), ID.into(), m.id.clone().unwrap()),
+            r#"{"Actions":[]}"#.into(),
+        );
+    }
+    w.resources
+        .insert((EAST.into(), ID.into(), Kind::ContactFlowModules), listed);
+}
+
+#[tokio::test]
+async fn a_throttle_past_the_retries_mid_scan_saves_and_returns_what_is_done() {
+    // given 30 flows and 5 flow modules
+    let (ctx, probe) = with_hardcoding_flows(30);
+    with_clean_modules(&ctx, 5);
+    let throttle = |ops: &[&'static str]| {
+        for op in ops {
+            ctx.source.world().fail_next(op, "ThrottlingException", 1);
+        }
+    };
+    let both = ["DescribeContactFlow", "DescribeContactFlowModule"];
+
+    // when Connect throttles the first read of each past the client's retries, in the
+    // invocation that made the other checks
+    throttle(&both);
+    let first = preflight(&ctx, &probe, input(), 100).await.unwrap();
+
+    // then what it did is kept and returned: not done, naming what remains
+    assert!(!first.done);
+    let scanned = &only(&first, "flows-scanned").message;
+    assert!(
+        scanned.contains("30 flows remain") && scanned.contains("5 flow modules remain"),
+        "{scanned}"
+    );
+
+    // when a later invocation is throttled before it reads anything
+    throttle(&both);
+    let err = preflight(&ctx, &probe, input(), 110).await.unwrap_err();
+
+    // then it fails (the machine backs off and retries) and the run goes on
+    assert_eq!(err.error_type(), "Throttled");
+    let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(run.status, acgr::records::RunStatus::Running);
+
+    // when one reads the modules before the flows' quota runs out
+    throttle(&both[..1]);
+    let partial = preflight(&ctx, &probe, input(), 120).await.unwrap();
+
+    // then it returns them, and the next goes on to the end
+    assert!(!partial.done);
+    let flows = partial.flows.as_ref().unwrap();
+    assert_eq!(
+        (flows.scanned, flows.flows_left, flows.modules_left),
+        (5, Some(30), Some(0))
+    );
+    let last = preflight(&ctx, &probe, input(), 130).await.unwrap();
+    assert!(last.done && last.ok);
+    assert_eq!(last.flows.as_ref().unwrap().scanned, 35);
+    // each flow and module read once, and the throttled reads tried again
+    let reads = reads_of(&ctx, "DescribeContactFlow");
+    let distinct: std::collections::BTreeSet<&String> = reads.iter().collect();
+    assert_eq!((distinct.len(), reads.len()), (30, 30 + 3));
+    assert_eq!(reads_of(&ctx, "DescribeContactFlowModule").len(), 5 + 2);
+    assert_eq!(
+        reads_of(&ctx, "DescribeInstance").len(),
+        2,
+        "the other checks were made once (source and replica)"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn out_of_time_before_reading_anything_is_an_error_and_nothing_is_lost() {
+    let (ctx, probe) = with_hardcoding_flows(300);
+    let pacer = Arc::new(Pacer::new(1.0));
+    let mut ctx = ctx;
+    ctx.source = ctx.source.clone().paced(pacer.clone());
+    let first = invocation(&ctx, &probe, 100).await.unwrap();
+    assert!(!first.done);
+    let before = ctx.store.get_flow_scan(ID, "run-1").await.unwrap().unwrap();
+
+    // an invocation whose deadline comes before its first read's turn
+    for op in [
+        "ListContactFlows",
+        "ListContactFlowModules",
+        "ListResources",
+        "DescribeContactFlow",
+    ] {
+        pacer.bucket(op).drain();
+    }
+    let err = acgr::deadline::within(Some(Instant::now()), preflight(&ctx, &probe, input(), 200))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Transient", "{err}");
+    let after = ctx.store.get_flow_scan(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(after, before, "the scan stands where it stood");
+
+    let last = invocation(&ctx, &probe, 300).await.unwrap();
+    assert!(last.done);
+    assert_eq!(reads_of(&ctx, "DescribeContactFlow").len(), 300);
+}
+
+#[tokio::test]
+async fn a_finished_scan_run_again_starts_anew_and_keys_its_findings_apart() {
+    let (ctx, probe) = with_hardcoding_flows(3);
+    let first = preflight(&ctx, &probe, input(), 100).await.unwrap();
+    assert!(first.done);
+    // one flow is fixed before the run is started again under the same run ID
+    ctx.source
+        .world()
+        .flows
+        .insert((EAST.into(), ID.into(), "f-00000".into()), "{}".into());
+    let again = preflight(&ctx, &probe, input(), 200).await.unwrap();
+    let flows = again.flows.as_ref().unwrap();
+    assert_eq!((flows.scanned, flows.hardcoded), (3, 2));
+    assert_eq!(flows.findings_key, "HARDCODED#run-1#0002#");
+    assert_eq!(reads_of(&ctx, "DescribeContactFlow").len(), 6);
+    let second: Vec<HardcodedPage> = ctx.store.hardcoded_pages(ID, "run-1", 2).await.unwrap();
+    assert_eq!(second.iter().map(|p| p.findings.len()).sum::<usize>(), 2);
+    assert_eq!(
+        ctx.store.hardcoded_pages(ID, "run-1", 1).await.unwrap()[0]
+            .findings
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_flow_that_cannot_be_read_is_counted_and_the_scan_goes_on() {
+    let (ctx, probe) = with_hardcoding_flows(4);
+    ctx.source
+        .world()
+        .fail_next("DescribeContactFlow", "AccessDeniedException", 1);
+    let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+    assert!(report.done && report.ok);
+    let scanned = only(&report, "flows-scanned");
+    assert_eq!(scanned.verdict, Verdict::Warn);
+    assert!(
+        scanned
+            .message
+            .contains("could not read 1: flow 'Flow 0000'")
+            && scanned.message.contains("AccessDenied"),
+        "{}",
+        scanned.message
+    );
+    assert!(scanned.fix.contains("connect:DescribeContactFlow"));
+    assert_eq!(report.flows.unwrap().scanned, 3);
+}
+
+#[tokio::test]
+async fn a_failed_check_skips_the_flows_unless_told_not_to() {
+    let (ctx, probe) = with_hardcoding_flows(50);
+    edit(&ctx, |i| i.identity = Some("CONNECT_MANAGED".into()));
+    let err = preflight(
+        &ctx,
+        &probe,
+        Input {
+            fail_on_error: None,
+            ..input()
+        },
+        100,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PreflightFailed");
+    assert!(
+        reads_of(&ctx, "DescribeContactFlow").is_empty(),
+        "no flow read"
+    );
+    let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    let stored: Report = serde_json::from_value(run.steps[STEP].clone()).unwrap();
+    assert!(stored.done);
+    assert!(stored
+        .checks
+        .iter()
+        .any(|c| c.id == "flows-scanned" && c.message.contains("flows only warn")));
+}
+
+#[tokio::test]
+async fn many_lambda_functions_are_listed_up_to_twenty_worst_first_and_counted() {
+    let (ctx, mut probe) = ctx();
+    let arns: Vec<String> = (0..60)
+        .map(|i| format!("arn:aws:lambda:us-east-1:123456789012:function:fn-{i:02}"))
+        .collect();
+    for i in (0..60).step_by(2) {
+        probe.functions.insert(format!("fn-{i:02}"));
+    }
+    ctx.source.world().lambdas.insert(ID.into(), arns);
+    let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+    let lambdas: Vec<&Check> = report
+        .checks
+        .iter()
+        .filter(|c| c.id == "lambda-in-replica")
+        .collect();
+    assert_eq!(lambdas.len(), 21);
+    assert!(lambdas[..20].iter().all(|c| c.verdict == Verdict::Fail));
+    let rest = lambdas[20];
+    assert_eq!(rest.verdict, Verdict::Fail);
+    assert!(
+        rest.message
+            .contains("40 more results of this check not listed: 10 fail, 0 warn, 30 pass"),
+        "{}",
+        rest.message
+    );
+}
+
+#[tokio::test]
+async fn name_conflicts_are_found_in_one_pass_over_twenty_thousand_names_each_side() {
+    // given a replica where half of 20,000 queue names are another queue, a quarter mirror the
+    // source, and a quarter are the replica's own; and 40,000 conflicts of old on record
+    let (ctx, probe) = ctx();
+    let source: Vec<ResourceSummary> = (0..20_000)
+        .map(|n| res(&format!("src-{n}"), &format!("Queue {n}")))
+        .collect();
+    let mut replica: Vec<ResourceSummary> = (0..20_000)
+        .map(|n| match n % 4 {
+            0 | 2 => res(&format!("rep-{n}"), &format!("Queue {n}")),
+            1 => res(&format!("src-{n}"), &format!("Queue {n}")),
+            _ => res(&format!("rep-{n}"), &format!("Replica only {n}")),
+        })
+        .collect();
+    replica.reverse();
+    {
+        let mut w = ctx.source.world();
+        let mut there = w.instances[&(EAST.to_string(), ID.to_string())].clone();
+        there.arn = there.arn.replace(EAST, WEST);
+        w.instances.insert((WEST.into(), ID.into()), there);
+        w.resources
+            .insert((EAST.into(), ID.into(), Kind::Queues), source);
+        w.resources
+            .insert((WEST.into(), ID.into(), Kind::Queues), replica);
+    }
+    for n in 0..40_000 {
+        ctx.store
+            .put_conflict(&ConflictRecord {
+                instance_id: ID.into(),
+                kind: Kind::Queues,
+                name: format!("Old queue {n}"),
+                source_id: Some(format!("old-{n}")),
+                replica_id: Some(format!("older-{n}")),
+                region: Some(WEST.into()),
+                first_seen: 1,
+                last_seen: 2,
+                resolved: true,
+                resolved_at: Some(3),
+            })
+            .await
+            .unwrap();
+    }
+
+    // when preflight checks the names
+    let started = std::time::Instant::now();
+    let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
+    let took = started.elapsed();
+
+    // then it finds exactly the 10,000 planted conflicts, fast, and names the first few
+    let check = only(&report, "name-conflicts");
+    assert_eq!(check.verdict, Verdict::Fail);
+    assert!(
+        check.message.starts_with("10000 name conflicts: "),
+        "{}",
+        &check.message[..80]
+    );
+    assert!(
+        check.message.ends_with("and 9980 more"),
+        "{}",
+        check.message
+    );
+    let recorded: Vec<String> = ctx
+        .store
+        .conflicts(ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| !c.resolved)
+        .map(|c| c.name)
+        .collect();
+    let planted: std::collections::BTreeSet<String> = (0..20_000)
+        .filter(|n| n % 2 == 0)
+        .map(|n| format!("Queue {n}"))
+        .collect();
+    assert_eq!(recorded.len(), 10_000);
+    assert_eq!(
+        recorded
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        planted
+    );
+    // (under 0.2 s in a debug build; comparing each sighting with each record took over 5 s)
+    assert!(took < Duration::from_millis(2_500), "{took:?}");
+    println!("20,000 names each side, 10,000 conflicts, 40,000 on record: {took:?}");
+}
