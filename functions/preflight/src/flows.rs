@@ -6,7 +6,8 @@
 //! invocation's time or Connect's quota runs out. What the scan found so far is kept on the run's
 //! `SCAN#` item in counts and a first few, its position as the last ID done per listing; every
 //! finding is written to its `HARDCODED#` pages. The next invocation of the run lists again (one
-//! call per 1000) and reads on after the last ID done: no flow is read twice.
+//! call per 1000) and reads on after the last ID done: no flow is read twice. (A flow created
+//! while the scan runs is read if its ID comes after the position; one deleted is skipped.)
 
 use acgr::connect::ResourceSummary;
 use acgr::records::{FlowScan, HardcodedPage, HardcodedRegion, ScanCursor};
@@ -135,6 +136,8 @@ async fn pass<C: Connect>(connect: &C, id: &str, kind: Kind, cursor: ScanCursor)
                 p.stopped = Some(e);
                 return p;
             }
+            // Deleted since it was listed: nothing to read.
+            Err(e) if e.class == ConnectErrorClass::NotFound => {}
             Err(e) => p.problem(format!("{} '{}': {e}", what(kind), cut(name, STRING_MAX))),
         }
         p.cursor.after = Some(rid.clone());

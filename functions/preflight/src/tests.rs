@@ -1044,11 +1044,14 @@ async fn a_finished_scan_run_again_starts_anew_and_keys_its_findings_apart() {
 }
 
 #[tokio::test]
-async fn a_flow_that_cannot_be_read_is_counted_and_the_scan_goes_on() {
+async fn a_flow_that_cannot_be_read_is_counted_one_deleted_is_skipped_and_the_scan_goes_on() {
     let (ctx, probe) = with_hardcoding_flows(4);
-    ctx.source
-        .world()
-        .fail_next("DescribeContactFlow", "AccessDeniedException", 1);
+    {
+        let mut w = ctx.source.world();
+        w.fail_next("DescribeContactFlow", "AccessDeniedException", 1);
+        // and one deleted between the listing and its read
+        w.fail_next("DescribeContactFlow", "ResourceNotFoundException", 1);
+    }
     let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
     assert!(report.done && report.ok);
     let scanned = only(&report, "flows-scanned");
@@ -1062,7 +1065,8 @@ async fn a_flow_that_cannot_be_read_is_counted_and_the_scan_goes_on() {
         scanned.message
     );
     assert!(scanned.fix.contains("connect:DescribeContactFlow"));
-    assert_eq!(report.flows.unwrap().scanned, 3);
+    let flows = report.flows.unwrap();
+    assert_eq!((flows.scanned, flows.unreadable), (2, 1));
 }
 
 #[tokio::test]
