@@ -19,7 +19,7 @@ use crate::config::local_config;
 use crate::invoke::{FunctionError, Outcome, NO_ANSWER};
 use crate::options::Options;
 use crate::process::free_port;
-use crate::sim_control::Outage;
+use crate::sim_control::{Outage, OutageName as _};
 use crate::table::{self, Item};
 use processes::{Processes, Running};
 

@@ -1,7 +1,7 @@
-//! The HTTP client of the local servers' control APIs, where no SDK applies (connect-sim's
-//! `/_sim/`, moto's `/moto-api/`, the adapter's `/_adapter/`): hyper's, one connection per
-//! request (no pool: the stack stops, freezes and restarts these servers, and a pooled connection
-//! would outlive them).
+//! The HTTP client of the local servers' control APIs where no SDK or typed client applies
+//! (moto's `/moto-api/`, the adapter's `/_adapter/`; connect-sim's has its own client): hyper's,
+//! one connection per request (no pool: the stack stops, freezes and restarts these servers, and
+//! a pooled connection would outlive them).
 
 use std::net::SocketAddr;
 

@@ -1,24 +1,22 @@
 //! connect-sim's control API (`/_sim/*`): every call the stack makes to it goes through
-//! [`SimControl`], so that one typed client can take its place.
+//! [`SimControl`], over the sim's own typed client ([`connect_sim::control::Client`]). The
+//! stack's tests read the sim's answers as JSON ([`serde_json::Value`]), as the sim gives them.
 
 use std::net::SocketAddr;
 
 use anyhow::{bail, Context as _, Result};
-use serde_json::{json, Value};
+use connect_sim::control::{Advanced, CallFilter, Client, ClientError};
+use serde_json::Value;
 
-use crate::http::http;
+pub use connect_sim::control::Outage;
 
-/// How a region's Connect API fails during an outage (connect-sim's `/_sim/regions/{region}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outage {
-    /// Every call fails at once (HTTP 503).
-    Unavailable,
-    /// Calls hang until the caller gives up.
-    Timeout,
+/// An outage's name on the wire (`unavailable`, `timeout`).
+pub trait OutageName {
+    fn as_str(&self) -> &'static str;
 }
 
-impl Outage {
-    pub fn as_str(self) -> &'static str {
+impl OutageName for Outage {
+    fn as_str(&self) -> &'static str {
         match self {
             Outage::Unavailable => "unavailable",
             Outage::Timeout => "timeout",
@@ -31,6 +29,9 @@ impl Outage {
 pub struct SimRefused {
     pub region: String,
     pub status: u16,
+    /// The error code (`x-amzn-ErrorType`).
+    pub code: String,
+    /// The sim's message (the body, if it has none).
     pub body: String,
 }
 
@@ -38,8 +39,8 @@ impl std::fmt::Display for SimRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "connect-sim refused the outage of {}: HTTP {}: {}",
-            self.region, self.status, self.body
+            "connect-sim refused the outage of {}: HTTP {} {}: {}",
+            self.region, self.status, self.code, self.body
         )
     }
 }
@@ -47,79 +48,79 @@ impl std::fmt::Display for SimRefused {
 impl std::error::Error for SimRefused {}
 
 /// The control API of the connect-sim at an address.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SimControl {
-    addr: SocketAddr,
+    client: Client,
 }
 
 impl SimControl {
     pub fn new(addr: SocketAddr) -> SimControl {
-        SimControl { addr }
+        SimControl {
+            client: Client::new(addr),
+        }
     }
 
     /// `PUT /_sim/regions/{region}` with `{"outage": ...}` (null: the region is back). A refusal
     /// is a [`SimRefused`].
     pub async fn set_outage(&self, region: &str, outage: Option<Outage>) -> Result<()> {
-        let body = json!({ "outage": outage.map(Outage::as_str) }).to_string();
-        let path = format!("/_sim/regions/{region}");
-        let (status, text) = http(self.addr, "PUT", &path, Some(&body)).await?;
-        if !(200..300).contains(&status) {
-            return Err(SimRefused {
+        match self.client.set_outage(region, outage).await {
+            Ok(_) => Ok(()),
+            Err(ClientError::Refused {
+                status,
+                code,
+                message,
+                ..
+            }) => Err(SimRefused {
                 region: region.to_string(),
                 status,
-                body: text,
+                code,
+                body: message,
             }
-            .into());
+            .into()),
+            Err(e) => Err(e.into()),
         }
-        Ok(())
     }
 
     /// `PUT /_sim/quota`: the quota factor from now on (1: Connect's real quotas), fresh buckets.
     pub async fn set_quota_factor(&self, factor: f64) -> Result<()> {
-        let body = json!({ "factor": factor }).to_string();
-        let (status, text) = http(self.addr, "PUT", "/_sim/quota", Some(&body)).await?;
-        if !(200..300).contains(&status) {
-            bail!("connect-sim refused quota factor {factor}: HTTP {status}: {text}");
+        match self.client.set_quota_factor(factor).await {
+            Ok(_) => Ok(()),
+            Err(ClientError::Refused {
+                status,
+                code,
+                message,
+                ..
+            }) => {
+                bail!("connect-sim refused quota factor {factor}: HTTP {status} {code}: {message}")
+            }
+            Err(e) => Err(e.into()),
         }
-        Ok(())
     }
 
     /// `GET /_sim/calls`: the call log, optionally of one operation.
     pub async fn calls(&self, operation: Option<&str>) -> Result<Vec<Value>> {
-        let path = match operation {
-            Some(op) => format!("/_sim/calls?operation={op}"),
-            None => "/_sim/calls".to_string(),
+        let filter = CallFilter {
+            operation: operation.map(str::to_string),
+            ..CallFilter::default()
         };
-        match self.call("GET", &path, None).await? {
-            Value::Array(a) => Ok(a),
-            Value::Object(mut o) => match o.remove("calls") {
-                Some(Value::Array(a)) => Ok(a),
-                _ => bail!("unexpected call log shape: {o:?}"),
-            },
-            other => bail!("unexpected call log: {other}"),
-        }
+        self.client
+            .calls(&filter)
+            .await?
+            .iter()
+            .map(|c| serde_json::to_value(c).context("call record"))
+            .collect()
     }
 
     /// `GET /_sim/state`: everything the sim holds.
     pub async fn state(&self) -> Result<Value> {
-        self.call("GET", "/_sim/state", None).await
+        let state = self.client.state().await?;
+        serde_json::to_value(&state).context("sim state")
     }
 
-    /// `POST /_sim/clock/advance`: moves the simulated clock forward, applying everything due.
+    /// `POST /_sim/clock/advance`: moves the simulated clock forward, applying everything due;
+    /// the sim's answer (`{"now": ...}`).
     pub async fn advance_clock(&self, seconds: u64) -> Result<Value> {
-        let body = json!({ "seconds": seconds });
-        self.call("POST", "/_sim/clock/advance", Some(&body)).await
-    }
-
-    /// One request that must succeed; its JSON answer (Null if none).
-    async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
-        let body = body.map(Value::to_string);
-        let (status, text) = http(self.addr, method, path, body.as_deref())
-            .await
-            .with_context(|| format!("sim {method} {path}"))?;
-        if !(200..300).contains(&status) {
-            bail!("sim {method} {path}: HTTP {status}: {text}");
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        let now = self.client.advance_clock(seconds as f64).await?;
+        serde_json::to_value(Advanced { now }).context("clock advance")
     }
 }
