@@ -249,7 +249,7 @@ pub fn connect_config(
     policy: &Policy,
     pacer: Arc<Pacer>,
 ) -> aws_sdk_connect::Config {
-    let mut builder = aws_sdk_connect::config::Builder::from(conf)
+    let builder = aws_sdk_connect::config::Builder::from(conf)
         .region(aws_sdk_connect::config::Region::new(region.to_string()))
         .retry_config(RetryConfig::standard().with_max_attempts(policy.max_attempts))
         .timeout_config(
@@ -258,10 +258,16 @@ pub fn connect_config(
                 .build(),
         )
         .interceptor(NameTheOperation);
-    if let Some(inner) = conf.http_client() {
-        builder = builder.http_client(PacedClient { inner, pacer });
-    }
-    builder.build()
+    // The SDK's own default (hyper 1, rustls with aws-lc) unless the configuration brings one:
+    // `load_defaults` leaves it to each client, which would bypass the pacer.
+    let inner = conf.http_client().unwrap_or_else(|| {
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https()
+    });
+    builder.http_client(PacedClient { inner, pacer }).build()
 }
 
 /// Paces an HTTP client: every request takes a token from its operation's bucket first.

@@ -144,7 +144,10 @@ async fn nothing_is_sent_whose_turn_comes_after_the_deadline() {
     let mut sent = 0;
     let outcome = deadline::within(Some(stop_at), async {
         loop {
-            match connect.associate_user("g1", &format!("u{sent}"), "i-1").await {
+            match connect
+                .associate_user("g1", &format!("u{sent}"), "i-1")
+                .await
+            {
                 Ok(()) => sent += 1,
                 Err(e) => return e,
             }
@@ -153,7 +156,11 @@ async fn nothing_is_sent_whose_turn_comes_after_the_deadline() {
     .await;
     assert_eq!(outcome.class, ConnectErrorClass::OutOfTime, "{outcome}");
     assert_eq!(sent, 7, "5 at once, then 2/s until 1.2 s");
-    assert_eq!(scripted.arrivals.lock().unwrap().len(), 7, "the refused one was never sent");
+    assert_eq!(
+        scripted.arrivals.lock().unwrap().len(),
+        7,
+        "the refused one was never sent"
+    );
     assert!(Instant::now() <= stop_at);
 
     // A raised factor raises the pacer with the quotas (the local control plane's setting).
@@ -166,7 +173,9 @@ async fn nothing_is_sent_whose_turn_comes_after_the_deadline() {
     );
     let start = Instant::now();
     for u in 0..205 {
-        fast.associate_user("g1", &format!("u{u}"), "i-1").await.unwrap();
+        fast.associate_user("g1", &format!("u{u}"), "i-1")
+            .await
+            .unwrap();
     }
     let took = start.elapsed();
     assert!(
