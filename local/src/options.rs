@@ -43,6 +43,8 @@ fn incident_intake() -> Option<&'static str> {
 pub struct Options {
     /// A scenario of `sim/scenarios/` by name.
     pub scenario: String,
+    /// Connect's quotas in connect-sim *and* our pacers (`CONNECT_QUOTA_FACTOR`), one setting:
+    /// the scenario's `settings.quotaFactor`, else 1 (the real quotas).
     pub quota_factor: f64,
     pub time_scale: f64,
     /// The functions (binary names) to start a runtime process for (in the source region).
@@ -61,11 +63,12 @@ pub struct Options {
 }
 
 impl Options {
-    /// `scenario` with quotas raised (so only deliberate tests meet throttling) and real time.
+    /// `scenario` at its quota factor (real quotas unless the scenario raises them) and real
+    /// time.
     pub fn new(scenario: &str, functions: &[&str]) -> Options {
         Options {
             scenario: scenario.to_string(),
-            quota_factor: 100.0,
+            quota_factor: scenario_quota_factor(scenario).unwrap_or(1.0),
             time_scale: 1.0,
             functions: functions.iter().map(|f| f.to_string()).collect(),
             lease_seconds: 900,
@@ -101,6 +104,13 @@ impl Options {
         opts
     }
 
+    /// Raises Connect's quotas and our pacers together by `factor`: for a test that needs more
+    /// calls than the real quotas allow in its time. The pacing is still exercised.
+    pub fn quota_factor(mut self, factor: f64) -> Options {
+        self.quota_factor = factor;
+        self
+    }
+
     /// Adds one environment variable for every function.
     pub fn env(mut self, name: &str, value: impl ToString) -> Options {
         self.env.push((name.to_string(), value.to_string()));
@@ -117,4 +127,14 @@ impl Options {
     pub fn is_two_regions(&self) -> bool {
         self.replica_functions.is_some()
     }
+}
+
+/// The quota factor a shipped scenario sets (`settings.quotaFactor`), if any.
+pub fn scenario_quota_factor(scenario: &str) -> Option<f64> {
+    let path = workspace()
+        .join("sim/scenarios")
+        .join(format!("{scenario}.json"));
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["settings"]["quotaFactor"].as_f64()
 }

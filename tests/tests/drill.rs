@@ -114,11 +114,9 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_fails_over_with_ten_thousand_agents_in_a_handful_of_calls() {
-    // replication and association at quotas and pacers raised together (x100); the failover and
-    // failback at the real quotas
-    let opts = Options::two_regions("large", 100.0)
-        .env("ASSOCIATE_RATE_PER_SECOND", 200)
-        .env("ASSOCIATE_BURST", 200);
+    // replication and association at quotas and pacers raised together (x100, the scenario's
+    // setting); the failover and failback at the real quotas
+    let opts = Options::two_regions("large", 100.0);
     let stack = Stack::start(opts)
         .await
         .expect("the two-region stack starts");

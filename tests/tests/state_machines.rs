@@ -12,9 +12,7 @@ const TIME_SCALE: f64 = 100.0;
 const LIMIT: Duration = Duration::from_secs(240);
 
 async fn stack(scenario: &str) -> Stack {
-    let opts = Options::state_machines(scenario, TIME_SCALE)
-        .env("ASSOCIATE_RATE_PER_SECOND", 50)
-        .env("ASSOCIATE_BURST", 50);
+    let opts = Options::state_machines(scenario, TIME_SCALE);
     Stack::start(opts).await.expect("the local stack starts")
 }
 

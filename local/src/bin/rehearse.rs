@@ -31,9 +31,10 @@ struct Args {
     /// Give up on an execution after this many real seconds.
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
-    /// AssociateTrafficDistributionGroupUser calls per second (the function's pacing).
-    #[arg(long, default_value_t = 20.0)]
-    associate_rate: f64,
+    /// Raise Connect's quotas and our pacers together by this factor (default: the scenario's
+    /// own, else 1: the real quotas).
+    #[arg(long)]
+    quota_factor: Option<f64>,
     /// The drill's steady state: telephony and agents % in the source region before the incident
     /// (set with a plan and recorded by an agent sync); failback must restore it.
     #[arg(long, default_value_t = 70)]
@@ -90,9 +91,19 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
         args.scenario, args.time_scale
     );
     let instance = drill::scenario_instance(&workspace(), &args.scenario)?;
-    let opts = Options::two_regions(&args.scenario, args.time_scale)
-        .env("ASSOCIATE_RATE_PER_SECOND", args.associate_rate)
-        .env("ASSOCIATE_BURST", args.associate_rate.ceil().max(1.0));
+    let mut opts = Options::two_regions(&args.scenario, args.time_scale);
+    if let Some(f) = args.quota_factor {
+        opts = opts.quota_factor(f);
+    }
+    println!(
+        "   Connect's quotas and our pacers at x{}{}",
+        opts.quota_factor,
+        if opts.quota_factor == 1.0 {
+            " (the real quotas)"
+        } else {
+            ""
+        }
+    );
     let stack = Stack::start(opts).await?;
     println!(
         "   local stack up in {:.1}s: connect-sim {}, moto {}, lambda watch {}; logs in {}",
