@@ -1,0 +1,178 @@
+//! Traffic distribution groups: their listing and state, the distribution they apply, and the
+//! users associated with them.
+
+use aws_sdk_connect::types::{AgentConfig, SignInConfig, SignInDistribution, TelephonyConfig};
+
+use super::convert::{distributions, group_summary, read_split};
+use super::errors::build_error;
+use super::SdkConnect;
+use crate::connect::{CurrentDistribution, GroupSummary};
+use crate::domain::{Region, TrafficPlan};
+use crate::error::ConnectError;
+
+pub(super) async fn list_groups(
+    connect: &SdkConnect,
+    instance_id: &str,
+) -> Result<Vec<GroupSummary>, ConnectError> {
+    let items = connect
+        .client
+        .list_traffic_distribution_groups()
+        .instance_id(instance_id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| connect.error("ListTrafficDistributionGroups", e))?;
+    Ok(items
+        .iter()
+        .map(|g| {
+            group_summary(
+                [g.id(), g.arn(), g.name(), g.instance_arn()],
+                g.status(),
+                g.is_default(),
+            )
+        })
+        .collect())
+}
+
+pub(super) async fn describe_group(
+    connect: &SdkConnect,
+    group: &str,
+) -> Result<GroupSummary, ConnectError> {
+    let out = connect
+        .client
+        .describe_traffic_distribution_group()
+        .traffic_distribution_group_id(group)
+        .send()
+        .await
+        .map_err(|e| connect.error("DescribeTrafficDistributionGroup", e))?;
+    let g = out.traffic_distribution_group().ok_or_else(|| {
+        build_error(
+            "DescribeTrafficDistributionGroup",
+            &connect.region,
+            "empty answer",
+        )
+    })?;
+    Ok(group_summary(
+        [g.id(), g.arn(), g.name(), g.instance_arn()],
+        g.status(),
+        g.is_default(),
+    ))
+}
+
+pub(super) async fn get_distribution(
+    connect: &SdkConnect,
+    group: &str,
+) -> Result<CurrentDistribution, ConnectError> {
+    let out = connect
+        .client
+        .get_traffic_distribution()
+        .id(group)
+        .send()
+        .await
+        .map_err(|e| connect.error("GetTrafficDistribution", e))?;
+    Ok(CurrentDistribution {
+        telephony: out
+            .telephony_config()
+            .map(|c| read_split(c.distributions()))
+            .unwrap_or_default(),
+        agents: out
+            .agent_config()
+            .map(|c| read_split(c.distributions()))
+            .unwrap_or_default(),
+        sign_in: out.sign_in_config().map(|c| {
+            c.distributions()
+                .iter()
+                .filter_map(|d| Some((Region::parse(d.region()).ok()?, d.enabled())))
+                .collect()
+        }),
+    })
+}
+
+pub(super) async fn update_distribution(
+    connect: &SdkConnect,
+    group: &str,
+    plan: &TrafficPlan,
+) -> Result<(), ConnectError> {
+    let op = "UpdateTrafficDistribution";
+    let be = |e| build_error(op, &connect.region, e);
+    let telephony = TelephonyConfig::builder()
+        .set_distributions(Some(distributions(plan.telephony()).map_err(be)?))
+        .build()
+        .map_err(be)?;
+    let agents = AgentConfig::builder()
+        .set_distributions(Some(distributions(plan.agents()).map_err(be)?))
+        .build()
+        .map_err(be)?;
+    let sign_in = match plan.sign_in() {
+        None => None,
+        Some(list) => {
+            let ds = list
+                .iter()
+                .map(|(r, on)| {
+                    SignInDistribution::builder()
+                        .region(r.as_str())
+                        .enabled(*on)
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(be)?;
+            Some(
+                SignInConfig::builder()
+                    .set_distributions(Some(ds))
+                    .build()
+                    .map_err(be)?,
+            )
+        }
+    };
+    connect
+        .client
+        .update_traffic_distribution()
+        .id(group)
+        .telephony_config(telephony)
+        .agent_config(agents)
+        .set_sign_in_config(sign_in)
+        .send()
+        .await
+        .map_err(|e| connect.error(op, e))?;
+    Ok(())
+}
+
+pub(super) async fn associate_user(
+    connect: &SdkConnect,
+    group: &str,
+    user_id: &str,
+    instance_id: &str,
+) -> Result<(), ConnectError> {
+    connect
+        .client
+        .associate_traffic_distribution_group_user()
+        .traffic_distribution_group_id(group)
+        .user_id(user_id)
+        .instance_id(instance_id)
+        .send()
+        .await
+        .map_err(|e| connect.error("AssociateTrafficDistributionGroupUser", e))?;
+    Ok(())
+}
+
+pub(super) async fn list_group_users(
+    connect: &SdkConnect,
+    group: &str,
+) -> Result<Vec<String>, ConnectError> {
+    let items = connect
+        .client
+        .list_traffic_distribution_group_users()
+        .traffic_distribution_group_id(group)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| connect.error("ListTrafficDistributionGroupUsers", e))?;
+    Ok(items
+        .iter()
+        .filter_map(|u| u.user_id().map(String::from))
+        .collect())
+}

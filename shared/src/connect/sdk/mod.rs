@@ -1,0 +1,147 @@
+//! The `Connect` port over `aws-sdk-connect`: one client per region.
+
+mod convert;
+mod errors;
+mod flows;
+mod groups;
+mod instances;
+mod listings;
+
+pub use errors::classify;
+
+use aws_sdk_connect::config::http::HttpResponse;
+use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_connect::Client;
+use tracing::instrument;
+
+use super::{
+    Connect, CurrentDistribution, Findings, GroupSummary, InstanceInfo, LexBotRef, ResourceSummary,
+    UserPage,
+};
+use crate::domain::{Kind, Region, TrafficPlan};
+use crate::error::ConnectError;
+
+/// Connect in one region.
+#[derive(Clone, Debug)]
+pub struct SdkConnect {
+    client: Client,
+    region: Region,
+}
+
+impl SdkConnect {
+    pub fn new(client: Client, region: Region) -> Self {
+        SdkConnect { client, region }
+    }
+
+    fn error<E>(&self, operation: &'static str, e: SdkError<E, HttpResponse>) -> ConnectError
+    where
+        E: ProvideErrorMetadata + std::fmt::Debug,
+    {
+        classify(operation, &self.region, e)
+    }
+}
+
+// Each operation lives with its API family; the spans are opened here, as the port is called.
+impl Connect for SdkConnect {
+    fn region(&self) -> &Region {
+        &self.region
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn describe_instance(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<InstanceInfo>, ConnectError> {
+        instances::describe_instance(self, instance_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn replicate_instance(
+        &self,
+        instance_id: &str,
+        replica: &Region,
+        replica_alias: Option<&str>,
+        client_token: &str,
+    ) -> Result<String, ConnectError> {
+        instances::replicate_instance(self, instance_id, replica, replica_alias, client_token).await
+    }
+
+    async fn list_groups(&self, instance_id: &str) -> Result<Vec<GroupSummary>, ConnectError> {
+        groups::list_groups(self, instance_id).await
+    }
+
+    async fn describe_group(&self, group: &str) -> Result<GroupSummary, ConnectError> {
+        groups::describe_group(self, group).await
+    }
+
+    async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
+        groups::get_distribution(self, group).await
+    }
+
+    #[instrument(skip(self, plan), fields(region = %self.region))]
+    async fn update_distribution(
+        &self,
+        group: &str,
+        plan: &TrafficPlan,
+    ) -> Result<(), ConnectError> {
+        groups::update_distribution(self, group, plan).await
+    }
+
+    async fn associate_user(
+        &self,
+        group: &str,
+        user_id: &str,
+        instance_id: &str,
+    ) -> Result<(), ConnectError> {
+        groups::associate_user(self, group, user_id, instance_id).await
+    }
+
+    async fn list_group_users(&self, group: &str) -> Result<Vec<String>, ConnectError> {
+        groups::list_group_users(self, group).await
+    }
+
+    async fn list_resources(
+        &self,
+        instance_id: &str,
+        kind: Kind,
+    ) -> Result<Vec<ResourceSummary>, ConnectError> {
+        listings::list_resources(self, instance_id, kind).await
+    }
+
+    async fn list_users_page(
+        &self,
+        instance_id: &str,
+        next_token: Option<&str>,
+        page_size: i32,
+    ) -> Result<UserPage, ConnectError> {
+        listings::list_users_page(self, instance_id, next_token, page_size).await
+    }
+
+    async fn list_findings(&self, instance_id: &str, kind: Kind) -> Result<Findings, ConnectError> {
+        listings::list_findings(self, instance_id, kind).await
+    }
+
+    async fn flow_content(
+        &self,
+        instance_id: &str,
+        flow_id: &str,
+    ) -> Result<Option<String>, ConnectError> {
+        flows::flow_content(self, instance_id, flow_id).await
+    }
+
+    async fn module_content(
+        &self,
+        instance_id: &str,
+        module_id: &str,
+    ) -> Result<Option<String>, ConnectError> {
+        flows::module_content(self, instance_id, module_id).await
+    }
+
+    async fn list_lambda_functions(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
+        flows::list_lambda_functions(self, instance_id).await
+    }
+
+    async fn list_lex_bots(&self, instance_id: &str) -> Result<Vec<LexBotRef>, ConnectError> {
+        flows::list_lex_bots(self, instance_id).await
+    }
+}
