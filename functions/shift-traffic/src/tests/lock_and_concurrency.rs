@@ -1,0 +1,78 @@
+//! The instance lock, breaking it, and changes made by someone else meanwhile.
+
+use super::*;
+
+#[tokio::test]
+async fn a_stale_retry_refuses_to_reapply_over_a_newer_shift() {
+    let ctx = synced_at(100).await;
+    ctx.source
+        .world()
+        .fail_next("UpdateTrafficDistribution", "ResourceConflictException", 1);
+    go(&ctx, failover("f1"), 100).await.unwrap_err();
+    // an operator breaks the lock and applies another plan meanwhile
+    let newer = Input {
+        plan: Some(PlanInput {
+            telephony: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+            agents: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+            sign_in: Some([(EAST.to_string(), true), (WEST.to_string(), true)].into()),
+        }),
+        preset: None,
+        break_lock: true,
+        reason: Some("incident 42: split while f1 is stuck".into()),
+        ..failover("p1")
+    };
+    go(&ctx, newer, 150).await.unwrap();
+    ctx.store.release_lock(ID, "p1").await.unwrap();
+    let err = go(&ctx, failover("f1"), 160).await.unwrap_err();
+    assert_eq!(err.error_type(), "Unsafe");
+    assert!(err.to_string().contains("p1"), "{err}");
+    assert_eq!(live(&ctx, ARN).telephony, split(50, false).telephony);
+}
+
+#[tokio::test]
+async fn the_lock_comes_before_any_read_and_break_lock_takes_it_with_a_reason() {
+    let ctx = synced_at(100).await;
+    acgr::runs::lock_instance(&ctx.store, ID, "other", RunKind::Failover, 900, 90)
+        .await
+        .unwrap();
+    let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "RunInProgress");
+    assert!(
+        ctx.source.world().calls.is_empty(),
+        "nothing read without the lock"
+    );
+
+    let out = go(
+        &ctx,
+        Input {
+            break_lock: true,
+            reason: Some("the holder's region is down".into()),
+            ..failover("f2")
+        },
+        100,
+    )
+    .await
+    .unwrap();
+    assert!(out.changed);
+    let run = ctx.store.get_run(ID, "f2").await.unwrap().unwrap();
+    assert_eq!(run.inputs["breakLock"], "the holder's region is down");
+    let writes = ctx.store.state().writes.clone();
+    assert!(writes.contains(&"LOCK#f2#broken".to_string()), "{writes:?}");
+}
+
+#[tokio::test]
+async fn a_split_moved_by_someone_else_after_the_read_is_not_overwritten() {
+    let ctx = synced_at(100).await;
+    // the other region's deployment moves it between our read under the lock and our update
+    ctx.source
+        .world()
+        .moved_after_reads
+        .insert(ARN.into(), (1, split(50, true)));
+    let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "Unsafe", "{err}");
+    assert!(updates(&ctx).is_empty());
+    assert_eq!(
+        ctx.store.shifts(ID).await.unwrap()[0].status,
+        ShiftStatus::Abandoned
+    );
+}
