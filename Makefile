@@ -1,4 +1,4 @@
-.PHONY: rehearse test build deploy demo bench-sim fmt lint audit clean
+.PHONY: rehearse test build package bench deploy demo bench-sim fmt lint audit clean
 
 ## The full rehearsal on this machine: replication, failover and failback, then the region-outage
 ## drill (the source region down, failover from the replica region alone, failback).
@@ -12,6 +12,18 @@ test:
 
 build:
 	cargo build --workspace
+
+## The deployable package of each function, as `sam build` makes it: one `cargo lambda build
+## --release --arm64` of every function, zipped into target/lambda/<function>/bootstrap.zip.
+package:
+	scripts/package.sh
+
+## The figures of BENCHMARKS.md, measured in one run and written there: agent association against
+## Connect's quota, the incremental sync, the runbook way, mirroring polls, preflight at real
+## quotas, the packages (built by `make package` first; slow the first time), failover.
+## BENCH=reduced: small sizes, no packaging (target/bench/BENCHMARKS.reduced.md).
+bench:
+	scripts/bench.sh $(if $(filter reduced,$(BENCH)),--reduced)
 
 ## One step with an example event on the local stack: make invoke-preflight (EVENT=small,
 ## SCENARIO=small), the event being tests/events/<function>/<EVENT>.json.

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # Python tools, in a project-local virtualenv (never on the system python).
 PY_PINS=(
   "awscli==1.46.3"
+  "boto3==1.44.8"  # the benchmark's runbook loop; the version of the CLI's botocore
   "cargo-lambda==1.9.2"
   "moto[server]==5.2.5"
   "cfn-lint==1.58.0"

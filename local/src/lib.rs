@@ -10,11 +10,13 @@
 //! - [`sfn`]: the state machines' definitions; `moto`: what moto needs before it runs them;
 //! - [`sim_control`]: connect-sim's control API (`/_sim/*`);
 //! - [`replication`]: the run table as a global table; [`drill`]: the region-outage drill;
-//! - [`adapter`]: the `lambda-adapter` between moto's Step Functions and the watch.
+//! - [`adapter`]: the `lambda-adapter` between moto's Step Functions and the watch;
+//! - [`bench`]: `make bench`, the figures of `BENCHMARKS.md`.
 
 use std::path::{Path, PathBuf};
 
 pub mod adapter;
+pub mod bench;
 mod build;
 mod config;
 pub mod deployment;

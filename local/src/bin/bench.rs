@@ -1,0 +1,102 @@
+//! `make bench` (`scripts/bench.sh`, which builds first): runs every section of the benchmark
+//! (`local_stack::bench`) in one run on the local control plane, prints the table and writes it
+//! with the date and the machine. `--reduced`: small sizes, no packaging, about two minutes.
+//! Exits 1 if a section failed; every process it started is stopped on the way out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use local_stack::bench::report::Machine;
+use local_stack::bench::{self, Packages, Plan};
+use local_stack::workspace;
+
+#[derive(Parser)]
+#[command(about = "Measure the product against Connect's quotas, the runbook and a minimal Lambda")]
+struct Args {
+    /// Small sizes and no packaging (what `make test` runs).
+    #[arg(long)]
+    reduced: bool,
+    /// Where to write the report (default: BENCHMARKS.md, or target/bench/BENCHMARKS.reduced.md
+    /// for the reduced pass).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The arm64 packages of `make package` (`<dir>/<function>/bootstrap.zip`).
+    #[arg(long, default_value = "target/lambda")]
+    packages: PathBuf,
+    /// The same packages before the release profile, if built (`scripts/package.sh --baseline`).
+    #[arg(long, default_value = "target/lambda-baseline")]
+    baseline: PathBuf,
+    /// The x86-64 release build run here (`<dir>/<function>/bootstrap`).
+    #[arg(long, default_value = "target/lambda-x86_64")]
+    x86_64: PathBuf,
+    /// Cold starts per function for the init time.
+    #[arg(long, default_value_t = 5)]
+    cold_starts: usize,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let root = workspace();
+    let plan = if args.reduced {
+        Plan::reduced()
+    } else {
+        let baseline = root.join(&args.baseline);
+        Plan::full(Packages {
+            arm64: root.join(&args.packages),
+            baseline: baseline.exists().then_some(baseline),
+            x86_64: root.join(&args.x86_64),
+            cold_starts: args.cold_starts,
+        })
+    };
+    let out = args.out.unwrap_or_else(|| {
+        if args.reduced {
+            root.join("target/bench/BENCHMARKS.reduced.md")
+        } else {
+            root.join("BENCHMARKS.md")
+        }
+    });
+    let command = if args.reduced {
+        "make bench BENCH=reduced"
+    } else {
+        "make bench"
+    };
+
+    // On Ctrl-C or SIGTERM the run is dropped, and with it every stack it started.
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let progress = |line: &str| eprintln!("bench: {line}");
+    let report = tokio::select! {
+        r = bench::run(&plan, &progress) => r,
+        _ = stop => {
+            eprintln!("bench interrupted; local stacks stopped");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", report.table());
+    let text = report.markdown(&Machine::this(), command);
+    if let Some(dir) = out.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match std::fs::write(&out, text) {
+        Ok(()) => eprintln!(
+            "bench: wrote {} ({:.0} s)",
+            out.display(),
+            report.took.as_secs_f64()
+        ),
+        Err(e) => {
+            eprintln!("bench: cannot write {}: {e}", out.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if report.is_complete() {
+        ExitCode::SUCCESS
+    } else {
+        for (section, e) in &report.failures {
+            eprintln!("bench: section {} failed: {e}", section.number());
+        }
+        ExitCode::FAILURE
+    }
+}
