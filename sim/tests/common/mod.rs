@@ -10,7 +10,7 @@ use aws_sdk_connect::config::retry::RetryConfig;
 use aws_sdk_connect::config::timeout::TimeoutConfig;
 use aws_sdk_connect::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
-use connect_sim::control::{CallRecord, Client, GroupState, SimState};
+use connect_sim::control::{CallRecord, Client, GroupState, Outage, RegionStatus, SimState};
 use connect_sim::{Options, Scenario, Sim};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
@@ -167,4 +167,86 @@ pub fn message<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
 /// The default traffic distribution group of an instance.
 pub fn tdg_summary<'a>(state: &'a SimState, instance: &str) -> &'a GroupState {
     state.default_group(instance).expect("a default group")
+}
+
+/// The HTTP status of a failed SDK call.
+pub fn status<E, R: HttpStatus>(e: &SdkError<E, R>) -> u16 {
+    e.raw_response().map_or(0, HttpStatus::status_u16)
+}
+
+pub trait HttpStatus {
+    fn status_u16(&self) -> u16;
+}
+
+impl HttpStatus for aws_sdk_connect::config::http::HttpResponse {
+    fn status_u16(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// Starts small and replicates it; `settle` simulated seconds later.
+pub async fn replicated(settle: f64) -> Harness {
+    let sim = Harness::start("small").await;
+    sim.client(SOURCE)
+        .replicate_instance()
+        .instance_id(INSTANCE)
+        .replica_region(REPLICA)
+        .send()
+        .await
+        .expect("replicate");
+    sim.advance(settle).await;
+    sim
+}
+
+/// (name, ARN, is default) of each group listed in `region`.
+pub async fn groups(sim: &Harness, region: &str) -> Vec<(String, String, bool)> {
+    sim.client(region)
+        .list_traffic_distribution_groups()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .expect("list groups")
+        .traffic_distribution_group_summary_list()
+        .iter()
+        .map(|g| {
+            (
+                g.name().unwrap_or_default().to_string(),
+                g.arn().unwrap_or_default().to_string(),
+                g.is_default(),
+            )
+        })
+        .collect()
+}
+
+/// (number, ID, target ARN) of each number listed in `region` for `target`.
+pub async fn numbers(sim: &Harness, region: &str, target: &str) -> Vec<(String, String, String)> {
+    sim.client(region)
+        .list_phone_numbers_v2()
+        .target_arn(target)
+        .send()
+        .await
+        .expect("list numbers")
+        .list_phone_numbers_summary_list()
+        .iter()
+        .map(|n| {
+            (
+                n.phone_number().unwrap_or_default().to_string(),
+                n.phone_number_id().unwrap_or_default().to_string(),
+                n.target_arn().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub async fn set_outage(sim: &Harness, region: &str, outage: Option<Outage>) -> RegionStatus {
+    sim.control
+        .set_outage(region, outage)
+        .await
+        .expect("set the outage")
+}
+
+pub fn signed_get(region: &str, path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDRAW/20240101/{region}/connect/aws4_request, SignedHeaders=host, Signature=00\r\n\r\n"
+    )
 }
