@@ -250,3 +250,18 @@ pub fn signed_get(region: &str, path: &str) -> String {
         "GET {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDRAW/20240101/{region}/connect/aws4_request, SignedHeaders=host, Signature=00\r\n\r\n"
     )
 }
+
+pub async fn default_group_arn(c: &aws_sdk_connect::Client) -> String {
+    let out = c
+        .list_traffic_distribution_groups()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .expect("list groups");
+    let g = out
+        .traffic_distribution_group_summary_list()
+        .iter()
+        .find(|g| g.is_default())
+        .expect("a default group");
+    g.arn().unwrap().to_string()
+}
