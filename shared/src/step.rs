@@ -108,6 +108,15 @@ pub fn parse_with<T: StepInput>(
 /// time to record what it did and answer.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
+/// The margin a deployment sets (`DEADLINE_MARGIN_MS`), else [`DEADLINE_MARGIN`]; an unreadable
+/// value is the default.
+pub fn deadline_margin() -> Duration {
+    std::env::var("DEADLINE_MARGIN_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(DEADLINE_MARGIN, Duration::from_millis)
+}
+
 /// The Lambda glue of every step: parse the payload, run the step within the invocation's
 /// deadline (less `margin`; the Connect clients send nothing whose turn comes after it), name its
 /// error. The step is given the point where it must stop.

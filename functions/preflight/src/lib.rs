@@ -74,7 +74,7 @@ pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
     let stop_at = acgr::deadline::stop_at(
         event.context.deadline,
         acgr::deadline::epoch_millis(),
-        step::DEADLINE_MARGIN,
+        step::deadline_margin(),
     );
     acgr::deadline::within(stop_at, Box::pin(preflight(ctx, probe, input, now)))
         .await

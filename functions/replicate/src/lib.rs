@@ -67,7 +67,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    step::handle(event, step::DEADLINE_MARGIN, |input, _| {
+    step::handle(event, step::deadline_margin(), |input, _| {
         replicate(ctx, input, now())
     })
     .await
