@@ -15,4 +15,8 @@ done
 # The end-to-end tests (tests/) run the function binaries as Lambda runtime processes: build them
 # first, so that no test compiles (see local/src/stack.rs).
 cargo build --workspace --bins
-cargo test --workspace
+# Every test binary, as `cargo test --workspace` runs them, but the end-to-end files three at a
+# time: each starts its own local stack, and they wait on Connect's quotas, not on the CPU.
+cargo test --workspace --no-run
+scripts/run-tests.py --jobs 3
+cargo test --workspace --doc
