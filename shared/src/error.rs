@@ -2,7 +2,10 @@
 
 use lambda_runtime::Diagnostic;
 
-/// What went wrong in a call to Connect, classified from the modeled error code.
+use crate::error_codes::{self, Common};
+
+/// What went wrong in a call to Connect, classified from the modeled error code (and, for a code
+/// the model does not list, from the codes AWS services share, then the HTTP status).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{operation} in {region}: {code}: {message}")]
 pub struct ConnectError {
@@ -20,8 +23,15 @@ pub enum ConnectErrorClass {
     Transient,
     NotFound,
     InvalidRequest,
-    /// ResourceConflictException and the other 409s.
+    /// ResourceConflictException and the other 409s but the two below.
     Conflict,
+    /// ResourceNotReadyException (409): the resource is in a state that passes by itself (a
+    /// replica still being deleted, say): wait and ask again.
+    NotReady,
+    /// IdempotencyException (409): the ClientToken was sent before with other parameters.
+    IdempotencyConflict,
+    /// The caller's credentials were refused (expired session token, unknown key, bad signature).
+    CredentialsRejected,
     AccessDenied,
     QuotaExceeded,
     /// Not sent: its turn under the quota came after the invocation's deadline
@@ -30,34 +40,48 @@ pub enum ConnectErrorClass {
     Other,
 }
 
-impl ConnectErrorClass {
-    pub fn from_code(code: &str) -> ConnectErrorClass {
-        match code {
-            "ThrottlingException" | "TooManyRequestsException" | "LimitExceededException" => {
-                Self::Throttled
-            }
-            "InternalServiceException"
-            | "ServiceUnavailableException"
-            | "RequestTimeout"
-            | "RequestTimeoutException" => Self::Transient,
-            "ResourceNotFoundException"
-            | "UserNotFoundException"
-            | "ContactFlowNotPublishedException" => Self::NotFound,
-            "InvalidRequestException" | "InvalidParameterException" => Self::InvalidRequest,
-            "ResourceConflictException"
-            | "ResourceNotReadyException"
-            | "ResourceInUseException"
-            | "IdempotencyException"
-            | "DuplicateResourceException"
-            | "ConflictException" => Self::Conflict,
-            "AccessDeniedException" | "UnauthorizedException" => Self::AccessDenied,
-            "ServiceQuotaExceededException" => Self::QuotaExceeded,
-            _ => Self::Other,
+impl From<Common> for ConnectErrorClass {
+    fn from(c: Common) -> ConnectErrorClass {
+        match c {
+            Common::Throttled => ConnectErrorClass::Throttled,
+            Common::Transient => ConnectErrorClass::Transient,
+            Common::CredentialsRejected => ConnectErrorClass::CredentialsRejected,
+            Common::AccessDenied => ConnectErrorClass::AccessDenied,
         }
     }
 }
 
-/// An error of the run store.
+impl ConnectErrorClass {
+    /// From the code alone (the status unknown).
+    pub fn from_code(code: &str) -> ConnectErrorClass {
+        ConnectErrorClass::classify(code, None)
+    }
+
+    /// From Connect's modeled code; a code the model does not list by the codes every AWS
+    /// service may answer, then by the HTTP status (a 5xx is transient, a 429 a throttle).
+    pub fn classify(code: &str, status: Option<u16>) -> ConnectErrorClass {
+        let modeled = match code {
+            "ResourceNotFoundException"
+            | "UserNotFoundException"
+            | "ContactFlowNotPublishedException" => Some(Self::NotFound),
+            "InvalidRequestException" | "InvalidParameterException" => Some(Self::InvalidRequest),
+            "ResourceNotReadyException" => Some(Self::NotReady),
+            "IdempotencyException" => Some(Self::IdempotencyConflict),
+            "ResourceConflictException"
+            | "ResourceInUseException"
+            | "DuplicateResourceException"
+            | "ConflictException"
+            | "ConditionalOperationFailedException" => Some(Self::Conflict),
+            "ServiceQuotaExceededException" => Some(Self::QuotaExceeded),
+            _ => None,
+        };
+        modeled
+            .or_else(|| error_codes::common_or_status(code, status).map(Into::into))
+            .unwrap_or(Self::Other)
+    }
+}
+
+/// An error of the run store. Each message names the DynamoDB operation and the table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("run store throttled: {0}")]
@@ -66,6 +90,14 @@ pub enum StoreError {
     Unavailable(String),
     #[error("run store item is corrupt: {0}")]
     Corrupt(String),
+    /// DynamoDB refused the request for a reason no retry fixes: `ValidationException` (an item
+    /// over 400 KB, a key too long), the table missing (`ResourceNotFoundException`), ...
+    #[error("run store refused the request: {0}")]
+    Refused(String),
+    #[error("run store access denied: {0}")]
+    AccessDenied(String),
+    #[error("run store credentials rejected: {0}")]
+    CredentialsRejected(String),
 }
 
 /// The error a step returns to the state machine. Its variant name is the `error_type`.
@@ -89,20 +121,33 @@ pub enum StepError {
     /// Another run holds the instance's lock.
     #[error("{0}")]
     RunInProgress(String),
-    /// Something is not there yet (replica, group, mirroring): wait and poll again.
+    /// Something is not there yet, or is in a state that passes by itself (a replica, a group,
+    /// mirroring, a replica being deleted): wait and poll again.
     #[error("{0}")]
     NotReady(String),
     /// A health gate refused a traffic shift.
     #[error("{0}")]
     Unsafe(String),
-    /// Connect refused the call for a reason no retry fixes (access denied, quota, ...).
+    /// Connect or the run store refused the call for a reason no retry fixes (quota, an invalid
+    /// request, an item over 400 KB, the table missing, ...).
     #[error("{0}")]
     Rejected(String),
+    /// IAM denied an action, named in the message: allow it to the function's role.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// AWS refused the function's credentials (expired session token, unknown key, bad
+    /// signature): no retry with the same credentials helps.
+    #[error("{0}")]
+    CredentialsRejected(String),
+    /// A request with the same ClientToken but different parameters was made before
+    /// (IdempotencyException).
+    #[error("{0}")]
+    IdempotencyConflict(String),
 }
 
 impl StepError {
     /// One of each variant: the names the state machines may meet.
-    pub fn every() -> [StepError; 9] {
+    pub fn every() -> [StepError; 12] {
         let m = String::new;
         [
             StepError::InvalidInput(m()),
@@ -114,6 +159,9 @@ impl StepError {
             StepError::NotReady(m()),
             StepError::Unsafe(m()),
             StepError::Rejected(m()),
+            StepError::AccessDenied(m()),
+            StepError::CredentialsRejected(m()),
+            StepError::IdempotencyConflict(m()),
         ]
     }
 
@@ -128,6 +176,9 @@ impl StepError {
             StepError::NotReady(_) => "NotReady",
             StepError::Unsafe(_) => "Unsafe",
             StepError::Rejected(_) => "Rejected",
+            StepError::AccessDenied(_) => "AccessDenied",
+            StepError::CredentialsRejected(_) => "CredentialsRejected",
+            StepError::IdempotencyConflict(_) => "IdempotencyConflict",
         }
     }
 
@@ -148,9 +199,21 @@ impl From<ConnectError> for StepError {
             ConnectErrorClass::Throttled => StepError::Throttled(m),
             ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime => StepError::Transient(m),
             ConnectErrorClass::Conflict => StepError::ResourceConflict(m),
-            ConnectErrorClass::NotFound => StepError::NotReady(m),
+            ConnectErrorClass::NotFound | ConnectErrorClass::NotReady => StepError::NotReady(m),
+            ConnectErrorClass::IdempotencyConflict => StepError::IdempotencyConflict(format!(
+                "{m}: a {} request with the same ClientToken but different parameters was made \
+                 before; run again under a new run ID to send other parameters",
+                e.operation
+            )),
+            ConnectErrorClass::CredentialsRejected => StepError::CredentialsRejected(format!(
+                "{m}: AWS refused the function's credentials (expired or unknown); check the \
+                 credentials it runs with"
+            )),
+            ConnectErrorClass::AccessDenied => StepError::AccessDenied(format!(
+                "connect:{} denied in {}: {}: {}; allow the function's role connect:{}",
+                e.operation, e.region, e.code, e.message, e.operation
+            )),
             ConnectErrorClass::InvalidRequest
-            | ConnectErrorClass::AccessDenied
             | ConnectErrorClass::QuotaExceeded
             | ConnectErrorClass::Other => StepError::Rejected(m),
         }
@@ -159,10 +222,13 @@ impl From<ConnectError> for StepError {
 
 impl From<StoreError> for StepError {
     fn from(e: StoreError) -> StepError {
+        let m = e.to_string();
         match e {
-            StoreError::Throttled(_) => StepError::Throttled(e.to_string()),
-            StoreError::Unavailable(_) => StepError::Transient(e.to_string()),
-            StoreError::Corrupt(_) => StepError::Rejected(e.to_string()),
+            StoreError::Throttled(_) => StepError::Throttled(m),
+            StoreError::Unavailable(_) => StepError::Transient(m),
+            StoreError::Corrupt(_) | StoreError::Refused(_) => StepError::Rejected(m),
+            StoreError::AccessDenied(_) => StepError::AccessDenied(m),
+            StoreError::CredentialsRejected(_) => StepError::CredentialsRejected(m),
         }
     }
 }
@@ -193,32 +259,109 @@ mod tests {
         assert_eq!(d.error_message, "replica not ACTIVE");
     }
 
-    #[test]
-    fn connect_errors_are_classified_by_code() {
-        let e = |code: &str| ConnectError {
-            operation: "UpdateTrafficDistribution",
-            region: "us-west-2".into(),
-            class: ConnectErrorClass::from_code(code),
+    fn connect_error(code: &str, status: Option<u16>) -> ConnectError {
+        ConnectError {
+            operation: "ReplicateInstance",
+            region: "us-east-1".into(),
+            class: ConnectErrorClass::classify(code, status),
             code: code.into(),
             message: "m".into(),
-        };
-        assert_eq!(
-            StepError::from(e("ThrottlingException")).error_type(),
-            "Throttled"
-        );
-        assert_eq!(
-            StepError::from(e("InternalServiceException")).error_type(),
-            "Transient"
-        );
-        assert_eq!(
-            StepError::from(e("ResourceConflictException")).error_type(),
-            "ResourceConflict"
-        );
-        assert_eq!(
-            StepError::from(e("InvalidRequestException")).error_type(),
-            "Rejected"
-        );
-        assert!(StepError::from(e("ThrottlingException")).is_retryable());
+        }
+    }
+
+    fn named(code: &str, status: Option<u16>) -> &'static str {
+        StepError::from(connect_error(code, status)).error_type()
+    }
+
+    #[test]
+    fn connect_errors_are_classified_by_code_then_status() {
+        for (code, status, name) in [
+            ("ThrottlingException", Some(429), "Throttled"),
+            ("InternalServiceException", Some(500), "Transient"),
+            ("ResourceConflictException", Some(409), "ResourceConflict"),
+            ("InvalidRequestException", Some(400), "Rejected"),
+            ("ServiceQuotaExceededException", Some(402), "Rejected"),
+            // codes outside Connect's model: the shared table, then the status
+            ("InternalFailure", Some(500), "Transient"),
+            ("ServiceUnavailable", Some(503), "Transient"),
+            ("SomethingNew", Some(502), "Transient"),
+            ("SomethingNew", Some(429), "Throttled"),
+            ("SomethingNew", Some(400), "Rejected"),
+            ("", Some(500), "Transient"),
+            // the 409s say different things
+            ("ResourceNotReadyException", Some(409), "NotReady"),
+            ("IdempotencyException", Some(409), "IdempotencyConflict"),
+            // refusals no retry fixes, by name
+            ("ExpiredTokenException", Some(403), "CredentialsRejected"),
+            ("ExpiredToken", Some(400), "CredentialsRejected"),
+            (
+                "UnrecognizedClientException",
+                Some(403),
+                "CredentialsRejected",
+            ),
+            (
+                "InvalidSignatureException",
+                Some(403),
+                "CredentialsRejected",
+            ),
+            ("AccessDeniedException", Some(403), "AccessDenied"),
+        ] {
+            assert_eq!(named(code, status), name, "{code} {status:?}");
+        }
+        assert_eq!(named("ThrottlingException", None), "Throttled");
+        assert!(StepError::from(connect_error("InternalFailure", Some(500))).is_retryable());
         assert!(!StepError::InvalidInput("x".into()).is_retryable());
+    }
+
+    #[test]
+    fn refusals_say_what_to_do() {
+        let denied = StepError::from(connect_error("AccessDeniedException", Some(403)));
+        assert!(
+            denied
+                .to_string()
+                .starts_with("connect:ReplicateInstance denied in us-east-1"),
+            "{denied}"
+        );
+        let token = StepError::from(connect_error("IdempotencyException", Some(409)));
+        assert!(
+            token
+                .to_string()
+                .contains("same ClientToken but different parameters"),
+            "{token}"
+        );
+        for e in [denied, token] {
+            assert!(!e.is_retryable());
+        }
+    }
+
+    #[test]
+    fn store_errors_keep_their_cause() {
+        for (e, name) in [
+            (StoreError::Throttled("t".into()), "Throttled"),
+            (StoreError::Unavailable("u".into()), "Transient"),
+            (
+                StoreError::Refused("PutItem on runs: ValidationException: Item size has exceeded the maximum allowed size".into()),
+                "Rejected",
+            ),
+            (StoreError::AccessDenied("a".into()), "AccessDenied"),
+            (
+                StoreError::CredentialsRejected("c".into()),
+                "CredentialsRejected",
+            ),
+        ] {
+            let cause = e.to_string();
+            let step = StepError::from(e);
+            assert_eq!(step.error_type(), name);
+            assert_eq!(step.to_string(), cause);
+        }
+    }
+
+    #[test]
+    fn every_name_is_listed_once() {
+        let names: std::collections::BTreeSet<&str> = StepError::every()
+            .iter()
+            .map(StepError::error_type)
+            .collect();
+        assert_eq!(names.len(), StepError::every().len());
     }
 }

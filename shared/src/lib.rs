@@ -8,6 +8,7 @@ pub mod context;
 pub mod deadline;
 pub mod domain;
 pub mod error;
+pub mod error_codes;
 pub mod groups;
 pub mod pace;
 pub mod records;

@@ -78,6 +78,16 @@ fn every_step_task_retries_every_retryable_error_and_catches_the_rest() {
     assert_eq!(retryable, ["Throttled", "Transient", "NotReady"]);
     let tasks = lambda_tasks();
     assert!(tasks.len() >= 8, "{tasks:?}");
+    // associate-agents waits (NotReady) for the group and the replica's users in both machines
+    // that run it
+    for machine in ["replication.asl.json", "agent-sync.asl.json"] {
+        assert!(
+            tasks.iter().any(|(m, state, s)| m.ends_with(machine)
+                && state == "AssociateAgents"
+                && names(&s["Retry"]).iter().any(|r| r == "NotReady")),
+            "{machine}: AssociateAgents does not retry NotReady"
+        );
+    }
     for (m, state, s) in tasks {
         let retried = names(&s["Retry"]);
         for name in &retryable {
@@ -90,16 +100,17 @@ fn every_step_task_retries_every_retryable_error_and_catches_the_rest() {
             names(&s["Catch"]).iter().any(|c| c == "States.ALL"),
             "{m} {state} does not catch into RecordFailure"
         );
-        for never in [
-            "InvalidInput",
-            "PreflightFailed",
-            "Unsafe",
-            "ResourceConflict",
-        ] {
+        // every other name fails the run at once: caught (by States.ALL), never retried
+        for never in StepError::every().iter().filter(|e| !e.is_retryable()) {
+            let never = never.error_type();
             assert!(
                 !retried.iter().any(|r| r == never),
                 "{m} {state} retries {never}"
             );
         }
+        assert!(
+            !retried.iter().any(|r| r == "States.ALL"),
+            "{m} {state} retries everything"
+        );
     }
 }

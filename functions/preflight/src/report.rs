@@ -200,13 +200,15 @@ pub(crate) fn first(items: &[String], total: usize, n: usize, sep: &str) -> Stri
 }
 
 /// A Connect call failed: throttling, transient errors and the invocation's deadline end the
-/// step (the state machine retries it); anything else makes this one check a warn that says it
+/// step (the state machine retries it), and so do rejected credentials (no other check could run
+/// either: the step fails once, by name); anything else makes this one check a warn that says it
 /// could not run.
 pub(crate) fn could_not_run(id: &str, e: ConnectError) -> Result<Check, StepError> {
     match e.class {
         ConnectErrorClass::Throttled
         | ConnectErrorClass::Transient
-        | ConnectErrorClass::OutOfTime => Err(e.into()),
+        | ConnectErrorClass::OutOfTime
+        | ConnectErrorClass::CredentialsRejected => Err(e.into()),
         _ => Ok(Check::warn(
             id,
             format!("could not check: {e}"),

@@ -3,7 +3,7 @@
 use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
 use acgr::connect::{Finding, Findings, RegionStatus, ReplicationInfo};
-use acgr::records::ConflictRecord;
+use acgr::records::{ConflictRecord, RunStatus};
 use acgr::store::memory::MemoryRunStore;
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
@@ -163,12 +163,10 @@ async fn name_conflicts_are_recorded_and_returned_as_resource_conflict() {
         w.findings.insert(
             (ID.into(), Kind::Queues),
             Findings {
-                findings: vec![Finding {
-                    id: "q-1".into(),
-                    name: Some("Billing".into()),
-                    region: Some("us-west-2".into()),
-                    message: None,
-                }],
+                findings: vec![serde_json::from_value::<Finding>(serde_json::json!({
+                    "id": "q-1", "name": "Billing", "region": "us-west-2"
+                }))
+                .unwrap()],
                 ..Default::default()
             },
         );
@@ -236,4 +234,32 @@ async fn the_handler_runs_the_example_event() {
     .unwrap_err();
     assert_eq!(err.error_type, "InvalidInput");
     assert_eq!(ctx.source.world().replicate_requests.len(), 1);
+}
+
+#[tokio::test]
+async fn connect_refusals_fail_the_run_by_name_and_waits_keep_it() {
+    for (code, status, name) in [
+        ("InternalFailure", 500, "Transient"),
+        ("SomethingNew", 503, "Transient"),
+        ("ResourceNotReadyException", 409, "NotReady"),
+        ("IdempotencyException", 409, "IdempotencyConflict"),
+        ("ExpiredTokenException", 403, "CredentialsRejected"),
+        ("AccessDeniedException", 403, "AccessDenied"),
+    ] {
+        let ctx = ctx();
+        ctx.source
+            .world()
+            .fail_next_status("ReplicateInstance", code, status, 1);
+        let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+        assert_eq!(err.error_type(), name, "{code} {status}: {err}");
+        let wait = err.is_retryable();
+        assert_eq!(wait, matches!(name, "Transient" | "NotReady"), "{code}");
+        let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+        assert_eq!(run.status == RunStatus::Failed, !wait, "{code}");
+        assert_eq!(
+            ctx.store.get_lock(ID).await.unwrap().is_some(),
+            wait,
+            "{code}: a wait keeps the lock, a failure for good releases it"
+        );
+    }
 }

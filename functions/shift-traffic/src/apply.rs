@@ -111,7 +111,14 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             }
             match self.client.update_distribution(&group.arn, plan).await {
                 Ok(()) => {}
-                Err(e) if e.class == ConnectErrorClass::Conflict => {
+                // Busy applying another change (ResourceConflictException) or not ready
+                // (ResourceNotReadyException): nothing was applied, wait.
+                Err(e)
+                    if matches!(
+                        e.class,
+                        ConnectErrorClass::Conflict | ConnectErrorClass::NotReady
+                    ) =>
+                {
                     return Err(StepError::NotReady(format!(
                         "group {} is busy applying another change: {}",
                         group.name, e.message

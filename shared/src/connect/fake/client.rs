@@ -71,8 +71,11 @@ impl FakeConnect {
         if w.down.contains(self.region.as_str()) {
             return Err(self.err(operation, "ServiceUnavailableException", "regional outage"));
         }
-        if let Some(code) = w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
-            let e = self.err(operation, &code, "scripted failure");
+        if let Some((code, status)) = w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
+            let e = ConnectError {
+                class: ConnectErrorClass::classify(&code, status),
+                ..self.err(operation, &code, "scripted failure")
+            };
             if let (ConnectErrorClass::Throttled, Some(pacer)) = (e.class, &self.pacer) {
                 pacer.bucket(operation).drain();
             }

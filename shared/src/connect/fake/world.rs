@@ -55,8 +55,9 @@ pub struct FakeWorld {
     pub lambdas: HashMap<String, Vec<String>>,
     pub lex_bots: HashMap<String, Vec<LexBotRef>>,
     pub calls: Vec<FakeCall>,
-    /// Scripted failures: the next calls of an operation fail with these codes, in order.
-    pub failures: HashMap<&'static str, VecDeque<String>>,
+    /// Scripted failures: the next calls of an operation fail with these codes (and HTTP
+    /// statuses, when given), in order.
+    pub failures: HashMap<&'static str, VecDeque<(String, Option<u16>)>>,
     /// Replications requested: (instance, replica region, client token).
     pub replicate_requests: Vec<(String, String, String)>,
     /// Reads (DescribeTrafficDistributionGroup) during which an update stays
@@ -247,8 +248,22 @@ impl FakeWorld {
             .collect()
     }
 
+    /// The next `times` calls of `operation` fail with `code`, classified by the code alone.
     pub fn fail_next(&mut self, operation: &'static str, code: &str, times: usize) {
         let q = self.failures.entry(operation).or_default();
-        q.extend(std::iter::repeat_n(code.to_string(), times));
+        q.extend(std::iter::repeat_n((code.to_string(), None), times));
+    }
+
+    /// The next `times` calls of `operation` fail with `code` and the HTTP `status`, classified
+    /// as the SDK adapter classifies them (a code outside Connect's model by its status).
+    pub fn fail_next_status(
+        &mut self,
+        operation: &'static str,
+        code: &str,
+        status: u16,
+        times: usize,
+    ) {
+        let q = self.failures.entry(operation).or_default();
+        q.extend(std::iter::repeat_n((code.to_string(), Some(status)), times));
     }
 }

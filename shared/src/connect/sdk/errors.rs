@@ -1,4 +1,5 @@
-//! SDK errors classified by their modeled code, as the steps act on them.
+//! SDK errors classified by their modeled code (else by the codes AWS services share, else by the
+//! HTTP status), as the steps act on them.
 
 use aws_sdk_connect::config::http::HttpResponse;
 use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
@@ -6,7 +7,8 @@ use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
 use crate::domain::Region;
 use crate::error::{ConnectError, ConnectErrorClass};
 
-/// Classifies an SDK error by its modeled code; transport failures are transient.
+/// Classifies an SDK error by its code and HTTP status ([`ConnectErrorClass::classify`]);
+/// transport failures are transient.
 pub fn classify<E>(
     operation: &'static str,
     region: &Region,
@@ -21,22 +23,14 @@ where
             let err = se.err();
             let code = err.code().unwrap_or("").to_string();
             let status = se.raw().status().as_u16();
-            let class = if !code.is_empty() {
-                ConnectErrorClass::from_code(&code)
-            } else if status == 429 {
-                ConnectErrorClass::Throttled
-            } else if status >= 500 {
-                ConnectErrorClass::Transient
-            } else {
-                ConnectErrorClass::Other
-            };
+            let class = ConnectErrorClass::classify(&code, Some(status));
             ConnectError {
                 operation,
                 region,
                 class,
                 message: err.message().unwrap_or("").to_string(),
                 code: if code.is_empty() {
-                    "Unknown".into()
+                    format!("HTTP {status}")
                 } else {
                     code
                 },

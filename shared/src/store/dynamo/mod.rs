@@ -2,6 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+mod errors;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -24,23 +27,6 @@ pub struct DynamoRunStore {
 }
 
 type Item = HashMap<String, AttributeValue>;
-
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    e: SdkError<E, R>,
-) -> StoreError {
-    match e.code() {
-        Some(
-            "ProvisionedThroughputExceededException"
-            | "ThrottlingException"
-            | "RequestLimitExceeded",
-        ) => StoreError::Throttled(e.message().unwrap_or_default().to_string()),
-        _ => StoreError::Unavailable(format!(
-            "{}: {}",
-            e.code().unwrap_or("error"),
-            e.message().unwrap_or(&format!("{e:?}"))
-        )),
-    }
-}
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -84,6 +70,17 @@ impl DynamoRunStore {
         }
     }
 
+    /// Classifies a failed call of `operation` on this table.
+    fn failed<E>(
+        &self,
+        operation: &'static str,
+    ) -> impl FnOnce(SdkError<E, HttpResponse>) -> StoreError + '_
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        move |e| errors::classify(operation, &self.table, e)
+    }
+
     async fn put(&self, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
@@ -91,7 +88,7 @@ impl DynamoRunStore {
             .set_item(Some(item))
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(self.failed("PutItem"))?;
         Ok(())
     }
 
@@ -105,7 +102,7 @@ impl DynamoRunStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(self.failed("GetItem"))?;
         Ok(out.item)
     }
 
@@ -130,7 +127,7 @@ impl DynamoRunStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(self.failed("Query"))?;
             for i in page.items() {
                 out.push(decode(i)?);
             }
@@ -195,7 +192,7 @@ impl RunStore for DynamoRunStore {
                     .unwrap_or_else(|| lock.clone());
                 Ok(LockOutcome::Held(held))
             }
-            Err(e) => Err(classify(e)),
+            Err(e) => Err(self.failed("PutItem")(e)),
         }
     }
 
@@ -208,7 +205,7 @@ impl RunStore for DynamoRunStore {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(self.failed("PutItem"))?;
         out.attributes.map(|i| decode(&i)).transpose()
     }
 
@@ -226,7 +223,7 @@ impl RunStore for DynamoRunStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
-            Err(e) => Err(classify(e)),
+            Err(e) => Err(self.failed("DeleteItem")(e)),
         }
     }
 
@@ -303,7 +300,7 @@ impl RunStore for DynamoRunStore {
                     .request_items(&self.table, requests)
                     .send()
                     .await
-                    .map_err(classify)?;
+                    .map_err(self.failed("BatchWriteItem"))?;
                 requests = out
                     .unprocessed_items
                     .and_then(|mut m| m.remove(&self.table))
@@ -392,7 +389,7 @@ impl RunStore for DynamoRunStore {
                     None => Ok(e.clone()),
                 }
             }
-            Err(err) => Err(classify(err)),
+            Err(err) => Err(self.failed("PutItem")(err)),
         }
     }
 
@@ -415,7 +412,7 @@ impl RunStore for DynamoRunStore {
             .key("sk", s(format!("EPISODE#{group_arn}")))
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(self.failed("DeleteItem"))?;
         Ok(())
     }
 
