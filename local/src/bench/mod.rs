@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 pub use report::{Report, Row, Section};
 
 /// Where `make package` and `scripts/bench.sh` put what section 6 measures.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Packages {
     /// `cargo lambda build --release --arm64 --output-format zip`: `<dir>/<function>/bootstrap.zip`.
     pub arm64: PathBuf,
@@ -48,6 +48,8 @@ pub struct Packages {
 /// What to measure, and how much of it.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// Small sizes (the reduced pass).
+    pub reduced: bool,
     /// A scenario of `sim/scenarios/` for sections 1-3 and 7.
     pub scenario: String,
     /// Connect's quotas and our pacers, raised together (sections 1-4 and 7).
@@ -75,6 +77,7 @@ impl Plan {
     /// preflight on large at factor 1, 20 failovers, the packages.
     pub fn full(packages: Packages) -> Plan {
         Plan {
+            reduced: false,
             scenario: "large".into(),
             quota_factor: 100.0,
             time_scale: 60.0,
@@ -92,6 +95,7 @@ impl Plan {
     /// `make bench BENCH=reduced` and `make test`: every section on small sizes, no packaging.
     pub fn reduced() -> Plan {
         Plan {
+            reduced: true,
             scenario: "small".into(),
             quota_factor: 100.0,
             time_scale: 60.0,
@@ -107,7 +111,7 @@ impl Plan {
     }
 
     pub fn is_reduced(&self) -> bool {
-        self.packages.is_none()
+        self.scenario != "large"
     }
 }
 
@@ -162,7 +166,7 @@ pub async fn run(plan: &Plan, progress: &dyn Fn(&str)) -> Report {
         }
         None => report.rows.push(Row::skipped(
             Section::Packages,
-            "skipped in the reduced pass (it needs the release builds of `make package`)",
+            "skipped in this pass (it needs the release builds of `make package`)",
         )),
     }
     report.took = started.elapsed();
@@ -176,7 +180,14 @@ pub(crate) struct Failed {
 }
 
 pub(crate) fn secs(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
+    let s = d.as_secs_f64();
+    if s < 600.0 {
+        format!("{s:.1} s")
+    } else if s < 2.0 * 3600.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
 }
 
 pub(crate) fn millis(d: Duration) -> String {
@@ -195,6 +206,13 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_durations_read_in_minutes_or_hours() {
+        assert_eq!(secs(Duration::from_millis(57_740)), "57.7 s");
+        assert_eq!(secs(Duration::from_secs(1500)), "25 min");
+        assert_eq!(secs(Duration::from_secs(7994)), "2.2 h");
+    }
 
     #[test]
     fn percentiles_are_by_nearest_rank() {

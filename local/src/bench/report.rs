@@ -112,7 +112,7 @@ impl Report {
         Report {
             rows: Vec::new(),
             failures: Vec::new(),
-            reduced: plan.is_reduced(),
+            reduced: plan.reduced,
             scenario: plan.scenario.clone(),
             quota_factor: plan.quota_factor,
             time_scale: plan.time_scale,
@@ -238,8 +238,12 @@ const NOTES: &str = "
    `lambda_runtime` function that returns its input, built the same way.
 7. **Failover**: from StartExecution of the `failover` machine to the execution ending with every
    group's new split read back (the execution's own last step), polled every 20 ms; failover
-   and failback alternate. Against: one `aws connect update-traffic-distribution` process on the
-   same control plane (process start to exit; it returns before the group is ACTIVE again).
+   and failback alternate. shift-traffic reads the split back every second (`SHIFT_POLL_MS`,
+   1000 by default) until the group is ACTIVE with it, and connect-sim applies an update in 3
+   simulated seconds (a twentieth of a second at x60): most of the figure is that interval and
+   the Step Functions and Lambda hops through moto and `cargo lambda watch`. Against: one
+   `aws connect update-traffic-distribution` process on the same control plane (process start to
+   exit; it returns before the group is ACTIVE again and reads nothing back).
 ";
 
 /// A Markdown table cell.

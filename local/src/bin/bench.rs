@@ -30,6 +30,9 @@ struct Args {
     /// The x86-64 release build run here (`<dir>/<function>/bootstrap`).
     #[arg(long, default_value = "target/lambda-x86_64")]
     x86_64: PathBuf,
+    /// Full sizes without section 6 (no release builds needed).
+    #[arg(long, conflicts_with = "reduced")]
+    skip_packages: bool,
     /// Cold starts per function for the init time.
     #[arg(long, default_value_t = 5)]
     cold_starts: usize,
@@ -41,6 +44,11 @@ async fn main() -> ExitCode {
     let root = workspace();
     let plan = if args.reduced {
         Plan::reduced()
+    } else if args.skip_packages {
+        Plan {
+            packages: None,
+            ..Plan::full(Packages::default())
+        }
     } else {
         let baseline = root.join(&args.baseline);
         Plan::full(Packages {
