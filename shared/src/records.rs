@@ -185,6 +185,16 @@ pub struct SnapshotRecord {
     pub replica: Option<u64>,
     pub missing: u64,
     pub conflicting: u64,
+    /// Findings of the other classes (see [`crate::connect::findings`]): blocking completion, and not.
+    #[serde(default)]
+    pub missing_dependencies: u64,
+    #[serde(default)]
+    pub sync_failures: u64,
+    #[serde(default)]
+    pub not_mirrored: u64,
+    /// The first of those findings, each with its fix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::connect::findings::ReportedFinding>,
     pub at: i64,
 }
 

@@ -15,13 +15,24 @@
 //!   (or from the completion diff's own listings), and is remembered for the rest of the run.
 //!
 //! Every call is bounded by the invocation's deadline: what was measured before it is returned,
-//! marked `partial`. Conflicts are upserted (first and last seen; resolved when they disappear).
+//! marked `partial`.
+//!
+//! **Findings** are classified ([`acgr::connect::findings`]): name conflicts are upserted in the
+//! conflict ledger (first and last seen; resolved when they disappear); missing dependencies,
+//! resources not mirrored by design and sync failures are counted per kind, on the snapshots and
+//! in the output, each with its fix. A resource not mirrored by design does not keep mirroring
+//! from completing. When replication has finished and name conflicts still block resources, a
+//! replication run fails with `ResourceConflict`; an agent sync returns the same message as
+//! `blocked` and goes on to associate agents (its state machine fails after that).
 
+mod listing;
 mod measure;
 mod prior;
+mod signal;
 
 use std::collections::BTreeMap;
 
+use acgr::connect::findings::{ClassCounts, ReportedFinding};
 use acgr::connect::{Connect, RegionStatus, ReplicationInfo};
 use acgr::error::StepError;
 use acgr::records::RunKind;
@@ -42,6 +53,12 @@ pub const RELIST_AFTER_SECONDS: i64 = 600;
 
 /// Conflicts named in the output and in the error (all of them are `CONFLICT#` items).
 pub const MAX_CONFLICTS_LISTED: usize = 50;
+
+/// Findings of the other classes listed in the output (all of them are counted).
+pub const MAX_FINDINGS_LISTED: usize = 50;
+
+/// Findings of the other classes listed on each kind's `SNAPSHOT#` item.
+pub const MAX_FINDINGS_PER_SNAPSHOT: usize = 20;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -68,16 +85,43 @@ pub struct KindProgress {
     pub replica: Option<u64>,
     pub missing: u64,
     pub conflicting: u64,
+    /// Findings of a resource that depends on something missing in the replica region.
+    #[serde(default)]
+    pub missing_dependencies: u64,
+    /// Findings of a change that failed to sync.
+    #[serde(default)]
+    pub sync_failures: u64,
+    /// Findings of a resource not mirrored by design: reported, never blocking.
+    #[serde(default)]
+    pub not_mirrored: u64,
 }
 
 impl KindProgress {
-    /// A listing found every source resource in the replica under the same ID.
+    /// A listing found every source resource in the replica under the same ID, but those not
+    /// mirrored by design, and no finding blocks the kind.
     pub fn confirmed(&self) -> bool {
+        self.listed_clean() && self.missing_dependencies == 0 && self.sync_failures == 0
+    }
+
+    /// A listing found every source resource that no finding explains in the replica under the
+    /// same ID.
+    pub fn listed_clean(&self) -> bool {
         self.source.is_some()
             && self.replica.is_some()
             && self.missing == 0
             && self.conflicting == 0
     }
+}
+
+/// The findings beside the conflict ledger's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingsReport {
+    /// Every kind's findings by class (name conflicts included: they are listed in `conflicts`).
+    pub counts: ClassCounts,
+    /// The first [`MAX_FINDINGS_LISTED`] missing dependencies, resources not mirrored by design
+    /// and sync failures, each with its fix.
+    pub first: Vec<ReportedFinding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +136,13 @@ pub struct Output {
     pub conflicts: Vec<Conflict>,
     #[serde(default)]
     pub conflicts_total: u64,
+    #[serde(default)]
+    pub findings: FindingsReport,
+    /// In an agent sync, what a replication run would have failed with: replication finished
+    /// and name conflicts still block resources. The agent-sync machine fails with
+    /// `ResourceConflict` and this cause once the agents are associated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
     pub replication_status: Vec<RegionStatus>,
     /// True when this poll made a listing diff.
     pub listed: bool,
@@ -139,8 +190,18 @@ pub async fn poll<C: Connect, S: RunStore>(
     }
     .await;
     match measured {
-        Ok(out) => {
+        Ok(mut out) => {
+            let agent_sync = run.record.kind == RunKind::AgentSync;
+            let conflicts_block = !(out.complete
+                || out.conflicts.is_empty()
+                || !ReplicationInfo::all_complete(&out.replication_status));
+            // An agent sync reports what blocks mirroring and goes on: new hires are associated
+            // whatever the conflicts (its state machine fails once they are).
+            if conflicts_block && agent_sync {
+                out.blocked = Some(blocked(&out).to_string());
+            }
             run.note(&out).await?;
+            let counts = &out.findings.counts;
             info!(
                 instance_id = %id,
                 complete = out.complete,
@@ -148,15 +209,16 @@ pub async fn poll<C: Connect, S: RunStore>(
                 listed = out.listed,
                 conflicts = out.conflicts_total,
                 missing = out.kinds.values().map(|k| k.missing).sum::<u64>(),
+                missing_dependencies = counts.missing_dependency,
+                sync_failures = counts.sync_failure,
+                not_mirrored = counts.not_mirrored,
+                blocked = out.blocked.is_some(),
                 "mirroring polled"
             );
-            if out.complete
-                || out.conflicts.is_empty()
-                || !ReplicationInfo::all_complete(&out.replication_status)
-            {
-                Ok(out)
-            } else {
+            if conflicts_block && !agent_sync {
                 Err(run.fail(blocked(&out)).await)
+            } else {
+                Ok(out)
             }
         }
         Err(e) => Err(run.fail(e).await),

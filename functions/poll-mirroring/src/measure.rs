@@ -1,78 +1,27 @@
 //! One poll's measurement: the signals (constant cost), the listings they allow, the record.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use acgr::conflicts;
-use acgr::connect::{Connect, Findings, ReplicationInfo, ResourceSummary};
-use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
+use acgr::connect::findings::{ClassCounts, FindingClass};
+use acgr::connect::{Connect, ReplicationInfo};
+use acgr::domain::Kind;
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::records::SnapshotRecord;
 use acgr::store::RunStore;
 use acgr::Context;
 
+use crate::listing::{emergency_ready, list_and_diff, merge_conflicts, Listing};
 use crate::prior::Prior;
-use crate::{Conflict, KindProgress, Output, MAX_CONFLICTS_LISTED, RELIST_AFTER_SECONDS};
-
-/// What ListReplicationFindings says of one kind.
-struct Signal {
-    /// Drifted in the replica and not blocked by a finding.
-    missing: u64,
-    findings: Vec<Conflict>,
-}
-
-impl Signal {
-    fn read(kind: Kind, f: &Findings, replica_region: &str) -> Signal {
-        let drift = f
-            .drift
-            .iter()
-            .filter(|(r, _)| r == replica_region)
-            .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
-            .sum::<u64>();
-        Signal {
-            missing: drift.saturating_sub(f.findings.len() as u64),
-            findings: f
-                .findings
-                .iter()
-                .map(|finding| Conflict {
-                    kind,
-                    name: finding.name.clone().unwrap_or_else(|| finding.id.clone()),
-                    source_id: Some(finding.id.clone()),
-                    replica_id: None,
-                    region: finding.region.clone(),
-                })
-                .collect(),
-        }
-    }
-
-    /// Nothing drifted, nothing blocked.
-    fn clear(&self) -> bool {
-        self.missing == 0 && self.findings.is_empty()
-    }
-
-    fn progress(&self) -> KindProgress {
-        KindProgress {
-            source: None,
-            replica: None,
-            missing: self.missing,
-            conflicting: self.findings.len() as u64,
-        }
-    }
-}
+use crate::signal::Signal;
+use crate::{
+    Conflict, FindingsReport, KindProgress, Output, MAX_CONFLICTS_LISTED, MAX_FINDINGS_LISTED,
+    MAX_FINDINGS_PER_SNAPSHOT, RELIST_AFTER_SECONDS,
+};
 
 /// The deadline's refusal (nothing was sent), as opposed to a failure.
-fn out_of_time(e: &ConnectError) -> bool {
+pub(crate) fn out_of_time(e: &ConnectError) -> bool {
     e.class == ConnectErrorClass::OutOfTime
-}
-
-/// What a listing diff of some kinds found.
-#[derive(Default)]
-struct Listing {
-    kinds: BTreeMap<Kind, KindProgress>,
-    conflicts: Vec<Conflict>,
-    /// The replica's listings, for the emergency-access check.
-    replica: HashMap<Kind, Vec<ResourceSummary>>,
-    /// The deadline stopped it before every kind was listed.
-    cut: bool,
 }
 
 pub(crate) async fn measure<C: Connect, S: RunStore>(
@@ -84,7 +33,7 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
 ) -> Result<Output, StepError> {
     let replication = replication(ctx, id).await?;
     let replica_region = ctx.replica.region().to_string();
-    let (signals, mut partial) = signals(ctx, id, &replica_region).await?;
+    let (mut signals, mut partial) = signals(ctx, id, &replica_region).await?;
     let replica_ready = match ctx.replica.describe_instance(id).await {
         Ok(i) => i.is_some_and(|i| i.is_active()),
         Err(e) if out_of_time(&e) => {
@@ -95,13 +44,13 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
     };
     let (mut kinds, mut carried_conflicts) = progress(&signals, &prior);
 
-    // The listing diff: once the signals say done (or done but for name conflicts, which then
-    // fail the run, naming the look-alikes' replica IDs).
+    // The listing diff: once the signals say done (or done but for findings: name conflicts then
+    // stop the run, naming the look-alikes' replica IDs).
     let signals_done = signals.len() == Kind::ALL.len() && signals.values().all(|s| s.missing == 0);
     let to_list = to_list(&kinds, prior.listed_at, now);
     let mut listing = Listing::default();
     if !partial && replica_ready && replication.complete() && signals_done && !to_list.is_empty() {
-        listing = list_and_diff(ctx, id, &to_list, &replica_region).await?;
+        listing = list_and_diff(ctx, id, &to_list, &replica_region, &mut signals).await?;
         partial |= listing.cut;
         for (kind, progress) in &listing.kinds {
             kinds.insert(kind.key().to_string(), progress.clone());
@@ -136,7 +85,7 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
 
     // Conflicts: the findings', completed by the listings'; a kind carried from a listing that
     // found look-alikes keeps them standing.
-    let mut seen: Vec<Conflict> = signals.values().flat_map(|s| s.findings.clone()).collect();
+    let mut seen: Vec<Conflict> = signals.values().flat_map(|s| s.conflicts.clone()).collect();
     seen = merge_conflicts(seen, listing.conflicts);
     if !carried_conflicts.is_empty() {
         keep_standing(&ctx.store, id, &carried_conflicts, &mut seen).await?;
@@ -146,10 +95,10 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
     if !partial {
         conflicts::resolve_absent(&ctx.store, id, &seen, now).await?;
     }
-    for kind in signals.keys() {
+    for (kind, signal) in &signals {
         if let Some(k) = kinds.get(kind.key()) {
             ctx.store
-                .put_snapshot(&snapshot(id, run_id, *kind, k, now))
+                .put_snapshot(&snapshot(id, run_id, *kind, k, signal, now))
                 .await?;
         }
     }
@@ -162,6 +111,7 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
         && seen.is_empty();
     let conflicts_total = seen.len() as u64;
     seen.truncate(MAX_CONFLICTS_LISTED);
+    let findings = report(&kinds, &signals, conflicts_total);
     let listed = !listing.kinds.is_empty();
     Ok(Output {
         run_id: run_id.to_string(),
@@ -171,6 +121,8 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
         kinds,
         conflicts: seen,
         conflicts_total,
+        findings,
+        blocked: None,
         replication_status: replication.statuses,
         listed,
         listed_at: if listed { Some(now) } else { prior.listed_at },
@@ -179,9 +131,9 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
     })
 }
 
-/// Each kind as its signals say, or as its last listing said while the signals stay clear; a
-/// kind this poll did not reach keeps what the run knew. Also the carried kinds whose listing
-/// found look-alikes.
+/// Each kind as its signals say, or as its last listing said while the signals say the same
+/// ([`Signal::keeps`]); a kind this poll did not reach keeps what the run knew. Also the carried
+/// kinds whose listing found look-alikes.
 fn progress(
     signals: &BTreeMap<Kind, Signal>,
     prior: &Prior,
@@ -195,12 +147,12 @@ fn progress(
                 Some(k) => k.clone(),
                 None => continue,
             },
-            Some(s) => match known.filter(|k| s.clear() && k.source.is_some()) {
+            Some(s) => match known.filter(|k| s.keeps(k)) {
                 Some(k) => {
                     if k.conflicting > 0 {
                         carried_conflicts.push(kind);
                     }
-                    k.clone()
+                    s.with_findings(k.clone())
                 }
                 None => s.progress(),
             },
@@ -216,12 +168,13 @@ fn due(last: Option<i64>, now: i64) -> bool {
 }
 
 /// The kinds no listing confirmed: at once those not listed yet, and those whose listing
-/// disagreed at most every RELIST_AFTER_SECONDS.
+/// disagreed at most every RELIST_AFTER_SECONDS. A kind whose listing agreed and that only
+/// findings hold back is not listed again while they stand: a listing cannot clear them.
 fn to_list(kinds: &BTreeMap<String, KindProgress>, listed_at: Option<i64>, now: i64) -> Vec<Kind> {
     Kind::ALL
         .into_iter()
         .filter(|k| match kinds.get(k.key()) {
-            Some(p) if p.confirmed() => false,
+            Some(p) if p.confirmed() || p.listed_clean() => false,
             Some(p) if p.source.is_some() => due(listed_at, now),
             _ => true,
         })
@@ -252,7 +205,14 @@ async fn keep_standing<S: RunStore>(
     Ok(())
 }
 
-fn snapshot(id: &str, run_id: &str, kind: Kind, k: &KindProgress, now: i64) -> SnapshotRecord {
+fn snapshot(
+    id: &str,
+    run_id: &str,
+    kind: Kind,
+    k: &KindProgress,
+    signal: &Signal,
+    now: i64,
+) -> SnapshotRecord {
     SnapshotRecord {
         instance_id: id.to_string(),
         run_id: run_id.to_string(),
@@ -261,7 +221,41 @@ fn snapshot(id: &str, run_id: &str, kind: Kind, k: &KindProgress, now: i64) -> S
         replica: k.replica,
         missing: k.missing,
         conflicting: k.conflicting,
+        missing_dependencies: k.missing_dependencies,
+        sync_failures: k.sync_failures,
+        not_mirrored: k.not_mirrored,
+        findings: signal
+            .others
+            .iter()
+            .take(MAX_FINDINGS_PER_SNAPSHOT)
+            .cloned()
+            .collect(),
         at: now,
+    }
+}
+
+/// The findings beside name conflicts: counts by class over every kind the run knows, and the
+/// first of this poll's, each with its fix. Name conflicts are counted here and listed in
+/// `conflicts`.
+fn report(
+    kinds: &BTreeMap<String, KindProgress>,
+    signals: &BTreeMap<Kind, Signal>,
+    conflicts_total: u64,
+) -> FindingsReport {
+    let mut counts = ClassCounts::default();
+    counts.add(FindingClass::NameConflict, conflicts_total);
+    for k in kinds.values() {
+        counts.add(FindingClass::MissingDependency, k.missing_dependencies);
+        counts.add(FindingClass::SyncFailure, k.sync_failures);
+        counts.add(FindingClass::NotMirrored, k.not_mirrored);
+    }
+    FindingsReport {
+        counts,
+        first: signals
+            .values()
+            .flat_map(|s| s.others.iter().cloned())
+            .take(MAX_FINDINGS_LISTED)
+            .collect(),
     }
 }
 
@@ -311,103 +305,4 @@ async fn signals<C: Connect, S: RunStore>(
         }
     }
     Ok((out, false))
-}
-
-/// Both regions' listings of `kinds`, compared by name and ID, until the deadline. The diff also
-/// finds the replica-side ID of each look-alike, which the operator needs in order to delete it.
-async fn list_and_diff<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    id: &str,
-    kinds: &[Kind],
-    replica_region: &str,
-) -> Result<Listing, StepError> {
-    let mut listing = Listing::default();
-    for &kind in kinds {
-        let listed = async {
-            Ok::<_, ConnectError>((
-                ctx.source.list_resources(id, kind).await?,
-                ctx.replica.list_resources(id, kind).await?,
-            ))
-        }
-        .await;
-        let (src, rep) = match listed {
-            Ok(both) => both,
-            Err(e) if out_of_time(&e) => {
-                listing.cut = true;
-                break;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let diff = conflicts::diff(kind, &src, &rep, replica_region);
-        listing.kinds.insert(
-            kind,
-            KindProgress {
-                source: Some(src.len() as u64),
-                replica: Some(rep.len() as u64),
-                missing: diff.missing,
-                conflicting: diff.conflicts.len() as u64,
-            },
-        );
-        listing.conflicts.extend(diff.conflicts);
-        if matches!(kind, Kind::Queues | Kind::RoutingProfiles) {
-            listing.replica.insert(kind, rep);
-        }
-    }
-    Ok(listing)
-}
-
-impl Listing {
-    fn has_defaults_listed(&self) -> bool {
-        self.replica.contains_key(&Kind::Queues)
-            && self.replica.contains_key(&Kind::RoutingProfiles)
-    }
-}
-
-/// Agents can use emergency access once the default queue and routing profile are mirrored: from
-/// this poll's listings of the replica where it made them, else by listing.
-async fn emergency_ready<C: Connect>(
-    replica: &C,
-    id: &str,
-    listed: &HashMap<Kind, Vec<ResourceSummary>>,
-) -> Result<bool, ConnectError> {
-    for (kind, name) in [
-        (Kind::Queues, DEFAULT_QUEUE),
-        (Kind::RoutingProfiles, DEFAULT_ROUTING_PROFILE),
-    ] {
-        let found = match listed.get(&kind) {
-            Some(list) => list.iter().any(|r| r.name == name),
-            None => replica
-                .list_resources(id, kind)
-                .await?
-                .iter()
-                .any(|r| r.name == name),
-        };
-        if !found {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// The conflicts of a listing diff, completed by what the findings said (the region that failed)
-/// and followed by any finding the diff did not see (a predefined attribute has no ID).
-fn merge_conflicts(findings: Vec<Conflict>, listed: Vec<Conflict>) -> Vec<Conflict> {
-    let mut out: Vec<Conflict> = listed
-        .into_iter()
-        .map(|mut c| {
-            if let Some(f) = findings
-                .iter()
-                .find(|f| f.kind == c.kind && f.name == c.name)
-            {
-                c.region = f.region.clone().or(c.region);
-            }
-            c
-        })
-        .collect();
-    for f in findings {
-        if !out.iter().any(|c| c.kind == f.kind && c.name == f.name) {
-            out.push(f);
-        }
-    }
-    out
 }

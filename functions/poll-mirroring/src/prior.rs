@@ -58,6 +58,9 @@ impl Prior {
                         replica: s.replica,
                         missing: s.missing,
                         conflicting: s.conflicting,
+                        missing_dependencies: s.missing_dependencies,
+                        sync_failures: s.sync_failures,
+                        not_mirrored: s.not_mirrored,
                     },
                 )
             })

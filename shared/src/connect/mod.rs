@@ -3,11 +3,14 @@
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod fake;
+pub mod findings;
 pub mod sdk;
 mod status;
 
 pub use crate::domain::CurrentDistribution;
-pub use status::{GroupStatus, IdentityType, InstanceStatus, ReplicationStatus};
+pub use status::{
+    GroupStatus, IdentityType, InstanceStatus, ReplicationOperation, ReplicationStatus,
+};
 
 use std::future::Future;
 
@@ -116,13 +119,22 @@ pub struct UserPage {
     pub next_token: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One ListReplicationFindings entry: a resource that did not mirror and needs the customer's
+/// action. What it asks for is [`findings::classify`]'s to say.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub id: String,
     pub name: Option<String>,
+    /// Where the replication failed.
     pub region: Option<String>,
     pub message: Option<String>,
+    /// The replication operation that produced it.
+    #[serde(default)]
+    pub operation: Option<ReplicationOperation>,
+    /// The stable class code of the finding (Connect publishes no list of them).
+    #[serde(default)]
+    pub reference_code: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

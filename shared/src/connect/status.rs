@@ -94,6 +94,15 @@ status!(
     }
 );
 
+status!(
+    /// `ReplicationFinding.Operation`: the replication operation that produced a finding.
+    ReplicationOperation {
+        Create = "CREATE",
+        Update = "UPDATE",
+        Delete = "DELETE",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

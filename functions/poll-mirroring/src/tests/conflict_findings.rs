@@ -5,13 +5,9 @@ use super::*;
 #[tokio::test]
 async fn conflicts_are_upserted_then_resolved_and_block_completion() {
     let ctx = ctx("INSTANCE_REPLICATION_IN_PROGRESS");
-    let billing = Finding {
-        id: "q1".into(),
-        name: Some("Billing".into()),
-        region: Some(WEST.into()),
-        message: None,
-    };
-    drift(&ctx, Kind::Queues, 1, vec![billing.clone()]);
+    let input = || run("repl-1");
+    replication_run(&ctx, "repl-1").await;
+    drift(&ctx, Kind::Queues, 1, vec![conflict("q1", "Billing")]);
     let out = poll(&ctx, input(), 10).await.unwrap();
     assert_eq!(out.conflicts.len(), 1);
     assert_eq!(out.kinds["queues"].conflicting, 1);
@@ -73,9 +69,10 @@ async fn a_conflict_only_the_listing_saw_stands_between_listings() {
         (WEST.into(), ID.into(), Kind::Queues),
         vec![res("q0", DEFAULT_QUEUE), res("q9", "Billing")],
     );
-    let err = poll(&ctx, input(), 10).await.unwrap_err();
+    let input = replication(&ctx, "repl-1").await;
+    let err = poll(&ctx, input, 10).await.unwrap_err();
     assert_eq!(err.error_type(), "ResourceConflict");
-    let err = poll(&ctx, input(), 70).await.unwrap_err();
+    let err = poll(&ctx, run("repl-1"), 70).await.unwrap_err();
     assert_eq!(err.error_type(), "ResourceConflict", "{err}");
     let c = &ctx.store.conflicts(ID).await.unwrap()[0];
     assert_eq!((c.first_seen, c.last_seen, c.resolved), (10, 70, false));
@@ -86,14 +83,11 @@ async fn a_conflict_only_the_listing_saw_stands_between_listings() {
 async fn outputs_are_bounded() {
     let ctx = ctx("INSTANCE_REPLICATION_IN_PROGRESS");
     let findings: Vec<Finding> = (0..250)
-        .map(|i| Finding {
-            id: format!("u{i}"),
-            name: Some(format!("agent{i}")),
-            region: Some(WEST.into()),
-            message: None,
-        })
+        .map(|i| conflict(&format!("u{i}"), &format!("agent{i}")))
         .collect();
     drift(&ctx, Kind::Users, 250, findings);
+    let input = || run("repl-1");
+    replication_run(&ctx, "repl-1").await;
     let out = poll(&ctx, input(), 10).await.unwrap();
     assert_eq!(out.conflicts.len(), MAX_CONFLICTS_LISTED);
     assert_eq!(out.conflicts_total, 250);

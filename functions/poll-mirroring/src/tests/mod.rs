@@ -1,15 +1,17 @@
 //! Unit tests of poll-mirroring over the in-memory Connect and run store: the set-up they share
 //! here, then one file per family of behaviour.
 
+mod agent_sync;
 mod completion;
 mod conflict_findings;
 mod cost_and_emergency_access;
 mod deadlines;
+mod finding_classes;
 mod input_and_handler;
 
 use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
-use acgr::connect::{Finding, Findings, ResourceSummary};
+use acgr::connect::{Finding, Findings, ReplicationOperation, ResourceSummary};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::runs::begin_step;
 use acgr::store::memory::MemoryRunStore;
@@ -85,6 +87,34 @@ async fn replication_run(ctx: &Ctx, id: &str) {
     )
     .await
     .unwrap();
+}
+
+/// A replication run's poll (a name conflict fails it once replication has finished).
+async fn replication(ctx: &Ctx, id: &str) -> Input {
+    replication_run(ctx, id).await;
+    run(id)
+}
+
+/// A finding of `code` on `operation`, in the replica region.
+fn finding(id: &str, name: &str, code: &str, operation: ReplicationOperation) -> Finding {
+    Finding {
+        id: id.into(),
+        name: Some(name.into()),
+        region: Some(WEST.into()),
+        message: Some(format!("{code} ({name})")),
+        operation: Some(operation),
+        reference_code: Some(code.into()),
+    }
+}
+
+/// A name conflict as Connect (and connect-sim) reports it.
+fn conflict(id: &str, name: &str) -> Finding {
+    finding(
+        id,
+        name,
+        "RESOURCE_NAME_CONFLICT",
+        ReplicationOperation::Create,
+    )
 }
 
 /// The run ends (the association step would release the lock).

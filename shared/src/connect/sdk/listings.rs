@@ -3,7 +3,8 @@
 use super::convert::summary;
 use super::SdkConnect;
 use crate::connect::{
-    list_operation, max_page_size, Finding, Findings, ResourceSummary, UserPage, FINDINGS_PAGE_SIZE,
+    list_operation, max_page_size, Finding, Findings, ReplicationOperation, ResourceSummary,
+    UserPage, FINDINGS_PAGE_SIZE,
 };
 use crate::domain::Kind;
 use crate::error::ConnectError;
@@ -144,11 +145,18 @@ pub(super) async fn list_findings(
             .await
             .map_err(|e| connect.error("ListReplicationFindings", e))?;
         out.findings
-            .extend(page.replication_findings_list().iter().map(|f| Finding {
-                id: f.id().to_string(),
-                name: f.name().map(String::from),
-                region: f.region().map(String::from),
-                message: f.message().map(String::from),
+            .extend(page.replication_findings_list().iter().map(|f| {
+                Finding {
+                    id: f.id().to_string(),
+                    name: f.name().map(String::from),
+                    region: f.region().map(String::from),
+                    message: f.message().map(String::from),
+                    // The model documents create, update and delete without their spelling.
+                    operation: f
+                        .operation()
+                        .map(|o| ReplicationOperation::from(o.to_ascii_uppercase())),
+                    reference_code: f.reference_code().map(String::from),
+                }
             }));
         if out.drift.is_empty() {
             out.drift = page
@@ -172,13 +180,13 @@ pub(super) async fn list_findings(
 #[cfg(test)]
 mod tests {
     use super::super::SdkConnect;
-    use crate::connect::Connect;
+    use crate::connect::{Connect, ReplicationOperation};
     use crate::domain::{Kind, Region};
     use aws_sdk_connect::config::retry::RetryConfig;
     use aws_sdk_connect::operation::list_predefined_attributes::ListPredefinedAttributesOutput;
     use aws_sdk_connect::operation::list_replication_findings::ListReplicationFindingsOutput;
     use aws_sdk_connect::operation::list_users::ListUsersOutput;
-    use aws_sdk_connect::types::{PredefinedAttributeSummary, UserSummary};
+    use aws_sdk_connect::types::{PredefinedAttributeSummary, ReplicationFinding, UserSummary};
     use aws_sdk_connect::Client;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
@@ -210,8 +218,16 @@ mod tests {
         let findings = mock!(Client::list_replication_findings)
             .match_requests(|r| r.max_results() == Some(100) && r.resource_type() == Some("AGENT"))
             .then_output(|| {
+                let finding = ReplicationFinding::builder()
+                    .arn("arn:aws:connect:us-east-1:1:instance/i-1/agent/u1")
+                    .id("u1")
+                    .resource_type("AGENT")
+                    .operation("create")
+                    .reference_code("RESOURCE_NAME_CONFLICT")
+                    .build()
+                    .unwrap();
                 ListReplicationFindingsOutput::builder()
-                    .set_replication_findings_list(Some(vec![]))
+                    .set_replication_findings_list(Some(vec![finding]))
                     .build()
                     .unwrap()
             });
@@ -232,7 +248,14 @@ mod tests {
             .unwrap();
         assert_eq!(attrs[0].name, "tier");
         assert_eq!(attributes.num_calls(), 1);
-        connect.list_findings("i-1", Kind::Users).await.unwrap();
+        let found = connect.list_findings("i-1", Kind::Users).await.unwrap();
         assert_eq!(findings.num_calls(), 1);
+        let f = &found.findings[0];
+        assert_eq!(
+            f.operation,
+            Some(ReplicationOperation::Create),
+            "read in any case"
+        );
+        assert_eq!(f.reference_code.as_deref(), Some("RESOURCE_NAME_CONFLICT"));
     }
 }
