@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::control::ReplicaFailure;
 use crate::faults::Faults;
 use crate::kinds::Kind;
 use crate::model::{
@@ -75,6 +76,8 @@ pub struct InstanceFile {
     pub phone_numbers: Vec<PhoneNumberFile>,
     #[serde(default)]
     pub replica_conflicts: Vec<ConflictFile>,
+    /// A failure of the replica, armed for the instance's first ReplicateInstance.
+    pub replica_failure: Option<ReplicaFailure>,
 }
 
 fn saml() -> String {
@@ -286,6 +289,12 @@ impl Scenario {
                     .map(|c| (c.kind, c.name.clone()))
                     .collect(),
             );
+        }
+        if let Some(failure) = &f.replica_failure {
+            failure
+                .validate()
+                .map_err(|e| format!("instance {id}: replicaFailure: {e}"))?;
+            world.replica_plans.insert(id.clone(), failure.clone());
         }
         world.instances.insert((f.region.clone(), id), inst);
         Ok(())

@@ -224,6 +224,8 @@ impl Sim {
                         target_id: b.target_id.clone(),
                     })
                     .collect(),
+                phase: r.phase.name().to_string(),
+                staged: r.plan.clone(),
             })
             .collect();
         let mut groups: Vec<&crate::model::Tdg> = w.tdgs.values().collect();

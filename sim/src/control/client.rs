@@ -14,7 +14,8 @@ use serde::Serialize;
 use super::paths::*;
 use super::{
     Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading, Done, Faults, Health, Outage,
-    QuotaFactor, RegionStatus, Regions, SetOutage, SetQuota, SimState,
+    QuotaFactor, RegionStatus, Regions, ReplicaFailure, ReplicaStaged, SetOutage, SetQuota,
+    SimState,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -146,10 +147,7 @@ impl Client {
         region: &str,
         outage: Option<Outage>,
     ) -> Result<RegionStatus, ClientError> {
-        let path = format!(
-            "{REGIONS}/{}",
-            utf8_percent_encode(region, NON_ALPHANUMERIC)
-        );
+        let path = format!("{REGIONS}/{}", segment(region));
         self.send(Method::PUT, &path, Some(&SetOutage { outage }))
             .await
     }
@@ -180,6 +178,17 @@ impl Client {
     pub async fn reset(&self) -> Result<(), ClientError> {
         let _: Done = self.send(Method::POST, RESET, None::<&()>).await?;
         Ok(())
+    }
+
+    /// `PUT /_sim/replicas/{instanceId}`: stages a failure of the instance's replica (armed for
+    /// its next ReplicateInstance when it is not replicated yet).
+    pub async fn stage_replica_failure(
+        &self,
+        instance_id: &str,
+        failure: &ReplicaFailure,
+    ) -> Result<ReplicaStaged, ClientError> {
+        let path = format!("{REPLICAS}/{}", segment(instance_id));
+        self.send(Method::PUT, &path, Some(failure)).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -247,4 +256,9 @@ impl Client {
         }
         serde_json::from_slice(&bytes).map_err(|source| ClientError::Json { call, source })
     }
+}
+
+/// A path segment, percent-encoded.
+fn segment(s: &str) -> String {
+    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
 }

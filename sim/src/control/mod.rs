@@ -5,6 +5,8 @@
 #[cfg(feature = "client")]
 mod client;
 pub(crate) mod routes;
+mod stage_routes;
+mod staging;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,7 @@ use crate::kinds::Kind;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError};
+pub use staging::*;
 
 /// The paths of the control API.
 pub mod paths {
@@ -30,6 +33,9 @@ pub mod paths {
     pub const CLOCK: &str = "/_sim/clock";
     pub const CLOCK_ADVANCE: &str = "/_sim/clock/advance";
     pub const RESET: &str = "/_sim/reset";
+    /// `REPLICAS/{instanceId}`: stages a replica failure.
+    pub const REPLICAS: &str = "/_sim/replicas";
+    pub const REPLICA: &str = "/_sim/replicas/{instance}";
 }
 
 /// `GET /_sim/health`.
@@ -258,6 +264,12 @@ pub struct ReplicationState {
     /// Blocked resources being retried after a repeat ReplicateInstance.
     pub resync_pending: usize,
     pub blocked: Vec<BlockedState>,
+    /// `running`, `creationFailed`, `replicationFailed`, `deleting` or `deletionFailed`.
+    #[serde(default)]
+    pub phase: String,
+    /// A staged replica failure not applied yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staged: Option<ReplicaFailure>,
 }
 
 /// A resource not mirrored because the other region has one of the same name.

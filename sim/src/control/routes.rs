@@ -47,7 +47,7 @@ impl IntoResponse for SimError {
 }
 
 /// A control answer: JSON, 200.
-struct Reply<T>(T);
+pub(super) struct Reply<T>(pub T);
 
 impl<T: Serialize> IntoResponse for Reply<T> {
     fn into_response(self) -> Response {
@@ -55,7 +55,7 @@ impl<T: Serialize> IntoResponse for Reply<T> {
     }
 }
 
-type Answer<T> = Result<Reply<T>, SimError>;
+pub(super) type Answer<T> = Result<Reply<T>, SimError>;
 
 /// The routes under `/_sim/`, every other path there included (it is an unknown call).
 pub fn routes(sim: Shared) -> Router {
@@ -70,6 +70,7 @@ pub fn routes(sim: Shared) -> Router {
         .route(CLOCK, get(clock))
         .route(CLOCK_ADVANCE, post(advance))
         .route(RESET, post(reset))
+        .merge(super::stage_routes::routes())
         .route("/_sim/", any(unknown_call))
         .route("/_sim/{*rest}", any(unknown_call))
         .method_not_allowed_fallback(unknown_call)
@@ -192,10 +193,10 @@ async fn reset(State(sim): State<Shared>) -> Answer<Done> {
 
 /// A control call's JSON body, read as the API reads bodies (at most [`MAX_BODY`] bytes); when
 /// it does not parse, a 400 that says what the call takes.
-struct Body<T>(T);
+pub(super) struct Body<T>(pub T);
 
 /// What a control call takes, said when its body does not parse.
-trait Usage {
+pub(super) trait Usage {
     const USAGE: &'static str;
 }
 

@@ -1,13 +1,40 @@
-//! How the world moves forward in simulated time: status transitions, then the mirroring work
-//! that fell due, except work held back by a regional outage.
+//! How the world moves forward in simulated time: status transitions, staged replica failures,
+//! and the mirroring work that fell due, except work held back by a regional outage.
 
 use super::{default_attrs, Resource, Task, World};
 
 impl World {
-    /// Moves simulated time forward to `now`: status transitions, then mirroring work due.
+    /// Moves simulated time forward to `now`: status transitions, staged replica failures and
+    /// mirroring work, in the order they fall due.
     pub fn advance(&mut self, now: f64) {
-        self.advance_instances(now);
-        self.advance_tdgs(now);
+        loop {
+            // Step to the next replica coming up or replica event, so that work due after a
+            // failure is not applied before it.
+            let ready = self
+                .instances
+                .values()
+                .filter(|i| i.status == "CREATION_IN_PROGRESS" && i.ready_at <= now)
+                .map(|i| i.ready_at)
+                .min_by(f64::total_cmp);
+            let event = self.next_replica_event(now);
+            let until = [ready, event.as_ref().map(|(t, _)| *t)]
+                .into_iter()
+                .flatten()
+                .fold(now, f64::min);
+            self.advance_instances(until);
+            self.advance_tdgs(until);
+            self.run_tasks(until);
+            match event {
+                Some((at, id)) if at <= until => self.replica_event(at, &id),
+                Some(_) => {}
+                None if ready.is_some() => {}
+                None => return,
+            }
+        }
+    }
+
+    /// Applies the mirroring work due by `now`, except work held back by a regional outage.
+    fn run_tasks(&mut self, now: f64) {
         let cutoff = (now * 1000.0) as u64;
         if self.paused.is_empty() {
             while let Some(entry) = self.tasks.first_entry() {
@@ -71,12 +98,15 @@ impl World {
             .map(|(k, _)| k.clone())
             .collect();
         for key in ready {
-            let Some(inst) = self.instances.get_mut(&key) else {
+            let Some(inst) = self.instances.get(&key) else {
                 continue;
             };
-            inst.status = "ACTIVE".into();
-            let ready_at = inst.ready_at;
-            if inst.replica_of.is_some() {
+            let (ready_at, is_replica) = (inst.ready_at, inst.replica_of.is_some());
+            let failed = is_replica && self.replica_comes_up(&key.1, ready_at);
+            if let Some(inst) = self.instances.get_mut(&key) {
+                inst.status = if failed { "CREATION_FAILED" } else { "ACTIVE" }.into();
+            }
+            if is_replica && !failed {
                 self.seed_conflicts(&key.0, &key.1, ready_at);
             }
         }

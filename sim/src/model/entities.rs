@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::ResourceSet;
+use crate::control::ReplicaFailure;
 use crate::kinds::Kind;
 
 #[derive(Debug, Clone)]
@@ -70,6 +71,59 @@ pub struct Replication {
     /// Replica-side resources that someone creates by hand (scenario `replicaConflicts`).
     pub conflict_seeds: Vec<(Kind, String)>,
     pub seeded: bool,
+    pub phase: Phase,
+    /// A staged failure not applied yet, and when it falls due once that is known.
+    pub plan: Option<ReplicaFailure>,
+    pub plan_at: Option<f64>,
+    /// Mirroring work dropped by a failed replication, per (kind, region it was going to):
+    /// those resources stay drifted.
+    pub stranded: BTreeMap<(Kind, String), usize>,
+}
+
+/// Where a replication stands besides its mirroring work.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Creating the replica, mirroring, or done: as the work says.
+    Running,
+    CreationFailed {
+        reason: String,
+    },
+    /// Mirroring into `region` (both regions when `None`) failed and stopped.
+    ReplicationFailed {
+        reason: String,
+        region: Option<String>,
+    },
+    /// The replica is being deleted until `until`; then gone, or DELETION_FAILED with `fails`.
+    Deleting {
+        until: f64,
+        fails: bool,
+        reason: Option<String>,
+    },
+    DeletionFailed {
+        reason: String,
+    },
+}
+
+impl Phase {
+    /// The phase as `/_sim/state` names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Phase::Running => "running",
+            Phase::CreationFailed { .. } => "creationFailed",
+            Phase::ReplicationFailed { .. } => "replicationFailed",
+            Phase::Deleting { .. } => "deleting",
+            Phase::DeletionFailed { .. } => "deletionFailed",
+        }
+    }
+
+    /// Whether changes made in one region still reach `to`.
+    pub fn syncs_to(&self, to: &str) -> bool {
+        match self {
+            Phase::Running => true,
+            Phase::ReplicationFailed { region, .. } => region.as_deref().is_some_and(|r| r != to),
+            _ => false,
+        }
+    }
 }
 
 impl Replication {

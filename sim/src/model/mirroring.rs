@@ -54,6 +54,16 @@ impl World {
         let Some(to) = rep.other(region).map(str::to_string) else {
             return;
         };
+        if !rep.phase.syncs_to(&to) {
+            // A failed replication leaves the change drifted; a replica that failed to come
+            // up or is going away takes nothing.
+            if let Some(rep) = self.replications.get_mut(instance_id) {
+                if matches!(rep.phase, super::Phase::ReplicationFailed { .. }) {
+                    *rep.stranded.entry((kind, to)).or_default() += 1;
+                }
+            }
+            return;
+        }
         let due = (now + self.settings.sync_delay_seconds).max(rep.replica_ready_at + 0.001);
         self.schedule(
             due,
@@ -139,7 +149,8 @@ impl World {
         set.replace(src);
     }
 
-    /// Resources of `kind` still waiting to be mirrored into `region`, plus those blocked there.
+    /// Resources of `kind` still waiting to be mirrored into `region`, plus those blocked there
+    /// and those a failed replication left behind.
     pub fn drift(&self, instance_id: &str, kind: Kind, region: &str) -> usize {
         let pending = self
             .tasks
@@ -151,6 +162,10 @@ impl World {
                 .iter()
                 .filter(|b| b.kind == kind && b.to == region)
                 .count()
+                + r.stranded
+                    .get(&(kind, region.to_string()))
+                    .copied()
+                    .unwrap_or(0)
         });
         pending + blocked
     }

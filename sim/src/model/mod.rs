@@ -3,6 +3,7 @@
 
 mod advance;
 mod entities;
+mod failures;
 mod ids;
 mod mirroring;
 mod resources;
@@ -12,10 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
+use crate::control::ReplicaFailure;
 use crate::kinds::Kind;
 use crate::ops::Operation;
 
-pub use entities::{Blocked, Distribution, Instance, PhoneNumber, Replication, Tdg};
+pub use entities::{Blocked, Distribution, Instance, Phase, PhoneNumber, Replication, Tdg};
 pub use ids::IdGen;
 pub use mirroring::{Task, TaskClass, TaskOp};
 pub use resources::{default_attrs, Resource, ResourceSet};
@@ -40,6 +42,8 @@ pub struct World {
     pub pending_conflicts: HashMap<String, Vec<(Kind, String)>>,
     /// Regions in a simulated outage: mirroring to or from them waits until they are back.
     pub paused: BTreeSet<String>,
+    /// Replica failures staged for instances not replicated yet, by instance ID.
+    pub replica_plans: HashMap<String, ReplicaFailure>,
 }
 
 pub fn arn(account: &str, region: &str, resource: &str) -> String {
@@ -61,6 +65,7 @@ impl World {
             tokens: HashMap::new(),
             pending_conflicts: HashMap::new(),
             paused: BTreeSet::new(),
+            replica_plans: HashMap::new(),
         }
     }
 

@@ -44,7 +44,36 @@ pub(super) fn instance<'w>(w: &'w World, c: &Call, label: &str) -> ApiResult<&'w
         .ok_or_else(|| ApiError::not_found(format!("instance {id} does not exist")))
 }
 
-pub(super) fn replication_status(w: &World, rep: &Replication) -> (&'static str, Option<String>) {
+/// The replication status and reason that `region`'s entry of the summary list shows.
+pub(super) fn replication_status(
+    w: &World,
+    rep: &Replication,
+    region: &str,
+) -> (&'static str, Option<String>) {
+    match &rep.phase {
+        Phase::CreationFailed { reason } => {
+            return ("INSTANCE_REPLICATION_FAILED", Some(reason.clone()))
+        }
+        Phase::ReplicationFailed {
+            reason,
+            region: failed,
+        } if failed.as_deref().is_none_or(|r| r == region) => {
+            return ("INSTANCE_REPLICATION_FAILED", Some(reason.clone()));
+        }
+        Phase::Deleting { .. } => {
+            return (
+                "INSTANCE_REPLICA_DELETING",
+                Some(format!(
+                    "the replica instance in {} is being deleted",
+                    rep.replica
+                )),
+            );
+        }
+        Phase::DeletionFailed { reason } => {
+            return ("INSTANCE_REPLICATION_DELETION_FAILED", Some(reason.clone()));
+        }
+        Phase::Running | Phase::ReplicationFailed { .. } => {}
+    }
     let ready = w
         .instance(&rep.replica, &rep.instance_id)
         .is_some_and(|i| i.status == "ACTIVE");
@@ -64,13 +93,13 @@ pub(super) fn replication_status(w: &World, rep: &Replication) -> (&'static str,
 
 pub(super) fn replication_configuration(w: &World, inst: &Instance) -> Option<Value> {
     let rep = w.replications.get(&inst.id)?;
-    let (status, reason) = replication_status(w, rep);
     let entries: Vec<Value> = [&rep.source, &rep.replica]
         .iter()
         .map(|region| {
+            let (status, reason) = replication_status(w, rep, region);
             let mut e = json!({"Region": region, "ReplicationStatus": status});
-            if let Some(r) = &reason {
-                e["ReplicationStatusReason"] = r.clone().into();
+            if let Some(r) = reason {
+                e["ReplicationStatusReason"] = r.into();
             }
             e
         })
@@ -129,6 +158,13 @@ pub(super) fn describe_instance(w: &mut World, c: &Call) -> ApiResult {
     let inst = instance(w, c, c.label(0))?;
     let mut out = json!({"Instance": Value::Object(instance_summary(w, inst))});
     out["Instance"]["Tags"] = json!({});
+    if inst.status == "CREATION_FAILED" {
+        let reason = match w.replications.get(&inst.id).map(|r| &r.phase) {
+            Some(Phase::CreationFailed { reason }) => reason.clone(),
+            _ => "the instance could not be created".into(),
+        };
+        out["Instance"]["StatusReason"] = json!({"Message": reason});
+    }
     if let Some(rc) = replication_configuration(w, inst) {
         out["ReplicationConfiguration"] = rc;
     }

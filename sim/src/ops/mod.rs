@@ -13,10 +13,11 @@ use serde_json::{json, Map, Value};
 
 use self::{groups::*, instances::*, numbers::*, replication::*, resources::*};
 
+use crate::control::ReplicaFailure;
 use crate::kinds::{Kind, OTHER_FINDING_TYPES};
 use crate::model::{
-    default_attrs, Distribution, Instance, PhoneNumber, Replication, Resource, Task, TaskClass,
-    TaskOp, Tdg, World,
+    default_attrs, Distribution, Instance, Phase, PhoneNumber, Replication, Resource, Task,
+    TaskClass, TaskOp, Tdg, World,
 };
 use crate::wire::{
     is_alias, is_region, is_uuid, paginate, split_arn, ApiError, ApiResult, ErrorCode, Input,

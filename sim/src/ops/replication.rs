@@ -66,12 +66,31 @@ pub(super) fn replicate_checked(
     }
     let answer = json!({"Id": id, "Arn": w.instance_arn(replica, id)});
     if let Some(rep) = w.replications.get(id).cloned() {
-        if rep.replica == replica && !rep.blocked.is_empty() {
+        if matches!(rep.phase, Phase::Deleting { .. }) {
+            return Err(ApiError::new(
+                ErrorCode::ResourceNotReady,
+                format!(
+                    "the replica of instance {id} in {} is being deleted; call again once it is gone",
+                    rep.replica
+                ),
+            ));
+        }
+        let running = rep.phase == Phase::Running;
+        if running && rep.replica == replica && !rep.blocked.is_empty() {
             retry_blocked(w, c, rep)?;
             return Ok(answer);
         }
+        let state = match &rep.phase {
+            Phase::Running => String::new(),
+            Phase::CreationFailed { reason }
+            | Phase::ReplicationFailed { reason, .. }
+            | Phase::DeletionFailed { reason } => {
+                format!(" ({}: {reason})", rep.phase.name())
+            }
+            Phase::Deleting { .. } => String::new(),
+        };
         return Err(ApiError::invalid_request(format!(
-            "instance {id} is already replicated to {}",
+            "instance {id} is already replicated to {}{state}",
             rep.replica
         )));
     }
@@ -192,6 +211,19 @@ pub(super) fn start_replication(
         }
     }
     let seeds = w.pending_conflicts.remove(&inst.id).unwrap_or_default();
+    let plan = w.replica_plans.remove(&inst.id).map(|p| match p {
+        // A staged region outside the pair fails both.
+        ReplicaFailure::ReplicationFailed {
+            after_seconds,
+            region: Some(r),
+            reason,
+        } if r != c.region && r != replica => ReplicaFailure::ReplicationFailed {
+            after_seconds,
+            region: None,
+            reason,
+        },
+        p => p,
+    });
     w.replications.insert(
         inst.id.clone(),
         Replication {
@@ -205,6 +237,10 @@ pub(super) fn start_replication(
             blocked: Vec::new(),
             conflict_seeds: seeds,
             seeded: false,
+            phase: Phase::Running,
+            plan,
+            plan_at: None,
+            stranded: Default::default(),
         },
     );
     let has_group = w.tdgs.values().any(|t| t.instance_id == inst.id);

@@ -46,6 +46,7 @@ error_codes! {
     ContactFlowNotPublished = 404,
     UnknownOperation = 404,
     ResourceConflict = 409,
+    ResourceNotReady = 409,
     ResourceInUse = 409,
     Idempotency = 409,
     DuplicateResource = 409,

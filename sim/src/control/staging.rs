@@ -1,0 +1,137 @@
+//! The control API's staged failures: what a scenario file or a control call can put the control
+//! plane into, as the JSON both take. `sim/README.md` ("Staged failures") says what each does.
+
+use serde::{Deserialize, Serialize};
+
+/// A failure of an instance's replica: in a scenario, an instance's `replicaFailure`; at run
+/// time, the body of `PUT /_sim/replicas/{instanceId}`.
+///
+/// Before the instance is replicated it is armed for its next ReplicateInstance. `afterSeconds`
+/// counts from the replica becoming ACTIVE, or from the control call if it already is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "failure",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum ReplicaFailure {
+    /// The replica ends `CREATION_FAILED` instead of `ACTIVE` (with the groups made with it);
+    /// replication is `INSTANCE_REPLICATION_FAILED`.
+    CreationFailed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Replication stops: `INSTANCE_REPLICATION_FAILED` in the summary of `region` (default:
+    /// both regions); mirroring work into it is dropped and stays drifted.
+    ReplicationFailed {
+        #[serde(default)]
+        after_seconds: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The replica is deleted: `INSTANCE_REPLICA_DELETING` for `seconds`, then gone (with its
+    /// groups; their numbers go back to the instance), or, with `fails`,
+    /// `INSTANCE_REPLICATION_DELETION_FAILED`.
+    Deletion {
+        #[serde(default)]
+        after_seconds: f64,
+        #[serde(default = "default_deletion_seconds")]
+        seconds: f64,
+        #[serde(default)]
+        fails: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+fn default_deletion_seconds() -> f64 {
+    60.0
+}
+
+impl ReplicaFailure {
+    pub fn validate(&self) -> Result<(), String> {
+        let non_negative = |v: f64, name: &str| {
+            if v >= 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{name} must be a number of seconds, 0 or more"))
+            }
+        };
+        match self {
+            ReplicaFailure::CreationFailed { .. } => Ok(()),
+            ReplicaFailure::ReplicationFailed {
+                after_seconds,
+                region,
+                ..
+            } => {
+                if let Some(r) = region {
+                    if !crate::wire::is_region(r) {
+                        return Err(format!("region '{r}' is not a region name"));
+                    }
+                }
+                non_negative(*after_seconds, "afterSeconds")
+            }
+            ReplicaFailure::Deletion {
+                after_seconds,
+                seconds,
+                ..
+            } => {
+                non_negative(*after_seconds, "afterSeconds")?;
+                non_negative(*seconds, "seconds")
+            }
+        }
+    }
+}
+
+/// The answer of `PUT /_sim/replicas/{instanceId}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaStaged {
+    pub instance_id: String,
+    pub failure: ReplicaFailure,
+    /// True when the instance is not replicated yet: the failure waits for ReplicateInstance.
+    pub armed: bool,
+    /// Simulated time the failure takes effect, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_failures_read_their_tag_and_defaults() {
+        let f: ReplicaFailure =
+            serde_json::from_str(r#"{"failure": "deletion", "fails": true}"#).unwrap();
+        assert_eq!(
+            f,
+            ReplicaFailure::Deletion {
+                after_seconds: 0.0,
+                seconds: 60.0,
+                fails: true,
+                reason: None
+            }
+        );
+        let f: ReplicaFailure = serde_json::from_str(
+            r#"{"failure": "replicationFailed", "afterSeconds": 5, "region": "us-west-2"}"#,
+        )
+        .unwrap();
+        assert!(f.validate().is_ok());
+        assert!(serde_json::from_str::<ReplicaFailure>(
+            r#"{"failure": "creationFailed", "afterSecond": 5}"#
+        )
+        .is_err());
+        assert!(serde_json::from_str::<ReplicaFailure>(r#"{"failure": "gone"}"#).is_err());
+        let bad = ReplicaFailure::Deletion {
+            after_seconds: -1.0,
+            seconds: 1.0,
+            fails: false,
+            reason: None,
+        };
+        assert!(bad.validate().is_err());
+    }
+}
