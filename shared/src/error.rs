@@ -143,11 +143,19 @@ pub enum StepError {
     /// (IdempotencyException).
     #[error("{0}")]
     IdempotencyConflict(String),
+    /// The replica could not be created (CREATION_FAILED) or replication failed
+    /// (INSTANCE_REPLICATION_FAILED): the status and reason are in the message.
+    #[error("{0}")]
+    ReplicationFailed(String),
+    /// Deleting the replica failed (INSTANCE_REPLICATION_DELETION_FAILED): it can be neither
+    /// used nor replaced until it is deleted.
+    #[error("{0}")]
+    ReplicaDeletionFailed(String),
 }
 
 impl StepError {
     /// One of each variant: the names the state machines may meet.
-    pub fn every() -> [StepError; 12] {
+    pub fn every() -> [StepError; 14] {
         let m = String::new;
         [
             StepError::InvalidInput(m()),
@@ -162,6 +170,8 @@ impl StepError {
             StepError::AccessDenied(m()),
             StepError::CredentialsRejected(m()),
             StepError::IdempotencyConflict(m()),
+            StepError::ReplicationFailed(m()),
+            StepError::ReplicaDeletionFailed(m()),
         ]
     }
 
@@ -179,6 +189,8 @@ impl StepError {
             StepError::AccessDenied(_) => "AccessDenied",
             StepError::CredentialsRejected(_) => "CredentialsRejected",
             StepError::IdempotencyConflict(_) => "IdempotencyConflict",
+            StepError::ReplicationFailed(_) => "ReplicationFailed",
+            StepError::ReplicaDeletionFailed(_) => "ReplicaDeletionFailed",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod error_codes;
 pub mod groups;
 pub mod pace;
 pub mod records;
+pub mod replication;
 pub mod runs;
 pub mod steady;
 pub mod step;

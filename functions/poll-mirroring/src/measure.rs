@@ -35,7 +35,12 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
     let replica_region = ctx.replica.region().to_string();
     let (mut signals, mut partial) = signals(ctx, id, &replica_region).await?;
     let replica_ready = match ctx.replica.describe_instance(id).await {
-        Ok(i) => i.is_some_and(|i| i.is_active()),
+        // a replica that could not be created fails the run, with its reason
+        Ok(Some(i)) => {
+            acgr::replication::check_replica(&i)?;
+            i.is_active()
+        }
+        Ok(None) => false,
         Err(e) if out_of_time(&e) => {
             partial = true;
             false
@@ -259,7 +264,9 @@ fn report(
     }
 }
 
-/// The source's replication status: NotReady until replicated, Rejected once failed.
+/// The source's replication status: NotReady until replicated (or while the replica is being
+/// deleted); `ReplicationFailed` or `ReplicaDeletionFailed` once failed
+/// ([`acgr::replication::check`]).
 async fn replication<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     id: &str,
@@ -273,17 +280,7 @@ async fn replication<C: Connect, S: RunStore>(
     let replication = info
         .replication
         .ok_or_else(|| StepError::NotReady(format!("instance {id} is not replicated yet")))?;
-    if replication.failed() {
-        return Err(StepError::Rejected(format!(
-            "replication of {id} failed: {}",
-            replication
-                .statuses
-                .iter()
-                .filter_map(|s| s.reason.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )));
-    }
+    acgr::replication::check(id, &replication)?;
     Ok(replication)
 }
 

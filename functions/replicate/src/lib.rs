@@ -1,5 +1,7 @@
 //! **replicate**: calls ReplicateInstance exactly once per run (its ClientToken is derived from
-//! the run), or adopts a replica of the same pair that already exists. Takes the instance lock.
+//! the run), or adopts a replica of the same pair that already exists and can be used: a replica
+//! being deleted is waited for (`NotReady`), one whose creation, replication or deletion failed
+//! fails the run by name (`ReplicationFailed`, `ReplicaDeletionFailed`). Takes the instance lock.
 //! The intent (token, time) is on the run before the call; the outcome after it.
 
 use acgr::conflicts::{self, Conflict};
@@ -7,6 +9,7 @@ use acgr::connect::Connect;
 use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::records::RunKind;
+use acgr::replication;
 use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
@@ -150,7 +153,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
         .iter()
         .filter(|c| !c.resolved)
         .count();
-    let existing = adoptable(&info, ctx.source.region(), replica)?;
+    let existing = existing_replica(ctx, &info, replica).await?;
     if let (Some(existing), 0) = (&existing, unresolved) {
         let existing = existing.clone();
         let record = Record {
@@ -209,7 +212,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
         Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
             // Another caller may have replicated it meanwhile: adopt if so.
             if let Some(info) = ctx.source.describe_instance(id).await? {
-                if let Some(existing) = adoptable(&info, ctx.source.region(), replica)? {
+                if let Some(existing) = existing_replica(ctx, &info, replica).await? {
                     record.state = "adopted".into();
                     record.adopted = true;
                     record.replica_arn = Some(existing.clone());
@@ -224,6 +227,26 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The replica's ARN if the instance is already replicated to `replica`, and the replica can be
+/// used: a failed replication or replica fails the run by name (`ReplicationFailed`,
+/// `ReplicaDeletionFailed`), a replica being deleted is waited for (`NotReady`), never adopted.
+async fn existing_replica<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    info: &acgr::connect::InstanceInfo,
+    replica: &Region,
+) -> Result<Option<String>, StepError> {
+    let Some(arn) = adoptable(info, ctx.source.region(), replica)? else {
+        return Ok(None);
+    };
+    if let Some(rep) = &info.replication {
+        replication::check(&info.id, rep)?;
+    }
+    if let Some(replica_instance) = ctx.replica.describe_instance(&info.id).await? {
+        replication::check_replica(&replica_instance)?;
+    }
+    Ok(Some(arn))
 }
 
 /// The replica's ARN if the instance is already replicated to `replica` from `source`.

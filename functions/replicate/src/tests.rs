@@ -263,3 +263,89 @@ async fn connect_refusals_fail_the_run_by_name_and_waits_keep_it() {
         );
     }
 }
+
+fn set_replication(ctx: &Context<FakeConnect, MemoryRunStore>, replica_status: &str) {
+    mark_replicated(ctx);
+    let mut w = ctx.source.world();
+    let source = w
+        .instances
+        .get_mut(&("us-east-1".into(), ID.into()))
+        .unwrap();
+    let statuses = &mut source.replication.as_mut().unwrap().statuses;
+    statuses[1].status = replica_status.into();
+    statuses[1].reason = Some("the reason Connect gives".into());
+}
+
+#[tokio::test]
+async fn a_replica_being_deleted_is_waited_for_and_never_adopted() {
+    let ctx = ctx();
+    set_replication(&ctx, "INSTANCE_REPLICA_DELETING");
+    let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "NotReady", "{err}");
+    assert!(
+        err.to_string().contains("INSTANCE_REPLICA_DELETING"),
+        "{err}"
+    );
+    assert!(ctx.source.world().calls_of("ReplicateInstance").is_empty());
+    let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(
+        run.status,
+        RunStatus::Running,
+        "the retry waits under the lock"
+    );
+    assert!(!run.steps.contains_key(STEP), "nothing adopted");
+
+    // once the deletion is over (the replica gone), the retry asks for a new one
+    ctx.source
+        .world()
+        .instances
+        .get_mut(&("us-east-1".into(), ID.into()))
+        .unwrap()
+        .replication = None;
+    let out = replicate(&ctx, input("run-1"), 200).await.unwrap();
+    assert!(!out.adopted);
+    assert_eq!(ctx.source.world().calls_of("ReplicateInstance").len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_replica_fails_the_run_by_name_with_its_status_and_reason() {
+    for (status, name) in [
+        ("INSTANCE_REPLICATION_FAILED", "ReplicationFailed"),
+        (
+            "INSTANCE_REPLICATION_DELETION_FAILED",
+            "ReplicaDeletionFailed",
+        ),
+    ] {
+        let ctx = ctx();
+        set_replication(&ctx, status);
+        let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+        assert_eq!(err.error_type(), name, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(status) && message.contains("the reason Connect gives"),
+            "{message}"
+        );
+        assert!(ctx.source.world().calls_of("ReplicateInstance").is_empty());
+        let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+        assert_eq!(run.status, RunStatus::Failed);
+        assert!(ctx.store.get_lock(ID).await.unwrap().is_none());
+    }
+
+    // the replica instance itself could not be created
+    let ctx = ctx();
+    set_replication(&ctx, "INSTANCE_REPLICATION_IN_PROGRESS");
+    {
+        let mut w = ctx.source.world();
+        let mut replica = w.instances[&("us-east-1".to_string(), ID.to_string())].clone();
+        replica.status = Some(acgr::connect::InstanceStatus::CreationFailed);
+        replica.status_reason = Some("the alias is taken".into());
+        w.instances.insert(("us-west-2".into(), ID.into()), replica);
+    }
+    let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "ReplicationFailed", "{err}");
+    assert!(
+        err.to_string()
+            .contains("CREATION_FAILED: the alias is taken"),
+        "{err}"
+    );
+}

@@ -26,6 +26,8 @@ pub struct InstanceInfo {
     pub alias: Option<String>,
     pub identity: Option<IdentityType>,
     pub status: Option<InstanceStatus>,
+    /// `Instance.StatusReason.Message`: why the instance could not be created, when it could not.
+    pub status_reason: Option<String>,
     pub replication: Option<ReplicationInfo>,
 }
 

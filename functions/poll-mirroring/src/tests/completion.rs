@@ -119,3 +119,53 @@ async fn a_replication_run_confirms_with_its_own_listing() {
     assert!(out.complete && out.listed);
     assert_eq!(listings(&ctx).len(), 24);
 }
+
+#[tokio::test]
+async fn a_failed_replication_or_replica_fails_the_run_by_name_at_once() {
+    use acgr::connect::InstanceStatus;
+    use acgr::records::RunStatus;
+
+    // replication failed: the status and its reason
+    let failed = ctx("INSTANCE_REPLICATION_FAILED");
+    for i in failed.source.world().instances.values_mut() {
+        for s in &mut i.replication.as_mut().unwrap().statuses {
+            s.reason = Some("the replica region's instance quota is reached".into());
+        }
+    }
+    let err = poll(&failed, input(), 10).await.unwrap_err();
+    assert_eq!(err.error_type(), "ReplicationFailed", "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("INSTANCE_REPLICATION_FAILED in us-")
+            && message.contains("instance quota is reached"),
+        "{message}"
+    );
+    let run = failed.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(failed.store.get_lock(ID).await.unwrap().is_none());
+
+    // the replica instance could not be created
+    let stillborn = ctx("INSTANCE_REPLICATION_IN_PROGRESS");
+    {
+        let mut w = stillborn.source.world();
+        let replica = w.instances.get_mut(&(WEST.into(), ID.into())).unwrap();
+        replica.status = Some(InstanceStatus::CreationFailed);
+        replica.status_reason = Some("the alias is taken".into());
+    }
+    let err = poll(&stillborn, input(), 10).await.unwrap_err();
+    assert_eq!(err.error_type(), "ReplicationFailed", "{err}");
+    assert!(
+        err.to_string()
+            .contains("CREATION_FAILED: the alias is taken"),
+        "{err}"
+    );
+
+    // a replica being deleted is waited for (the run and its lock stay); a failed deletion fails
+    let deleting = ctx("INSTANCE_REPLICA_DELETING");
+    let err = poll(&deleting, input(), 10).await.unwrap_err();
+    assert_eq!(err.error_type(), "NotReady", "{err}");
+    assert!(deleting.store.get_lock(ID).await.unwrap().is_some());
+    let stuck = ctx("INSTANCE_REPLICATION_DELETION_FAILED");
+    let err = poll(&stuck, input(), 10).await.unwrap_err();
+    assert_eq!(err.error_type(), "ReplicaDeletionFailed", "{err}");
+}

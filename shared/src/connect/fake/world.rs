@@ -113,6 +113,7 @@ impl FakeWorld {
                 alias: Some("acme".into()),
                 identity: Some(IdentityType::Saml),
                 status: Some(InstanceStatus::Active),
+                status_reason: None,
                 replication,
             },
         );

@@ -52,6 +52,10 @@ pub(super) async fn describe_instance(
         alias: i.instance_alias().map(String::from),
         identity: i.identity_management_type().map(|t| t.as_str().into()),
         status: i.instance_status().map(|s| s.as_str().into()),
+        status_reason: i
+            .status_reason()
+            .and_then(|r| r.message())
+            .map(String::from),
         replication,
     }))
 }
