@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::control::ReplicaFailure;
+use crate::control::{GroupFailure, GroupFailureKind, RefusalCode, ReplicaFailure};
 use crate::faults::Faults;
 use crate::kinds::Kind;
 use crate::model::{
@@ -48,6 +48,7 @@ pub struct SettingsFile {
     pub instances_per_region: Option<usize>,
     pub quota_factor: Option<f64>,
     pub region_pairs: Option<Vec<(String, String)>>,
+    pub update_in_progress_answer: Option<RefusalCode>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +79,10 @@ pub struct InstanceFile {
     pub replica_conflicts: Vec<ConflictFile>,
     /// A failure of the replica, armed for the instance's first ReplicateInstance.
     pub replica_failure: Option<ReplicaFailure>,
+    /// Failures of the instance's traffic distribution groups, by name, armed for the groups
+    /// made with the replica or created later.
+    #[serde(default)]
+    pub group_failures: Vec<GroupFailure>,
 }
 
 fn saml() -> String {
@@ -174,6 +179,7 @@ impl Scenario {
             tdg_deletion_seconds: s.tdg_deletion_seconds.unwrap_or(d.tdg_deletion_seconds),
             instances_per_region: s.instances_per_region.unwrap_or(d.instances_per_region),
             region_pairs: s.region_pairs.clone().unwrap_or_else(default_region_pairs),
+            update_in_progress_answer: s.update_in_progress_answer.unwrap_or_default(),
         };
         for rate in settings.mirror_per_second_by_kind.values() {
             positive(*rate, "mirrorPerSecondByKind")?;
@@ -295,6 +301,17 @@ impl Scenario {
                 .validate()
                 .map_err(|e| format!("instance {id}: replicaFailure: {e}"))?;
             world.replica_plans.insert(id.clone(), failure.clone());
+        }
+        for g in &f.group_failures {
+            if g.failure == GroupFailureKind::UpdateInProgress || g.instance_id.is_some() {
+                return Err(format!(
+                    "instance {id}: groupFailures take a group name and creationFailed or deletionFailed (updateInProgress is staged at run time)"
+                ));
+            }
+            world.group_plans.push(GroupFailure {
+                instance_id: Some(id.clone()),
+                ..g.clone()
+            });
         }
         world.instances.insert((f.region.clone(), id), inst);
         Ok(())

@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use super::paths::*;
 use super::{
-    Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading, Done, Faults, Health, Outage,
-    QuotaFactor, RegionStatus, Regions, ReplicaFailure, ReplicaStaged, SetOutage, SetQuota,
-    SimState,
+    Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading, Done, Faults, GroupFailure,
+    GroupStaged, Health, Outage, QuotaFactor, RegionStatus, Regions, ReplicaFailure, ReplicaStaged,
+    SetOutage, SetQuota, SettingsChange, SimSettings, SimState,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -189,6 +189,27 @@ impl Client {
     ) -> Result<ReplicaStaged, ClientError> {
         let path = format!("{REPLICAS}/{}", segment(instance_id));
         self.send(Method::PUT, &path, Some(failure)).await
+    }
+
+    /// `GET /_sim/settings`: the settings a running control plane can change.
+    pub async fn settings(&self) -> Result<SimSettings, ClientError> {
+        self.get(SETTINGS).await
+    }
+
+    /// `PUT /_sim/settings`: changes the members given; answers every setting.
+    pub async fn change_settings(
+        &self,
+        change: &SettingsChange,
+    ) -> Result<SimSettings, ClientError> {
+        self.send(Method::PUT, SETTINGS, Some(change)).await
+    }
+
+    /// `POST /_sim/groups/failures`: stages a traffic distribution group failure.
+    pub async fn stage_group_failure(
+        &self,
+        failure: &GroupFailure,
+    ) -> Result<GroupStaged, ClientError> {
+        self.send(Method::POST, GROUP_FAILURES, Some(failure)).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {

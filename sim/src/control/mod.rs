@@ -36,6 +36,8 @@ pub mod paths {
     /// `REPLICAS/{instanceId}`: stages a replica failure.
     pub const REPLICAS: &str = "/_sim/replicas";
     pub const REPLICA: &str = "/_sim/replicas/{instance}";
+    pub const SETTINGS: &str = "/_sim/settings";
+    pub const GROUP_FAILURES: &str = "/_sim/groups/failures";
 }
 
 /// `GET /_sim/health`.

@@ -2,17 +2,22 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::routing::put;
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use super::paths::*;
 use super::routes::{Answer, Body, Reply, SimError, Usage};
-use super::{ReplicaFailure, ReplicaStaged};
+use super::{
+    GroupFailure, GroupStaged, ReplicaFailure, ReplicaStaged, SettingsChange, SimSettings,
+};
 use crate::sim::{lock, Shared};
 
 /// The staging routes, merged into the control API's router.
 pub fn routes() -> Router<Shared> {
-    Router::new().route(REPLICA, put(stage_replica))
+    Router::new()
+        .route(REPLICA, put(stage_replica))
+        .route(SETTINGS, get(settings).put(change_settings))
+        .route(GROUP_FAILURES, post(stage_group))
 }
 
 fn label(path: Result<Path<String>, PathRejection>) -> String {
@@ -22,6 +27,48 @@ fn label(path: Result<Path<String>, PathRejection>) -> String {
 impl Usage for ReplicaFailure {
     const USAGE: &'static str =
         "give {\"failure\": \"creationFailed\" | \"replicationFailed\" | \"deletion\", ...}";
+}
+
+impl Usage for SettingsChange {
+    const USAGE: &'static str =
+        "give the settings to change, e.g. {\"tdgUpdateSeconds\": 30} (see GET /_sim/settings)";
+}
+
+impl Usage for GroupFailure {
+    const USAGE: &'static str = "give {\"group\": name, ID or ARN, \"failure\": \"creationFailed\" | \"deletionFailed\" | \"updateInProgress\", \"seconds\"?, \"instanceId\"?}";
+}
+
+async fn settings(State(sim): State<Shared>) -> Reply<SimSettings> {
+    Reply(lock(&sim).world.settings.view())
+}
+
+async fn change_settings(
+    State(sim): State<Shared>,
+    body: Result<Body<SettingsChange>, SimError>,
+) -> Answer<SimSettings> {
+    let Body(change) = body?;
+    let mut sim = lock(&sim);
+    sim.catch_up();
+    let view = sim
+        .world
+        .settings
+        .change(&change)
+        .map_err(SimError::BadRequest)?;
+    Ok(Reply(view))
+}
+
+async fn stage_group(
+    State(sim): State<Shared>,
+    body: Result<Body<GroupFailure>, SimError>,
+) -> Answer<GroupStaged> {
+    let Body(failure) = body?;
+    let mut sim = lock(&sim);
+    let now = sim.catch_up();
+    let staged = sim
+        .world
+        .stage_group_failure(failure, now)
+        .map_err(SimError::BadRequest)?;
+    Ok(Reply(staged))
 }
 
 async fn stage_replica(

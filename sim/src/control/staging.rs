@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::wire::ErrorCode;
+
 /// A failure of an instance's replica: in a scenario, an instance's `replicaFailure`; at run
 /// time, the body of `PUT /_sim/replicas/{instanceId}`.
 ///
@@ -95,6 +97,108 @@ pub struct ReplicaStaged {
     /// True when the instance is not replicated yet: the failure waits for ReplicateInstance.
     pub armed: bool,
     /// Simulated time the failure takes effect, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+}
+
+/// Which error a refusal the service documents two ways is answered with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefusalCode {
+    #[default]
+    #[serde(rename = "ResourceConflictException")]
+    ResourceConflict,
+    #[serde(rename = "InvalidRequestException")]
+    InvalidRequest,
+}
+
+impl RefusalCode {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            RefusalCode::ResourceConflict => ErrorCode::ResourceConflict,
+            RefusalCode::InvalidRequest => ErrorCode::InvalidRequest,
+        }
+    }
+}
+
+/// The settings a running control plane can change: `GET /_sim/settings`, and the answer of
+/// `PUT /_sim/settings`. The scenario's `settings` members of the same names set them at start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimSettings {
+    pub replica_creation_seconds: f64,
+    pub mirror_per_second: f64,
+    pub sync_delay_seconds: f64,
+    pub tdg_creation_seconds: f64,
+    /// How long a group stays `UPDATE_IN_PROGRESS` after an update.
+    pub tdg_update_seconds: f64,
+    pub tdg_deletion_seconds: f64,
+    pub instances_per_region: usize,
+    /// What UpdateTrafficDistribution gets while the group is `UPDATE_IN_PROGRESS`.
+    pub update_in_progress_answer: RefusalCode,
+}
+
+/// The body of `PUT /_sim/settings`: the members given change, the others stay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_creation_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror_per_second: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_delay_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tdg_creation_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tdg_update_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tdg_deletion_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances_per_region: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_in_progress_answer: Option<RefusalCode>,
+}
+
+/// What a traffic distribution group is made to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GroupFailureKind {
+    /// Its creation ends `CREATION_FAILED` (it claims no numbers).
+    CreationFailed,
+    /// Its next deletion ends `DELETION_FAILED` (it stays).
+    DeletionFailed,
+    /// It is `UPDATE_IN_PROGRESS` for `seconds`, as if another client had just updated it.
+    UpdateInProgress,
+}
+
+/// A failure of a traffic distribution group: in a scenario, an entry of an instance's
+/// `groupFailures`; at run time, the body of `POST /_sim/groups/failures`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupFailure {
+    /// The group's name, ID or ARN. A name no group has yet arms the failure for the next group
+    /// created with it (`creationFailed`, `deletionFailed`).
+    pub group: String,
+    /// The group's instance, when names are ambiguous (implied in a scenario).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    pub failure: GroupFailureKind,
+    /// `updateInProgress` only: how long (default: the `tdgUpdateSeconds` setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+}
+
+/// The answer of `POST /_sim/groups/failures`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupStaged {
+    /// True when no group matched: the failure waits for a group of that name.
+    pub armed: bool,
+    /// The group's ID, its status now, and when the failure shows, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<f64>,
 }

@@ -150,6 +150,9 @@ impl World {
                 continue;
             }
             match tdg.status.as_str() {
+                "CREATION_IN_PROGRESS" if tdg.fail_creation => {
+                    tdg.status = "CREATION_FAILED".into();
+                }
                 "CREATION_IN_PROGRESS" => {
                     tdg.status = "ACTIVE".into();
                     activated.push(tdg.id.clone());
@@ -159,6 +162,10 @@ impl World {
                         tdg.current = next;
                     }
                     tdg.status = "ACTIVE".into();
+                }
+                "PENDING_DELETION" if tdg.fail_deletion => {
+                    tdg.status = "DELETION_FAILED".into();
+                    tdg.fail_deletion = false;
                 }
                 "PENDING_DELETION" => gone.push(tdg.id.clone()),
                 _ => {}

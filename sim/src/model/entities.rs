@@ -167,6 +167,9 @@ pub struct Tdg {
     pub last_failover: Option<f64>,
     pub users: BTreeSet<String>,
     pub tags: Map<String, Value>,
+    /// Staged: its creation ends CREATION_FAILED; its next deletion ends DELETION_FAILED.
+    pub fail_creation: bool,
+    pub fail_deletion: bool,
 }
 
 #[derive(Debug, Clone)]

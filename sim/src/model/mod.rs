@@ -4,6 +4,7 @@
 mod advance;
 mod entities;
 mod failures;
+mod group_failures;
 mod ids;
 mod mirroring;
 mod resources;
@@ -13,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::control::ReplicaFailure;
+use crate::control::{GroupFailure, ReplicaFailure};
 use crate::kinds::Kind;
 use crate::ops::Operation;
 
@@ -44,6 +45,8 @@ pub struct World {
     pub paused: BTreeSet<String>,
     /// Replica failures staged for instances not replicated yet, by instance ID.
     pub replica_plans: HashMap<String, ReplicaFailure>,
+    /// Group failures staged for groups not created yet, by name.
+    pub group_plans: Vec<GroupFailure>,
 }
 
 pub fn arn(account: &str, region: &str, resource: &str) -> String {
@@ -66,6 +69,7 @@ impl World {
             pending_conflicts: HashMap::new(),
             paused: BTreeSet::new(),
             replica_plans: HashMap::new(),
+            group_plans: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::control::{RefusalCode, SettingsChange, SimSettings};
 use crate::kinds::Kind;
 
 #[derive(Debug, Clone)]
@@ -16,6 +17,7 @@ pub struct Settings {
     pub instances_per_region: usize,
     /// Directed (source, replica) pairs ReplicateInstance accepts.
     pub region_pairs: Vec<(String, String)>,
+    pub update_in_progress_answer: RefusalCode,
 }
 
 impl Default for Settings {
@@ -30,7 +32,76 @@ impl Default for Settings {
             tdg_deletion_seconds: 30.0,
             instances_per_region: 100,
             region_pairs: default_region_pairs(),
+            update_in_progress_answer: RefusalCode::default(),
         }
+    }
+}
+
+impl Settings {
+    /// The settings the control API shows and changes.
+    pub fn view(&self) -> SimSettings {
+        SimSettings {
+            replica_creation_seconds: self.replica_creation_seconds,
+            mirror_per_second: self.mirror_per_second,
+            sync_delay_seconds: self.sync_delay_seconds,
+            tdg_creation_seconds: self.tdg_creation_seconds,
+            tdg_update_seconds: self.tdg_update_seconds,
+            tdg_deletion_seconds: self.tdg_deletion_seconds,
+            instances_per_region: self.instances_per_region,
+            update_in_progress_answer: self.update_in_progress_answer,
+        }
+    }
+
+    /// Applies a change: all of it, or nothing when a member is out of range.
+    pub fn change(&mut self, c: &SettingsChange) -> Result<SimSettings, String> {
+        let mut next = self.clone();
+        let seconds = |v: Option<f64>, name: &str, slot: &mut f64| match v {
+            Some(v) if v >= 0.0 && v.is_finite() => {
+                *slot = v;
+                Ok(())
+            }
+            Some(_) => Err(format!("{name} must be a number of seconds, 0 or more")),
+            None => Ok(()),
+        };
+        seconds(
+            c.replica_creation_seconds,
+            "replicaCreationSeconds",
+            &mut next.replica_creation_seconds,
+        )?;
+        seconds(
+            c.sync_delay_seconds,
+            "syncDelaySeconds",
+            &mut next.sync_delay_seconds,
+        )?;
+        seconds(
+            c.tdg_creation_seconds,
+            "tdgCreationSeconds",
+            &mut next.tdg_creation_seconds,
+        )?;
+        seconds(
+            c.tdg_update_seconds,
+            "tdgUpdateSeconds",
+            &mut next.tdg_update_seconds,
+        )?;
+        seconds(
+            c.tdg_deletion_seconds,
+            "tdgDeletionSeconds",
+            &mut next.tdg_deletion_seconds,
+        )?;
+        if let Some(rate) = c.mirror_per_second {
+            if !(rate > 0.0 && rate.is_finite()) {
+                return Err("mirrorPerSecond must be a positive number".into());
+            }
+            next.mirror_per_second = rate;
+        }
+        if let Some(n) = c.instances_per_region {
+            next.instances_per_region = n;
+        }
+        if let Some(a) = c.update_in_progress_answer {
+            next.update_in_progress_answer = a;
+        }
+        *self = next;
+        Ok(self.view())
     }
 }
 

@@ -2,6 +2,7 @@
 //! models for bad parameters, its quota and its handler; the handlers, grouped by API family in
 //! the submodules.
 
+mod distribution;
 mod groups;
 mod instances;
 mod numbers;
@@ -11,7 +12,7 @@ mod resources;
 use axum::routing::MethodFilter;
 use serde_json::{json, Map, Value};
 
-use self::{groups::*, instances::*, numbers::*, replication::*, resources::*};
+use self::{distribution::*, groups::*, instances::*, numbers::*, replication::*, resources::*};
 
 use crate::control::ReplicaFailure;
 use crate::kinds::{Kind, OTHER_FINDING_TYPES};

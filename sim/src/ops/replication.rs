@@ -248,33 +248,32 @@ pub(super) fn start_replication(
         let id = w.ids.uuid();
         let seq = w.next_seq();
         let both = |a: i64, b: i64| vec![(c.region.to_string(), a), (replica.to_string(), b)];
-        w.tdgs.insert(
-            id.clone(),
-            Tdg {
-                seq,
-                id,
-                name: format!("{}-default", inst.alias.clone().unwrap_or_default()),
-                description: Some("Default traffic distribution group".into()),
-                instance_id: inst.id.clone(),
-                home: c.region.to_string(),
-                other: replica.to_string(),
-                is_default: true,
-                status: "CREATION_IN_PROGRESS".into(),
-                until: ready_at,
-                current: Distribution {
-                    telephony: both(100, 0),
-                    agents: both(100, 0),
-                    sign_in: Some(vec![
-                        (c.region.to_string(), true),
-                        (replica.to_string(), false),
-                    ]),
-                },
-                pending: None,
-                last_failover: None,
-                users: Default::default(),
-                tags: Map::new(),
+        w.add_tdg(Tdg {
+            seq,
+            id,
+            name: format!("{}-default", inst.alias.clone().unwrap_or_default()),
+            description: Some("Default traffic distribution group".into()),
+            instance_id: inst.id.clone(),
+            home: c.region.to_string(),
+            other: replica.to_string(),
+            is_default: true,
+            status: "CREATION_IN_PROGRESS".into(),
+            until: ready_at,
+            current: Distribution {
+                telephony: both(100, 0),
+                agents: both(100, 0),
+                sign_in: Some(vec![
+                    (c.region.to_string(), true),
+                    (replica.to_string(), false),
+                ]),
             },
-        );
+            pending: None,
+            last_failover: None,
+            users: Default::default(),
+            tags: Map::new(),
+            fail_creation: false,
+            fail_deletion: false,
+        });
         // The scenario's non-default groups (`phoneNumbers[].group`), made with the default
         // group and on the same schedule; each claims its numbers when it becomes ACTIVE.
         let instance_arn = w.instance_arn(c.region, &inst.id);
@@ -289,30 +288,29 @@ pub(super) fn start_replication(
         for name in names {
             let id = w.ids.uuid();
             let seq = w.next_seq();
-            w.tdgs.insert(
-                id.clone(),
-                Tdg {
-                    seq,
-                    id,
-                    name,
-                    description: None,
-                    instance_id: inst.id.clone(),
-                    home: c.region.to_string(),
-                    other: replica.to_string(),
-                    is_default: false,
-                    status: "CREATION_IN_PROGRESS".into(),
-                    until: ready_at,
-                    current: Distribution {
-                        telephony: both(100, 0),
-                        agents: both(100, 0),
-                        sign_in: None,
-                    },
-                    pending: None,
-                    last_failover: None,
-                    users: Default::default(),
-                    tags: Map::new(),
+            w.add_tdg(Tdg {
+                seq,
+                id,
+                name,
+                description: None,
+                instance_id: inst.id.clone(),
+                home: c.region.to_string(),
+                other: replica.to_string(),
+                is_default: false,
+                status: "CREATION_IN_PROGRESS".into(),
+                until: ready_at,
+                current: Distribution {
+                    telephony: both(100, 0),
+                    agents: both(100, 0),
+                    sign_in: None,
                 },
-            );
+                pending: None,
+                last_failover: None,
+                users: Default::default(),
+                tags: Map::new(),
+                fail_creation: false,
+                fail_deletion: false,
+            });
         }
     }
 }

@@ -1,0 +1,118 @@
+//! Staged failures of traffic distribution groups: a creation or a deletion that fails, and a
+//! group held `UPDATE_IN_PROGRESS`.
+
+use super::{Tdg, World};
+use crate::control::{GroupFailure, GroupFailureKind, GroupStaged};
+use crate::wire::is_uuid;
+
+impl World {
+    /// Adds a new group, with the failures staged for its name.
+    pub fn add_tdg(&mut self, mut tdg: Tdg) {
+        self.arm_group(&mut tdg);
+        self.tdgs.insert(tdg.id.clone(), tdg);
+    }
+
+    /// Gives a group being created the failures staged for its name (once each).
+    fn arm_group(&mut self, tdg: &mut Tdg) {
+        self.group_plans.retain(|p| {
+            let matches =
+                p.group == tdg.name && p.instance_id.as_ref().is_none_or(|i| *i == tdg.instance_id);
+            if matches {
+                match p.failure {
+                    GroupFailureKind::CreationFailed => tdg.fail_creation = true,
+                    GroupFailureKind::DeletionFailed => tdg.fail_deletion = true,
+                    GroupFailureKind::UpdateInProgress => {}
+                }
+            }
+            !matches
+        });
+    }
+
+    /// Stages a group failure at simulated time `now`.
+    pub fn stage_group_failure(
+        &mut self,
+        f: GroupFailure,
+        now: f64,
+    ) -> Result<GroupStaged, String> {
+        if let Some(s) = f.seconds {
+            if f.failure != GroupFailureKind::UpdateInProgress {
+                return Err("seconds goes with updateInProgress only".into());
+            }
+            if !(s >= 0.0 && s.is_finite()) {
+                return Err("seconds must be a number of seconds, 0 or more".into());
+            }
+        }
+        let matching: Vec<String> = self
+            .tdgs
+            .values()
+            .filter(|t| t.id == f.group || self.tdg_arn(t) == f.group || t.name == f.group)
+            .filter(|t| f.instance_id.as_ref().is_none_or(|i| *i == t.instance_id))
+            .map(|t| t.id.clone())
+            .collect();
+        let id = match matching.as_slice() {
+            [one] => one.clone(),
+            [] => {
+                let by_id = f.group.starts_with("arn:") || is_uuid(&f.group);
+                if f.failure == GroupFailureKind::UpdateInProgress || by_id {
+                    return Err(format!(
+                        "there is no traffic distribution group {}",
+                        f.group
+                    ));
+                }
+                self.group_plans.push(f);
+                return Ok(GroupStaged {
+                    armed: true,
+                    id: None,
+                    status: None,
+                    at: None,
+                });
+            }
+            _ => {
+                return Err(format!(
+                    "several groups are named {}; give instanceId",
+                    f.group
+                ))
+            }
+        };
+        let update_seconds = self.settings.tdg_update_seconds;
+        let Some(t) = self.tdgs.get_mut(&id) else {
+            return Err(format!(
+                "there is no traffic distribution group {}",
+                f.group
+            ));
+        };
+        let at = match f.failure {
+            GroupFailureKind::CreationFailed => {
+                if t.status != "CREATION_IN_PROGRESS" {
+                    return Err(format!(
+                        "group {} is {}: its creation is over",
+                        t.name, t.status
+                    ));
+                }
+                t.fail_creation = true;
+                Some(t.until)
+            }
+            GroupFailureKind::DeletionFailed => {
+                t.fail_deletion = true;
+                (t.status == "PENDING_DELETION").then_some(t.until)
+            }
+            GroupFailureKind::UpdateInProgress => {
+                if !matches!(t.status.as_str(), "ACTIVE" | "UPDATE_IN_PROGRESS") {
+                    return Err(format!(
+                        "group {} is {}; only an ACTIVE group can be updating",
+                        t.name, t.status
+                    ));
+                }
+                t.status = "UPDATE_IN_PROGRESS".into();
+                t.until = now + f.seconds.unwrap_or(update_seconds);
+                Some(t.until)
+            }
+        };
+        Ok(GroupStaged {
+            armed: false,
+            id: Some(t.id.clone()),
+            status: Some(t.status.clone()),
+            at,
+        })
+    }
+}
