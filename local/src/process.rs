@@ -88,9 +88,25 @@ pub(crate) fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// A free loopback port for a child to bind, chosen below the kernel's ephemeral range
+/// (32768-60999 here): a port the kernel hands out for `bind(0)` or for an outgoing connection
+/// can be taken by anyone between our check and the child's bind, and with several stacks
+/// running at once (the end-to-end files run in parallel) that happened. Below the range only
+/// explicit binds compete: each process starts at its own offset and checks the port is free.
 pub(crate) fn free_port() -> Result<u16> {
-    // Bound and released at once: the small window before the child binds is acceptable on a
-    // test machine, and every readiness check also verifies the child is still alive.
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7_919) % SPAN;
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = LOW + (start + n.wrapping_mul(37)) % SPAN;
+        let port = u16::try_from(port).context("port range")?;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
