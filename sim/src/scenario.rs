@@ -49,6 +49,7 @@ pub struct SettingsFile {
     pub quota_factor: Option<f64>,
     pub region_pairs: Option<Vec<(String, String)>>,
     pub update_in_progress_answer: Option<RefusalCode>,
+    pub name_conflict_answer: Option<RefusalCode>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +181,7 @@ impl Scenario {
             instances_per_region: s.instances_per_region.unwrap_or(d.instances_per_region),
             region_pairs: s.region_pairs.clone().unwrap_or_else(default_region_pairs),
             update_in_progress_answer: s.update_in_progress_answer.unwrap_or_default(),
+            name_conflict_answer: s.name_conflict_answer.unwrap_or_default(),
         };
         for rate in settings.mirror_per_second_by_kind.values() {
             positive(*rate, "mirrorPerSecondByKind")?;

@@ -135,6 +135,9 @@ pub struct SimSettings {
     pub instances_per_region: usize,
     /// What UpdateTrafficDistribution gets while the group is `UPDATE_IN_PROGRESS`.
     pub update_in_progress_answer: RefusalCode,
+    /// What ReplicateInstance gets for a resource name conflict: `ResourceConflictException`
+    /// (the resource is left unsynchronised) or `InvalidRequestException` (the first call fails).
+    pub name_conflict_answer: RefusalCode,
 }
 
 /// The body of `PUT /_sim/settings`: the members given change, the others stay.
@@ -157,6 +160,8 @@ pub struct SettingsChange {
     pub instances_per_region: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_in_progress_answer: Option<RefusalCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_conflict_answer: Option<RefusalCode>,
 }
 
 /// What a traffic distribution group is made to do.

@@ -18,6 +18,7 @@ pub struct Settings {
     /// Directed (source, replica) pairs ReplicateInstance accepts.
     pub region_pairs: Vec<(String, String)>,
     pub update_in_progress_answer: RefusalCode,
+    pub name_conflict_answer: RefusalCode,
 }
 
 impl Default for Settings {
@@ -33,6 +34,7 @@ impl Default for Settings {
             instances_per_region: 100,
             region_pairs: default_region_pairs(),
             update_in_progress_answer: RefusalCode::default(),
+            name_conflict_answer: RefusalCode::default(),
         }
     }
 }
@@ -49,6 +51,7 @@ impl Settings {
             tdg_deletion_seconds: self.tdg_deletion_seconds,
             instances_per_region: self.instances_per_region,
             update_in_progress_answer: self.update_in_progress_answer,
+            name_conflict_answer: self.name_conflict_answer,
         }
     }
 
@@ -99,6 +102,9 @@ impl Settings {
         }
         if let Some(a) = c.update_in_progress_answer {
             next.update_in_progress_answer = a;
+        }
+        if let Some(a) = c.name_conflict_answer {
+            next.name_conflict_answer = a;
         }
         *self = next;
         Ok(self.view())

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use self::{distribution::*, groups::*, instances::*, numbers::*, replication::*, resources::*};
 
-use crate::control::ReplicaFailure;
+use crate::control::{RefusalCode, ReplicaFailure};
 use crate::kinds::{Kind, OTHER_FINDING_TYPES};
 use crate::model::{
     default_attrs, Distribution, Instance, Phase, PhoneNumber, Replication, Resource, Task,

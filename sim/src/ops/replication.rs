@@ -129,6 +129,9 @@ pub(super) fn replicate_checked(
             inst.identity
         )));
     }
+    if w.settings.name_conflict_answer == RefusalCode::InvalidRequest {
+        check_name_conflicts(w, &inst, replica)?;
+    }
     let in_replica_region = w.instances.keys().filter(|(r, _)| r == replica).count();
     if in_replica_region >= w.settings.instances_per_region {
         return Err(ApiError::new(
@@ -315,6 +318,34 @@ pub(super) fn start_replication(
     }
 }
 
+/// With `nameConflictAnswer: InvalidRequestException`, the first call fails while resources of
+/// the instance have look-alikes waiting in the replica region (the scenario's
+/// `replicaConflicts`): "there is a resource name conflict".
+fn check_name_conflicts(w: &World, inst: &Instance, replica: &str) -> ApiResult<()> {
+    let conflicts: Vec<String> = w
+        .pending_conflicts
+        .get(&inst.id)
+        .into_iter()
+        .flatten()
+        .filter(|(kind, _)| kind.has_id())
+        .filter_map(|(kind, name)| {
+            let r = inst.set(*kind)?.by_name(name)?;
+            Some(format!(
+                "{} '{name}' (source {}) exists in {replica} with another ID",
+                kind.spec().finding_type,
+                r.id
+            ))
+        })
+        .collect();
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid_request(format!(
+        "There is a resource name conflict: {}. Delete or rename one of them, then call ReplicateInstance again.",
+        conflicts.join("; ")
+    )))
+}
+
 /// A repeat call after conflicts: refused while any look-alike remains, else retries them all.
 pub(super) fn retry_blocked(w: &mut World, c: &Call, rep: Replication) -> ApiResult<()> {
     let unresolved: Vec<String> = rep
@@ -339,10 +370,10 @@ pub(super) fn retry_blocked(w: &mut World, c: &Call, rep: Replication) -> ApiRes
         })
         .collect();
     if !unresolved.is_empty() {
-        return Err(ApiError::conflict(format!(
-            "resource name conflicts remain: {}",
-            unresolved.join("; ")
-        )));
+        return Err(ApiError::new(
+            w.settings.name_conflict_answer.code(),
+            format!("resource name conflicts remain: {}", unresolved.join("; ")),
+        ));
     }
     let due = c.now + w.settings.sync_delay_seconds;
     for b in &rep.blocked {
