@@ -219,6 +219,7 @@ mod tests {
             agents_associated: 0,
             agents_total: 0,
             agents_at: 0,
+            members_checked_at: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod error_codes;
 pub mod groups;
+pub mod members;
 pub mod pace;
 pub mod records;
 pub mod replication;

@@ -206,7 +206,10 @@ pub struct Association {
     pub group_arn: String,
     pub user_id: String,
     pub username: String,
+    /// The run that associated the user, or last found it among the group's members.
     pub run_id: String,
+    /// When: a record older than the group's last complete members check is not trusted
+    /// ([`crate::members`]).
     pub at: i64,
 }
 
@@ -235,6 +238,12 @@ pub struct AssociationProgress {
     /// the resumed page skips them, so nobody is counted (or associated) twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub page_done: Vec<String>,
+    /// Of `associated`, users recorded as associated that a members check did not find.
+    #[serde(default)]
+    pub reassociated: u64,
+    /// This run's check of the group's members, made before the sweep when due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_check: Option<crate::members::MembersCheck>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,6 +302,9 @@ pub struct GroupRecord {
     pub agents_associated: u64,
     pub agents_total: u64,
     pub agents_at: i64,
+    /// When the last complete check of the group's members started ([`crate::members`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_checked_at: Option<i64>,
 }
 
 /// A failover episode of one group: opened by the first shift away from the steady state and

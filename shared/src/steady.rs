@@ -13,6 +13,8 @@ pub struct AgentCounts {
     pub group_arn: String,
     pub associated: u64,
     pub total: u64,
+    /// When the run's check of the group's members started, if it made one.
+    pub members_checked_at: Option<i64>,
 }
 
 /// Records every group of the instance as `client`'s region sees it: ARN, name, and the live
@@ -65,6 +67,10 @@ pub async fn record_steady_state<C: Connect, S: RunStore>(
             agents_associated: associated,
             agents_total: total,
             agents_at,
+            members_checked_at: agents
+                .filter(|a| a.group_arn == group.arn)
+                .and_then(|a| a.members_checked_at)
+                .or_else(|| previous.and_then(|p| p.members_checked_at)),
         };
         store.put_group(&record).await?;
         recorded.push(record);
@@ -135,6 +141,7 @@ mod tests {
             group_arn: ARN.into(),
             associated: 9,
             total: 10,
+            members_checked_at: Some(5),
         };
         let got = record_steady_state(&client, &store, "i", "sync-1", Some(&counts), 10)
             .await
@@ -161,6 +168,11 @@ mod tests {
         assert_eq!(got[0].steady, Some(split(70)), "not the failed-over split");
         assert_eq!(got[0].steady_at, 10);
         assert_eq!(got[0].agents_associated, 9, "counts on record are kept");
+        assert_eq!(
+            got[0].members_checked_at,
+            Some(5),
+            "and the last members check"
+        );
         let episode = store.episode("i", ARN).await.unwrap();
         assert_eq!(
             failback_point(Some(&got[0]), episode.as_ref()),

@@ -6,10 +6,16 @@
 //! as associated, one listing of the replica's users (pages of 1000, once per invocation) and one
 //! call per such user: about 2·⌈users/1000⌉ listings plus one call per new hire. Calls are paced
 //! and retried by the Connect client's policy (`acgr::pace`: 2 calls/s for the associations).
+//!
+//! The records are not trusted for ever: once a day per group ([`acgr::members`]), the run that
+//! finds it due first lists the group's members (ListTrafficDistributionGroupUsers, 10 users a
+//! page at 2 calls/s: 10,000 agents are 1,000 calls and 500 seconds, spread over invocations if
+//! need be); a recorded user not among them is associated again by the sweep.
 //! Progress is written before each page and after it, so an invocation can stop before its
 //! deadline and the next one resumes from the cursor; nobody is associated or counted twice.
 
 mod check;
+mod members;
 mod settings;
 mod sweep;
 
@@ -77,6 +83,13 @@ pub struct Output {
     /// Pass back as `cursor` while `done` is false.
     pub cursor: Option<String>,
     pub group_arn: String,
+    /// Of `associated`, users recorded as associated that the members check did not find.
+    #[serde(default)]
+    pub reassociated: u64,
+    /// This run's check of the group's members (once a day): pages, members, records confirmed
+    /// and stale, and its cost at the quota (`secondsAtQuota`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_check: Option<acgr::members::MembersCheck>,
 }
 
 impl Output {
@@ -89,6 +102,8 @@ impl Output {
             failed: p.failed.clone(),
             cursor: if p.done { None } else { p.cursor.clone() },
             group_arn: p.group_arn.clone(),
+            reassociated: p.reassociated,
+            members_check: p.members_check.clone(),
         }
     }
 }
@@ -137,6 +152,8 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
             already_associated = out.already_associated,
             waiting_for_replica = out.waiting_for_replica,
             failed = out.failed.len(),
+            reassociated = out.reassociated,
+            members_checked = out.members_check.as_ref().map_or(0, |c| c.members),
             done = out.done,
             "agent associations"
         );
@@ -150,6 +167,11 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
                     + out.already_associated
                     + out.waiting_for_replica
                     + out.failed.len() as u64,
+                members_checked_at: out
+                    .members_check
+                    .as_ref()
+                    .filter(|c| c.done)
+                    .map(|c| c.started_at),
             };
             record_steady_state(
                 &ctx.source,

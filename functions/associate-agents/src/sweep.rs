@@ -1,8 +1,12 @@
 //! The sweep: page by page through the source's users, associating those present in both
 //! regions and not yet recorded, with progress written before and after each page.
 
+use std::collections::HashMap;
+
 use super::*;
+use crate::members::{Check, Checked};
 use acgr::connect::{ResourceSummary, UserPage};
+use acgr::members::{self, MembersCheck};
 
 /// Where to start: the cursor given, else this run's unfinished progress, else a fresh pass.
 pub(crate) fn starting_point(
@@ -36,7 +40,7 @@ pub(crate) fn starting_point(
 
 /// Connect kept throttling or failing past the client's retries, or the deadline came: the
 /// invocation returns what it did (the next one goes on).
-fn ends_the_invocation(class: ConnectErrorClass) -> bool {
+pub(crate) fn ends_the_invocation(class: ConnectErrorClass) -> bool {
     matches!(
         class,
         ConnectErrorClass::Throttled | ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime
@@ -64,8 +68,10 @@ struct Sweep<'a, C, S> {
     /// Usernames present in the replica: listed once, when the first user not yet recorded as
     /// associated comes up (a sync with nobody new never lists the replica).
     in_replica: Option<HashSet<String>>,
-    /// User IDs recorded as associated with the group.
+    /// User IDs recorded as associated with the group, and trusted.
     known: HashSet<String>,
+    /// User IDs recorded as associated that the last members check did not find.
+    stale: HashSet<String>,
     progress: AssociationProgress,
     /// Users handled by this invocation.
     handled: u64,
@@ -84,22 +90,67 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
         acgr::groups::home_group(&ctx.source, id, input.traffic_distribution_group.as_deref())
             .await?;
     let arn = group.arn.as_str();
-    let stored = ctx.store.get_progress(id, &input.header.run_id).await?;
+    let run_id = input.header.run_id.as_str();
+    let stored = ctx.store.get_progress(id, run_id).await?;
     let mut progress = starting_point(stored, input, id, arn);
     progress.updated_at = now;
+    let mut records: HashMap<String, Association> = ctx
+        .store
+        .associations(id, arn)
+        .await?
+        .into_iter()
+        .map(|a| (a.user_id.clone(), a))
+        .collect();
+    // The group's members are checked once a day, by the run that finds it due, before it sweeps.
+    let last_checked_at = ctx
+        .store
+        .groups(id)
+        .await?
+        .into_iter()
+        .find(|g| g.group_arn == arn)
+        .and_then(|g| g.members_checked_at);
+    let oldest = records.values().map(|a| a.at).min();
+    if untouched(&progress) && members::due(last_checked_at, oldest, now) {
+        progress.members_check = Some(MembersCheck::new(now));
+    }
     // Intent: the page this invocation is about to work on.
     ctx.store.put_progress(&progress).await?;
 
-    let known = ctx.store.associations(id, arn).await?;
+    let check = Check {
+        ctx,
+        arn,
+        run_id,
+        now,
+        stop_at,
+    };
+    match check.run(&mut progress, &mut records).await? {
+        Checked::Stopped => return Ok(Output::from_progress(&progress)),
+        // The check took the invocation: the sweep starts in the next one.
+        Checked::Done(pages) if pages > 0 && stop_at.is_some_and(|t| Instant::now() >= t) => {
+            return Ok(Output::from_progress(&progress))
+        }
+        Checked::Done(_) => {}
+    }
+    let checked_at = progress
+        .members_check
+        .as_ref()
+        .filter(|c| c.done)
+        .map(|c| c.started_at)
+        .or(last_checked_at);
+    let (known, stale): (Vec<&Association>, Vec<&Association>) = records
+        .values()
+        .partition(|a| members::trusted(a, checked_at));
+    let ids = |list: Vec<&Association>| list.into_iter().map(|a| a.user_id.clone()).collect();
     Sweep {
         ctx,
         id,
         arn,
-        run_id: &input.header.run_id,
+        run_id,
         now,
         stop_at,
         in_replica: None,
-        known,
+        known: ids(known),
+        stale: ids(stale),
         progress,
         handled: 0,
         pages_read: 0,
@@ -234,6 +285,9 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         let e = match ctx.source.associate_user(arn, uid, id).await {
             Ok(()) => {
                 self.progress.associated += 1;
+                if self.stale.contains(uid) {
+                    self.progress.reassociated += 1;
+                }
                 associations.push(association);
                 return Ok(());
             }
@@ -295,6 +349,15 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         );
         Ok(())
     }
+}
+
+/// Nothing done yet in this pass: where a members check may start.
+fn untouched(p: &AssociationProgress) -> bool {
+    p.members_check.is_none()
+        && p.cursor.is_none()
+        && p.page_done.is_empty()
+        && p.associated + p.already_associated + p.waiting_for_replica == 0
+        && p.failed.is_empty()
 }
 
 /// After a ResourceNotFoundException: NotReady unless the group is still there and ACTIVE.

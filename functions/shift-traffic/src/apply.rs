@@ -243,6 +243,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                     agents_associated: 0,
                     agents_total: 0,
                     agents_at: 0,
+                    members_checked_at: None,
                 });
             r.steady = Some(CurrentDistribution::from(&g.after));
             r.steady_at = self.now;

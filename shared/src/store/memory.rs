@@ -1,6 +1,6 @@
 //! The run store in memory, for unit tests. Same rules as the DynamoDB adapter.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use super::RunStore;
@@ -142,13 +142,13 @@ impl RunStore for MemoryRunStore {
         &self,
         instance_id: &str,
         group_arn: &str,
-    ) -> Result<HashSet<String>, StoreError> {
+    ) -> Result<Vec<Association>, StoreError> {
         Ok(self
             .state()
             .associations
             .values()
             .filter(|a| a.instance_id == instance_id && a.group_arn == group_arn)
-            .map(|a| a.user_id.clone())
+            .cloned()
             .collect())
     }
 

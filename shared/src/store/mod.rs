@@ -26,7 +26,6 @@ pub mod dynamo;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 
-use std::collections::HashSet;
 use std::future::Future;
 
 use crate::error::StoreError;
@@ -92,12 +91,12 @@ pub trait RunStore: Send + Sync {
         instance_id: &str,
     ) -> impl Future<Output = Result<Vec<SnapshotRecord>, StoreError>> + Send;
 
-    /// User IDs recorded as associated with a group.
+    /// The users recorded as associated with a group.
     fn associations(
         &self,
         instance_id: &str,
         group_arn: &str,
-    ) -> impl Future<Output = Result<HashSet<String>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Association>, StoreError>> + Send;
     fn put_associations(
         &self,
         records: &[Association],

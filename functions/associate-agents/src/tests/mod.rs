@@ -6,6 +6,7 @@ mod call_costs;
 mod failures;
 mod group_choice;
 mod input_lock_and_handler;
+mod members_check;
 mod resuming;
 
 use super::*;

@@ -95,6 +95,7 @@ async fn sync(ctx: &Ctx, associated: u64) {
         group_arn: ARN.into(),
         associated,
         total: 10,
+        members_checked_at: None,
     };
     record_steady_state(&ctx.source, &ctx.store, ID, "sync", Some(&counts), 1)
         .await

@@ -2,8 +2,8 @@
 
 use super::FakeConnect;
 use crate::connect::{
-    self, Connect, CurrentDistribution, Findings, GroupStatus, GroupSummary, InstanceInfo,
-    LexBotRef, ResourceSummary, UserPage,
+    self, Connect, CurrentDistribution, Findings, GroupStatus, GroupSummary, GroupUserPage,
+    InstanceInfo, LexBotRef, ResourceSummary, UserPage,
 };
 use crate::domain::{Kind, Region, TrafficPlan};
 use crate::error::ConnectError;
@@ -196,18 +196,32 @@ impl Connect for FakeConnect {
         Ok(())
     }
 
-    async fn list_group_users(&self, group: &str) -> Result<Vec<String>, ConnectError> {
-        self.pace("ListTrafficDistributionGroupUsers").await?;
-        let w = self.call("ListTrafficDistributionGroupUsers", group)?;
-        let arn = self
-            .group(&w, group, "ListTrafficDistributionGroupUsers")?
-            .2
-            .arn
-            .clone();
-        Ok(w.group_users
-            .get(&arn)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default())
+    /// Pages of [`connect::GROUP_USERS_PAGE_SIZE`] users in ID order; the token is an offset.
+    async fn list_group_users_page(
+        &self,
+        group: &str,
+        next_token: Option<&str>,
+    ) -> Result<GroupUserPage, ConnectError> {
+        const OPERATION: &str = "ListTrafficDistributionGroupUsers";
+        self.pace(OPERATION).await?;
+        let w = self.call(OPERATION, group)?;
+        let arn = self.group(&w, group, OPERATION)?.2.arn.clone();
+        let start: usize = match next_token {
+            None => 0,
+            Some(t) => t
+                .parse()
+                .map_err(|_| self.err(OPERATION, "InvalidRequestException", "bad token"))?,
+        };
+        let size = usize::try_from(connect::GROUP_USERS_PAGE_SIZE).unwrap_or(10);
+        let all = w.group_users.get(&arn);
+        let total = all.map_or(0, |s| s.len());
+        let end = (start + size).min(total);
+        Ok(GroupUserPage {
+            user_ids: all
+                .map(|s| s.iter().skip(start).take(size).cloned().collect())
+                .unwrap_or_default(),
+            next_token: (end < total).then(|| end.to_string()),
+        })
     }
 
     /// One logged call per page of [`connect::max_page_size`] (`ListResources`, the kind as

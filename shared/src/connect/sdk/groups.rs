@@ -6,7 +6,7 @@ use aws_sdk_connect::types::{AgentConfig, SignInConfig, SignInDistribution, Tele
 use super::convert::{distributions, group_summary, read_split};
 use super::errors::build_error;
 use super::SdkConnect;
-use crate::connect::{CurrentDistribution, GroupSummary};
+use crate::connect::{CurrentDistribution, GroupSummary, GroupUserPage, GROUP_USERS_PAGE_SIZE};
 use crate::domain::{Region, TrafficPlan};
 use crate::error::ConnectError;
 
@@ -157,22 +157,78 @@ pub(super) async fn associate_user(
     Ok(())
 }
 
-pub(super) async fn list_group_users(
+pub(super) async fn list_group_users_page(
     connect: &SdkConnect,
     group: &str,
-) -> Result<Vec<String>, ConnectError> {
-    let items = connect
+    next_token: Option<&str>,
+) -> Result<GroupUserPage, ConnectError> {
+    let out = connect
         .client
         .list_traffic_distribution_group_users()
         .traffic_distribution_group_id(group)
-        .into_paginator()
-        .items()
+        .max_results(GROUP_USERS_PAGE_SIZE)
+        .set_next_token(next_token.map(String::from))
         .send()
-        .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| connect.error("ListTrafficDistributionGroupUsers", e))?;
-    Ok(items
-        .iter()
-        .filter_map(|u| u.user_id().map(String::from))
-        .collect())
+    Ok(GroupUserPage {
+        user_ids: out
+            .traffic_distribution_group_user_summary_list()
+            .iter()
+            .filter_map(|u| u.user_id().map(String::from))
+            .collect(),
+        next_token: out.next_token().filter(|t| !t.is_empty()).map(String::from),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SdkConnect;
+    use crate::connect::Connect;
+    use crate::domain::Region;
+    use aws_sdk_connect::config::retry::RetryConfig;
+    use aws_sdk_connect::operation::list_traffic_distribution_group_users::ListTrafficDistributionGroupUsersOutput;
+    use aws_sdk_connect::types::TrafficDistributionGroupUserSummary;
+    use aws_sdk_connect::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn page(ids: &[&str], next: Option<&str>) -> ListTrafficDistributionGroupUsersOutput {
+        let mut out = ListTrafficDistributionGroupUsersOutput::builder()
+            .set_next_token(next.map(String::from));
+        for id in ids {
+            out = out.traffic_distribution_group_user_summary_list(
+                TrafficDistributionGroupUserSummary::builder()
+                    .user_id(*id)
+                    .build(),
+            );
+        }
+        out.build()
+    }
+
+    #[tokio::test]
+    async fn the_group_users_are_read_one_page_of_10_at_a_time() {
+        let first = mock!(Client::list_traffic_distribution_group_users)
+            .match_requests(|r| r.max_results() == Some(10) && r.next_token().is_none())
+            .then_output(|| page(&["u1", "u2"], Some("t1")));
+        let second = mock!(Client::list_traffic_distribution_group_users)
+            .match_requests(|r| r.next_token() == Some("t1"))
+            .then_output(|| page(&["u3"], Some("")));
+        let client = mock_client!(
+            aws_sdk_connect,
+            RuleMode::MatchAny,
+            &[&first, &second],
+            |c| c.retry_config(RetryConfig::disabled())
+        );
+        let connect = SdkConnect::new(client, Region::parse("us-east-1").unwrap());
+        let one = connect.list_group_users_page("g", None).await.unwrap();
+        assert_eq!(one.user_ids, ["u1", "u2"]);
+        assert_eq!(one.next_token.as_deref(), Some("t1"));
+        let two = connect
+            .list_group_users_page("g", Some("t1"))
+            .await
+            .unwrap();
+        assert_eq!(two.user_ids, ["u3"]);
+        assert_eq!(two.next_token, None, "an empty token ends the listing");
+        assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    }
 }

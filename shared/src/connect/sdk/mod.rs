@@ -15,8 +15,8 @@ use aws_sdk_connect::Client;
 use tracing::instrument;
 
 use super::{
-    Connect, CurrentDistribution, Findings, GroupSummary, InstanceInfo, LexBotRef, ResourceSummary,
-    UserPage,
+    Connect, CurrentDistribution, Findings, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef,
+    ResourceSummary, UserPage,
 };
 use crate::domain::{Kind, Region, TrafficPlan};
 use crate::error::ConnectError;
@@ -96,8 +96,12 @@ impl Connect for SdkConnect {
         groups::associate_user(self, group, user_id, instance_id).await
     }
 
-    async fn list_group_users(&self, group: &str) -> Result<Vec<String>, ConnectError> {
-        groups::list_group_users(self, group).await
+    async fn list_group_users_page(
+        &self,
+        group: &str,
+        next_token: Option<&str>,
+    ) -> Result<GroupUserPage, ConnectError> {
+        groups::list_group_users_page(self, group, next_token).await
     }
 
     async fn list_resources(

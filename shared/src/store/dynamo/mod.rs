@@ -1,6 +1,6 @@
 //! The run store over DynamoDB: one table, layout in `store/mod.rs`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 mod errors;
 
@@ -268,11 +268,9 @@ impl RunStore for DynamoRunStore {
         &self,
         instance_id: &str,
         group_arn: &str,
-    ) -> Result<HashSet<String>, StoreError> {
-        let list: Vec<Association> = self
-            .query(instance_id, &format!("AGENT#{group_arn}#"), false)
-            .await?;
-        Ok(list.into_iter().map(|a| a.user_id).collect())
+    ) -> Result<Vec<Association>, StoreError> {
+        self.query(instance_id, &format!("AGENT#{group_arn}#"), false)
+            .await
     }
 
     async fn put_associations(&self, records: &[Association]) -> Result<(), StoreError> {
