@@ -173,13 +173,18 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
                     .filter(|c| c.done)
                     .map(|c| c.started_at),
             };
-            record_steady_state(
-                &ctx.source,
-                &ctx.store,
-                &id,
-                &input.header.run_id,
-                Some(&counts),
-                now,
+            // Recording what was done is the work the deadline margin is kept for: its few
+            // calls (still paced) are not refused for the deadline the associations stopped at.
+            acgr::deadline::within(
+                None,
+                record_steady_state(
+                    &ctx.source,
+                    &ctx.store,
+                    &id,
+                    &input.header.run_id,
+                    Some(&counts),
+                    now,
+                ),
             )
             .await?;
         }
