@@ -14,6 +14,7 @@ pub mod members;
 pub mod pace;
 pub mod records;
 pub mod replication;
+pub mod run_ids;
 pub mod runs;
 pub mod steady;
 pub mod step;

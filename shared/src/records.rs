@@ -59,6 +59,10 @@ pub struct RunRecord {
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_arn: Option<String>,
+    /// The state machine the run belongs to ([`crate::runs::machine_of`] its execution): a run ID
+    /// names one run of one machine, never another machine's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
     /// Per-step results and intents, by step name.
@@ -85,6 +89,7 @@ impl RunRecord {
             started_at: now,
             updated_at: now,
             execution_arn: None,
+            machine: None,
             error: None,
             steps: BTreeMap::new(),
         }
@@ -103,6 +108,10 @@ pub struct Lock {
     /// Set when an operator broke the previous holder's lock: why, and whose it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broke: Option<BrokenLock>,
+    /// The state machine of the run holding it, when one drives it: the same run ID from another
+    /// machine is another run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
 }
 
 impl Lock {
@@ -121,6 +130,7 @@ impl Lock {
             acquired_at: now,
             lease_until: now + lease_seconds,
             broke: None,
+            machine: None,
         }
     }
 }
@@ -147,9 +157,17 @@ pub fn lock_allows(existing: Option<&Lock>, candidate: &Lock, now: i64) -> bool 
         None => true,
         Some(l) => {
             l.lease_until <= now
-                || l.run_id == candidate.run_id
+                || (l.run_id == candidate.run_id && same_machine(l, candidate))
                 || l.kind.priority() < candidate.kind.priority()
         }
+    }
+}
+
+/// Two locks of one run ID are one run's unless they name two different machines.
+pub fn same_machine(a: &Lock, b: &Lock) -> bool {
+    match (&a.machine, &b.machine) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
     }
 }
 
@@ -440,6 +458,7 @@ mod tests {
             acquired_at: 0,
             lease_until: until,
             broke: None,
+            machine: None,
         }
     }
 

@@ -6,10 +6,12 @@ use serde_json::Value;
 
 use crate::error::StepError;
 use crate::records::{BrokenLock, Lock, LockOutcome, RunError, RunKind, RunRecord, RunStatus};
+pub use crate::run_ids::{check_run_id, machine_of, run_token};
 use crate::store::RunStore;
 
 /// Loads the run (or starts it) and marks `step` as the one running; `execution_arn` is the
-/// Step Functions execution driving the run, when there is one.
+/// Step Functions execution driving the run, when there is one. A run ID names one run of one
+/// machine: a run that another state machine drives is refused (`InvalidInput`), never resumed.
 #[allow(clippy::too_many_arguments)]
 pub async fn begin_step<S: RunStore>(
     store: &S,
@@ -21,12 +23,27 @@ pub async fn begin_step<S: RunStore>(
     execution_arn: Option<&str>,
     now: i64,
 ) -> Result<RunRecord, StepError> {
+    let machine = execution_arn.and_then(machine_of);
     let mut run = match store.get_run(instance_id, run_id).await? {
-        Some(run) => run,
+        Some(run) => {
+            if let (Some(theirs), Some(ours)) = (&run.machine, &machine) {
+                if theirs != ours {
+                    return Err(StepError::InvalidInput(format!(
+                        "run '{run_id}' of instance {instance_id} belongs to the state machine \
+                         {theirs}, not to {ours}: start this execution under another name \
+                         (run ID)"
+                    )));
+                }
+            }
+            run
+        }
         None => RunRecord::new(instance_id, run_id, kind, step, inputs, now),
     };
     if let Some(arn) = execution_arn {
         run.execution_arn = Some(arn.to_string());
+    }
+    if machine.is_some() {
+        run.machine = machine;
     }
     run.step = step.to_string();
     run.status = RunStatus::Running;
@@ -101,10 +118,37 @@ pub async fn lock_instance<S: RunStore>(
     now: i64,
 ) -> Result<Option<String>, StepError> {
     let lock = Lock::new(instance_id, run_id, kind, lease_seconds, now);
+    acquire(store, lock, now).await
+}
+
+/// [`lock_instance`] for a run record: the lock also names the run's machine, so that the same
+/// run ID from another machine neither renews nor releases it.
+pub async fn lock_run<S: RunStore>(
+    store: &S,
+    run: &RunRecord,
+    lease_seconds: i64,
+    now: i64,
+) -> Result<Option<String>, StepError> {
+    acquire(store, run_lock(run, lease_seconds, now), now).await
+}
+
+fn run_lock(run: &RunRecord, lease_seconds: i64, now: i64) -> Lock {
+    Lock {
+        machine: run.machine.clone(),
+        ..Lock::new(&run.instance_id, &run.run_id, run.kind, lease_seconds, now)
+    }
+}
+
+async fn acquire<S: RunStore>(
+    store: &S,
+    lock: Lock,
+    now: i64,
+) -> Result<Option<String>, StepError> {
+    let (instance_id, run_id) = (&lock.instance_id, &lock.run_id);
     match store.acquire_lock(&lock, now).await? {
         LockOutcome::Acquired { took_over } => {
             if let Some(other) = &took_over {
-                tracing::warn!(instance_id, run_id, took_over = %other, "lock taken over from a lower-priority run");
+                tracing::warn!(%instance_id, %run_id, took_over = %other, "lock taken over from a lower-priority run");
             }
             Ok(took_over)
         }
@@ -126,32 +170,38 @@ pub async fn break_instance_lock<S: RunStore>(
     reason: &str,
     now: i64,
 ) -> Result<Option<String>, StepError> {
-    let current = store.get_lock(instance_id).await?;
+    let lock = Lock::new(instance_id, run_id, kind, lease_seconds, now);
+    break_with(store, lock, reason).await
+}
+
+/// [`break_instance_lock`] for a run record (the lock names the run's machine).
+pub async fn break_run_lock<S: RunStore>(
+    store: &S,
+    run: &RunRecord,
+    lease_seconds: i64,
+    reason: &str,
+    now: i64,
+) -> Result<Option<String>, StepError> {
+    break_with(store, run_lock(run, lease_seconds, now), reason).await
+}
+
+async fn break_with<S: RunStore>(
+    store: &S,
+    lock: Lock,
+    reason: &str,
+) -> Result<Option<String>, StepError> {
+    let current = store.get_lock(&lock.instance_id).await?;
     let lock = Lock {
         broke: Some(BrokenLock {
             reason: reason.to_string(),
             previous_run_id: current.as_ref().map(|l| l.run_id.clone()),
         }),
-        ..Lock::new(instance_id, run_id, kind, lease_seconds, now)
+        ..lock
     };
+    let (instance_id, run_id) = (&lock.instance_id, &lock.run_id);
     let replaced = store.break_lock(&lock).await?.map(|l| l.run_id);
-    tracing::warn!(instance_id, run_id, reason, broke = ?replaced, "instance lock broken by operator");
+    tracing::warn!(%instance_id, %run_id, reason, broke = ?replaced, "instance lock broken by operator");
     Ok(replaced.filter(|r| r != run_id))
-}
-
-/// A run ID: letters, digits, `-`, `_`, `.`, 1 to 80 characters (it becomes part of keys and tokens).
-pub fn check_run_id(run_id: &str) -> Result<(), StepError> {
-    let ok = (1..=80).contains(&run_id.len())
-        && run_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(StepError::InvalidInput(format!(
-            "runId '{run_id}' must be 1 to 80 letters, digits, '-', '_' or '.'"
-        )))
-    }
 }
 
 #[cfg(test)]
@@ -244,6 +294,66 @@ mod tests {
         );
         assert!(check_run_id("run-2026.11_25").is_ok());
         assert!(check_run_id("bad id").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_run_id_of_another_machine_is_refused_not_resumed() {
+        let store = MemoryRunStore::default();
+        let replication = "arn:aws:states:us-east-1:1:execution:replication:nightly";
+        let agent_sync = "arn:aws:states:us-east-1:1:execution:agent-sync:nightly";
+        let begin = |arn: Option<&'static str>, step: &'static str| {
+            let store = &store;
+            async move {
+                begin_step(
+                    store,
+                    "i",
+                    "nightly",
+                    RunKind::AgentSync,
+                    step,
+                    Value::Null,
+                    arn,
+                    1,
+                )
+                .await
+            }
+        };
+        let run = begin(Some(replication), "replicate").await.unwrap();
+        assert_eq!(
+            run.machine.as_deref(),
+            Some("arn:aws:states:us-east-1:1:stateMachine:replication")
+        );
+        let err = begin(Some(agent_sync), "poll-mirroring").await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+        assert!(
+            err.to_string().contains("stateMachine:replication"),
+            "{err}"
+        );
+        let stored = store.get_run("i", "nightly").await.unwrap().unwrap();
+        assert_eq!(
+            stored.step, "replicate",
+            "the other machine's run is untouched"
+        );
+
+        // the same machine's next execution of the run, or a step invoked by hand, goes on
+        begin(
+            Some("arn:aws:states:us-east-1:1:execution:replication:nightly"),
+            "poll-mirroring",
+        )
+        .await
+        .unwrap();
+        begin(None, "associate-agents").await.unwrap();
+
+        // and the lock of that run is the machine's: the same run ID from another machine waits
+        lock_run(&store, &stored, 60, 1).await.unwrap();
+        let other = RunRecord {
+            machine: Some("arn:aws:states:us-east-1:1:stateMachine:agent-sync".into()),
+            ..stored.clone()
+        };
+        let refused = lock_run(&store, &other, 60, 2).await.unwrap_err();
+        assert_eq!(refused.error_type(), "RunInProgress");
+        lock_run(&store, &stored, 60, 3)
+            .await
+            .expect("renewed by its own machine");
     }
 
     #[tokio::test]

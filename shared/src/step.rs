@@ -23,7 +23,7 @@ use crate::domain::InstanceRef;
 use crate::error::StepError;
 use crate::records::{RunKind, RunRecord};
 use crate::runs::{
-    begin_step, break_instance_lock, check_run_id, finish_run, lock_instance, record_failure,
+    begin_step, break_run_lock, check_run_id, finish_run, lock_run, machine_of, record_failure,
     record_step,
 };
 use crate::store::RunStore;
@@ -58,15 +58,26 @@ impl Header {
         &self,
         ctx: &Context<C, S>,
     ) -> Result<String, StepError> {
-        check_run_id(&self.run_id)?;
+        self.check()?;
         ctx.source_instance(&self.instance_id)
     }
 
     /// Checks the run ID and resolves the instance named by ID or by an ARN of either region
     /// (a failover is started from whichever region is up).
     pub fn any_region_instance(&self) -> Result<String, StepError> {
-        check_run_id(&self.run_id)?;
+        self.check()?;
         Ok(InstanceRef::parse(&self.instance_id)?.id)
+    }
+
+    /// The run ID, and the execution ARN when given (it names the run's machine).
+    fn check(&self) -> Result<(), StepError> {
+        check_run_id(&self.run_id)?;
+        match &self.execution_arn {
+            Some(arn) if machine_of(arn).is_none() => Err(StepError::InvalidInput(format!(
+                "executionArn '{arn}' is not a Step Functions execution ARN"
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -194,24 +205,13 @@ impl<'s, S: RunStore> StepRun<'s, S> {
             step: b.step,
             now,
         };
-        // The lock has the run's kind: a replication's steps outrank an agent sync's.
-        let kind = run.record.kind;
+        // The lock has the run's kind (a replication's steps outrank an agent sync's) and its
+        // machine.
         let held = match &b.hold {
             Hold::Nothing => Ok(None),
-            Hold::Lock => {
-                lock_instance(store, b.instance_id, run_id, kind, b.lease_seconds, now).await
-            }
+            Hold::Lock => lock_run(store, &run.record, b.lease_seconds, now).await,
             Hold::BreakLock(reason) => {
-                break_instance_lock(
-                    store,
-                    b.instance_id,
-                    run_id,
-                    kind,
-                    b.lease_seconds,
-                    reason,
-                    now,
-                )
-                .await
+                break_run_lock(store, &run.record, b.lease_seconds, reason, now).await
             }
         };
         match held {

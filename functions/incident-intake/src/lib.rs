@@ -9,6 +9,7 @@ use std::future::Future;
 use acgr::domain::{InstanceRef, Region};
 use acgr::error::StepError;
 use acgr::parse_input;
+use acgr::run_ids::check_run_id;
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
@@ -77,15 +78,8 @@ pub trait Starter: Send + Sync {
 /// Checks a request and turns it into the failover machine's input (runId = requestId).
 pub fn execution_input(detail: &Detail) -> Result<String, StepError> {
     let id = &detail.request_id;
-    let ok = (1..=80).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
-    if !ok {
-        return Err(StepError::InvalidInput(format!(
-            "detail.requestId '{id}' must be 1 to 80 letters, digits, '-' or '_'"
-        )));
-    }
+    // It names the execution and the run: the run ID's rule (any valid execution name).
+    check_run_id(id).map_err(|e| StepError::InvalidInput(format!("detail.requestId: {e}")))?;
     InstanceRef::parse(&detail.instance_id)?;
     let asked = [
         detail.target_region.is_some(),
@@ -306,6 +300,7 @@ mod tests {
             (without("requestId"), "requestId"),
             (with("requestId", json!("has space")), "requestId"),
             (with("requestId", json!("x".repeat(81))), "requestId"),
+            (with("requestId", json!("INC#1")), "requestId"),
             (with("instanceId", json!("")), "instance"),
             (with("targetRegion", json!("mars-1")), "mars-1"),
             (with("preset", json!("failback")), "exactly one"),

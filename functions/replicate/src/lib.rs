@@ -1,5 +1,5 @@
 //! **replicate**: calls ReplicateInstance exactly once per run (its ClientToken is derived from
-//! the run), or adopts a replica of the same pair that already exists and can be used: a replica
+//! the instance, the run's machine and the run ID), or adopts a replica of the same pair that already exists and can be used: a replica
 //! being deleted is waited for (`NotReady`), one whose creation, replication or deletion failed
 //! fails the run by name (`ReplicationFailed`, `ReplicaDeletionFailed`). Takes the instance lock.
 //! The intent (token, time) is on the run before the call; the outcome after it.
@@ -8,11 +8,11 @@ use acgr::conflicts::{self, Conflict};
 use acgr::connect::Connect;
 use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::records::RunKind;
-use acgr::replication;
+use acgr::records::{RunKind, RunRecord};
 use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
+use acgr::{replication, runs};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -76,9 +76,15 @@ pub async fn handler<C: Connect, S: RunStore>(
     .await
 }
 
-/// The ClientToken of a run: stable across retries and restarts of the same run.
-pub fn client_token(run_id: &str) -> String {
-    format!("acgr-replicate-{run_id}")
+/// The ClientToken of a run: stable across the retries and restarts of the run, and never the
+/// same for two instances or two machines (or, for a step invoked by hand, two run kinds): a hash
+/// of the instance, the run's state machine and the run ID ([`acgr::runs::run_token`]).
+pub fn client_token(instance_id: &str, run: &RunRecord) -> String {
+    let scope = run
+        .machine
+        .clone()
+        .unwrap_or_else(|| format!("{:?}", run.kind));
+    runs::run_token("acgr-replicate", instance_id, &scope, &run.run_id)
 }
 
 pub async fn replicate<C: Connect, S: RunStore>(
@@ -103,7 +109,14 @@ pub async fn replicate<C: Connect, S: RunStore>(
         lease_seconds: ctx.lease_seconds,
     };
     let mut run = StepRun::begin(&ctx.store, begin, now).await?;
-    let token = client_token(&input.header.run_id);
+    let previous = run
+        .previous()
+        .and_then(|v| serde_json::from_value::<Record>(v.clone()).ok());
+    // The token of the run's first attempt, whoever drives the retry (a machine, a person).
+    let token = previous.as_ref().map_or_else(
+        || client_token(&id, &run.record),
+        |p| p.client_token.clone(),
+    );
     let output = |arn: String, adopted: bool| Output {
         run_id: input.header.run_id.clone(),
         instance_id: id.clone(),
@@ -114,10 +127,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
     };
 
     // Already done by this run: answer from the record, call nothing.
-    if let Some(prev) = run
-        .previous()
-        .and_then(|v| serde_json::from_value::<Record>(v.clone()).ok())
-    {
+    if let Some(prev) = previous {
         if let Some(arn) = prev.replica_arn {
             info!(instance_id = %id, run_id = %input.header.run_id, "replication already requested by this run");
             return Ok(output(arn, prev.adopted));

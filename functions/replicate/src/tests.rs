@@ -14,6 +14,11 @@ fn ctx() -> Context<FakeConnect, MemoryRunStore> {
         .unwrap()
 }
 
+/// The token of a run of `ID` driven by hand (no state machine).
+fn token(run: &str) -> String {
+    acgr::runs::run_token("acgr-replicate", ID, "Replication", run)
+}
+
 fn input(run: &str) -> Input {
     Input {
         header: Header::new(run, ID),
@@ -33,11 +38,7 @@ async fn calls_replicate_instance_once_per_run_with_a_derived_token() {
     let requests = ctx.source.world().replicate_requests.clone();
     assert_eq!(
         requests,
-        vec![(
-            ID.to_string(),
-            "us-west-2".to_string(),
-            "acgr-replicate-run-1".to_string()
-        )]
+        vec![(ID.to_string(), "us-west-2".to_string(), token("run-1"))]
     );
     let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
     assert_eq!(run.steps[STEP]["state"], "accepted");
@@ -83,7 +84,7 @@ async fn a_retry_after_a_throttled_call_reuses_the_token() {
         .world()
         .replicate_requests
         .iter()
-        .all(|r| r.2 == "acgr-replicate-run-1"));
+        .all(|r| r.2 == token("run-1")));
 }
 
 fn mark_replicated(ctx: &Context<FakeConnect, MemoryRunStore>) {
@@ -224,7 +225,7 @@ async fn the_handler_runs_the_example_event() {
     let out = handler(&ctx, LambdaEvent::new(event, Default::default()))
         .await
         .unwrap();
-    assert_eq!(out.client_token, "acgr-replicate-rehearsal-1");
+    assert_eq!(out.client_token, token("rehearsal-1"));
     assert_eq!(ctx.source.world().replicate_requests.len(), 1);
     let err = handler(
         &ctx,
@@ -348,4 +349,56 @@ async fn a_failed_replica_fails_the_run_by_name_with_its_status_and_reason() {
             .contains("CREATION_FAILED: the alias is taken"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn the_token_is_scoped_by_instance_machine_and_run_and_kept_by_the_retries() {
+    let machine =
+        |name: &str| format!("arn:aws:states:us-east-1:123456789012:execution:{name}:nightly");
+    let run = |instance: &str, execution: Option<String>| {
+        let mut r = acgr::records::RunRecord::new(
+            instance,
+            "nightly",
+            RunKind::Replication,
+            STEP,
+            Value::Null,
+            1,
+        );
+        r.machine = execution.as_deref().and_then(acgr::runs::machine_of);
+        r
+    };
+    let here = client_token(ID, &run(ID, Some(machine("replication"))));
+    assert!(here.starts_with("acgr-replicate-") && here.is_ascii() && here.len() <= 500);
+    for other in [
+        client_token(
+            "other-instance",
+            &run("other-instance", Some(machine("replication"))),
+        ),
+        client_token(ID, &run(ID, Some(machine("replication-staging")))),
+        client_token(ID, &run(ID, None)),
+    ] {
+        assert_ne!(here, other);
+    }
+
+    // a first attempt by hand is throttled; the machine's retry sends the recorded token
+    let ctx = ctx();
+    ctx.source
+        .world()
+        .fail_next("ReplicateInstance", "ThrottlingException", 1);
+    replicate(&ctx, input("nightly"), 100).await.unwrap_err();
+    let intent = ctx.store.get_run(ID, "nightly").await.unwrap().unwrap();
+    assert_eq!(intent.steps[STEP]["clientToken"], token("nightly").as_str());
+    let mut retry = input("nightly");
+    retry.header.execution_arn = Some(machine("replication"));
+    let out = replicate(&ctx, retry, 110).await.unwrap();
+    assert_eq!(out.client_token, token("nightly"));
+    let sent: Vec<String> = ctx
+        .source
+        .world()
+        .replicate_requests
+        .iter()
+        .map(|r| r.2.clone())
+        .collect();
+    assert_eq!(sent, vec![token("nightly")]);
+    assert_eq!(ctx.source.world().calls_of("ReplicateInstance").len(), 2);
 }

@@ -5,8 +5,8 @@
 //!
 //! | pk | sk | holds | TTL |
 //! |---|---|---|---|
-//! | `INSTANCE#{id}` | `LOCK` | the instance lock (`runId`, `priority`, `leaseUntil` as attributes for the condition) | none |
-//! | `INSTANCE#{id}` | `RUN#{runId}` | a run: kind, status, step, inputs, timings, execution ARN, per-step results | 90 days |
+//! | `INSTANCE#{id}` | `LOCK` | the instance lock (`runId`, `priority`, `leaseUntil` and, when a state machine drives the run, `machine` as attributes for the conditions) | none |
+//! | `INSTANCE#{id}` | `RUN#{runId}` | a run: kind, status, step, inputs, timings, execution ARN, per-step results; its state machine also as the attribute `machine` (the machines' RecordFailure condition) | 90 days |
 //! | `INSTANCE#{id}` | `CONFLICT#{kind}#{name}` | a name conflict: IDs, region, first/last seen, resolved | 90 days once resolved |
 //! | `INSTANCE#{id}` | `SNAPSHOT#{kind}` | the latest mirroring snapshot of a kind | 90 days |
 //! | `INSTANCE#{id}` | `AGENT#{groupArn}#{userId}` | a user known to be associated with a group | none |

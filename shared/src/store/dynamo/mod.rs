@@ -142,13 +142,17 @@ impl DynamoRunStore {
 impl RunStore for DynamoRunStore {
     async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
         let ttl = run.updated_at + RUN_TTL_SECONDS;
-        self.put(item(
+        let mut it = item(
             &run.instance_id,
             format!("RUN#{}", run.run_id),
             run,
             Some(ttl),
-        )?)
-        .await
+        )?;
+        // What the machines' RecordFailure condition reads: a machine records only its own runs.
+        if let Some(machine) = &run.machine {
+            it.insert("machine".into(), s(machine));
+        }
+        self.put(it).await
     }
 
     async fn get_run(
@@ -165,18 +169,32 @@ impl RunStore for DynamoRunStore {
     async fn acquire_lock(&self, lock: &Lock, now: i64) -> Result<LockOutcome, StoreError> {
         let before = self.get_lock(&lock.instance_id).await?;
         let it = lock_item(lock)?;
+        let mut values = HashMap::from([
+            (":now".to_string(), n(now)),
+            (":run".to_string(), s(&lock.run_id)),
+            (":prio".to_string(), n(i64::from(lock.kind.priority()))),
+        ]);
+        // The same run renews its lock; the same run ID from another machine is another run
+        // (`records::lock_allows`).
+        let mut names = HashMap::from([("#p".to_string(), "priority".to_string())]);
+        let same_run = match &lock.machine {
+            Some(machine) => {
+                values.insert(":machine".into(), s(machine));
+                names.insert("#m".into(), "machine".into());
+                "(runId = :run AND (attribute_not_exists(#m) OR #m = :machine))"
+            }
+            None => "runId = :run",
+        };
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(it))
-            .condition_expression(
-                "attribute_not_exists(pk) OR leaseUntil <= :now OR runId = :run OR #p < :prio",
-            )
-            .expression_attribute_names("#p", "priority")
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":run", s(&lock.run_id))
-            .expression_attribute_values(":prio", n(i64::from(lock.kind.priority())))
+            .condition_expression(format!(
+                "attribute_not_exists(pk) OR leaseUntil <= :now OR {same_run} OR #p < :prio"
+            ))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await;
         match result {
@@ -458,10 +476,14 @@ impl RunStore for DynamoRunStore {
     }
 }
 
-/// The lock item: the record, plus the attributes its condition reads.
+/// The lock item: the record, plus the attributes its condition (and the machines' ReleaseLock)
+/// reads.
 fn lock_item(lock: &Lock) -> Result<Item, StoreError> {
     let mut it = item(&lock.instance_id, "LOCK".into(), lock, None)?;
     it.insert("runId".into(), s(&lock.run_id));
+    if let Some(machine) = &lock.machine {
+        it.insert("machine".into(), s(machine));
+    }
     it.insert("priority".into(), n(i64::from(lock.kind.priority())));
     it.insert("leaseUntil".into(), n(lock.lease_until));
     Ok(it)
