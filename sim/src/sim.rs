@@ -226,6 +226,7 @@ impl Sim {
                     .collect(),
                 phase: r.phase.name().to_string(),
                 staged: r.plan.clone(),
+                failed_syncs: r.failed_syncs.len(),
             })
             .collect();
         let mut groups: Vec<&crate::model::Tdg> = w.tdgs.values().collect();

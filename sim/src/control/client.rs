@@ -14,8 +14,9 @@ use serde::Serialize;
 use super::paths::*;
 use super::{
     Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading, Done, Faults, GroupFailure,
-    GroupStaged, Health, Outage, QuotaFactor, RegionStatus, Regions, ReplicaFailure, ReplicaStaged,
-    SetOutage, SetQuota, SettingsChange, SimSettings, SimState,
+    GroupStaged, Health, LambdaFunctions, Outage, QuotaFactor, RegionStatus, Regions,
+    ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SetOutage, SetQuota, SettingsChange,
+    SimSettings, SimState, SyncFailure, SyncStaged,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -210,6 +211,31 @@ impl Client {
         failure: &GroupFailure,
     ) -> Result<GroupStaged, ClientError> {
         self.send(Method::POST, GROUP_FAILURES, Some(failure)).await
+    }
+
+    /// `POST /_sim/sync-failures`: a change of a resource that fails to sync.
+    pub async fn stage_sync_failure(
+        &self,
+        failure: &SyncFailure,
+    ) -> Result<SyncStaged, ClientError> {
+        self.send(Method::POST, SYNC_FAILURES, Some(failure)).await
+    }
+
+    /// `GET /_sim/lambda-functions`: the functions deployed per region.
+    pub async fn lambda_functions(&self) -> Result<LambdaFunctions, ClientError> {
+        self.get(LAMBDA_FUNCTIONS).await
+    }
+
+    /// `PUT /_sim/lambda-functions/{region}`: the functions deployed in `region` (`None`: every
+    /// function the flows name); answers every region's.
+    pub async fn set_lambda_functions(
+        &self,
+        region: &str,
+        functions: Option<Vec<String>>,
+    ) -> Result<LambdaFunctions, ClientError> {
+        let path = format!("{LAMBDA_FUNCTIONS}/{}", segment(region));
+        self.send(Method::PUT, &path, Some(&SetLambdaFunctions { functions }))
+            .await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {

@@ -38,6 +38,10 @@ pub mod paths {
     pub const REPLICA: &str = "/_sim/replicas/{instance}";
     pub const SETTINGS: &str = "/_sim/settings";
     pub const GROUP_FAILURES: &str = "/_sim/groups/failures";
+    pub const SYNC_FAILURES: &str = "/_sim/sync-failures";
+    /// `LAMBDA_FUNCTIONS/{region}`: the functions deployed in a region.
+    pub const LAMBDA_FUNCTIONS: &str = "/_sim/lambda-functions";
+    pub const LAMBDA_REGION: &str = "/_sim/lambda-functions/{region}";
 }
 
 /// `GET /_sim/health`.
@@ -272,6 +276,9 @@ pub struct ReplicationState {
     /// A staged replica failure not applied yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staged: Option<ReplicaFailure>,
+    /// Changes that failed to sync (findings with `ReferenceCode: SYNC_FAILED`).
+    #[serde(default)]
+    pub failed_syncs: usize,
 }
 
 /// A resource not mirrored because the other region has one of the same name.

@@ -8,8 +8,10 @@ use axum::Router;
 use super::paths::*;
 use super::routes::{Answer, Body, Reply, SimError, Usage};
 use super::{
-    GroupFailure, GroupStaged, ReplicaFailure, ReplicaStaged, SettingsChange, SimSettings,
+    GroupFailure, GroupStaged, LambdaFunctions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions,
+    SettingsChange, SimSettings, SyncFailure, SyncStaged,
 };
+use crate::model::lambda_name;
 use crate::sim::{lock, Shared};
 
 /// The staging routes, merged into the control API's router.
@@ -18,6 +20,9 @@ pub fn routes() -> Router<Shared> {
         .route(REPLICA, put(stage_replica))
         .route(SETTINGS, get(settings).put(change_settings))
         .route(GROUP_FAILURES, post(stage_group))
+        .route(SYNC_FAILURES, post(stage_sync))
+        .route(LAMBDA_FUNCTIONS, get(lambda_functions))
+        .route(LAMBDA_REGION, put(set_lambda_functions))
 }
 
 fn label(path: Result<Path<String>, PathRejection>) -> String {
@@ -36,6 +41,62 @@ impl Usage for SettingsChange {
 
 impl Usage for GroupFailure {
     const USAGE: &'static str = "give {\"group\": name, ID or ARN, \"failure\": \"creationFailed\" | \"deletionFailed\" | \"updateInProgress\", \"seconds\"?, \"instanceId\"?}";
+}
+
+impl Usage for SyncFailure {
+    const USAGE: &'static str =
+        "give {\"instanceId\", \"kind\": e.g. \"users\", \"name\", \"region\"?}";
+}
+
+impl Usage for SetLambdaFunctions {
+    const USAGE: &'static str =
+        "give {\"functions\": [names or ARNs]} or {\"functions\": null} (every function)";
+}
+
+async fn stage_sync(
+    State(sim): State<Shared>,
+    body: Result<Body<SyncFailure>, SimError>,
+) -> Answer<SyncStaged> {
+    let Body(failure) = body?;
+    let mut sim = lock(&sim);
+    let now = sim.catch_up();
+    let staged = sim
+        .world
+        .stage_sync_failure(failure, now)
+        .map_err(SimError::BadRequest)?;
+    Ok(Reply(staged))
+}
+
+async fn lambda_functions(State(sim): State<Shared>) -> Reply<LambdaFunctions> {
+    Reply(LambdaFunctions {
+        regions: lock(&sim).world.lambda_functions.clone(),
+    })
+}
+
+async fn set_lambda_functions(
+    State(sim): State<Shared>,
+    region: Result<Path<String>, PathRejection>,
+    body: Result<Body<SetLambdaFunctions>, SimError>,
+) -> Answer<LambdaFunctions> {
+    let region = label(region);
+    if !crate::wire::is_region(&region) {
+        return Err(SimError::BadRequest(format!("'{region}' is not a region")));
+    }
+    let Body(set) = body?;
+    let mut sim = lock(&sim);
+    sim.catch_up();
+    match set.functions {
+        Some(functions) => {
+            let names = functions.iter().map(|f| lambda_name(f)).collect();
+            sim.world.lambda_functions.insert(region, names);
+        }
+        None => {
+            sim.world.lambda_functions.remove(&region);
+        }
+    }
+    Ok(Reply(LambdaFunctions {
+        regions: sim.world.lambda_functions.clone(),
+    }))
 }
 
 async fn settings(State(sim): State<Shared>) -> Reply<SimSettings> {

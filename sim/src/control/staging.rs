@@ -1,8 +1,11 @@
 //! The control API's staged failures: what a scenario file or a control call can put the control
 //! plane into, as the JSON both take. `sim/README.md` ("Staged failures") says what each does.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::kinds::Kind;
 use crate::wire::ErrorCode;
 
 /// A failure of an instance's replica: in a scenario, an instance's `replicaFailure`; at run
@@ -206,6 +209,46 @@ pub struct GroupStaged {
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<f64>,
+}
+
+/// A change that fails to sync: in a scenario, an entry of an instance's `syncFailures`; at run
+/// time, the body of `POST /_sim/sync-failures`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncFailure {
+    /// Implied in a scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    pub kind: Kind,
+    /// The resource's name (username for users).
+    pub name: String,
+    /// The region the change fails to reach (default: the replica's region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// The answer of `POST /_sim/sync-failures`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStaged {
+    /// False: the resource is in both regions and an update of it failed to sync just now
+    /// (`Operation: UPDATE`). True: the next mirroring of it into the region fails.
+    pub armed: bool,
+}
+
+/// The Lambda functions deployed per region, by name: `GET /_sim/lambda-functions`. A region
+/// without an entry has every function the flows name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LambdaFunctions {
+    pub regions: BTreeMap<String, Vec<String>>,
+}
+
+/// The body of `PUT /_sim/lambda-functions/{region}`: the function names (or ARNs) deployed
+/// there, `null` for every function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetLambdaFunctions {
+    pub functions: Option<Vec<String>>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::ResourceSet;
+use super::{FailedSync, ResourceSet};
 use crate::control::ReplicaFailure;
 use crate::kinds::Kind;
 
@@ -78,6 +78,8 @@ pub struct Replication {
     /// Mirroring work dropped by a failed replication, per (kind, region it was going to):
     /// those resources stay drifted.
     pub stranded: BTreeMap<(Kind, String), usize>,
+    /// Changes that could not be applied on the other side (staged).
+    pub failed_syncs: Vec<FailedSync>,
 }
 
 /// Where a replication stands besides its mirroring work.

@@ -93,6 +93,10 @@ impl World {
             }
             TaskClass::Sync => {}
         }
+        if self.fails_to_sync(at, &task) {
+            return;
+        }
+        self.synced(&task);
         match task.op {
             TaskOp::Upsert => self.apply_upsert(at, &task),
             TaskOp::Delete => {
@@ -119,6 +123,9 @@ impl World {
         else {
             return; // deleted before its turn came
         };
+        if src.in_s3() {
+            return; // prompts stored in S3 are never mirrored
+        }
         let Some(dst) = self.instance_mut(&task.to, &task.instance_id) else {
             return;
         };
@@ -166,6 +173,10 @@ impl World {
                     .get(&(kind, region.to_string()))
                     .copied()
                     .unwrap_or(0)
+                + r.failed_syncs
+                    .iter()
+                    .filter(|s| s.kind == kind && s.to == region)
+                    .count()
         });
         pending + blocked
     }

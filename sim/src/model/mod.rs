@@ -4,6 +4,7 @@
 mod advance;
 mod entities;
 mod failures;
+mod findings;
 mod group_failures;
 mod ids;
 mod mirroring;
@@ -14,11 +15,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::control::{GroupFailure, ReplicaFailure};
+use crate::control::{GroupFailure, ReplicaFailure, SyncFailure};
 use crate::kinds::Kind;
 use crate::ops::Operation;
 
 pub use entities::{Blocked, Distribution, Instance, Phase, PhoneNumber, Replication, Tdg};
+pub use findings::{lambda_name, lambda_names, FailedSync};
 pub use ids::IdGen;
 pub use mirroring::{Task, TaskClass, TaskOp};
 pub use resources::{default_attrs, Resource, ResourceSet};
@@ -47,6 +49,11 @@ pub struct World {
     pub replica_plans: HashMap<String, ReplicaFailure>,
     /// Group failures staged for groups not created yet, by name.
     pub group_plans: Vec<GroupFailure>,
+    /// Sync failures staged for resources not mirrored yet.
+    pub sync_plans: Vec<SyncFailure>,
+    /// The Lambda functions deployed per region, by name; a region without an entry has them
+    /// all.
+    pub lambda_functions: BTreeMap<String, Vec<String>>,
 }
 
 pub fn arn(account: &str, region: &str, resource: &str) -> String {
@@ -70,6 +77,8 @@ impl World {
             paused: BTreeSet::new(),
             replica_plans: HashMap::new(),
             group_plans: Vec::new(),
+            sync_plans: Vec::new(),
+            lambda_functions: BTreeMap::new(),
         }
     }
 

@@ -20,6 +20,13 @@ pub struct Resource {
     pub default: bool,
 }
 
+impl Resource {
+    /// A prompt stored in S3: Global Resiliency never mirrors it.
+    pub fn in_s3(&self) -> bool {
+        self.attrs.contains_key("S3Uri")
+    }
+}
+
 /// The resources of one kind, in creation order, found by ID or by name.
 #[derive(Debug, Default, Clone)]
 pub struct ResourceSet {

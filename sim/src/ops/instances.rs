@@ -82,12 +82,18 @@ pub(super) fn replication_status(
     } else {
         "INSTANCE_REPLICATION_COMPLETE"
     };
-    let reason = (!rep.blocked.is_empty()).then(|| {
-        format!(
-            "{} resources are not replicated because of name conflicts; see ListReplicationFindings",
+    let mut reasons = Vec::new();
+    if !rep.blocked.is_empty() {
+        reasons.push(format!(
+            "{} resources are not replicated because of name conflicts",
             rep.blocked.len()
-        )
-    });
+        ));
+    }
+    if !rep.failed_syncs.is_empty() {
+        reasons.push(format!("{} changes failed to sync", rep.failed_syncs.len()));
+    }
+    let reason = (!reasons.is_empty())
+        .then(|| format!("{}; see ListReplicationFindings", reasons.join("; ")));
     (status, reason)
 }
 

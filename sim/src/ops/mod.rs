@@ -3,6 +3,7 @@
 //! the submodules.
 
 mod distribution;
+mod findings;
 mod groups;
 mod instances;
 mod numbers;
@@ -12,7 +13,9 @@ mod resources;
 use axum::routing::MethodFilter;
 use serde_json::{json, Map, Value};
 
-use self::{distribution::*, groups::*, instances::*, numbers::*, replication::*, resources::*};
+use self::{
+    distribution::*, findings::*, groups::*, instances::*, numbers::*, replication::*, resources::*,
+};
 
 use crate::control::{RefusalCode, ReplicaFailure};
 use crate::kinds::{Kind, OTHER_FINDING_TYPES};

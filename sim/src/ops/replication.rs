@@ -76,7 +76,8 @@ pub(super) fn replicate_checked(
             ));
         }
         let running = rep.phase == Phase::Running;
-        if running && rep.replica == replica && !rep.blocked.is_empty() {
+        let to_retry = !rep.blocked.is_empty() || !rep.failed_syncs.is_empty();
+        if running && rep.replica == replica && to_retry {
             retry_blocked(w, c, rep)?;
             return Ok(answer);
         }
@@ -191,8 +192,10 @@ pub(super) fn start_replication(
             .get(kind)
             .copied()
             .unwrap_or(w.settings.mirror_per_second);
+        // Prompts stored in S3 are never mirrored (they are findings instead).
         let mut ids: Vec<(bool, String)> = set
             .iter()
+            .filter(|(_, r)| !r.in_s3())
             .map(|(_, r)| (!r.default, r.id.clone()))
             .collect();
         ids.sort_by_key(|(not_default, _)| *not_default);
@@ -244,6 +247,7 @@ pub(super) fn start_replication(
             plan,
             plan_at: None,
             stranded: Default::default(),
+            failed_syncs: Vec::new(),
         },
     );
     let has_group = w.tdgs.values().any(|t| t.instance_id == inst.id);
@@ -346,7 +350,8 @@ fn check_name_conflicts(w: &World, inst: &Instance, replica: &str) -> ApiResult<
     )))
 }
 
-/// A repeat call after conflicts: refused while any look-alike remains, else retries them all.
+/// A repeat call after conflicts or failed syncs: refused while any look-alike remains, else
+/// retries them all.
 pub(super) fn retry_blocked(w: &mut World, c: &Call, rep: Replication) -> ApiResult<()> {
     let unresolved: Vec<String> = rep
         .blocked
@@ -390,9 +395,28 @@ pub(super) fn retry_blocked(w: &mut World, c: &Call, rep: Replication) -> ApiRes
             },
         );
     }
+    for f in &rep.failed_syncs {
+        w.schedule(
+            due,
+            Task {
+                instance_id: rep.instance_id.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+                kind: f.kind,
+                id: f.id.clone(),
+                op: if f.operation == "DELETE" {
+                    TaskOp::Delete
+                } else {
+                    TaskOp::Upsert
+                },
+                class: TaskClass::Resync,
+            },
+        );
+    }
     if let Some(r) = w.replications.get_mut(&rep.instance_id) {
-        r.resync_pending += r.blocked.len();
+        r.resync_pending += r.blocked.len() + r.failed_syncs.len();
         r.blocked.clear();
+        r.failed_syncs.clear();
     }
     Ok(())
 }
