@@ -6,6 +6,7 @@
 //! API (and its client, feature `client`) and the choices it makes where the service's
 //! behaviour is not documented.
 
+pub mod access;
 pub mod clock;
 pub mod control;
 pub mod faults;

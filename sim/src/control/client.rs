@@ -13,10 +13,10 @@ use serde::Serialize;
 
 use super::paths::*;
 use super::{
-    Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading, Done, Faults, GroupFailure,
-    GroupStaged, Health, LambdaFunctions, Outage, QuotaFactor, RegionStatus, Regions,
-    ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SetOutage, SetQuota, SettingsChange,
-    SimSettings, SimState, SyncFailure, SyncStaged,
+    AccessPolicies, AccessPolicy, Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading,
+    Done, Faults, GroupFailure, GroupStaged, Health, LambdaFunctions, Outage, QuotaFactor,
+    RegionStatus, Regions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SetOutage, SetQuota,
+    SettingsChange, SimSettings, SimState, SyncFailure, SyncStaged,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -236,6 +236,28 @@ impl Client {
         let path = format!("{LAMBDA_FUNCTIONS}/{}", segment(region));
         self.send(Method::PUT, &path, Some(&SetLambdaFunctions { functions }))
             .await
+    }
+
+    /// `GET /_sim/access`: the access policies by access key ID.
+    pub async fn access_policies(&self) -> Result<AccessPolicies, ClientError> {
+        self.get(ACCESS).await
+    }
+
+    /// `PUT /_sim/access/{accessKeyId}`: sets one key's policy (enforced on every API call).
+    pub async fn set_access_policy(
+        &self,
+        access_key_id: &str,
+        policy: &AccessPolicy,
+    ) -> Result<AccessPolicy, ClientError> {
+        let path = format!("{ACCESS}/{}", segment(access_key_id));
+        self.send(Method::PUT, &path, Some(policy)).await
+    }
+
+    /// `DELETE /_sim/access/{accessKeyId}`: the key may do everything again.
+    pub async fn remove_access_policy(&self, access_key_id: &str) -> Result<(), ClientError> {
+        let path = format!("{ACCESS}/{}", segment(access_key_id));
+        let _: Done = self.send(Method::DELETE, &path, None::<&()>).await?;
+        Ok(())
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {

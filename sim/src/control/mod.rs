@@ -42,6 +42,9 @@ pub mod paths {
     /// `LAMBDA_FUNCTIONS/{region}`: the functions deployed in a region.
     pub const LAMBDA_FUNCTIONS: &str = "/_sim/lambda-functions";
     pub const LAMBDA_REGION: &str = "/_sim/lambda-functions/{region}";
+    /// `ACCESS/{accessKeyId}`: one key's policy.
+    pub const ACCESS: &str = "/_sim/access";
+    pub const ACCESS_KEY: &str = "/_sim/access/{key}";
 }
 
 /// `GET /_sim/health`.

@@ -8,8 +8,8 @@ use axum::Router;
 use super::paths::*;
 use super::routes::{Answer, Body, Reply, SimError, Usage};
 use super::{
-    GroupFailure, GroupStaged, LambdaFunctions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions,
-    SettingsChange, SimSettings, SyncFailure, SyncStaged,
+    AccessPolicies, AccessPolicy, Done, GroupFailure, GroupStaged, LambdaFunctions, ReplicaFailure,
+    ReplicaStaged, SetLambdaFunctions, SettingsChange, SimSettings, SyncFailure, SyncStaged,
 };
 use crate::model::lambda_name;
 use crate::sim::{lock, Shared};
@@ -23,6 +23,11 @@ pub fn routes() -> Router<Shared> {
         .route(SYNC_FAILURES, post(stage_sync))
         .route(LAMBDA_FUNCTIONS, get(lambda_functions))
         .route(LAMBDA_REGION, put(set_lambda_functions))
+        .route(ACCESS, get(access_policies))
+        .route(
+            ACCESS_KEY,
+            put(set_access_policy).delete(remove_access_policy),
+        )
 }
 
 fn label(path: Result<Path<String>, PathRejection>) -> String {
@@ -97,6 +102,36 @@ async fn set_lambda_functions(
     Ok(Reply(LambdaFunctions {
         regions: sim.world.lambda_functions.clone(),
     }))
+}
+
+impl Usage for AccessPolicy {
+    const USAGE: &'static str = "give {\"statements\": [{\"actions\": [\"connect:Describe*\"], \"resources\": [\"arn:aws:connect:...\"]}], \"principal\"?}";
+}
+
+async fn access_policies(State(sim): State<Shared>) -> Reply<AccessPolicies> {
+    Reply(AccessPolicies {
+        policies: lock(&sim).world.access_policies.clone(),
+    })
+}
+
+async fn set_access_policy(
+    State(sim): State<Shared>,
+    key: Result<Path<String>, PathRejection>,
+    body: Result<Body<AccessPolicy>, SimError>,
+) -> Answer<AccessPolicy> {
+    let key = label(key);
+    let Body(policy) = body?;
+    policy.validate().map_err(SimError::BadRequest)?;
+    lock(&sim).world.access_policies.insert(key, policy.clone());
+    Ok(Reply(policy))
+}
+
+async fn remove_access_policy(
+    State(sim): State<Shared>,
+    key: Result<Path<String>, PathRejection>,
+) -> Reply<Done> {
+    lock(&sim).world.access_policies.remove(&label(key));
+    Reply(Done {})
 }
 
 async fn settings(State(sim): State<Shared>) -> Reply<SimSettings> {

@@ -141,6 +141,9 @@ pub struct SimSettings {
     /// What ReplicateInstance gets for a resource name conflict: `ResourceConflictException`
     /// (the resource is left unsynchronised) or `InvalidRequestException` (the first call fails).
     pub name_conflict_answer: RefusalCode,
+    /// Whether AWS enabled Global Resiliency for the account: when not, ReplicateInstance and
+    /// CreateTrafficDistributionGroup are 403 `AccessDeniedException`.
+    pub global_resiliency_enabled: bool,
 }
 
 /// The body of `PUT /_sim/settings`: the members given change, the others stay.
@@ -165,6 +168,8 @@ pub struct SettingsChange {
     pub update_in_progress_answer: Option<RefusalCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_conflict_answer: Option<RefusalCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_resiliency_enabled: Option<bool>,
 }
 
 /// What a traffic distribution group is made to do.
@@ -249,6 +254,41 @@ pub struct LambdaFunctions {
 #[serde(deny_unknown_fields)]
 pub struct SetLambdaFunctions {
     pub functions: Option<Vec<String>>,
+}
+
+/// What one access key may do, as an identity-based policy of Allow statements: in a scenario,
+/// an entry of `accessPolicies` (by access key ID); at run time, the body of
+/// `PUT /_sim/access/{accessKeyId}`. A key without a policy may do everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessPolicy {
+    /// Who the key is, in AccessDeniedException messages (default
+    /// `arn:aws:iam::{account}:user/{accessKeyId}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(default)]
+    pub statements: Vec<Statement>,
+}
+
+/// Allows the actions matching one of `actions` (`connect:DescribeInstance`, `connect:List*`,
+/// `*`; case-insensitive) on the resources matching one of `resources` (ARN patterns with `*`
+/// and `?`; default `*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Statement {
+    pub actions: Vec<String>,
+    #[serde(default = "every_resource")]
+    pub resources: Vec<String>,
+}
+
+fn every_resource() -> Vec<String> {
+    vec!["*".into()]
+}
+
+/// `GET /_sim/access`: the policies by access key ID.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessPolicies {
+    pub policies: BTreeMap<String, AccessPolicy>,
 }
 
 #[cfg(test)]

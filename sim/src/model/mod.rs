@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::control::{GroupFailure, ReplicaFailure, SyncFailure};
+use crate::control::{AccessPolicy, GroupFailure, ReplicaFailure, SyncFailure};
 use crate::kinds::Kind;
 use crate::ops::Operation;
 
@@ -54,6 +54,8 @@ pub struct World {
     /// The Lambda functions deployed per region, by name; a region without an entry has them
     /// all.
     pub lambda_functions: BTreeMap<String, Vec<String>>,
+    /// Identity-based policies by access key ID (the front door enforces them).
+    pub access_policies: BTreeMap<String, AccessPolicy>,
 }
 
 pub fn arn(account: &str, region: &str, resource: &str) -> String {
@@ -79,6 +81,7 @@ impl World {
             group_plans: Vec::new(),
             sync_plans: Vec::new(),
             lambda_functions: BTreeMap::new(),
+            access_policies: BTreeMap::new(),
         }
     }
 

@@ -19,6 +19,7 @@ pub struct Settings {
     pub region_pairs: Vec<(String, String)>,
     pub update_in_progress_answer: RefusalCode,
     pub name_conflict_answer: RefusalCode,
+    pub global_resiliency_enabled: bool,
 }
 
 impl Default for Settings {
@@ -35,6 +36,7 @@ impl Default for Settings {
             region_pairs: default_region_pairs(),
             update_in_progress_answer: RefusalCode::default(),
             name_conflict_answer: RefusalCode::default(),
+            global_resiliency_enabled: true,
         }
     }
 }
@@ -52,6 +54,7 @@ impl Settings {
             instances_per_region: self.instances_per_region,
             update_in_progress_answer: self.update_in_progress_answer,
             name_conflict_answer: self.name_conflict_answer,
+            global_resiliency_enabled: self.global_resiliency_enabled,
         }
     }
 
@@ -105,6 +108,9 @@ impl Settings {
         }
         if let Some(a) = c.name_conflict_answer {
             next.name_conflict_answer = a;
+        }
+        if let Some(on) = c.global_resiliency_enabled {
+            next.global_resiliency_enabled = on;
         }
         *self = next;
         Ok(self.view())

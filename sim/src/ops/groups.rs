@@ -79,6 +79,7 @@ pub(super) fn create_tdg(w: &mut World, c: &Call) -> ApiResult {
     let instance_label = c.input.str_req("InstanceId", 1, 250)?;
     let token = c.input.str_opt("ClientToken", 1, 500)?;
     let tags = c.input.object_opt("Tags")?.cloned().unwrap_or_default();
+    require_global_resiliency(w)?;
     let (_, iid) = instance_key(w, c, &instance_label)?;
     let fingerprint = format!("{iid}|{name}|{description:?}");
     if let Some(t) = &token {

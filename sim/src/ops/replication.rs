@@ -16,6 +16,7 @@ pub(super) fn replicate_instance(w: &mut World, c: &Call) -> ApiResult {
         }
     }
     let token = c.input.str_opt("ClientToken", 1, 500)?;
+    require_global_resiliency(w)?;
     let (region, id) = instance_key(w, c, c.label(0))?;
     let fingerprint = format!("{id}|{replica}|{alias:?}");
     if let Some(t) = &token {
@@ -40,6 +41,22 @@ pub(super) fn replicate_instance(w: &mut World, c: &Call) -> ApiResult {
         );
     }
     Ok(out)
+}
+
+/// Global Resiliency is enabled by AWS per account: without it, ReplicateInstance and
+/// CreateTrafficDistributionGroup are refused (AccessDeniedException, the error their model lists
+/// for what the caller may not do).
+pub(super) fn require_global_resiliency(w: &World) -> ApiResult<()> {
+    if w.settings.global_resiliency_enabled {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::AccessDenied,
+        format!(
+            "Amazon Connect Global Resiliency is not enabled for account {}. To obtain access to this feature, contact your Amazon Connect Solutions Architect or Technical Account Manager.",
+            w.account
+        ),
+    ))
 }
 
 pub(super) fn replicate_checked(

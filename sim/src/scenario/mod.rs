@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::control::{GroupFailure, GroupFailureKind, RefusalCode, ReplicaFailure, SyncFailure};
+use crate::control::{
+    AccessPolicy, GroupFailure, GroupFailureKind, RefusalCode, ReplicaFailure, SyncFailure,
+};
 use crate::faults::Faults;
 use crate::kinds::Kind;
 use crate::model::{default_region_pairs, lambda_name, Instance, PhoneNumber, Settings, World};
@@ -34,6 +36,9 @@ pub struct Scenario {
     /// function the flows name.
     #[serde(default)]
     pub lambda_functions: BTreeMap<String, Vec<String>>,
+    /// Identity-based policies by access key ID; keys without one may do everything.
+    #[serde(default)]
+    pub access_policies: BTreeMap<String, AccessPolicy>,
 }
 
 fn default_account() -> String {
@@ -56,6 +61,7 @@ pub struct SettingsFile {
     pub region_pairs: Option<Vec<(String, String)>>,
     pub update_in_progress_answer: Option<RefusalCode>,
     pub name_conflict_answer: Option<RefusalCode>,
+    pub global_resiliency_enabled: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,11 +197,18 @@ impl Scenario {
             region_pairs: s.region_pairs.clone().unwrap_or_else(default_region_pairs),
             update_in_progress_answer: s.update_in_progress_answer.unwrap_or_default(),
             name_conflict_answer: s.name_conflict_answer.unwrap_or_default(),
+            global_resiliency_enabled: s.global_resiliency_enabled.unwrap_or(true),
         };
         for rate in settings.mirror_per_second_by_kind.values() {
             positive(*rate, "mirrorPerSecondByKind")?;
         }
         let mut world = World::new(self.account.clone(), settings, seed);
+        for (key, policy) in &self.access_policies {
+            policy
+                .validate()
+                .map_err(|e| format!("accessPolicies: {key}: {e}"))?;
+            world.access_policies.insert(key.clone(), policy.clone());
+        }
         for (region, functions) in &self.lambda_functions {
             if !crate::wire::is_region(region) {
                 return Err(format!("lambdaFunctions: '{region}' is not a region"));

@@ -174,9 +174,16 @@ async fn serve(
     let (now, checked) = {
         let mut s = lock(sim);
         let now = s.catch_up();
+        let labels = routed.as_ref().map_or(&[][..], |r| &r.labels[..]);
         let checked = match operation {
             None => Err(unknown(&parts)),
-            Some(op) => admit(&mut s, op, scope.as_ref()).map(|()| (op, roll(&mut s, op))),
+            Some(op) => {
+                // Authorisation reads the resource from the labels and, for the operations
+                // without one, from the input; bad input is answered later, after the checks.
+                let rough = Input::decode(op.spec().invalid, parts.uri.query(), &bytes).ok();
+                admit(&mut s, op, scope.as_ref(), labels, rough.as_ref())
+                    .map(|()| (op, roll(&mut s, op)))
+            }
         };
         (now, checked)
     };
@@ -220,14 +227,28 @@ async fn serve(
 }
 
 /// The checks after the operation is known, in the order the service makes them: a
-/// signature, then the quota.
-fn admit(s: &mut Sim, operation: Operation, scope: Option<&Scope>) -> Result<(), ApiError> {
+/// signature, the caller's access policy, then the quota.
+fn admit(
+    s: &mut Sim,
+    operation: Operation,
+    scope: Option<&Scope>,
+    labels: &[String],
+    input: Option<&Input>,
+) -> Result<(), ApiError> {
     let scope = scope.ok_or_else(|| {
         ApiError::new(
             ErrorCode::MissingAuthenticationToken,
             "requests must carry a SigV4 Authorization header naming the region in its credential scope",
         )
     })?;
+    crate::access::check(
+        &s.world,
+        operation,
+        &scope.region,
+        &scope.access_key_id,
+        labels,
+        input,
+    )?;
     if !s.throttle.admit(&scope.region, operation, Instant::now()) {
         return Err(ApiError::new(ErrorCode::Throttling, "Rate exceeded"));
     }

@@ -41,6 +41,7 @@ error_codes! {
     InvalidRequest = 400,
     InvalidParameter = 400,
     ServiceQuotaExceeded = 402,
+    AccessDenied = 403,
     MissingAuthenticationToken = 403,
     ResourceNotFound = 404,
     ContactFlowNotPublished = 404,
