@@ -15,11 +15,12 @@ fn request(method: &str, target: &str, auth: bool, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The code of `x-amzn-ErrorType`, read as clients read it: up to the first `:`.
 fn error_type(headers: &[(String, String)]) -> Option<&str> {
     headers
         .iter()
         .find(|(k, _)| k == "x-amzn-errortype")
-        .map(|(_, v)| v.as_str())
+        .and_then(|(_, v)| v.split(':').next())
 }
 
 #[tokio::test]

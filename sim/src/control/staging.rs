@@ -114,6 +114,25 @@ pub enum RefusalCode {
     InvalidRequest,
 }
 
+/// Which code a throttled call is answered with (429 either way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThrottleCode {
+    #[default]
+    #[serde(rename = "ThrottlingException")]
+    Throttling,
+    #[serde(rename = "TooManyRequestsException")]
+    TooManyRequests,
+}
+
+impl ThrottleCode {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            ThrottleCode::Throttling => ErrorCode::Throttling,
+            ThrottleCode::TooManyRequests => ErrorCode::TooManyRequests,
+        }
+    }
+}
+
 impl RefusalCode {
     pub fn code(self) -> ErrorCode {
         match self {
@@ -144,6 +163,11 @@ pub struct SimSettings {
     /// Whether AWS enabled Global Resiliency for the account: when not, ReplicateInstance and
     /// CreateTrafficDistributionGroup are 403 `AccessDeniedException`.
     pub global_resiliency_enabled: bool,
+    /// The code of a throttled call.
+    pub throttling_answer: ThrottleCode,
+    /// Whether `x-amzn-ErrorType` carries the `:http://internal.amazon.com/coral/...` suffix
+    /// real responses carry.
+    pub error_type_suffix: bool,
 }
 
 /// The body of `PUT /_sim/settings`: the members given change, the others stay.
@@ -170,6 +194,10 @@ pub struct SettingsChange {
     pub name_conflict_answer: Option<RefusalCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_resiliency_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_answer: Option<ThrottleCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_type_suffix: Option<bool>,
 }
 
 /// What a traffic distribution group is made to do.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::control::{RefusalCode, SettingsChange, SimSettings};
+use crate::control::{RefusalCode, SettingsChange, SimSettings, ThrottleCode};
 use crate::kinds::Kind;
 
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct Settings {
     pub update_in_progress_answer: RefusalCode,
     pub name_conflict_answer: RefusalCode,
     pub global_resiliency_enabled: bool,
+    pub throttling_answer: ThrottleCode,
+    pub error_type_suffix: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +39,8 @@ impl Default for Settings {
             update_in_progress_answer: RefusalCode::default(),
             name_conflict_answer: RefusalCode::default(),
             global_resiliency_enabled: true,
+            throttling_answer: ThrottleCode::default(),
+            error_type_suffix: true,
         }
     }
 }
@@ -55,6 +59,8 @@ impl Settings {
             update_in_progress_answer: self.update_in_progress_answer,
             name_conflict_answer: self.name_conflict_answer,
             global_resiliency_enabled: self.global_resiliency_enabled,
+            throttling_answer: self.throttling_answer,
+            error_type_suffix: self.error_type_suffix,
         }
     }
 
@@ -111,6 +117,12 @@ impl Settings {
         }
         if let Some(on) = c.global_resiliency_enabled {
             next.global_resiliency_enabled = on;
+        }
+        if let Some(code) = c.throttling_answer {
+            next.throttling_answer = code;
+        }
+        if let Some(on) = c.error_type_suffix {
+            next.error_type_suffix = on;
         }
         *self = next;
         Ok(self.view())

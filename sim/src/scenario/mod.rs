@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::control::{
     AccessPolicy, GroupFailure, GroupFailureKind, RefusalCode, ReplicaFailure, SyncFailure,
+    ThrottleCode,
 };
 use crate::faults::Faults;
 use crate::kinds::Kind;
@@ -62,6 +63,8 @@ pub struct SettingsFile {
     pub update_in_progress_answer: Option<RefusalCode>,
     pub name_conflict_answer: Option<RefusalCode>,
     pub global_resiliency_enabled: Option<bool>,
+    pub throttling_answer: Option<ThrottleCode>,
+    pub error_type_suffix: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,6 +201,8 @@ impl Scenario {
             update_in_progress_answer: s.update_in_progress_answer.unwrap_or_default(),
             name_conflict_answer: s.name_conflict_answer.unwrap_or_default(),
             global_resiliency_enabled: s.global_resiliency_enabled.unwrap_or(true),
+            throttling_answer: s.throttling_answer.unwrap_or_default(),
+            error_type_suffix: s.error_type_suffix.unwrap_or(true),
         };
         for rate in settings.mirror_per_second_by_kind.values() {
             positive(*rate, "mirrorPerSecondByKind")?;

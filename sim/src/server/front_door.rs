@@ -17,7 +17,9 @@ use super::MAX_BODY;
 use crate::control::Outage;
 use crate::ops::{Call, Operation};
 use crate::sim::{lock, Logged, Shared, Sim};
-use crate::wire::{is_region, ApiError, ErrorCode, Input, ERROR_TYPE, REQUEST_ID};
+use crate::wire::{
+    is_region, ApiError, ErrorCode, Input, ERROR_TYPE, ERROR_TYPE_SUFFIX, REQUEST_ID,
+};
 
 /// How long a call to a region in a `timeout` outage is held at most (wall clock).
 const HOLD_LIMIT: Duration = Duration::from_secs(600);
@@ -106,7 +108,26 @@ pub async fn front_door(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
+    if lock(&sim).world.settings.error_type_suffix {
+        add_error_type_suffix(&mut response);
+    }
     response
+}
+
+/// `x-amzn-ErrorType: Code` becomes `Code:http://internal.amazon.com/coral/...`, as real
+/// responses carry it (the call log keeps the bare code).
+fn add_error_type_suffix(response: &mut Response) {
+    let Some(code) = response
+        .headers()
+        .get(ERROR_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| !c.contains(':'))
+    else {
+        return;
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("{code}{ERROR_TYPE_SUFFIX}")) {
+        response.headers_mut().insert(ERROR_TYPE, v);
+    }
 }
 
 /// A call signed for a region in an outage: logged, then answered 503 at once (`unavailable`),
@@ -250,7 +271,10 @@ fn admit(
         input,
     )?;
     if !s.throttle.admit(&scope.region, operation, Instant::now()) {
-        return Err(ApiError::new(ErrorCode::Throttling, "Rate exceeded"));
+        return Err(ApiError::new(
+            s.world.settings.throttling_answer.code(),
+            "Rate exceeded",
+        ));
     }
     Ok(())
 }

@@ -7,6 +7,9 @@ use serde_json::{Map, Value};
 
 /// The header naming an error's code.
 pub const ERROR_TYPE: &str = "x-amzn-errortype";
+/// What real responses append to the code in `x-amzn-ErrorType` (clients drop it: everything
+/// from the first `:`).
+pub const ERROR_TYPE_SUFFIX: &str = ":http://internal.amazon.com/coral/com.amazonaws.connect/";
 /// The header carrying the request ID.
 pub const REQUEST_ID: &str = "x-amzn-requestid";
 
@@ -52,6 +55,7 @@ error_codes! {
     Idempotency = 409,
     DuplicateResource = 409,
     Throttling = 429,
+    TooManyRequests = 429,
     InternalService = 500,
     ServiceUnavailable = 503,
 }
