@@ -80,16 +80,28 @@ pub(super) fn list_phone_numbers(w: &mut World, c: &Call) -> ApiResult {
     ))
 }
 
+/// DescribePhoneNumber: a number is seen in its own region by ID or ARN; from the other region
+/// of its group only by ARN, as groups are (a bare ID is ResourceNotFoundException).
 pub(super) fn describe_phone_number(w: &mut World, c: &Call) -> ApiResult {
     let label = c.label(0);
-    let id = match split_arn(label) {
-        Some((_, _, "phone-number", id)) => id,
-        _ => label,
+    let (id, by_arn) = match split_arn(label) {
+        Some((_, _, "phone-number", id)) => (id, true),
+        _ => (label, false),
+    };
+    let arn_of = |n: &PhoneNumber| {
+        crate::model::arn(&w.account, &n.region, &format!("phone-number/{}", n.id))
     };
     let n = w
         .numbers
         .get(id)
         .filter(|n| number_visible(w, n, c.region))
+        .filter(|n| {
+            if by_arn {
+                arn_of(n) == label
+            } else {
+                n.region == c.region
+            }
+        })
         .ok_or_else(|| {
             ApiError::not_found(format!("phone number {label} not found in {}", c.region))
         })?;
