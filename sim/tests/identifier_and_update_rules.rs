@@ -70,3 +70,64 @@ async fn a_number_in_a_group_is_described_from_the_other_region_by_arn_only() {
         .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
 }
+
+#[tokio::test]
+async fn update_traffic_distribution_without_telephony_is_an_invalid_request() {
+    use aws_sdk_connect::types::{AgentConfig, Distribution, TelephonyConfig};
+    let sim = replicated(400.0).await;
+    let default_arn = tdg_summary(&sim.state().await, INSTANCE).arn.clone();
+    let d = |r: &str, p: i32| {
+        Distribution::builder()
+            .region(r)
+            .percentage(p)
+            .build()
+            .unwrap()
+    };
+    let agents = AgentConfig::builder()
+        .distributions(d(SOURCE, 50))
+        .distributions(d(REPLICA, 50))
+        .build()
+        .unwrap();
+
+    // An agents-only update (valid on its own) is refused: the telephony distribution is
+    // required.
+    let err = sim
+        .client(SOURCE)
+        .update_traffic_distribution()
+        .id(&default_arn)
+        .agent_config(agents.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (code(&err).as_str(), status(&err)),
+        ("InvalidRequestException", 400)
+    );
+    assert!(
+        message(&err).contains("TelephonyConfig"),
+        "{}",
+        message(&err)
+    );
+    let state = sim.state().await;
+    let g = tdg_summary(&state, INSTANCE);
+    assert_eq!((g.status.as_str(), g.agents[SOURCE]), ("ACTIVE", 100));
+
+    // With the current telephony distribution sent again, the agents move.
+    let telephony = TelephonyConfig::builder()
+        .distributions(d(SOURCE, 100))
+        .distributions(d(REPLICA, 0))
+        .build()
+        .unwrap();
+    sim.client(SOURCE)
+        .update_traffic_distribution()
+        .id(&default_arn)
+        .telephony_config(telephony)
+        .agent_config(agents)
+        .send()
+        .await
+        .expect("with telephony");
+    sim.advance(4.0).await;
+    let state = sim.state().await;
+    let g = tdg_summary(&state, INSTANCE);
+    assert_eq!((g.agents[SOURCE], g.telephony[SOURCE]), (50, 100));
+}

@@ -144,8 +144,14 @@ pub(super) fn update_traffic_distribution(w: &mut World, c: &Call) -> ApiResult 
             "SignInConfig can only be changed on the default traffic distribution group",
         ));
     }
+    // The model marks only Id required; the admin guide requires the telephony distribution.
+    let Some(telephony) = telephony else {
+        return Err(ApiError::invalid_request(
+            "TelephonyConfig is required: give the telephony distribution with every update (send the current one to move only agents or sign-in)",
+        ));
+    };
     let next = Distribution {
-        telephony: telephony.unwrap_or(t.current.telephony.clone()),
+        telephony,
         agents: agents.unwrap_or(t.current.agents.clone()),
         sign_in: sign_in.or(t.current.sign_in.clone()),
     };
