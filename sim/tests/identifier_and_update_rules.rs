@@ -131,3 +131,96 @@ async fn update_traffic_distribution_without_telephony_is_an_invalid_request() {
     let g = tdg_summary(&state, INSTANCE);
     assert_eq!((g.agents[SOURCE], g.telephony[SOURCE]), (50, 100));
 }
+
+#[tokio::test]
+async fn an_agent_disassociated_outside_any_tool_is_found_and_associated_again() {
+    use connect_sim::control::ClientError;
+    let sim = replicated(500.0).await;
+    let east = sim.client(SOURCE);
+    let default_arn = tdg_summary(&sim.state().await, INSTANCE).arn.clone();
+    let users = east
+        .list_users()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    let agents: Vec<(String, String)> = users
+        .user_summary_list()
+        .iter()
+        .filter(|u| u.username().is_some_and(|n| n.starts_with("agent")))
+        .take(3)
+        .map(|u| (u.id().unwrap().into(), u.username().unwrap().into()))
+        .collect();
+    for (id, _) in &agents {
+        east.associate_traffic_distribution_group_user()
+            .traffic_distribution_group_id(&default_arn)
+            .user_id(id)
+            .instance_id(INSTANCE)
+            .send()
+            .await
+            .unwrap();
+    }
+    let associated = || async {
+        let mut ids: Vec<String> = sim
+            .client(SOURCE)
+            .list_traffic_distribution_group_users()
+            .traffic_distribution_group_id(&default_arn)
+            .send()
+            .await
+            .unwrap()
+            .traffic_distribution_group_user_summary_list()
+            .iter()
+            .filter_map(|u| u.user_id().map(String::from))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(associated().await.len(), 3);
+    sim.control.clear_calls().await.unwrap();
+
+    // When two agents are disassociated by hand (one by username, one by ID).
+    let removed = sim
+        .control
+        .disassociate_outside("acme-contact-default", &[&agents[0].1, &agents[1].0])
+        .await
+        .unwrap();
+    assert_eq!(removed, [agents[0].0.clone(), agents[1].0.clone()]);
+
+    // Then the group lists one user, and no API call did it.
+    assert_eq!(associated().await, [agents[2].0.clone()]);
+    assert!(sim
+        .calls("DisassociateTrafficDistributionGroupUser")
+        .await
+        .is_empty());
+
+    // And agent sync can associate them again through the API.
+    for (id, _) in &agents[..2] {
+        east.associate_traffic_distribution_group_user()
+            .traffic_distribution_group_id(&default_arn)
+            .user_id(id)
+            .instance_id(INSTANCE)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(associated().await.len(), 3);
+
+    // A user not associated is no change; an unknown user or group is refused.
+    let removed = sim
+        .control
+        .disassociate_outside(&default_arn, &["admin"])
+        .await
+        .unwrap();
+    assert!(removed.is_empty());
+    for (group, user) in [(default_arn.as_str(), "nobody"), ("no-such-group", "admin")] {
+        let err = sim
+            .control
+            .disassociate_outside(group, &[user])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ClientError::Refused { status: 400, .. }),
+            "{err}"
+        );
+    }
+}

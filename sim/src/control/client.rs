@@ -14,9 +14,9 @@ use serde::Serialize;
 use super::paths::*;
 use super::{
     AccessPolicies, AccessPolicy, Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading,
-    Done, Faults, GroupFailure, GroupStaged, Health, LambdaFunctions, Outage, QuotaFactor,
-    RegionStatus, Regions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SetOutage, SetQuota,
-    SettingsChange, SimSettings, SimState, SyncFailure, SyncStaged,
+    Disassociate, Disassociated, Done, Faults, GroupFailure, GroupStaged, Health, LambdaFunctions,
+    Outage, QuotaFactor, RegionStatus, Regions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions,
+    SetOutage, SetQuota, SettingsChange, SimSettings, SimState, SyncFailure, SyncStaged,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -258,6 +258,24 @@ impl Client {
         let path = format!("{ACCESS}/{}", segment(access_key_id));
         let _: Done = self.send(Method::DELETE, &path, None::<&()>).await?;
         Ok(())
+    }
+
+    /// `POST /_sim/groups/disassociate`: disassociates users (IDs or usernames) from a group
+    /// as if someone had done it by hand: no API call is logged. Answers the IDs removed.
+    pub async fn disassociate_outside(
+        &self,
+        group: &str,
+        users: &[&str],
+    ) -> Result<Vec<String>, ClientError> {
+        let body = Disassociate {
+            group: group.to_string(),
+            instance_id: None,
+            users: users.iter().map(|u| u.to_string()).collect(),
+        };
+        let done: Disassociated = self
+            .send(Method::POST, GROUP_DISASSOCIATE, Some(&body))
+            .await?;
+        Ok(done.users)
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {

@@ -38,6 +38,7 @@ pub mod paths {
     pub const REPLICA: &str = "/_sim/replicas/{instance}";
     pub const SETTINGS: &str = "/_sim/settings";
     pub const GROUP_FAILURES: &str = "/_sim/groups/failures";
+    pub const GROUP_DISASSOCIATE: &str = "/_sim/groups/disassociate";
     pub const SYNC_FAILURES: &str = "/_sim/sync-failures";
     /// `LAMBDA_FUNCTIONS/{region}`: the functions deployed in a region.
     pub const LAMBDA_FUNCTIONS: &str = "/_sim/lambda-functions";

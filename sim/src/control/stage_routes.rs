@@ -8,8 +8,9 @@ use axum::Router;
 use super::paths::*;
 use super::routes::{Answer, Body, Reply, SimError, Usage};
 use super::{
-    AccessPolicies, AccessPolicy, Done, GroupFailure, GroupStaged, LambdaFunctions, ReplicaFailure,
-    ReplicaStaged, SetLambdaFunctions, SettingsChange, SimSettings, SyncFailure, SyncStaged,
+    AccessPolicies, AccessPolicy, Disassociate, Disassociated, Done, GroupFailure, GroupStaged,
+    LambdaFunctions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SettingsChange,
+    SimSettings, SyncFailure, SyncStaged,
 };
 use crate::model::lambda_name;
 use crate::sim::{lock, Shared};
@@ -20,6 +21,7 @@ pub fn routes() -> Router<Shared> {
         .route(REPLICA, put(stage_replica))
         .route(SETTINGS, get(settings).put(change_settings))
         .route(GROUP_FAILURES, post(stage_group))
+        .route(GROUP_DISASSOCIATE, post(disassociate))
         .route(SYNC_FAILURES, post(stage_sync))
         .route(LAMBDA_FUNCTIONS, get(lambda_functions))
         .route(LAMBDA_REGION, put(set_lambda_functions))
@@ -132,6 +134,25 @@ async fn remove_access_policy(
 ) -> Reply<Done> {
     lock(&sim).world.access_policies.remove(&label(key));
     Reply(Done {})
+}
+
+impl Usage for Disassociate {
+    const USAGE: &'static str =
+        "give {\"group\": name, ID or ARN, \"users\": [IDs or usernames], \"instanceId\"?}";
+}
+
+async fn disassociate(
+    State(sim): State<Shared>,
+    body: Result<Body<Disassociate>, SimError>,
+) -> Answer<Disassociated> {
+    let Body(d) = body?;
+    let mut sim = lock(&sim);
+    sim.catch_up();
+    let users = sim
+        .world
+        .disassociate_outside(&d.group, d.instance_id.as_deref(), &d.users)
+        .map_err(SimError::BadRequest)?;
+    Ok(Reply(Disassociated { users }))
 }
 
 async fn settings(State(sim): State<Shared>) -> Reply<SimSettings> {

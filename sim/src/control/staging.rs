@@ -244,6 +244,26 @@ pub struct GroupStaged {
     pub at: Option<f64>,
 }
 
+/// The body of `POST /_sim/groups/disassociate`: users disassociated from a group outside any
+/// tool (no API call is logged), for agent sync to find.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Disassociate {
+    /// The group's name, ID or ARN.
+    pub group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// User IDs or usernames.
+    pub users: Vec<String>,
+}
+
+/// The answer of `POST /_sim/groups/disassociate`: the IDs of the users that were associated
+/// and no longer are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disassociated {
+    pub users: Vec<String>,
+}
+
 /// A change that fails to sync: in a scenario, an entry of an instance's `syncFailures`; at run
 /// time, the body of `POST /_sim/sync-failures`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 use super::{Tdg, World};
 use crate::control::{GroupFailure, GroupFailureKind, GroupStaged};
+use crate::kinds::Kind;
 use crate::wire::is_uuid;
 
 impl World {
@@ -28,6 +29,56 @@ impl World {
         });
     }
 
+    /// The group named by `group` (its name, ID or ARN), of `instance_id` when given.
+    fn find_group(&self, group: &str, instance_id: Option<&str>) -> Result<Option<String>, String> {
+        let matching: Vec<String> = self
+            .tdgs
+            .values()
+            .filter(|t| t.id == group || self.tdg_arn(t) == group || t.name == group)
+            .filter(|t| instance_id.is_none_or(|i| i == t.instance_id))
+            .map(|t| t.id.clone())
+            .collect();
+        match matching.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            _ => Err(format!("several groups are named {group}; give instanceId")),
+        }
+    }
+
+    /// Disassociates users from a group outside any API call (someone did it by hand): the
+    /// call log shows nothing. Users by ID or username; answers the IDs that were associated.
+    pub fn disassociate_outside(
+        &mut self,
+        group: &str,
+        instance_id: Option<&str>,
+        users: &[String],
+    ) -> Result<Vec<String>, String> {
+        let id = self
+            .find_group(group, instance_id)?
+            .ok_or_else(|| format!("there is no traffic distribution group {group}"))?;
+        let t = &self.tdgs[&id];
+        let source = self.instance(&t.home, &t.instance_id);
+        let mut ids = Vec::new();
+        for u in users {
+            let set = source.and_then(|i| i.set(Kind::Users));
+            let uid = set
+                .and_then(|s| s.get(u).or_else(|| s.by_name(u)))
+                .map(|r| r.id.clone())
+                .or_else(|| t.users.contains(u).then(|| u.clone()))
+                .ok_or_else(|| format!("there is no user {u} in instance {}", t.instance_id))?;
+            ids.push(uid);
+        }
+        let mut removed = Vec::new();
+        if let Some(t) = self.tdgs.get_mut(&id) {
+            for uid in ids {
+                if t.users.remove(&uid) {
+                    removed.push(uid);
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Stages a group failure at simulated time `now`.
     pub fn stage_group_failure(
         &mut self,
@@ -42,16 +93,9 @@ impl World {
                 return Err("seconds must be a number of seconds, 0 or more".into());
             }
         }
-        let matching: Vec<String> = self
-            .tdgs
-            .values()
-            .filter(|t| t.id == f.group || self.tdg_arn(t) == f.group || t.name == f.group)
-            .filter(|t| f.instance_id.as_ref().is_none_or(|i| *i == t.instance_id))
-            .map(|t| t.id.clone())
-            .collect();
-        let id = match matching.as_slice() {
-            [one] => one.clone(),
-            [] => {
+        let id = match self.find_group(&f.group, f.instance_id.as_deref())? {
+            Some(id) => id,
+            None => {
                 let by_id = f.group.starts_with("arn:") || is_uuid(&f.group);
                 if f.failure == GroupFailureKind::UpdateInProgress || by_id {
                     return Err(format!(
@@ -66,12 +110,6 @@ impl World {
                     status: None,
                     at: None,
                 });
-            }
-            _ => {
-                return Err(format!(
-                    "several groups are named {}; give instanceId",
-                    f.group
-                ))
             }
         };
         let update_seconds = self.settings.tdg_update_seconds;
