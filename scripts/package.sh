@@ -50,6 +50,7 @@ case "${1:-}" in
 esac
 
 for dir in "$out"/*/; do
+  dir="${dir%/}"
   file="$dir/bootstrap.zip"
   [[ -f "$file" ]] || file="$dir/bootstrap"
   awk -v n="$(basename "$dir")" -v b="$(stat -c %s "$file")" -v f="$file" \

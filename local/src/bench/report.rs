@@ -104,6 +104,8 @@ pub struct Report {
     pub quota_factor: f64,
     pub time_scale: f64,
     pub started: SystemTime,
+    /// `/proc/loadavg`'s 1-minute load when the run started.
+    pub load_at_start: String,
     pub took: Duration,
 }
 
@@ -117,6 +119,7 @@ impl Report {
             quota_factor: plan.quota_factor,
             time_scale: plan.time_scale,
             started: SystemTime::now(),
+            load_at_start: load(),
             took: Duration::ZERO,
         }
     }
@@ -245,6 +248,14 @@ const NOTES: &str = "
    `aws connect update-traffic-distribution` process on the same control plane (process start to
    exit; it returns before the group is ACTIVE again and reads nothing back).
 ";
+
+/// The 1-minute load average (`/proc/loadavg`).
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
 
 /// A Markdown table cell.
 fn cell(s: &str) -> String {
