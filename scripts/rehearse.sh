@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The rehearsal: installs the pinned tools, builds, then runs replication, failover and failback
 # against the local stack (connect-sim, moto with Step Functions, cargo lambda watch).
-# SCENARIO=small|conflict|medium|large (default small); extra arguments go to the rehearse binary
+# SCENARIO=small|conflict|findings|medium|large (default small); extra arguments go to the rehearse binary
 # (--time-scale, --poll-seconds, --timeout, --quota-factor). Every process it starts listens on
 # 127.0.0.1 and is stopped by PID before it exits, also on Ctrl-C.
 set -euo pipefail

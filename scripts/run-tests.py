@@ -4,13 +4,15 @@ end-to-end files (tests/tests/*.rs: each starts its own local stack on free loop
 several at a time: they spend their time waiting on Connect's quotas, not on the CPU.
 
 Usage: scripts/run-tests.py [--jobs N]   (after `cargo test --workspace --no-run`)
-Each binary runs from its package's directory, as cargo runs it; its output goes to
-target/test-logs/<name>.log and is printed when it fails. Exit 1 if any binary fails.
+Each binary runs from its package's directory, as cargo runs it; its whole output goes to
+target/test-logs/<name>.log. Printed: libtest's report of each binary (one line per test, as
+`cargo test` prints it), and the whole log of a binary that fails. Exit 1 if any fails.
 """
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -53,16 +55,24 @@ def run(binary):
     with open(log, "w") as f:
         code = subprocess.run([exe], cwd=cwd, stdout=f, stderr=subprocess.STDOUT).returncode
     took = time.monotonic() - started
-    summary = ""
+    # libtest's own report (`running N tests`, one `test <name> ... ok` line per test, the
+    # `test result:` line), as `cargo test` prints it, without the tests' logs in between.
+    report = []
     with open(log) as f:
         for line in f:
-            if line.startswith("test result:"):
-                summary = line.strip()
-    print(f"{'ok  ' if code == 0 else 'FAIL'} {name:<40} {took:7.1f} s  {summary}", flush=True)
+            if LIBTEST_LINE.match(line):
+                report.append(line.rstrip("\n"))
+    rel = os.path.relpath(exe, ROOT)
+    block = [f"     Running {name} ({rel})", *report,
+             f"{'ok  ' if code == 0 else 'FAIL'} {name} in {took:.1f} s", ""]
     if code != 0:
         with open(log) as f:
-            sys.stdout.write(f.read())
+            block.insert(-1, f.read())
+    print("\n".join(block), flush=True)
     return code == 0
+
+
+LIBTEST_LINE = re.compile(r"^(running \d+ tests?$|test .+ \.\.\. |test result: )")
 
 
 def main():

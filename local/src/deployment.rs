@@ -82,6 +82,7 @@ impl Deployment {
             crate::moto::spawn(&ctx.root, &ctx.logs, &format!("{label}moto"), moto, adapter)?;
         let processes = Processes {
             label,
+            region: region.to_string(),
             functions: functions.to_vec(),
             env: env::functions_env(ctx, region, moto)?,
             moto,

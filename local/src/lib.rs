@@ -25,6 +25,7 @@ mod http;
 mod invoke;
 mod moto;
 mod options;
+pub mod permissions;
 mod process;
 pub mod replication;
 pub mod sfn;

@@ -60,6 +60,9 @@ pub struct Options {
     pub replica_functions: Option<Vec<String>>,
     /// How long a write takes at least to reach the other region's table.
     pub replication_lag: Duration,
+    /// Each function signs its Connect calls with its own key, which connect-sim allows exactly
+    /// what `template.yaml` grants the function ([`crate::permissions`]). On by default.
+    pub template_permissions: bool,
 }
 
 impl Options {
@@ -76,6 +79,7 @@ impl Options {
             env: Vec::new(),
             replica_functions: None,
             replication_lag: Duration::from_secs(1),
+            template_permissions: true,
         }
     }
 

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use anyhow::{bail, Context as _, Result};
-use connect_sim::control::{Advanced, CallFilter, Client, ClientError};
+use connect_sim::control::{AccessPolicy, Advanced, CallFilter, Client, ClientError};
 use serde_json::Value;
 
 pub use connect_sim::control::Outage;
@@ -109,6 +109,20 @@ impl SimControl {
             .iter()
             .map(|c| serde_json::to_value(c).context("call record"))
             .collect()
+    }
+
+    /// `PUT /_sim/access/{key}`: calls signed with `key` may do what `policy` allows, no more.
+    pub async fn set_access_policy(&self, key: &str, policy: &AccessPolicy) -> Result<()> {
+        self.client
+            .set_access_policy(key, policy)
+            .await
+            .with_context(|| format!("setting the access policy of {key}"))?;
+        Ok(())
+    }
+
+    /// The sim's own typed client, for what a test stages beyond the stack's helpers.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// `GET /_sim/state`: everything the sim holds.

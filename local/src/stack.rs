@@ -71,6 +71,8 @@ pub use crate::options::{
 pub use crate::sim_control::{Outage, SimRefused};
 pub use crate::table::{Item, TABLE_NAME};
 pub use crate::workspace;
+/// connect-sim's control types (staged failures, settings, access policies), for the tests.
+pub use connect_sim::control as sim_api;
 
 /// The whole local stack of one test. Dropping it stops every process it started.
 pub struct Stack {
@@ -142,6 +144,31 @@ async fn start_sim(
     Ok((proc, addr))
 }
 
+/// Gives each function's access key, in each region it runs in, the Connect policy
+/// `template.yaml` grants the function there ([`crate::permissions`]).
+async fn grant_template_permissions(
+    root: &Path,
+    scenario: &Path,
+    opts: &Options,
+    sim: &SimControl,
+) -> Result<()> {
+    let mut regions = vec![(SOURCE_REGION, &opts.functions)];
+    if let Some(replica) = &opts.replica_functions {
+        regions.push((REPLICA_REGION, replica));
+    }
+    for (region, functions) in regions {
+        let policies = crate::permissions::template_policies(root, scenario, region)?;
+        for f in functions {
+            let policy = policies
+                .get(f)
+                .with_context(|| format!("template.yaml has no function built from {f}"))?;
+            sim.set_access_policy(&crate::permissions::access_key(f, region), policy)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// The replicator of two deployments' tables. Its clients give up on a call in seconds (a frozen
 /// region must not stall a pass for long) and do not retry.
 async fn start_replicator(deployments: &[Deployment], lag: Duration) -> Replicator {
@@ -176,6 +203,10 @@ impl Stack {
             .join("sim/scenarios")
             .join(format!("{}.json", opts.scenario));
         let (sim_proc, sim) = start_sim(&bins, &logs, &scenario, &opts).await?;
+        let sim_control = SimControl::new(sim);
+        if opts.template_permissions {
+            grant_template_permissions(&root, &scenario, &opts, &sim_control).await?;
+        }
 
         let ctx = Ctx {
             bins,
@@ -213,7 +244,7 @@ impl Stack {
             logs,
             ctx,
             sim_proc,
-            sim_control: SimControl::new(sim),
+            sim_control,
             deployments,
             replicator,
         };

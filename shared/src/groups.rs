@@ -1,7 +1,8 @@
 //! Resolving traffic distribution groups, one rule for every step: a group is named by ID or
 //! ARN (or is the instance's default), it must belong to the instance, users are associated in
 //! its home region, and it moves or takes users only when ACTIVE (a group being created or
-//! updated becomes ACTIVE by itself: `NotReady`; any other status cannot be waited out).
+//! updated becomes ACTIVE by itself: `NotReady`; any other status cannot be waited out:
+//! `Rejected` when taking users, `Unsafe` when moving).
 
 use tracing::warn;
 
@@ -60,9 +61,18 @@ pub async fn home_group<C: Connect>(
             group.arn
         )));
     }
-    if !group.is_active() {
+    if group.is_settling() {
         return Err(StepError::NotReady(format!(
             "traffic distribution group {} is {}, not ACTIVE",
+            group.arn, group.status
+        )));
+    }
+    if !group.is_active() {
+        // CREATION_FAILED, PENDING_DELETION, DELETION_FAILED: no wait makes it take users.
+        return Err(StepError::Rejected(format!(
+            "traffic distribution group {} is {}: it cannot take users; delete it and create \
+             it again (the default group is made with the replica: replicate again), or name \
+             an ACTIVE group (trafficDistributionGroup)",
             group.arn, group.status
         )));
     }
@@ -250,6 +260,13 @@ mod tests {
         ctx.source.world().groups[1].2.status = GroupStatus::UpdateInProgress;
         let e = home_group(&ctx.source, ID, Some("g2")).await.unwrap_err();
         assert_eq!(refused(e), "NotReady");
+        // a status no wait changes: refused for good, named
+        for status in ["CREATION_FAILED", "PENDING_DELETION", "DELETION_FAILED"] {
+            ctx.source.world().groups[1].2.status = GroupStatus::from(status);
+            let e = home_group(&ctx.source, ID, Some("g2")).await.unwrap_err();
+            assert!(e.to_string().contains(status), "{e}");
+            assert_eq!(refused(e), "Rejected", "{status}");
+        }
     }
 
     #[tokio::test]

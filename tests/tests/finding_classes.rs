@@ -2,7 +2,9 @@
 //! reported as not mirrored by design and block nothing, a flow invoking a Lambda function the
 //! replica region lacks is a missing dependency, and neither is a name conflict.
 
-use acgr_e2e::{event, Options, Stack, INSTANCE_ID};
+use std::time::Duration;
+
+use acgr_e2e::{event, Options, Stack, INSTANCE_ID, REPLICA_REGION};
 use serde_json::{json, Value};
 
 fn classes(first: &Value, class: &str) -> Vec<Value> {
@@ -61,6 +63,8 @@ async fn findings_are_reported_by_class_and_only_the_missing_dependency_blocks_c
     assert_eq!(out["kinds"]["prompts"]["missing"], 0, "{out:#}");
     assert_eq!(out["kinds"]["contactFlows"]["missingDependencies"], 1);
     assert_eq!(out["complete"], false, "{out:#}");
+    // and nothing Connect mirrors by itself is left: the run goes on instead of timing out
+    assert_eq!(out["needsAction"], true, "{out:#}");
     let snapshot = stack
         .item(INSTANCE_ID, "SNAPSHOT#contactFlows")
         .await
@@ -75,4 +79,55 @@ async fn findings_are_reported_by_class_and_only_the_missing_dependency_blocks_c
         "{:#}",
         snapshot.data
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replication_held_back_by_a_missing_dependency_succeeds_and_reports_it() {
+    // given the findings scenario, replicated by the machine with up to 120 polls
+    let stack = Stack::start(Options::state_machines("findings", 100.0))
+        .await
+        .expect("the local stack starts");
+    let input = json!({
+        "instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
+        "pollSeconds": 1, "maxPolls": 120
+    });
+    let arn = stack
+        .start_execution("replication", "findings-1", &input)
+        .await
+        .expect("StartExecution");
+    let done = stack
+        .wait_execution(&arn, Duration::from_secs(300))
+        .await
+        .expect("the execution ends");
+
+    // then it does not poll into its timeout: it associates the agents and succeeds
+    assert_eq!(done.status, "SUCCEEDED", "{done:#?}");
+    assert_eq!(
+        stack
+            .accepted_calls("AssociateTrafficDistributionGroupUser")
+            .await
+            .len(),
+        50
+    );
+    let states = stack.states_entered(&arn).await.expect("history");
+    let polls = states.iter().filter(|s| *s == "PollMirroring").count();
+    assert!(polls < 60, "{polls} polls");
+
+    // and the run keeps the findings with their fixes, for the operator
+    let run = stack
+        .item(INSTANCE_ID, "RUN#findings-1")
+        .await
+        .expect("the run")
+        .data;
+    let poll = &run["steps"]["poll-mirroring"];
+    assert_eq!(poll["needsAction"], true, "{poll:#}");
+    assert_eq!(poll["complete"], false, "{poll:#}");
+    assert_eq!(
+        poll["findings"]["counts"]["missingDependency"], 1,
+        "{poll:#}"
+    );
+    assert_eq!(poll["findings"]["counts"]["notMirrored"], 2, "{poll:#}");
+    let flows = classes(&poll["findings"]["first"], "missingDependency");
+    assert_eq!(flows[0]["name"], "Main inbound", "{poll:#}");
+    assert!(stack.item(INSTANCE_ID, "LOCK").await.is_none());
 }

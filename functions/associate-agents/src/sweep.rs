@@ -302,7 +302,10 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
             // The username is not (or no longer) in the replica.
             ConnectErrorClass::InvalidRequest => self.progress.waiting_for_replica += 1,
             class if ends_the_invocation(class) => return Err(Stop::Exhausted(e)),
-            ConnectErrorClass::AccessDenied => return Err(Stop::Fatal(e.into())),
+            // Refusals of the caller, not of this user: every other user would get the same.
+            ConnectErrorClass::AccessDenied
+            | ConnectErrorClass::CredentialsRejected
+            | ConnectErrorClass::IdempotencyConflict => return Err(Stop::Fatal(e.into())),
             ConnectErrorClass::NotFound if !self.group_rechecked => {
                 // Either this user left the source, or the group did: ask once.
                 self.group_rechecked = true;

@@ -130,6 +130,14 @@ pub struct Output {
     pub run_id: String,
     pub instance_id: String,
     pub complete: bool,
+    /// Nothing is left that Connect mirrors by itself, yet mirroring is not complete: replication
+    /// is complete in every region, every kind listed clean, no name conflict, no failed sync,
+    /// and what blocks completion is missing dependencies only (a flow invoking a Lambda function
+    /// absent from the replica region, say), each in `findings` with its fix. Polling on cannot
+    /// change it, so the replication run goes on (its agents are associated) and reports them,
+    /// instead of polling until it times out.
+    #[serde(default)]
+    pub needs_action: bool,
     pub emergency_access_ready: bool,
     pub kinds: BTreeMap<String, KindProgress>,
     /// The first [`MAX_CONFLICTS_LISTED`] conflicts.

@@ -114,6 +114,16 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
         && kinds.len() == Kind::ALL.len()
         && kinds.values().all(KindProgress::confirmed)
         && seen.is_empty();
+    let needs_action = !complete
+        && !partial
+        && replica_ready
+        && replication.complete()
+        && kinds.len() == Kind::ALL.len()
+        && seen.is_empty()
+        && kinds
+            .values()
+            .all(|k| k.listed_clean() && k.sync_failures == 0)
+        && kinds.values().any(|k| k.missing_dependencies > 0);
     let conflicts_total = seen.len() as u64;
     seen.truncate(MAX_CONFLICTS_LISTED);
     let findings = report(&kinds, &signals, conflicts_total);
@@ -122,6 +132,7 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
         run_id: run_id.to_string(),
         instance_id: id.to_string(),
         complete,
+        needs_action,
         emergency_access_ready,
         kinds,
         conflicts: seen,

@@ -5,6 +5,7 @@
 //! The intent (token, time) is on the run before the call; the outcome after it.
 
 use acgr::conflicts::{self, Conflict};
+use acgr::connect::findings::{self, FindingClass};
 use acgr::connect::Connect;
 use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
@@ -230,6 +231,19 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
                     return Ok((existing, true));
                 }
             }
+            // The guide's other answer to a name conflict: refused on the call, nothing started,
+            // so no finding names the resources; the message does.
+            if names_a_conflict(&e.message) {
+                record.state = "conflict".into();
+                record.message = Some(e.message.clone());
+                run.note(&record).await?;
+                return Err(StepError::ResourceConflict(format!(
+                    "ReplicateInstance refused on a resource name conflict: {}. Delete or rename \
+                     the replica-side resource (preflight's name check lists every look-alike), \
+                     then run the replication again",
+                    e.message
+                )));
+            }
             Err(StepError::PreflightFailed(format!(
                 "ReplicateInstance refused: {}",
                 e.message
@@ -289,7 +303,16 @@ fn adoptable(
     }
 }
 
-/// Upserts a conflict record for every finding of every kind; returns how many.
+/// Whether a refusal's message says a resource name conflicts between the regions (the guide:
+/// "There is a resource name conflict").
+fn names_a_conflict(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("name conflict") || m.contains("naming conflict")
+}
+
+/// Upserts a conflict record for every finding of every kind that is a name conflict (or names
+/// no class); returns how many. Findings of other classes (a missing Lambda function, a failed sync, a prompt in S3)
+/// are poll-mirroring's to report: no look-alike is there to delete.
 async fn record_conflicts<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     id: &str,
@@ -302,7 +325,14 @@ async fn record_conflicts<C: Connect, S: RunStore>(
             Err(e) if e.class == ConnectErrorClass::InvalidRequest => continue,
             Err(e) => return Err(e.into()),
         };
-        seen.extend(findings.findings.into_iter().map(|f| Conflict {
+        let conflicts = findings
+            .findings
+            .into_iter()
+            // A finding naming no class, beside Connect's "conflict", is taken as one.
+            .filter(|f| {
+                f.reference_code.is_none() || findings::classify(f) == FindingClass::NameConflict
+            });
+        seen.extend(conflicts.map(|f| Conflict {
             kind,
             name: f.name.clone().unwrap_or_else(|| f.id.clone()),
             source_id: Some(f.id),

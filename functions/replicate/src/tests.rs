@@ -164,10 +164,18 @@ async fn name_conflicts_are_recorded_and_returned_as_resource_conflict() {
         w.findings.insert(
             (ID.into(), Kind::Queues),
             Findings {
-                findings: vec![serde_json::from_value::<Finding>(serde_json::json!({
-                    "id": "q-1", "name": "Billing", "region": "us-west-2"
-                }))
-                .unwrap()],
+                findings: vec![
+                    serde_json::from_value::<Finding>(serde_json::json!({
+                        "id": "q-1", "name": "Billing", "region": "us-west-2"
+                    }))
+                    .unwrap(),
+                    // not a look-alike: poll-mirroring reports it, the ledger does not hold it
+                    serde_json::from_value::<Finding>(serde_json::json!({
+                        "id": "q-2", "name": "Callbacks", "region": "us-west-2",
+                        "referenceCode": "MISSING_DEPENDENCY", "operation": "CREATE"
+                    }))
+                    .unwrap(),
+                ],
                 ..Default::default()
             },
         );
@@ -180,6 +188,21 @@ async fn name_conflicts_are_recorded_and_returned_as_resource_conflict() {
         (conflicts[0].kind, conflicts[0].name.as_str()),
         (Kind::Queues, "Billing")
     );
+    let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
+    assert_eq!(run.error.unwrap().error_type, "ResourceConflict");
+}
+
+#[tokio::test]
+async fn a_name_conflict_refused_as_an_invalid_request_is_a_resource_conflict() {
+    let ctx = ctx();
+    ctx.source
+        .world()
+        .fail_next("ReplicateInstance", "InvalidRequestException", 1);
+    ctx.source.world().failure_message =
+        Some("There is a resource name conflict: QUEUE 'Billing' exists in us-west-2".into());
+    let err = replicate(&ctx, input("run-1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "ResourceConflict", "{err}");
+    assert!(err.to_string().contains("QUEUE 'Billing'"), "{err}");
     let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
     assert_eq!(run.error.unwrap().error_type, "ResourceConflict");
 }

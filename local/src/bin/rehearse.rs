@@ -428,6 +428,7 @@ async fn summary(
                 c["message"].as_str().unwrap_or("")
             );
         }
+        print_findings(&run.data["steps"]["poll-mirroring"]);
     }
     let conflicts: Vec<_> = items
         .iter()
@@ -489,6 +490,33 @@ async fn summary(
         took.as_secs_f64()
     );
     ok
+}
+
+/// The replication findings the last poll reported (beside name conflicts), by class, each
+/// with what the operator does about it.
+fn print_findings(poll: &Value) {
+    let counts = &poll["findings"]["counts"];
+    let total: u64 = ["missingDependency", "notMirrored", "syncFailure"]
+        .iter()
+        .filter_map(|c| counts[c].as_u64())
+        .sum();
+    if total == 0 {
+        println!("   findings: none");
+        return;
+    }
+    if poll["needsAction"] == true {
+        println!("   mirroring: complete but for the findings below, which need the operator");
+    }
+    for f in poll["findings"]["first"].as_array().into_iter().flatten() {
+        println!(
+            "   finding {}: {} '{}' ({}): {}",
+            f["class"].as_str().unwrap_or("?"),
+            f["kind"].as_str().unwrap_or("?"),
+            f["name"].as_str().or(f["id"].as_str()).unwrap_or("?"),
+            f["referenceCode"].as_str().unwrap_or("no reference code"),
+            f["fix"].as_str().unwrap_or("")
+        );
+    }
 }
 
 /// Seconds since the epoch: unique execution names across rehearsals of one stack.

@@ -30,7 +30,7 @@ pub(crate) fn functions_env(
         ("FAILOVER_STATE_MACHINE_ARN", failover_arn),
         ("LOCK_LEASE_SECONDS", o.lease_seconds.to_string()),
         ("AWS_REGION", region.to_string()),
-        ("AWS_ACCESS_KEY_ID", "AKIDE2ETEST".to_string()),
+        // AWS_ACCESS_KEY_ID: each function's own (crate::permissions), set per process.
         ("AWS_SECRET_ACCESS_KEY", "e2e-secret".to_string()),
         ("AWS_ENDPOINT_URL_CONNECT", format!("http://{}", ctx.sim)),
         ("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}")),

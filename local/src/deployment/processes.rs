@@ -16,6 +16,7 @@ use crate::sim_control::Outage;
 pub(crate) struct Processes {
     /// The prefix of log names (the region, with two regions).
     pub(crate) label: String,
+    pub(crate) region: String,
     pub(crate) functions: Vec<String>,
     /// The functions' environment, but for the runtime API (which names the watch).
     pub(crate) env: Vec<(String, String)>,
@@ -124,7 +125,11 @@ impl Processes {
             .env("AWS_LAMBDA_RUNTIME_API", format!("http://{watch}/.rt/{f}"))
             .env("AWS_LAMBDA_FUNCTION_NAME", f)
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{f}"))
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env(
+                "AWS_ACCESS_KEY_ID",
+                crate::permissions::access_key(f, &self.region),
+            );
         Proc::spawn(name, cmd, &ctx.logs)
     }
 }

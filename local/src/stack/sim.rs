@@ -47,6 +47,23 @@ impl Stack {
         self.sim_control.set_quota_factor(factor).await
     }
 
+    /// Replaces the Connect policy of `function`'s key in `region` (by default the one
+    /// `template.yaml` grants): a test stages a missing permission with it.
+    pub async fn set_access_policy(
+        &self,
+        function: &str,
+        region: &str,
+        policy: &connect_sim::control::AccessPolicy,
+    ) -> Result<()> {
+        let key = crate::permissions::access_key(function, region);
+        self.sim_control.set_access_policy(&key, policy).await
+    }
+
+    /// connect-sim's typed control client: staged failures, settings, access policies.
+    pub fn sim_client(&self) -> &connect_sim::control::Client {
+        self.sim_control.client()
+    }
+
     /// A Connect client of `region` on connect-sim, as an operator's console or CLI would use.
     pub async fn connect(&self, region: &str) -> aws_sdk_connect::Client {
         aws_sdk_connect::Client::new(&local_config(self.sim, region).await)

@@ -103,3 +103,32 @@ async fn a_user_gone_from_the_source_fails_alone_while_the_group_is_active() {
     assert!(!progress.done);
     assert!(progress.failed.is_empty());
 }
+
+#[tokio::test]
+async fn a_refusal_of_the_caller_stops_the_run_by_name_at_the_first_call() {
+    for (code, status, name) in [
+        ("AccessDeniedException", 403, "AccessDenied"),
+        ("ExpiredTokenException", 403, "CredentialsRejected"),
+        ("IdempotencyException", 409, "IdempotencyConflict"),
+    ] {
+        let ctx = ctx(10, 10);
+        ctx.source
+            .world()
+            .fail_next_status(ASSOCIATE, code, status, 1);
+        let err = associate_agents(&ctx, input("run-1"), 100, None)
+            .await
+            .expect_err(code);
+        assert_eq!(err.error_type(), name, "{code}: {err}");
+        // one refused call, not one per user: every other user would be refused alike
+        assert_eq!(associate_targets(&ctx).len(), 1, "{code}");
+        let known = ctx
+            .store
+            .associations(ID, &group_arn(DEFAULT_GROUP))
+            .await
+            .unwrap();
+        assert!(
+            known.is_empty(),
+            "{code}: nothing is recorded as associated"
+        );
+    }
+}

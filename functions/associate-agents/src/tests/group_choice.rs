@@ -64,23 +64,25 @@ async fn a_group_of_another_instance_is_refused() {
 }
 
 #[tokio::test]
-async fn a_group_that_is_not_active_is_not_ready() {
-    for status in [
-        "CREATION_IN_PROGRESS",
-        "UPDATE_IN_PROGRESS",
-        "PENDING_DELETION",
+async fn a_group_that_is_not_active_is_waited_for_unless_no_wait_can_make_it_active() {
+    for (status, error) in [
+        ("CREATION_IN_PROGRESS", "NotReady"),
+        ("UPDATE_IN_PROGRESS", "NotReady"),
+        ("PENDING_DELETION", "Rejected"),
+        ("CREATION_FAILED", "Rejected"),
+        ("DELETION_FAILED", "Rejected"),
     ] {
         let ctx = ctx(5, 5);
         ctx.source.world().groups[0].2.status = status.into();
         let err = associate_agents(&ctx, input("run-1"), 100, None)
             .await
             .unwrap_err();
-        assert_eq!(err.error_type(), "NotReady", "{status}");
+        assert_eq!(err.error_type(), error, "{status}");
         assert!(err.to_string().contains(status));
         assert_eq!(count(&ctx, ASSOCIATE), 0);
         assert!(ctx.store.state().progress.is_empty());
         let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
-        assert_eq!(run.error.unwrap().error_type, "NotReady");
+        assert_eq!(run.error.unwrap().error_type, error);
     }
     let ctx = ctx(5, 5);
     ctx.source.world().groups.clear();

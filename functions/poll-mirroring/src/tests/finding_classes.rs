@@ -41,6 +41,7 @@ async fn each_class_is_reported_with_its_fix_and_only_name_conflicts_reach_the_l
 
     // when polled
     let out = poll(&ctx, input(), 10).await.unwrap();
+    assert!(!out.needs_action, "Connect is still mirroring");
 
     // then the conflict is the ledger's, and only it
     assert_eq!(out.conflicts_total, 1);
@@ -170,6 +171,8 @@ async fn a_missing_dependency_blocks_completion_deletes_nothing_and_is_not_liste
     assert_eq!((flows.missing, flows.missing_dependencies), (0, 1));
     assert!(out.conflicts.is_empty() && out.blocked.is_none());
     assert!(ctx.store.conflicts(ID).await.unwrap().is_empty());
+    // nothing left that Connect mirrors by itself: the run goes on and reports it
+    assert!(out.needs_action, "{out:#?}");
 
     // Polled again later: the listing cannot clear a finding, so it is not made again.
     clear_calls(&ctx);
@@ -186,6 +189,7 @@ async fn a_missing_dependency_blocks_completion_deletes_nothing_and_is_not_liste
         .await
         .unwrap();
     assert!(out.complete && out.listed, "{out:#?}");
+    assert!(!out.needs_action);
     assert_eq!(
         listings(&ctx),
         [

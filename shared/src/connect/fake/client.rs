@@ -72,9 +72,10 @@ impl FakeConnect {
             return Err(self.err(operation, "ServiceUnavailableException", "regional outage"));
         }
         if let Some((code, status)) = w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
+            let message = w.failure_message.as_deref().unwrap_or("scripted failure");
             let e = ConnectError {
                 class: ConnectErrorClass::classify(&code, status),
-                ..self.err(operation, &code, "scripted failure")
+                ..self.err(operation, &code, message)
             };
             if let (ConnectErrorClass::Throttled, Some(pacer)) = (e.class, &self.pacer) {
                 pacer.bucket(operation).drain();

@@ -58,6 +58,8 @@ pub struct FakeWorld {
     /// Scripted failures: the next calls of an operation fail with these codes (and HTTP
     /// statuses, when given), in order.
     pub failures: HashMap<&'static str, VecDeque<(String, Option<u16>)>>,
+    /// The message of the scripted failures (default "scripted failure").
+    pub failure_message: Option<String>,
     /// Replications requested: (instance, replica region, client token).
     pub replicate_requests: Vec<(String, String, String)>,
     /// Reads (DescribeTrafficDistributionGroup) during which an update stays
