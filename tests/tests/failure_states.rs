@@ -520,3 +520,115 @@ async fn a_group_being_updated_by_someone_else_is_waited_for_then_moved() {
         assert_eq!(g["telephony"]["us-west-2"], 100, "{g:#}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_sync_waits_out_a_group_update_and_reassociates_agents_removed_by_hand() {
+    // given a replication run that associated the 50 agents
+    let stack = Stack::start(Options::state_machines("small", 100.0))
+        .await
+        .expect("the local stack starts");
+    let replication = json!({
+        "instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
+        "pollSeconds": 1, "maxPolls": 120
+    });
+    let arn = stack
+        .start_execution("replication", "repl-1", &replication)
+        .await
+        .expect("StartExecution");
+    let done = stack
+        .wait_execution(&arn, Duration::from_secs(240))
+        .await
+        .expect("replication");
+    assert_eq!(done.status, "SUCCEEDED", "{done:#?}");
+
+    // and then someone removes three agents from the default group by hand, and another client
+    // holds the group UPDATE_IN_PROGRESS for 1,500 simulated seconds (15 s here)
+    let state = stack.sim_state().await;
+    let group = state["trafficDistributionGroups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["isDefault"] == true))
+        .cloned()
+        .unwrap_or_else(|| panic!("a default group: {state:#}"));
+    let id = group["id"].as_str().expect("id").to_string();
+    let users: Vec<String> = group["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .take(3)
+        .filter_map(|u| u.as_str().map(str::to_string))
+        .collect();
+    let removed = stack
+        .sim_client()
+        .disassociate_outside(&id, &users.iter().map(String::as_str).collect::<Vec<_>>())
+        .await
+        .expect("disassociated by hand");
+    assert_eq!(removed.len(), 3);
+    stack
+        .sim_client()
+        .stage_group_failure(&GroupFailure {
+            group: id.clone(),
+            instance_id: None,
+            failure: GroupFailureKind::UpdateInProgress,
+            seconds: Some(1500.0),
+        })
+        .await
+        .expect("the sim stages the update");
+    let lists_before = group_lookups(&stack).await;
+    let pages_before = stack
+        .accepted_calls("ListTrafficDistributionGroupUsers")
+        .await
+        .len();
+
+    // when the operator runs an agent sync that checks the members now
+    let sync = json!({"instanceId": INSTANCE_ID, "checkMembers": true});
+    let arn = stack
+        .start_execution("agent-sync", "sync-1", &sync)
+        .await
+        .expect("StartExecution agent-sync");
+    let done = stack
+        .wait_execution(&arn, Duration::from_secs(240))
+        .await
+        .expect("agent-sync");
+
+    // then AssociateAgents was refused NotReady while the group was updating, retried by the
+    // machine, and succeeded
+    assert_eq!(done.status, "SUCCEEDED", "{done:#?}");
+    let lookups = group_lookups(&stack).await - lists_before;
+    assert!(lookups >= 2, "{lookups} lookups of the group: no retry");
+    // and the members check listed 47 members (5 pages of 10) and associated the three again
+    let pages = stack
+        .accepted_calls("ListTrafficDistributionGroupUsers")
+        .await
+        .len()
+        - pages_before;
+    assert_eq!(pages, 5);
+    assert_eq!(
+        stack
+            .accepted_calls("AssociateTrafficDistributionGroupUser")
+            .await
+            .len(),
+        53
+    );
+    let state = stack.sim_state().await;
+    let group = state["trafficDistributionGroups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["id"] == id.as_str()))
+        .cloned()
+        .expect("the group");
+    assert_eq!(group["users"].as_array().map(Vec::len), Some(50));
+    let run = run_data(&stack, "sync-1").await;
+    assert_eq!(
+        run["steps"]["associate-agents"]["membersCheck"]["stale"], 3,
+        "{run:#}"
+    );
+}
+
+/// ListTrafficDistributionGroups calls associate-agents made (it finds the default group so).
+async fn group_lookups(stack: &Stack) -> usize {
+    stack
+        .sim_calls(Some("ListTrafficDistributionGroups"))
+        .await
+        .iter()
+        .filter(|c| c["accessKeyId"] == "AKIDASSOCIATEAGENTSUSEAST1")
+        .count()
+}

@@ -60,6 +60,11 @@ pub struct Input {
     /// Where to resume (a ListUsers token); the run's stored progress when absent.
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Check the group's members in this run, not only when the day's check is due: for an
+    /// operator who knows agents were disassociated by hand. Costs ⌈members / 10⌉
+    /// ListTrafficDistributionGroupUsers calls at 2/s before the sweep.
+    #[serde(default)]
+    pub check_members: bool,
 }
 
 impl StepInput for Input {

@@ -110,7 +110,8 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
         .find(|g| g.group_arn == arn)
         .and_then(|g| g.members_checked_at);
     let oldest = records.values().map(|a| a.at).min();
-    if untouched(&progress) && members::due(last_checked_at, oldest, now) {
+    let asked = input.check_members && !records.is_empty();
+    if untouched(&progress) && (asked || members::due(last_checked_at, oldest, now)) {
         progress.members_check = Some(MembersCheck::new(now));
     }
     // Intent: the page this invocation is about to work on.

@@ -172,3 +172,31 @@ async fn checking_10000_agents_costs_1000_calls_and_500_seconds_at_the_quota_acr
     assert_eq!((out.associated, out.already_associated), (0, 10_000));
     assert_eq!(count(&ctx, ASSOCIATE), 0);
 }
+
+#[tokio::test]
+async fn an_operator_may_ask_for_the_check_before_the_day_is_out() {
+    // given 30 agents associated, and two of them disassociated by hand an hour later
+    let ctx = ctx(30, 30);
+    associate_agents(&ctx, input("run-1"), 100, None)
+        .await
+        .unwrap();
+    disassociate(&ctx, &["u-0003", "u-0011"]);
+    ctx.source.world().calls.clear();
+
+    // when a sync asks for the check
+    let asked = Input {
+        check_members: true,
+        ..input("sync-1")
+    };
+    let out = associate_agents(&ctx, asked, 100 + 3600, None)
+        .await
+        .unwrap();
+
+    // then the members are listed (3 pages of 10) and exactly those two are associated again
+    let check = out.members_check.expect("the check ran");
+    assert!(check.done);
+    assert_eq!((check.members, check.stale), (28, 2));
+    assert_eq!(count(&ctx, LIST_MEMBERS), 3);
+    assert_eq!(associate_targets(&ctx), vec!["u-0003", "u-0011"]);
+    assert_eq!(out.associated, 2);
+}

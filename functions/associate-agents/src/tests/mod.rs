@@ -67,6 +67,7 @@ fn input(run: &str) -> Input {
         header: Header::new(run, ID),
         traffic_distribution_group: None,
         cursor: None,
+        check_members: false,
     }
 }
 
