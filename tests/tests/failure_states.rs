@@ -632,3 +632,58 @@ async fn group_lookups(stack: &Stack) -> usize {
         .filter(|c| c["accessKeyId"] == "AKIDASSOCIATEAGENTSUSEAST1")
         .count()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_default_group_whose_creation_failed_takes_no_users_and_does_not_move() {
+    // given the default group made with the replica will fail its creation
+    let mut stack = Stack::start(Options::new(
+        "small",
+        &["replicate", "associate-agents", "shift-traffic"],
+    ))
+    .await
+    .expect("the local stack starts");
+    let staged = stack
+        .sim_client()
+        .stage_group_failure(&GroupFailure {
+            group: "acme-contact-default".into(),
+            instance_id: Some(INSTANCE_ID.into()),
+            failure: GroupFailureKind::CreationFailed,
+            seconds: None,
+        })
+        .await
+        .expect("the sim arms the failure");
+    assert!(staged.armed, "{staged:?}");
+    stack
+        .invoke("replicate", replicate_input("run-1"))
+        .await
+        .expect("replicate");
+    stack.advance_clock(7200).await;
+    release_lock(&stack).await;
+
+    // then associate-agents refuses for good (no wait makes it ACTIVE), naming the status
+    let err = stack
+        .invoke(
+            "associate-agents",
+            json!({"runId": "sync-1", "instanceId": INSTANCE_ID}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type, "Rejected", "{err}");
+    assert!(err.error_message.contains("CREATION_FAILED"), "{err}");
+    assert!(stack
+        .sim_calls(Some("AssociateTrafficDistributionGroupUser"))
+        .await
+        .is_empty());
+    assert!(stack.item(INSTANCE_ID, "LOCK").await.is_none());
+
+    // and a failover refuses to move anything, naming the group
+    let mut failover = event("shift-traffic", "failover");
+    failover["force"] = json!(true);
+    let err = stack.invoke("shift-traffic", failover).await.unwrap_err();
+    assert_eq!(err.error_type, "Unsafe", "{err}");
+    assert!(err.error_message.contains("CREATION_FAILED"), "{err}");
+    assert!(stack
+        .accepted_calls("UpdateTrafficDistribution")
+        .await
+        .is_empty());
+}
