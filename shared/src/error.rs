@@ -251,11 +251,24 @@ impl From<serde_json::Error> for StepError {
     }
 }
 
+/// The longest error message a step answers (and logs): a longer one is cut, saying so.
+pub const MAX_ERROR_MESSAGE: usize = 2_000;
+
 impl From<StepError> for Diagnostic {
     fn from(e: StepError) -> Diagnostic {
+        let mut message = e.to_string();
+        if message.len() > MAX_ERROR_MESSAGE {
+            let total = message.len();
+            let mut cut = MAX_ERROR_MESSAGE - 40;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(&format!("... ({total} bytes in all)"));
+        }
         Diagnostic {
             error_type: e.error_type().to_string(),
-            error_message: e.to_string(),
+            error_message: message,
         }
     }
 }

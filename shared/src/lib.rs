@@ -10,6 +10,8 @@ pub mod domain;
 pub mod error;
 pub mod error_codes;
 pub mod groups;
+#[cfg(any(test, feature = "test-util"))]
+pub mod hostile;
 pub mod members;
 pub mod pace;
 pub mod records;

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::connect::Connect;
 use crate::context::Context;
 use crate::deadline;
-use crate::domain::InstanceRef;
+use crate::domain::{InstanceRef, RegionPair};
 use crate::error::StepError;
 use crate::records::{RunKind, RunRecord};
 use crate::runs::{
@@ -64,9 +64,16 @@ impl Header {
 
     /// Checks the run ID and resolves the instance named by ID or by an ARN of either region
     /// (a failover is started from whichever region is up).
-    pub fn any_region_instance(&self) -> Result<String, StepError> {
+    pub fn any_region_instance(&self, pair: &RegionPair) -> Result<String, StepError> {
         self.check()?;
-        Ok(InstanceRef::parse(&self.instance_id)?.id)
+        let instance = InstanceRef::parse(&self.instance_id)?;
+        match &instance.region {
+            Some(r) if !pair.contains(r) => Err(StepError::InvalidInput(format!(
+                "instanceId names {r}, outside this deployment's pair ({}, {})",
+                pair.source, pair.replica
+            ))),
+            _ => Ok(instance.id),
+        }
     }
 
     /// The run ID, and the execution ARN when given (it names the run's machine).
@@ -74,7 +81,8 @@ impl Header {
         check_run_id(&self.run_id)?;
         match &self.execution_arn {
             Some(arn) if machine_of(arn).is_none() => Err(StepError::InvalidInput(format!(
-                "executionArn '{arn}' is not a Step Functions execution ARN"
+                "executionArn '{}' is not a Step Functions execution ARN",
+                shown(arn)
             ))),
             _ => Ok(()),
         }
@@ -113,6 +121,22 @@ pub fn parse_with<T: StepInput>(
     let mut input: T = crate::parse_input(Value::Object(own))?;
     *input.header_mut() = header;
     Ok(input)
+}
+
+/// An input value as an error message quotes it: at most 64 characters, then how long it was
+/// (a hostile 100 KB member must not become a 100 KB error, or log line).
+pub fn shown(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.chars().count() <= MAX {
+        s.escape_debug().to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!(
+            "{}... ({} characters)",
+            head.escape_debug(),
+            s.chars().count()
+        )
+    }
 }
 
 /// How long before the Lambda deadline a step stops starting work, unless it says otherwise:

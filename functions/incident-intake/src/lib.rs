@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use acgr::domain::{InstanceRef, Region};
+use acgr::domain::{InstanceRef, Region, RegionPair};
 use acgr::error::StepError;
 use acgr::parse_input;
 use acgr::run_ids::check_run_id;
@@ -68,6 +68,8 @@ pub enum Started {
 pub trait Starter: Send + Sync {
     /// The failover machine's ARN.
     fn machine(&self) -> &str;
+    /// The region pair the deployment serves: a request naming another region is refused.
+    fn pair(&self) -> &RegionPair;
     fn start(
         &self,
         name: &str,
@@ -75,12 +77,21 @@ pub trait Starter: Send + Sync {
     ) -> impl Future<Output = Result<Started, StepError>> + Send;
 }
 
+/// The longest `detail.reason` taken (shift-traffic's bound on `reason`).
+pub const MAX_REASON: usize = 1000;
+
 /// Checks a request and turns it into the failover machine's input (runId = requestId).
-pub fn execution_input(detail: &Detail) -> Result<String, StepError> {
+pub fn execution_input(detail: &Detail, pair: &RegionPair) -> Result<String, StepError> {
     let id = &detail.request_id;
     // It names the execution and the run: the run ID's rule (any valid execution name).
     check_run_id(id).map_err(|e| StepError::InvalidInput(format!("detail.requestId: {e}")))?;
-    InstanceRef::parse(&detail.instance_id)?;
+    let instance = InstanceRef::parse(&detail.instance_id)?;
+    if let Some(r) = instance.region.filter(|r| !pair.contains(r)) {
+        return Err(StepError::InvalidInput(format!(
+            "detail.instanceId names {r}, outside this deployment's pair ({}, {})",
+            pair.source, pair.replica
+        )));
+    }
     let asked = [
         detail.target_region.is_some(),
         detail.preset.is_some(),
@@ -92,7 +103,22 @@ pub fn execution_input(detail: &Detail) -> Result<String, StepError> {
         ));
     }
     if let Some(r) = &detail.target_region {
-        Region::parse(r)?;
+        let r = Region::parse_member("detail.targetRegion", r)?;
+        if !pair.contains(&r) {
+            return Err(StepError::InvalidInput(format!(
+                "detail.targetRegion {r} is outside this deployment's pair ({}, {})",
+                pair.source, pair.replica
+            )));
+        }
+    }
+    if detail
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.len() > MAX_REASON)
+    {
+        return Err(StepError::InvalidInput(format!(
+            "detail.reason is longer than {MAX_REASON} bytes"
+        )));
     }
     if let Some(p) = detail.preset.as_deref().filter(|p| *p != "failback") {
         return Err(StepError::InvalidInput(format!(
@@ -116,7 +142,7 @@ pub fn execution_input(detail: &Detail) -> Result<String, StepError> {
 }
 
 pub async fn intake<S: Starter>(starter: &S, detail: Detail) -> Result<Output, StepError> {
-    let input = execution_input(&detail)?;
+    let input = execution_input(&detail, starter.pair())?;
     let name = detail.request_id;
     let execution_arn = |machine: &str| {
         format!(
@@ -154,6 +180,7 @@ pub async fn handler<S: Starter>(
 pub struct SfnStarter {
     client: aws_sdk_sfn::Client,
     machine: String,
+    pair: RegionPair,
 }
 
 impl SfnStarter {
@@ -167,10 +194,18 @@ impl SfnStarter {
                     "environment variable FAILOVER_STATE_MACHINE_ARN is not set".into(),
                 )
             })?;
+        let region = |name: &str| {
+            let v = std::env::var(name).unwrap_or_default();
+            Region::parse(&v).map_err(|_| {
+                StepError::InvalidInput(format!("environment variable {name} is not a region"))
+            })
+        };
+        let pair = RegionPair::new(region("SOURCE_REGION")?, region("REPLICA_REGION")?);
         let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(SfnStarter {
             client: aws_sdk_sfn::Client::new(&conf),
             machine,
+            pair,
         })
     }
 }
@@ -178,6 +213,10 @@ impl SfnStarter {
 impl Starter for SfnStarter {
     fn machine(&self) -> &str {
         &self.machine
+    }
+
+    fn pair(&self) -> &RegionPair {
+        &self.pair
     }
 
     async fn start(&self, name: &str, input: &str) -> Result<Started, StepError> {
@@ -224,14 +263,30 @@ mod tests {
     const MACHINE: &str = "arn:aws:states:us-west-2:1:stateMachine:failover";
 
     /// Step Functions' naming rule: one execution per name.
-    #[derive(Default)]
     struct Fake {
         started: Mutex<Vec<(String, String)>>,
+        pair: RegionPair,
+    }
+
+    impl Default for Fake {
+        fn default() -> Fake {
+            Fake {
+                started: Mutex::default(),
+                pair: RegionPair::new(
+                    Region::parse("us-east-1").unwrap(),
+                    Region::parse("us-west-2").unwrap(),
+                ),
+            }
+        }
     }
 
     impl Starter for Fake {
         fn machine(&self) -> &str {
             MACHINE
+        }
+
+        fn pair(&self) -> &RegionPair {
+            &self.pair
         }
 
         async fn start(&self, name: &str, input: &str) -> Result<Started, StepError> {
@@ -330,5 +385,66 @@ mod tests {
             err.error_message
         );
         assert!(fake.started.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn hostile_requests_are_refused_by_member_and_start_nothing() {
+        use acgr::hostile::{case_count, cases, judge, Spec};
+        let spec = Spec {
+            example: event_file("failover"),
+            required: vec!["detail", "detail.requestId", "detail.instanceId"],
+            identifiers: vec![
+                "detail.requestId",
+                "detail.instanceId",
+                "detail.targetRegion",
+            ],
+            texts: vec!["detail.reason"],
+            // the envelope EventBridge owns (it may add members), and the plan, which is passed
+            // through to the failover machine and checked member by member by shift-traffic
+            ignored: vec![
+                "",
+                "version",
+                "id",
+                "detail-type",
+                "source",
+                "account",
+                "time",
+                "region",
+                "resources",
+                "detail.plan",
+            ],
+            ..Default::default()
+        };
+        let mut example = spec.example.clone();
+        example["detail"]["reason"] = json!("INC-2026-1202-01: us-east-1 down");
+        let spec = Spec { example, ..spec };
+        let fake = Fake::default();
+        let all = cases(&spec, 0x5eed_0006, case_count());
+        let mut violations = Vec::new();
+        for case in &all {
+            let answer = handler(
+                &fake,
+                LambdaEvent::new(case.input.clone(), lambda_runtime::Context::default()),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|d| (d.error_type, d.error_message));
+            if let Err(v) = judge(case, answer) {
+                violations.push(v);
+            }
+        }
+        let started = fake.started.lock().unwrap().len();
+        println!(
+            "hostile input: incident-intake: {} cases (seed 0x5eed0006), {} violations, \
+             {started} executions started",
+            all.len(),
+            violations.len()
+        );
+        assert!(
+            violations.is_empty(),
+            "{:#?}",
+            &violations[..violations.len().min(15)]
+        );
+        assert_eq!(started, 0);
     }
 }

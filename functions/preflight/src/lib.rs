@@ -89,7 +89,11 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
 ) -> Result<Report, StepError> {
     let id = input.header.source_instance(ctx)?;
     let run_id = &input.header.run_id;
-    let replica = Region::parse(&input.replica_region)?;
+    let replica = Region::parse_member("replicaRegion", &input.replica_region)?;
+    if let Some(alias) = &input.replica_alias {
+        InstanceAlias::parse(alias)
+            .map_err(|e| StepError::InvalidInput(format!("replicaAlias: {e}")))?;
+    }
     let begin = Begin {
         header: &input.header,
         instance_id: &id,

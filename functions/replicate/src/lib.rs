@@ -94,7 +94,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
     now: i64,
 ) -> Result<Output, StepError> {
     let id = input.header.source_instance(ctx)?;
-    let replica = Region::parse(&input.replica_region)?;
+    let replica = Region::parse_member("replicaRegion", &input.replica_region)?;
     ctx.check_replica(&replica)?;
     if let Some(alias) = &input.replica_alias {
         InstanceAlias::parse(alias)

@@ -425,3 +425,24 @@ async fn the_token_is_scoped_by_instance_machine_and_run_and_kept_by_the_retries
     assert_eq!(sent, vec![token("nightly")]);
     assert_eq!(ctx.source.world().calls_of("ReplicateInstance").len(), 2);
 }
+
+#[tokio::test]
+async fn hostile_inputs_are_refused_by_member_and_change_nothing() {
+    let spec = acgr::hostile::Spec {
+        example: serde_json::json!({
+            "runId": "run-1", "instanceId": ID, "replicaRegion": "us-west-2",
+            "replicaAlias": "acme-replica"
+        }),
+        required: vec!["instanceId", "replicaRegion"],
+        identifiers: vec!["runId", "instanceId", "replicaRegion", "replicaAlias"],
+        ..Default::default()
+    };
+    let ctx = ctx();
+    acgr::hostile::check_step(STEP, &spec, 0x5eed_0001, &ctx, |payload| {
+        handler(
+            &ctx,
+            LambdaEvent::new(payload, lambda_runtime::Context::default()),
+        )
+    })
+    .await;
+}

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use acgr::connect::GroupSummary;
-use acgr::domain::{GroupRef, Region, RegionPair, TrafficPlan};
+use acgr::domain::{GroupRef, Region, RegionPair, Split, TrafficPlan};
 use acgr::error::StepError;
 use acgr::records::{Episode, GroupRecord, RunKind};
 use acgr::steady::failback_point;
@@ -40,6 +40,11 @@ fn entries<T: Copy>(map: &BTreeMap<String, T>) -> Result<Vec<(Region, T)>, StepE
         .collect()
 }
 
+/// Names the input member an error is about.
+fn member(name: &'static str) -> impl Fn(StepError) -> StepError {
+    move |e| StepError::InvalidInput(format!("{name}: {e}"))
+}
+
 /// Everything checked before anything is read or written.
 pub(crate) struct Checked {
     pub(crate) id: String,
@@ -49,19 +54,27 @@ pub(crate) struct Checked {
 }
 
 pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepError> {
-    let id = input.header.any_region_instance()?;
+    let id = input.header.any_region_instance(pair)?;
     let intent = match (&input.plan, &input.preset) {
         (Some(p), None) => {
-            let sign_in = p.sign_in.as_ref().map(entries).transpose()?;
-            Intent::Plan(TrafficPlan::new(
-                pair,
-                &entries(&p.telephony)?,
-                &entries(&p.agents)?,
-                sign_in.as_deref(),
-            )?)
+            let telephony = entries(&p.telephony).map_err(member("plan.telephony"))?;
+            Split::new(pair, &telephony).map_err(member("plan.telephony"))?;
+            let agents = entries(&p.agents).map_err(member("plan.agents"))?;
+            Split::new(pair, &agents).map_err(member("plan.agents"))?;
+            let sign_in = p
+                .sign_in
+                .as_ref()
+                .map(entries)
+                .transpose()
+                .map_err(member("plan.signIn"))?;
+            // (the splits are valid: what is left to refuse is signIn)
+            Intent::Plan(
+                TrafficPlan::new(pair, &telephony, &agents, sign_in.as_deref())
+                    .map_err(member("plan.signIn"))?,
+            )
         }
         (None, Some(Preset::FailoverTo { failover_to })) => {
-            let target = Region::parse(failover_to)?;
+            let target = Region::parse_member("preset.failoverTo", failover_to)?;
             TrafficPlan::failover_to(pair, &target, true)?;
             Intent::FailoverTo(target)
         }

@@ -20,8 +20,9 @@ impl InstanceAlias {
             Ok(InstanceAlias(alias.to_string()))
         } else {
             Err(StepError::InvalidInput(format!(
-                "'{alias}' is not a valid instance alias: 1 to 45 letters, digits and hyphens, \
-                 not starting with 'd-', not starting or ending with a hyphen"
+                "'{}' is not a valid instance alias: 1 to 45 letters, digits and hyphens, \
+                 not starting with 'd-', not starting or ending with a hyphen",
+                crate::step::shown(alias)
             )))
         }
     }

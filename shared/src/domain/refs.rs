@@ -44,7 +44,8 @@ impl InstanceRef {
     pub fn parse(s: &str) -> Result<InstanceRef, StepError> {
         let (id, region) = parse_ref(s, "instance")?.ok_or_else(|| {
             StepError::InvalidInput(format!(
-                "instanceId '{s}' is neither an instance ID nor an instance ARN"
+                "instanceId '{}' is neither an instance ID nor an instance ARN",
+                crate::step::shown(s)
             ))
         })?;
         Ok(InstanceRef { id, region })
@@ -63,7 +64,8 @@ impl GroupRef {
     pub fn parse(s: &str) -> Result<GroupRef, StepError> {
         let (id, region) = parse_ref(s, "traffic-distribution-group")?.ok_or_else(|| {
             StepError::InvalidInput(format!(
-                "trafficDistributionGroup '{s}' is neither a group ID nor a group ARN"
+                "trafficDistributionGroup '{}' is neither a group ID nor a group ARN",
+                crate::step::shown(s)
             ))
         })?;
         Ok(GroupRef { id, region })

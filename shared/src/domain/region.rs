@@ -27,9 +27,15 @@ impl Region {
             Ok(Region(s.to_string()))
         } else {
             Err(StepError::InvalidInput(format!(
-                "'{s}' is not an AWS region name"
+                "'{}' is not an AWS region name",
+                crate::step::shown(s)
             )))
         }
+    }
+
+    /// [`Region::parse`] of an input member, the member named in the error.
+    pub fn parse_member(member: &str, s: &str) -> Result<Region, StepError> {
+        Region::parse(s).map_err(|e| StepError::InvalidInput(format!("{member}: {e}")))
     }
 
     pub fn as_str(&self) -> &str {

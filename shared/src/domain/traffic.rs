@@ -17,8 +17,14 @@ impl Split {
         let want = pair.sorted().to_vec();
         if regions != want {
             return bad(format!(
-                "a distribution names each of {} and {} exactly once",
-                pair.source, pair.replica
+                "a distribution names each of {} and {} exactly once, not {}",
+                pair.source,
+                pair.replica,
+                entries
+                    .iter()
+                    .map(|(r, _)| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if let Some((r, p)) = entries.iter().find(|(_, p)| *p > 100 || p % 10 != 0) {

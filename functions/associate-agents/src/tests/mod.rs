@@ -5,6 +5,7 @@ mod association;
 mod call_costs;
 mod failures;
 mod group_choice;
+mod hostile;
 mod input_lock_and_handler;
 mod members_check;
 mod resuming;

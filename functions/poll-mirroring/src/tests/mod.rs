@@ -7,6 +7,7 @@ mod conflict_findings;
 mod cost_and_emergency_access;
 mod deadlines;
 mod finding_classes;
+mod hostile;
 mod input_and_handler;
 
 use super::*;

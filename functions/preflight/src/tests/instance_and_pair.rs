@@ -112,9 +112,9 @@ async fn a_replica_region_this_deployment_does_not_serve_fails_and_same_region_f
 }
 
 #[tokio::test]
-async fn an_invalid_replica_alias_fails_its_check() {
+async fn an_invalid_replica_alias_is_invalid_input_and_writes_nothing() {
     let (ctx, probe) = ctx();
-    let report = preflight(
+    let err = preflight(
         &ctx,
         &probe,
         Input {
@@ -124,8 +124,10 @@ async fn an_invalid_replica_alias_fails_its_check() {
         100,
     )
     .await
-    .unwrap();
-    assert_eq!(only(&report, "replica-alias").verdict, Verdict::Fail);
+    .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+    assert!(err.to_string().contains("replicaAlias"), "{err}");
+    assert!(ctx.store.state().writes.is_empty());
 }
 
 fn replicated_to(region: &str) -> ReplicationInfo {

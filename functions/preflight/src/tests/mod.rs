@@ -5,6 +5,7 @@ mod dependency_checks;
 mod flow_scan_at_quotas;
 mod flow_scan_errors;
 mod flow_scan_size;
+mod hostile;
 mod instance_and_pair;
 mod name_conflict_checks;
 mod run_and_report;

@@ -4,6 +4,7 @@
 mod failover_and_failback;
 mod gates_and_plans;
 mod handler_and_dry_run;
+mod hostile;
 mod lock_and_concurrency;
 mod retries_and_crashes;
 mod several_groups;
