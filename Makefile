@@ -1,4 +1,4 @@
-.PHONY: rehearse test build package bench deploy demo bench-sim fmt lint audit clean
+.PHONY: rehearse test build package bench chaos deploy demo bench-sim fmt lint audit clean
 
 ## The full rehearsal on this machine: replication, failover and failback, then the region-outage
 ## drill (the source region down, failover from the replica region alone, failback).
@@ -50,6 +50,11 @@ deploy:
 ## SCENARIO=small|conflict|findings|medium|large (default small).
 demo:
 	scripts/demo.sh $(SCENARIO)
+
+## The chaos drill, long form: faults, kills, concurrent runs, hostile input, least privilege,
+## logs; prints the figures and writes target/chaos/RELIABILITY.md (make test runs it reduced).
+chaos:
+	scripts/chaos.sh
 
 ## Startup time and memory of connect-sim on `large`, against `small` as the baseline.
 bench-sim:

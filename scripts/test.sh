@@ -19,4 +19,6 @@ cargo build --workspace --bins
 # time: each starts its own local stack, and they wait on Connect's quotas, not on the CPU.
 cargo test --workspace --no-run
 scripts/run-tests.py --jobs 3
+# No secret and no agent's username or email in any log line the suite produced.
+scripts/check-logs.py
 cargo test --workspace --doc

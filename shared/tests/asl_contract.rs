@@ -100,6 +100,14 @@ fn every_step_task_retries_every_retryable_error_and_catches_the_rest() {
             names(&s["Catch"]).iter().any(|c| c == "States.ALL"),
             "{m} {state} does not catch into RecordFailure"
         );
+        // a function killed or timed out mid-work is run again: every step resumes from what
+        // it recorded (found by the chaos drill: a crashed replication used to fail the run)
+        for crash in ["Runtime.ExitError", "Sandbox.Timedout", "States.Timeout"] {
+            assert!(
+                retried.iter().any(|r| r == crash),
+                "{m} {state} does not retry {crash}"
+            );
+        }
         // every other name fails the run at once: caught (by States.ALL), never retried
         for never in StepError::every().iter().filter(|e| !e.is_retryable()) {
             let never = never.error_type();

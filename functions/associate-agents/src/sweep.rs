@@ -188,7 +188,8 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
                     }
                 }
             }
-            // The associations first: a crash before the progress write then only skips them.
+            // (each association is recorded as it is accepted; anything left is written first: a
+            // crash before the progress write then only skips them)
             if !new_associations.is_empty() {
                 self.ctx.store.put_associations(&new_associations).await?;
             }
@@ -290,7 +291,7 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
                     self.progress.reassociated += 1;
                 }
                 associations.push(association);
-                return Ok(());
+                return self.flush(associations).await;
             }
             Err(e) if e.class == ConnectErrorClass::OutOfTime => return Err(Stop::OutOfTime),
             Err(e) => e,
@@ -299,6 +300,7 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
             ConnectErrorClass::Conflict if e.code == "ResourceConflictException" => {
                 self.progress.already_associated += 1;
                 associations.push(association);
+                self.flush(associations).await?;
             }
             // The username is not (or no longer) in the replica.
             ConnectErrorClass::InvalidRequest => self.progress.waiting_for_replica += 1,
@@ -315,6 +317,18 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
             }
             _ => fail(&mut self.progress, uid, &e),
         }
+        Ok(())
+    }
+
+    /// Records the associations at once, one by one as Connect accepts them: a process killed
+    /// after an accepted call repeats at most that call (idempotent at Connect), not the page.
+    async fn flush(&self, associations: &mut Vec<Association>) -> Result<(), Stop> {
+        self.ctx
+            .store
+            .put_associations(associations)
+            .await
+            .map_err(|e| Stop::Fatal(e.into()))?;
+        associations.clear();
         Ok(())
     }
 

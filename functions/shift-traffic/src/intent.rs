@@ -51,6 +51,8 @@ pub(crate) struct Checked {
     pub(crate) intent: Intent,
     pub(crate) named: Vec<String>,
     pub(crate) break_reason: Option<String>,
+    /// `requestedAt`, in epoch seconds.
+    pub(crate) requested_at: Option<i64>,
 }
 
 pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepError> {
@@ -114,11 +116,26 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
             ))
         }
     };
+    let requested_at = input
+        .requested_at
+        .as_deref()
+        .map(|t| {
+            aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
+                .map(|d| d.secs())
+                .map_err(|_| {
+                    StepError::InvalidInput(format!(
+                        "requestedAt '{}' is not an RFC 3339 date and time",
+                        acgr::step::shown(t)
+                    ))
+                })
+        })
+        .transpose()?;
     Ok(Checked {
         id,
         intent,
         named,
         break_reason,
+        requested_at,
     })
 }
 

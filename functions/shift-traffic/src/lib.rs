@@ -138,6 +138,11 @@ pub struct Input {
     pub break_lock: bool,
     #[serde(default)]
     pub reason: Option<String>,
+    /// When the request was made (the failover machine passes `$$.Execution.StartTime`): a shift
+    /// of another run completed since then is a change this request did not see, and it is
+    /// refused (`Unsafe`) instead of overriding it.
+    #[serde(default)]
+    pub requested_at: Option<String>,
 }
 
 impl StepInput for Input {
@@ -232,6 +237,9 @@ pub async fn shift<C: Connect, S: RunStore>(
     };
     let run = StepRun::begin(&ctx.store, begin, now).await?;
     let result = async {
+        if let Some(at) = checked.requested_at {
+            unseen_shift(ctx, &checked.id, &input.header.run_id, at).await?;
+        }
         let planned = plan(ctx, settings, &checked, input.force).await?;
         let mut out = output(&input, &checked, &planned);
         gates::refuse(&out.gates, input.force)?;
@@ -259,6 +267,32 @@ pub async fn shift<C: Connect, S: RunStore>(
     }
     .await;
     run.end(result, |_| true).await
+}
+
+/// Refuses a request made before another run's shift completed: two people pressing at once
+/// get one plan applied, and the other refused, not applied over it.
+async fn unseen_shift<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    run_id: &str,
+    requested_at: i64,
+) -> Result<(), StepError> {
+    let shifts = ctx.store.shifts(id).await?;
+    let newer = shifts.iter().find(|s| {
+        s.run_id != run_id
+            && s.status == acgr::records::ShiftStatus::Done
+            && s.completed_at.is_some_and(|c| c >= requested_at)
+    });
+    match newer {
+        Some(s) => Err(StepError::Unsafe(format!(
+            "run {} shifted {} at {}, after this request was made ({requested_at}): the \
+             distribution is not the one this request saw; read it, then ask again",
+            s.run_id,
+            s.group_arn,
+            s.completed_at.unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {

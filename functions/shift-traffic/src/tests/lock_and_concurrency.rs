@@ -76,3 +76,56 @@ async fn a_split_moved_by_someone_else_after_the_read_is_not_overwritten() {
         ShiftStatus::Abandoned
     );
 }
+
+#[tokio::test]
+async fn a_request_made_before_another_shift_completed_is_refused_not_applied_over_it() {
+    let ctx = synced_at(100).await;
+    // two requests at t = 100 (requestedAt); the first gets the lock and completes at 150
+    let at = |t: &str| Some(format!("1970-01-01T00:{t}Z"));
+    go(
+        &ctx,
+        Input {
+            requested_at: at("01:40"),
+            ..failover("first")
+        },
+        150,
+    )
+    .await
+    .unwrap();
+    ctx.store.release_lock(ID, "first").await.unwrap();
+    // (one world holds both regions' calls)
+    let updates = |ctx: &Ctx| {
+        ctx.source
+            .world()
+            .calls
+            .iter()
+            .filter(|c| c.operation == "UpdateTrafficDistribution")
+            .count()
+    };
+    let before = updates(&ctx);
+
+    // the second, requested before the first completed, would move traffic it never saw
+    let half = Input {
+        plan: Some(PlanInput {
+            telephony: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+            agents: [(EAST.to_string(), 50), (WEST.to_string(), 50)].into(),
+            sign_in: Some([(EAST.to_string(), true), (WEST.to_string(), true)].into()),
+        }),
+        preset: None,
+        requested_at: at("01:40"),
+        ..failover("second")
+    };
+    let err = go(&ctx, half, 160).await.unwrap_err();
+    assert_eq!(err.error_type(), "Unsafe", "{err}");
+    assert!(err.to_string().contains("first"), "{err}");
+    assert_eq!(updates(&ctx), before, "nothing moved");
+
+    // a request made after it goes ahead
+    let failback = Input {
+        preset: Some(Preset::Named("failback".into())),
+        requested_at: at("03:00"),
+        ..failover("third")
+    };
+    go(&ctx, failback, 200).await.unwrap();
+    assert!(updates(&ctx) > before);
+}

@@ -1,0 +1,471 @@
+//! The chaos drill: the real state machines on the local stack under injected faults, killed
+//! processes, concurrent runs and hostile machine input. Every invariant is read from connect-sim's
+//! call log and state and from the run table, never from our own output. Each experiment prints a
+//! `chaos:` line of figures (`make chaos` collects them); `CHAOS=full` runs the long form, else
+//! the reduced pass `make test` runs.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use acgr_e2e::sim_api::{Fault, Faults};
+use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use serde_json::{json, Value};
+
+const LIMIT: Duration = Duration::from_secs(300);
+
+/// The Connect operations that change something.
+const MUTATING: &[&str] = &[
+    "ReplicateInstance",
+    "UpdateTrafficDistribution",
+    "AssociateTrafficDistributionGroupUser",
+    "DisassociateTrafficDistributionGroupUser",
+    "CreateTrafficDistributionGroup",
+];
+
+fn full() -> bool {
+    std::env::var("CHAOS").is_ok_and(|v| v == "full")
+}
+
+fn replication(name_poll: u64) -> Value {
+    json!({"instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
+        "pollSeconds": name_poll, "maxPolls": 240})
+}
+
+async fn stack() -> Stack {
+    Stack::start(Options::state_machines("small", 100.0))
+        .await
+        .expect("the local stack starts")
+}
+
+async fn run(stack: &Stack, machine: &str, name: &str, input: &Value) -> acgr_e2e::Execution {
+    let arn = stack
+        .start_execution(machine, name, input)
+        .await
+        .unwrap_or_else(|e| panic!("StartExecution {machine}/{name}: {e:#}"));
+    stack
+        .wait_execution(&arn, LIMIT)
+        .await
+        .unwrap_or_else(|e| panic!("{machine}/{name}: {e:#}"))
+}
+
+fn default_group(state: &Value) -> Value {
+    state["trafficDistributionGroups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["isDefault"] == true))
+        .cloned()
+        .unwrap_or_else(|| panic!("a default group: {state:#}"))
+}
+
+/// The split of every group: telephony, agents, sign-in.
+fn splits(state: &Value) -> Vec<Value> {
+    state["trafficDistributionGroups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| json!([g["id"], g["telephony"], g["agents"], g["signIn"]]))
+        .collect()
+}
+
+/// The invariants of a replication, a failover and a failback of `small`, from the control
+/// plane and the table: the violations found.
+async fn violations(
+    stack: &Stack,
+    runs: usize,
+    before: &[Value],
+    repeats_allowed: usize,
+) -> Vec<String> {
+    let mut v = Vec::new();
+    let replicas = stack.accepted_calls("ReplicateInstance").await.len();
+    if replicas != 1 {
+        v.push(format!("{replicas} accepted ReplicateInstance, not 1"));
+    }
+    let state = stack.sim_state().await;
+    let group = default_group(&state);
+    let members: BTreeSet<&str> = group["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if members.len() != 50 {
+        v.push(format!(
+            "{} of 50 users in the default group",
+            members.len()
+        ));
+    }
+    let accepted = stack
+        .accepted_calls("AssociateTrafficDistributionGroupUser")
+        .await
+        .len();
+    // each association is recorded as Connect accepts it: a process killed between the two
+    // repeats that one (idempotent) call, and no other
+    if !(50..=50 + repeats_allowed).contains(&accepted) {
+        v.push(format!(
+            "{accepted} accepted associations for 50 users, {repeats_allowed} repeats allowed"
+        ));
+    }
+    let after = splits(&state);
+    if after != before {
+        v.push(format!(
+            "the distribution after failback {after:?} is not {before:?}"
+        ));
+    }
+    if stack.item(INSTANCE_ID, "LOCK").await.is_some() {
+        v.push("a lock is left".into());
+    }
+    let runs_ok = stack
+        .items_under(INSTANCE_ID, "RUN#")
+        .await
+        .iter()
+        .filter(|r| r.data["status"] == "succeeded")
+        .count();
+    if runs_ok < runs {
+        v.push(format!("{runs_ok} runs recorded succeeded, not {runs}"));
+    }
+    for s in stack.items_under(INSTANCE_ID, "SHIFT#").await {
+        if s.data["status"] != "done" {
+            v.push(format!("shift {} left {}", s.sk, s.data["status"]));
+        }
+    }
+    v
+}
+
+/// Replication, failover, failback; `before` is the distribution after replication.
+async fn full_cycle(stack: &Stack, tag: &str) -> Vec<Value> {
+    let e = run(
+        stack,
+        "replication",
+        &format!("{tag}-repl"),
+        &replication(1),
+    )
+    .await;
+    assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+    let before = splits(&stack.sim_state().await);
+    let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    let e = run(stack, "failover", &format!("{tag}-over"), &failover).await;
+    assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+    let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    let e = run(stack, "failover", &format!("{tag}-back"), &failback).await;
+    assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+    before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_every_connect_call_lose_nothing() {
+    // given 10% of every Connect call answered 500 InternalServiceException, 100 ms added to
+    // each, and Connect's real quotas (every operation's bucket at factor 1)
+    let stack = stack().await;
+    let mut faults = Faults::default();
+    faults.0.insert(
+        "*".into(),
+        Fault {
+            error_rate: 0.1,
+            latency_ms: 100,
+        },
+    );
+    stack
+        .sim_client()
+        .set_faults(&faults)
+        .await
+        .expect("faults");
+
+    // when replication, failover and failback run
+    let started = Instant::now();
+    let before = full_cycle(&stack, "faults").await;
+
+    // then nothing is lost or done twice
+    let calls = stack.sim_calls(None).await;
+    let injected = calls
+        .iter()
+        .filter(|c| c["errorType"] == "InternalServiceException")
+        .count();
+    let throttled = calls.iter().filter(|c| c["status"] == 429).count();
+    let v = violations(&stack, 3, &before, 0).await;
+    println!(
+        "chaos: faults: {} Connect calls, {injected} InternalServiceException injected (10%), \
+         {throttled} throttled, +100 ms each; replication, failover, failback in {:.0} s; \
+         {} invariant violations",
+        calls.len(),
+        started.elapsed().as_secs_f64(),
+        v.len()
+    );
+    assert!(injected > 0, "no fault was injected");
+    assert!(v.is_empty(), "{v:#?}");
+}
+
+/// Kills `function` once `operation` has been accepted `after` times from its key.
+async fn kill_after(stack: &Stack, function: &str, operation: &str, after: usize) -> bool {
+    let key = local_stack::permissions::access_key(function, SOURCE_REGION);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let n = stack
+            .accepted_calls(operation)
+            .await
+            .iter()
+            .filter(|c| c["accessKeyId"] == key.as_str())
+            .count();
+        if n >= after {
+            stack
+                .crash_function(SOURCE_REGION, function)
+                .await
+                .expect("SIGKILL");
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_killed_mid_work_lose_nothing() {
+    // Seeded kill points: right after a mutating call is accepted (ReplicateInstance, the n-th
+    // association, the first update), and mid-poll. The machines' retries go on in new processes.
+    let rounds = if full() { 5 } else { 1 };
+    let mut kills = 0;
+    let mut all = Vec::new();
+    for round in 0..rounds {
+        let stack = stack().await;
+        let seed = 7 + round as usize * 13;
+        let repl = stack
+            .start_execution(
+                "replication",
+                &format!("kill-{round}-repl"),
+                &replication(1),
+            )
+            .await
+            .expect("start");
+        kills += usize::from(kill_after(&stack, "replicate", "ReplicateInstance", 1).await);
+        kills += usize::from(kill_after(&stack, "poll-mirroring", "DescribeInstance", 2).await);
+        let nth = 1 + seed % 45;
+        kills += usize::from(
+            kill_after(
+                &stack,
+                "associate-agents",
+                "AssociateTrafficDistributionGroupUser",
+                nth,
+            )
+            .await,
+        );
+        let e = stack.wait_execution(&repl, LIMIT).await.expect("ends");
+        assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+        let before = splits(&stack.sim_state().await);
+
+        let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+        let over = stack
+            .start_execution("failover", &format!("kill-{round}-over"), &failover)
+            .await
+            .expect("start");
+        kills += usize::from(
+            kill_after(
+                &stack,
+                "shift-traffic",
+                "UpdateTrafficDistribution",
+                1 + seed % 2,
+            )
+            .await,
+        );
+        let e = stack.wait_execution(&over, LIMIT).await.expect("ends");
+        assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+        let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+        let e = run(&stack, "failover", &format!("kill-{round}-back"), &failback).await;
+        assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+        let updates = stack
+            .accepted_calls("UpdateTrafficDistribution")
+            .await
+            .len();
+        let mut v = violations(&stack, 3, &before, 1).await;
+        if updates != 4 {
+            v.push(format!(
+                "{updates} accepted updates for two groups moved twice, not 4"
+            ));
+        }
+        all.extend(v);
+    }
+    println!(
+        "chaos: crashes: {rounds} rounds, {kills} processes SIGKILLed (replicate after \
+         ReplicateInstance, poll-mirroring mid-poll, associate-agents after a seeded association, \
+         shift-traffic after an update); {} invariant violations",
+        all.len()
+    );
+    assert!(kills >= 4 * rounds, "{kills} kills");
+    assert!(all.is_empty(), "{all:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runs_one_wins_and_the_other_changes_nothing() {
+    let mut opts = Options::state_machines("small", 100.0);
+    opts.functions.push("incident-intake".into());
+    let stack = Stack::start(opts).await.expect("the local stack starts");
+
+    // two replications of one instance started together
+    let input = replication(1);
+    let (a, b) = tokio::join!(
+        stack.start_execution("replication", "twin-a", &input),
+        stack.start_execution("replication", "twin-b", &input),
+    );
+    let (a, b) = (a.expect("start a"), b.expect("start b"));
+    let (a, b) = tokio::join!(
+        stack.wait_execution(&a, LIMIT),
+        stack.wait_execution(&b, LIMIT)
+    );
+    let mut outcomes = [a.expect("a ends"), b.expect("b ends")];
+    outcomes.sort_by(|x, y| x.status.cmp(&y.status));
+    assert_eq!(outcomes[0].status, "FAILED", "{outcomes:#?}");
+    assert_eq!(outcomes[0].error.as_deref(), Some("RunInProgress"));
+    assert_eq!(outcomes[1].status, "SUCCEEDED", "{outcomes:#?}");
+    assert_eq!(stack.accepted_calls("ReplicateInstance").await.len(), 1);
+    let steady = splits(&stack.sim_state().await);
+    let steady_items: Vec<Value> = stack
+        .items_under(INSTANCE_ID, "GROUP#")
+        .await
+        .into_iter()
+        .map(|i| i.data["steady"].clone())
+        .collect();
+
+    // two failovers to different regions started together: one plan applied
+    let west = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    let east = json!({"instanceId": INSTANCE_ID, "plan": {
+        "telephony": {SOURCE_REGION: 50, REPLICA_REGION: 50},
+        "agents": {SOURCE_REGION: 50, REPLICA_REGION: 50},
+        "signIn": {SOURCE_REGION: true, REPLICA_REGION: true}}});
+    let (w, e) = tokio::join!(
+        stack.start_execution("failover", "to-west", &west),
+        stack.start_execution("failover", "to-half", &east),
+    );
+    let (w, e) = (w.expect("start"), e.expect("start"));
+    let (w, e) = tokio::join!(
+        stack.wait_execution(&w, LIMIT),
+        stack.wait_execution(&e, LIMIT)
+    );
+    let (w, e) = (w.expect("ends"), e.expect("ends"));
+    let won: Vec<&acgr_e2e::Execution> = [&w, &e]
+        .into_iter()
+        .filter(|x| x.status == "SUCCEEDED")
+        .collect();
+    assert_eq!(won.len(), 1, "{w:#?} {e:#?}");
+    let lost = if w.status == "SUCCEEDED" { &e } else { &w };
+    // refused at the lock, or, if it came second, because the split moved under it
+    assert!(
+        matches!(lost.error.as_deref(), Some("RunInProgress" | "Unsafe")),
+        "{lost:#?}"
+    );
+    let updates = stack.accepted_calls("UpdateTrafficDistribution").await;
+    assert_eq!(updates.len(), 2, "one plan, two groups: {updates:#?}");
+    let during = default_group(&stack.sim_state().await);
+    let want = if w.status == "SUCCEEDED" {
+        json!({SOURCE_REGION: 0, REPLICA_REGION: 100})
+    } else {
+        json!({SOURCE_REGION: 50, REPLICA_REGION: 50})
+    };
+    assert_eq!(during["telephony"], want, "{during:#}");
+    // the failback point is the replication's, untouched by either
+    let steady_now: Vec<Value> = stack
+        .items_under(INSTANCE_ID, "GROUP#")
+        .await
+        .into_iter()
+        .map(|i| i.data["steady"].clone())
+        .collect();
+    assert_eq!(steady_now, steady_items);
+    let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    let back = run(&stack, "failover", "back", &failback).await;
+    assert_eq!(back.status, "SUCCEEDED", "{back:#?}");
+    assert_eq!(splits(&stack.sim_state().await), steady);
+
+    // one incident event delivered twice at once (EventBridge is at-least-once): one execution
+    let event = acgr_e2e::event("incident-intake", "failover");
+    let mut first = event.clone();
+    first["detail"]["requestId"] = json!("INC-twice");
+    let (x, y) = tokio::join!(
+        stack.invoke_in(SOURCE_REGION, "incident-intake", first.clone()),
+        stack.invoke_in(SOURCE_REGION, "incident-intake", first.clone())
+    );
+    let (x, y) = (x.expect("first delivery"), y.expect("second delivery"));
+    let duplicates = [&x, &y].iter().filter(|o| o["duplicate"] == true).count();
+    assert_eq!(duplicates, 1, "{x:#} {y:#}");
+    assert_eq!(x["executionArn"], y["executionArn"]);
+    let arn = x["executionArn"].as_str().expect("arn").to_string();
+    let done = stack.wait_execution(&arn, LIMIT).await.expect("ends");
+    assert_eq!(done.status, "SUCCEEDED", "{done:#?}");
+    let updates = stack
+        .accepted_calls("UpdateTrafficDistribution")
+        .await
+        .len();
+    assert_eq!(updates, 6, "one more failover of two groups");
+    println!(
+        "chaos: concurrency: 2 replications at once (1 ran, 1 RunInProgress, 1 ReplicateInstance); \
+         2 failovers to different splits at once (1 applied, 1 refused, failback point \
+         intact); 1 incident delivered twice at once (1 execution); 0 invariant violations"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_machine_input_fails_by_name_and_changes_nothing() {
+    let stack = stack().await;
+    let other =
+        "arn:aws:connect:eu-west-1:123456789012:instance/4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
+    let cases: Vec<(&str, Value)> = vec![
+        ("replication", json!({"replicaRegion": REPLICA_REGION})),
+        (
+            "replication",
+            json!({"instanceId": other, "replicaRegion": REPLICA_REGION}),
+        ),
+        (
+            "replication",
+            json!({"instanceId": INSTANCE_ID, "replicaRegion": "eu-west-2"}),
+        ),
+        (
+            "replication",
+            json!({"instanceId": "x".repeat(5000), "replicaRegion": REPLICA_REGION}),
+        ),
+        ("agent-sync", json!({"instanceId": 42})),
+        (
+            "agent-sync",
+            json!({"instanceId": INSTANCE_ID, "checkMembers": "yes"}),
+        ),
+        ("agent-sync", json!({"instanceId": other})),
+        (
+            "failover",
+            json!({"instanceId": INSTANCE_ID, "targetRegion": "eu-west-1"}),
+        ),
+        (
+            "failover",
+            json!({"instanceId": INSTANCE_ID, "plan": {
+            "telephony": {SOURCE_REGION: 60, REPLICA_REGION: 60},
+            "agents": {SOURCE_REGION: 50, REPLICA_REGION: 50}}}),
+        ),
+        (
+            "failover",
+            json!({"instanceId": INSTANCE_ID, "preset": "sideways"}),
+        ),
+        (
+            "failover",
+            json!({"instanceId": INSTANCE_ID, "breakLock": true,
+            "targetRegion": REPLICA_REGION}),
+        ),
+    ];
+    let mut refused = 0;
+    for (i, (machine, input)) in cases.iter().enumerate() {
+        let e = run(&stack, machine, &format!("hostile-{i}"), input).await;
+        assert_eq!(e.status, "FAILED", "{machine} {input}: {e:#?}");
+        let error = e.error.as_deref().unwrap_or("");
+        assert!(
+            // refused on its input, or by preflight's checks (read-only)
+            matches!(error, "InvalidInput" | "NoInstance" | "PreflightFailed"),
+            "{machine} {input}: {e:#?}"
+        );
+        refused += 1;
+    }
+    let mutating: Vec<Value> = stack
+        .sim_calls(None)
+        .await
+        .into_iter()
+        .filter(|c| MUTATING.contains(&c["operation"].as_str().unwrap_or("")))
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:#?}");
+    assert!(stack.item(INSTANCE_ID, "LOCK").await.is_none());
+    println!(
+        "chaos: hostile machine input: {refused} of {} inputs to the 3 machines failed by name, \
+         0 mutating Connect calls, no lock",
+        cases.len()
+    );
+}
