@@ -225,7 +225,7 @@ async fn processes_killed_mid_work_lose_nothing() {
     let mut all = Vec::new();
     for round in 0..rounds {
         let stack = stack().await;
-        let seed = 7 + round as usize * 13;
+        let seed = 7 + round * 13;
         let repl = stack
             .start_execution(
                 "replication",
