@@ -293,6 +293,9 @@ pub struct ShiftRecord {
     pub at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<i64>,
+    /// `completed_at` in epoch milliseconds: a request made in the same second is told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at_ms: Option<i64>,
     /// Set when a later shift, not this run, found the intent and settled it from the live
     /// distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -379,10 +379,10 @@ async fn concurrent_runs_one_wins_and_the_other_changes_nothing() {
         stack.invoke_in(SOURCE_REGION, "incident-intake", first.clone()),
         stack.invoke_in(SOURCE_REGION, "incident-intake", first.clone())
     );
+    // (Step Functions answers a second StartExecution of the same name and input with the
+    // first execution, or ExecutionAlreadyExists: either way one execution)
     let (x, y) = (x.expect("first delivery"), y.expect("second delivery"));
-    let duplicates = [&x, &y].iter().filter(|o| o["duplicate"] == true).count();
-    assert_eq!(duplicates, 1, "{x:#} {y:#}");
-    assert_eq!(x["executionArn"], y["executionArn"]);
+    assert_eq!(x["executionArn"], y["executionArn"], "{x:#} {y:#}");
     let arn = x["executionArn"].as_str().expect("arn").to_string();
     let done = stack.wait_execution(&arn, LIMIT).await.expect("ends");
     assert_eq!(done.status, "SUCCEEDED", "{done:#?}");
@@ -420,7 +420,7 @@ async fn hostile_machine_input_fails_by_name_and_changes_nothing() {
         ("agent-sync", json!({"instanceId": 42})),
         (
             "agent-sync",
-            json!({"instanceId": INSTANCE_ID, "checkMembers": "yes"}),
+            json!({"instanceId": INSTANCE_ID, "runId": "no/slashes"}),
         ),
         ("agent-sync", json!({"instanceId": other})),
         (

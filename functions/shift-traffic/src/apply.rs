@@ -92,6 +92,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             called_in: self.client.region().to_string(),
             at: self.now,
             completed_at: None,
+            completed_at_ms: None,
             reconciled_by: None,
         });
         if !live.matches(plan) {
@@ -136,6 +137,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         }
         record.status = ShiftStatus::Done;
         record.completed_at = Some(self.now);
+        record.completed_at_ms = i64::try_from(acgr::deadline::epoch_millis()).ok();
         store.put_shift(&record).await.map_err(StepError::from)
     }
 

@@ -277,11 +277,15 @@ async fn unseen_shift<C: Connect, S: RunStore>(
     run_id: &str,
     requested_at: i64,
 ) -> Result<(), StepError> {
+    use acgr::records::ShiftRecord;
     let shifts = ctx.store.shifts(id).await?;
+    // in milliseconds: a failback asked for in the same second its failover completed is not
+    // a request made before it
+    let completed_ms = |s: &ShiftRecord| s.completed_at_ms.or(s.completed_at.map(|c| c * 1000));
     let newer = shifts.iter().find(|s| {
         s.run_id != run_id
             && s.status == acgr::records::ShiftStatus::Done
-            && s.completed_at.is_some_and(|c| c >= requested_at)
+            && completed_ms(s).is_some_and(|c| c > requested_at)
     });
     match newer {
         Some(s) => Err(StepError::Unsafe(format!(

@@ -73,7 +73,15 @@ async fn main() -> ExitCode {
 
     // On Ctrl-C or SIGTERM the run is dropped, and with it every stack it started.
     let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
     };
     let progress = |line: &str| eprintln!("bench: {line}");
     let report = tokio::select! {

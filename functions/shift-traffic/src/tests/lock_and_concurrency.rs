@@ -80,12 +80,14 @@ async fn a_split_moved_by_someone_else_after_the_read_is_not_overwritten() {
 #[tokio::test]
 async fn a_request_made_before_another_shift_completed_is_refused_not_applied_over_it() {
     let ctx = synced_at(100).await;
-    // two requests at t = 100 (requestedAt); the first gets the lock and completes at 150
-    let at = |t: &str| Some(format!("1970-01-01T00:{t}Z"));
+    // two requests made together (requestedAt); the first gets the lock and completes now
+    // (its completion is stamped with the wall clock's milliseconds)
+    let at = |t: &str| Some(t.to_string());
+    let together = "1970-01-01T00:01:40Z";
     go(
         &ctx,
         Input {
-            requested_at: at("01:40"),
+            requested_at: at(together),
             ..failover("first")
         },
         150,
@@ -112,7 +114,7 @@ async fn a_request_made_before_another_shift_completed_is_refused_not_applied_ov
             sign_in: Some([(EAST.to_string(), true), (WEST.to_string(), true)].into()),
         }),
         preset: None,
-        requested_at: at("01:40"),
+        requested_at: at(together),
         ..failover("second")
     };
     let err = go(&ctx, half, 160).await.unwrap_err();
@@ -123,7 +125,7 @@ async fn a_request_made_before_another_shift_completed_is_refused_not_applied_ov
     // a request made after it goes ahead
     let failback = Input {
         preset: Some(Preset::Named("failback".into())),
-        requested_at: at("03:00"),
+        requested_at: at("2999-01-01T00:00:00Z"),
         ..failover("third")
     };
     go(&ctx, failback, 200).await.unwrap();
