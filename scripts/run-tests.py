@@ -97,7 +97,7 @@ def main():
 
 
 # The end-to-end files that take minutes: started first.
-LONGEST = {"medium", "drill", "state_machines"}
+LONGEST = {"medium", "drill", "state_machines", "chaos"}
 
 if __name__ == "__main__":
     sys.exit(main())
