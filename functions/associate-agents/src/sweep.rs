@@ -77,7 +77,14 @@ struct Sweep<'a, C, S> {
     handled: u64,
     pages_read: u32,
     group_rechecked: bool,
+    /// When the associations were last written to the run store.
+    flushed_at: Instant,
 }
+
+/// Associations are written at least this often while Connect accepts them: at Connect's
+/// 2 calls/s each one is written on its own, so a process killed after an accepted call repeats
+/// at most that call; at raised quotas (tests, benchmarks) they are written a few at a time.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub(crate) async fn work<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
@@ -156,6 +163,7 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
         handled: 0,
         pages_read: 0,
         group_rechecked: false,
+        flushed_at: Instant::now(),
     }
     .run()
     .await
@@ -320,9 +328,14 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         Ok(())
     }
 
-    /// Records the associations at once, one by one as Connect accepts them: a process killed
-    /// after an accepted call repeats at most that call (idempotent at Connect), not the page.
-    async fn flush(&self, associations: &mut Vec<Association>) -> Result<(), Stop> {
+    /// Records the associations accepted since the last write once [`FLUSH_EVERY`] has passed:
+    /// a process killed after an accepted call repeats the calls of that window (one, at
+    /// Connect's quota; idempotent at Connect), not the page.
+    async fn flush(&mut self, associations: &mut Vec<Association>) -> Result<(), Stop> {
+        if self.flushed_at.elapsed() < FLUSH_EVERY {
+            return Ok(());
+        }
+        self.flushed_at = Instant::now();
         self.ctx
             .store
             .put_associations(associations)
