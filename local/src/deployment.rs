@@ -16,6 +16,7 @@ use aws_config::SdkConfig;
 use serde_json::Value;
 
 use crate::config::local_config;
+use crate::dynamodb_faults::{FaultCounts, FaultProxy};
 use crate::invoke::{FunctionError, Outcome, NO_ANSWER};
 use crate::options::Options;
 use crate::process::free_port;
@@ -51,6 +52,8 @@ pub struct Deployment {
     machines: HashMap<String, String>,
     /// The IAM role of the functions and machines in moto.
     pub(crate) role: String,
+    /// Between the functions and moto's DynamoDB, with `Options::dynamodb_faults`.
+    fault_proxy: Option<FaultProxy>,
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -80,11 +83,16 @@ impl Deployment {
         };
         let mut moto_proc =
             crate::moto::spawn(&ctx.root, &ctx.logs, &format!("{label}moto"), moto, adapter)?;
+        let fault_proxy = match ctx.opts.dynamodb_faults {
+            Some(faults) => Some(FaultProxy::start(loopback(free_port()?), moto, faults).await?),
+            None => None,
+        };
+        let dynamodb_endpoint = fault_proxy.as_ref().map_or(moto, |p| p.addr);
         let processes = Processes {
             label,
             region: region.to_string(),
             functions: functions.to_vec(),
-            env: env::functions_env(ctx, region, moto)?,
+            env: env::functions_env(ctx, region, moto, dynamodb_endpoint)?,
             moto,
             adapter,
         };
@@ -115,11 +123,20 @@ impl Deployment {
             sfn: None,
             machines: HashMap::new(),
             role: String::new(),
+            fault_proxy,
         };
         if ctx.opts.state_machines {
             d.create_state_machines(machines).await?;
         }
         Ok(d)
+    }
+
+    /// What the DynamoDB fault proxy injected (zero without one).
+    pub fn dynamodb_faults(&self) -> FaultCounts {
+        self.fault_proxy
+            .as_ref()
+            .map(FaultProxy::counts)
+            .unwrap_or_default()
     }
 
     /// The deployment's functions (binary names).

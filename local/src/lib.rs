@@ -10,6 +10,7 @@
 //! - [`sfn`]: the state machines' definitions; `moto`: what moto needs before it runs them;
 //! - [`sim_control`]: connect-sim's control API (`/_sim/*`);
 //! - [`replication`]: the run table as a global table; [`drill`]: the region-outage drill;
+//! - [`dynamodb_faults`]: DynamoDB errors injected between the functions and the table;
 //! - [`adapter`]: the `lambda-adapter` between moto's Step Functions and the watch;
 //! - [`bench`]: `make bench`, the figures of `BENCHMARKS.md`.
 
@@ -21,6 +22,7 @@ mod build;
 mod config;
 pub mod deployment;
 pub mod drill;
+pub mod dynamodb_faults;
 mod http;
 mod invoke;
 mod moto;

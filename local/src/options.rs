@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::dynamodb_faults::DynamoFaults;
 use crate::workspace;
 
 pub const SOURCE_REGION: &str = "us-east-1";
@@ -63,6 +64,9 @@ pub struct Options {
     /// Each function signs its Connect calls with its own key, which connect-sim allows exactly
     /// what `template.yaml` grants the function ([`crate::permissions`]). On by default.
     pub template_permissions: bool,
+    /// DynamoDB errors injected between the functions and the run table
+    /// ([`crate::dynamodb_faults`]). None: no proxy.
+    pub dynamodb_faults: Option<DynamoFaults>,
 }
 
 impl Options {
@@ -80,6 +84,7 @@ impl Options {
             replica_functions: None,
             replication_lag: Duration::from_secs(1),
             template_permissions: true,
+            dynamodb_faults: None,
         }
     }
 
@@ -124,6 +129,12 @@ impl Options {
     /// The replication lag of a two-region stack.
     pub fn replication_lag(mut self, lag: Duration) -> Options {
         self.replication_lag = lag;
+        self
+    }
+
+    /// Fails a seeded share of the functions' DynamoDB requests (see [`DynamoFaults`]).
+    pub fn dynamodb_faults(mut self, rate: f64, seed: u64) -> Options {
+        self.dynamodb_faults = Some(DynamoFaults { rate, seed });
         self
     }
 

@@ -45,6 +45,7 @@
 mod items;
 mod sim;
 mod steps;
+pub use steps::{default_group, replication_input};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -332,6 +333,14 @@ impl Stack {
         self.deployment(region)
             .crash_function(&self.ctx, function)
             .await
+    }
+
+    /// What the DynamoDB fault proxies of every region injected.
+    pub fn dynamodb_faults(&self) -> crate::dynamodb_faults::FaultCounts {
+        self.deployments
+            .iter()
+            .map(Deployment::dynamodb_faults)
+            .fold(Default::default(), |a, b| a + b)
     }
 
     /// Waits until both regions' tables are equal and nothing is queued for replication.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION};
+use acgr_e2e::{replication_input, Options, Stack, INSTANCE_ID};
 use serde_json::json;
 
 const TIME_SCALE: f64 = 100.0;
@@ -15,12 +15,7 @@ async fn agent_sync_associates_agents_then_fails_on_the_name_conflict() {
     let stack = Stack::start(Options::state_machines("conflict", TIME_SCALE))
         .await
         .expect("the local stack starts");
-    let replication = json!({
-        "instanceId": INSTANCE_ID,
-        "replicaRegion": REPLICA_REGION,
-        "pollSeconds": 1,
-        "maxPolls": 120
-    });
+    let replication = replication_input(1, 120);
     let arn = stack
         .start_execution("replication", "conflict-1", &replication)
         .await

@@ -7,28 +7,19 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use acgr::hostile::MUTATING;
 use acgr_e2e::sim_api::{Fault, Faults};
-use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use acgr_e2e::{
+    default_group, replication_input, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION,
+};
+use local_stack::drill::{splits, GroupSplit};
+use local_stack::dynamodb_faults::FaultCounts;
 use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// The Connect operations that change something.
-const MUTATING: &[&str] = &[
-    "ReplicateInstance",
-    "UpdateTrafficDistribution",
-    "AssociateTrafficDistributionGroupUser",
-    "DisassociateTrafficDistributionGroupUser",
-    "CreateTrafficDistributionGroup",
-];
-
 fn full() -> bool {
     std::env::var("CHAOS").is_ok_and(|v| v == "full")
-}
-
-fn replication(name_poll: u64) -> Value {
-    json!({"instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
-        "pollSeconds": name_poll, "maxPolls": 240})
 }
 
 async fn stack() -> Stack {
@@ -38,32 +29,10 @@ async fn stack() -> Stack {
 }
 
 async fn run(stack: &Stack, machine: &str, name: &str, input: &Value) -> acgr_e2e::Execution {
-    let arn = stack
-        .start_execution(machine, name, input)
-        .await
-        .unwrap_or_else(|e| panic!("StartExecution {machine}/{name}: {e:#}"));
     stack
-        .wait_execution(&arn, LIMIT)
+        .run_execution(machine, name, input, LIMIT)
         .await
-        .unwrap_or_else(|e| panic!("{machine}/{name}: {e:#}"))
-}
-
-fn default_group(state: &Value) -> Value {
-    state["trafficDistributionGroups"]
-        .as_array()
-        .and_then(|g| g.iter().find(|g| g["isDefault"] == true))
-        .cloned()
-        .unwrap_or_else(|| panic!("a default group: {state:#}"))
-}
-
-/// The split of every group: telephony, agents, sign-in.
-fn splits(state: &Value) -> Vec<Value> {
-    state["trafficDistributionGroups"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|g| json!([g["id"], g["telephony"], g["agents"], g["signIn"]]))
-        .collect()
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// The invariants of a replication, a failover and a failback of `small`, from the control
@@ -71,7 +40,7 @@ fn splits(state: &Value) -> Vec<Value> {
 async fn violations(
     stack: &Stack,
     runs: usize,
-    before: &[Value],
+    before: &[GroupSplit],
     repeats_allowed: usize,
 ) -> Vec<String> {
     let mut v = Vec::new();
@@ -104,7 +73,7 @@ async fn violations(
             "{accepted} accepted associations for 50 users, {repeats_allowed} repeats allowed"
         ));
     }
-    let after = splits(&state);
+    let after = splits(stack).await;
     if after != before {
         v.push(format!(
             "the distribution after failback {after:?} is not {before:?}"
@@ -131,16 +100,16 @@ async fn violations(
 }
 
 /// Replication, failover, failback; `before` is the distribution after replication.
-async fn full_cycle(stack: &Stack, tag: &str) -> Vec<Value> {
+async fn full_cycle(stack: &Stack, tag: &str) -> Vec<GroupSplit> {
     let e = run(
         stack,
         "replication",
         &format!("{tag}-repl"),
-        &replication(1),
+        &replication_input(1, 240),
     )
     .await;
     assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
-    let before = splits(&stack.sim_state().await);
+    let before = splits(stack).await;
     let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
     let e = run(stack, "failover", &format!("{tag}-over"), &failover).await;
     assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
@@ -153,142 +122,254 @@ async fn full_cycle(stack: &Stack, tag: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_on_every_connect_call_lose_nothing() {
     // given 10% of every Connect call answered 500 InternalServiceException, 100 ms added to
-    // each, and Connect's real quotas (every operation's bucket at factor 1)
-    let stack = stack().await;
-    let mut faults = Faults::default();
-    faults.0.insert(
-        "*".into(),
-        Fault {
-            error_rate: 0.1,
-            latency_ms: 100,
-        },
-    );
-    stack
-        .sim_client()
-        .set_faults(&faults)
-        .await
-        .expect("faults");
-
-    // when replication, failover and failback run
+    // each, and Connect's real quotas (every operation's bucket at factor 1); and 10% of the
+    // functions' DynamoDB requests failed (500 or throttled before they reach the table, or 500
+    // after it applied them); one round, five with CHAOS=full, each its own seed
+    let rounds: u64 = if full() { 5 } else { 1 };
     let started = Instant::now();
-    let before = full_cycle(&stack, "faults").await;
+    let (mut connect, mut injected, mut throttled) = (0, 0, 0);
+    let mut table = FaultCounts::default();
+    let mut all = Vec::new();
+    for round in 0..rounds {
+        let seed = 2026 + round;
+        let opts = Options::state_machines("small", 100.0).dynamodb_faults(0.1, seed);
+        let stack = Stack::start(opts).await.expect("the local stack starts");
+        let mut faults = Faults::default();
+        faults.0.insert(
+            "*".into(),
+            Fault {
+                error_rate: 0.1,
+                latency_ms: 100,
+            },
+        );
+        stack
+            .sim_client()
+            .set_faults(&faults)
+            .await
+            .expect("faults");
 
-    // then nothing is lost or done twice
-    let calls = stack.sim_calls(None).await;
-    let injected = calls
-        .iter()
-        .filter(|c| c["errorType"] == "InternalServiceException")
-        .count();
-    let throttled = calls.iter().filter(|c| c["status"] == 429).count();
-    let v = violations(&stack, 3, &before, 0).await;
+        // when replication, failover and failback run
+        let before = full_cycle(&stack, "faults").await;
+
+        // then nothing is lost or done twice
+        let calls = stack.sim_calls(None).await;
+        connect += calls.len();
+        injected += calls
+            .iter()
+            .filter(|c| c["errorType"] == "InternalServiceException")
+            .count();
+        throttled += calls.iter().filter(|c| c["status"] == 429).count();
+        table = table + stack.dynamodb_faults();
+        let v = violations(&stack, 3, &before, 0).await;
+        all.extend(v.into_iter().map(|v| format!("seed {seed}: {v}")));
+    }
     println!(
-        "chaos: faults: {} Connect calls, {injected} InternalServiceException injected (10%), \
-         {throttled} throttled, +100 ms each; replication, failover, failback in {:.0} s; \
-         {} invariant violations",
-        calls.len(),
+        "chaos: faults: {rounds} rounds in {:.0} s: {connect} Connect calls, {injected} \
+         InternalServiceException injected (10%), {throttled} throttled, +100 ms each; {} \
+         DynamoDB requests, {} failed (10%: {} 500 before, {} throttled, {} 500 after applying); \
+         replication, failover, failback each round; {} invariant violations",
         started.elapsed().as_secs_f64(),
-        v.len()
+        table.requests,
+        table.injected(),
+        table.errors_before,
+        table.throttles,
+        table.errors_after,
+        all.len()
     );
-    assert!(injected > 0, "no fault was injected");
-    assert!(v.is_empty(), "{v:#?}");
+    assert!(injected > 0, "no Connect fault was injected");
+    assert!(
+        table.errors_after > 0,
+        "no DynamoDB answer was lost: {table:?}"
+    );
+    assert!(all.is_empty(), "{all:#?}");
 }
 
-/// Kills `function` once `operation` has been accepted `after` times from its key.
-async fn kill_after(stack: &Stack, function: &str, operation: &str, after: usize) -> bool {
-    let key = local_stack::permissions::access_key(function, SOURCE_REGION);
+/// One seeded kill point: SIGKILL `function`'s process once its key has `after` more accepted
+/// calls (of `operation`, or of any operation) than when the watch began, unless the machine has
+/// moved on (`next` has called Connect, or the execution ended).
+#[derive(Debug, Clone, Copy)]
+struct KillPoint {
+    function: &'static str,
+    operation: Option<&'static str>,
+    after: usize,
+    next: Option<&'static str>,
+}
+
+impl KillPoint {
+    fn new(function: &'static str, operation: Option<&'static str>, after: usize) -> Self {
+        KillPoint {
+            function,
+            operation,
+            after,
+            next: None,
+        }
+    }
+
+    fn before(mut self, next: &'static str) -> Self {
+        self.next = Some(next);
+        self
+    }
+}
+
+/// Waits for `point` and kills there: true if it killed.
+async fn kill_at(stack: &Stack, execution: &str, point: KillPoint) -> bool {
+    let key = |f: &str| local_stack::permissions::access_key(f, SOURCE_REGION);
+    let (mine, next) = (key(point.function), point.next.map(key));
+    let counted = |calls: &[Value]| {
+        calls
+            .iter()
+            .filter(|c| c["accessKeyId"] == mine.as_str() && c["status"] == 200)
+            .filter(|c| point.operation.is_none_or(|op| c["operation"] == op))
+            .count()
+    };
+    let from = counted(&stack.sim_calls(None).await);
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
-        let n = stack
-            .accepted_calls(operation)
-            .await
-            .iter()
-            .filter(|c| c["accessKeyId"] == key.as_str())
-            .count();
-        if n >= after {
+        let calls = stack.sim_calls(None).await;
+        if counted(&calls) >= from + point.after {
             stack
-                .crash_function(SOURCE_REGION, function)
+                .crash_function(SOURCE_REGION, point.function)
                 .await
                 .expect("SIGKILL");
             return true;
+        }
+        let moved_on = next
+            .as_ref()
+            .is_some_and(|k| calls.iter().any(|c| c["accessKeyId"] == k.as_str()));
+        if moved_on
+            || stack
+                .describe_execution(execution)
+                .await
+                .is_ok_and(|e| e.status != "RUNNING")
+        {
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     false
 }
 
+/// A round's kill points in the replication: preflight twice mid-checks, replicate right after
+/// ReplicateInstance and in its retry, poll-mirroring twice mid-poll, associate-agents right after
+/// three seeded associations.
+fn replication_kills(seed: usize) -> Vec<KillPoint> {
+    // (each count from the kill before: a restarted step begins again)
+    let mut points = vec![
+        KillPoint::new("preflight", None, 1 + seed % 3).before("replicate"),
+        KillPoint::new("preflight", None, 2 + seed % 3).before("replicate"),
+        // right after ReplicateInstance, then in the retry that adopts the replica
+        KillPoint::new("replicate", Some("ReplicateInstance"), 1).before("poll-mirroring"),
+        KillPoint::new("replicate", None, 1).before("poll-mirroring"),
+        KillPoint::new("poll-mirroring", Some("DescribeInstance"), 2 + seed % 2)
+            .before("associate-agents"),
+        KillPoint::new("poll-mirroring", None, 1 + seed % 4).before("associate-agents"),
+    ];
+    // three of the 50 associations
+    points.extend([1 + seed % 15, 1 + seed % 14, 1 + seed % 13].map(|n| {
+        KillPoint::new(
+            "associate-agents",
+            Some("AssociateTrafficDistributionGroupUser"),
+            n,
+        )
+    }));
+    points
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_killed_mid_work_lose_nothing() {
-    // Seeded kill points: right after a mutating call is accepted (ReplicateInstance, the n-th
-    // association, the first update), and mid-poll. The machines' retries go on in new processes.
-    let rounds = if full() { 5 } else { 1 };
-    let mut kills = 0;
+    // Seeded kill points, right after each mutating call (ReplicateInstance, associations, each
+    // update) and mid-read (preflight's checks, the polls); the machines' retries go on in new
+    // processes. The full drill runs 10 rounds: at least 20 kills of each function.
+    let rounds = if full() { 10 } else { 1 };
+    let mut kills: std::collections::BTreeMap<&str, usize> = Default::default();
     let mut all = Vec::new();
+    let started = Instant::now();
     for round in 0..rounds {
         let stack = stack().await;
         let seed = 7 + round * 13;
+        let mut kill = async |arn: &str, point: KillPoint| {
+            if kill_at(&stack, arn, point).await {
+                *kills.entry(point.function).or_default() += 1;
+            }
+        };
         let repl = stack
             .start_execution(
                 "replication",
                 &format!("kill-{round}-repl"),
-                &replication(1),
+                &replication_input(1, 240),
             )
             .await
             .expect("start");
-        kills += usize::from(kill_after(&stack, "replicate", "ReplicateInstance", 1).await);
-        kills += usize::from(kill_after(&stack, "poll-mirroring", "DescribeInstance", 2).await);
-        let nth = 1 + seed % 45;
-        kills += usize::from(
-            kill_after(
-                &stack,
-                "associate-agents",
-                "AssociateTrafficDistributionGroupUser",
-                nth,
-            )
-            .await,
-        );
+        for point in replication_kills(seed) {
+            kill(&repl, point).await;
+        }
         let e = stack.wait_execution(&repl, LIMIT).await.expect("ends");
         assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
-        let before = splits(&stack.sim_state().await);
+        let before = splits(&stack).await;
 
+        // a kill right after the first or the second group's update, each way
+        let update = |n| KillPoint::new("shift-traffic", Some("UpdateTrafficDistribution"), n);
         let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
         let over = stack
             .start_execution("failover", &format!("kill-{round}-over"), &failover)
             .await
             .expect("start");
-        kills += usize::from(
-            kill_after(
-                &stack,
-                "shift-traffic",
-                "UpdateTrafficDistribution",
-                1 + seed % 2,
-            )
-            .await,
-        );
+        kill(&over, update(1 + seed % 2)).await;
         let e = stack.wait_execution(&over, LIMIT).await.expect("ends");
         assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
         let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
-        let e = run(&stack, "failover", &format!("kill-{round}-back"), &failback).await;
+        let back = stack
+            .start_execution("failover", &format!("kill-{round}-back"), &failback)
+            .await
+            .expect("start");
+        kill(&back, update(1 + (seed / 2) % 2)).await;
+        let e = stack.wait_execution(&back, LIMIT).await.expect("ends");
         assert_eq!(e.status, "SUCCEEDED", "{e:#?}");
+
         let updates = stack
             .accepted_calls("UpdateTrafficDistribution")
             .await
             .len();
-        let mut v = violations(&stack, 3, &before, 1).await;
+        // each association killed right after Connect accepted it may be repeated once
+        let mut v = violations(&stack, 3, &before, 3).await;
         if updates != 4 {
             v.push(format!(
                 "{updates} accepted updates for two groups moved twice, not 4"
             ));
         }
-        all.extend(v);
+        all.extend(
+            v.into_iter()
+                .map(|v| format!("round {round} (seed {seed}): {v}")),
+        );
     }
+    let total: usize = kills.values().sum();
     println!(
-        "chaos: crashes: {rounds} rounds, {kills} processes SIGKILLed (replicate after \
-         ReplicateInstance, poll-mirroring mid-poll, associate-agents after a seeded association, \
-         shift-traffic after an update); {} invariant violations",
+        "chaos: crashes: {rounds} rounds in {:.0} s, {total} processes SIGKILLed ({}); {} \
+         invariant violations",
+        started.elapsed().as_secs_f64(),
+        kills
+            .iter()
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         all.len()
     );
-    assert!(kills >= 4 * rounds, "{kills} kills");
     assert!(all.is_empty(), "{all:#?}");
+    // every function is killed at least twice a round (preflight's second point may come after
+    // its last call on a short run; it then counts for nothing)
+    for f in [
+        "replicate",
+        "poll-mirroring",
+        "associate-agents",
+        "shift-traffic",
+    ] {
+        let n = kills.get(f).copied().unwrap_or(0);
+        assert!(n >= 2 * rounds, "{f} killed {n} times in {rounds} rounds");
+    }
+    assert!(
+        kills.get("preflight").copied().unwrap_or(0) >= rounds,
+        "{kills:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,7 +379,7 @@ async fn concurrent_runs_one_wins_and_the_other_changes_nothing() {
     let stack = Stack::start(opts).await.expect("the local stack starts");
 
     // two replications of one instance started together
-    let input = replication(1);
+    let input = replication_input(1, 240);
     let (a, b) = tokio::join!(
         stack.start_execution("replication", "twin-a", &input),
         stack.start_execution("replication", "twin-b", &input),
@@ -314,7 +395,7 @@ async fn concurrent_runs_one_wins_and_the_other_changes_nothing() {
     assert_eq!(outcomes[0].error.as_deref(), Some("RunInProgress"));
     assert_eq!(outcomes[1].status, "SUCCEEDED", "{outcomes:#?}");
     assert_eq!(stack.accepted_calls("ReplicateInstance").await.len(), 1);
-    let steady = splits(&stack.sim_state().await);
+    let steady = splits(&stack).await;
     let steady_items: Vec<Value> = stack
         .items_under(INSTANCE_ID, "GROUP#")
         .await
@@ -371,7 +452,7 @@ async fn concurrent_runs_one_wins_and_the_other_changes_nothing() {
         let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
         let back = run(&stack, "failover", "back", &failback).await;
         assert_eq!(back.status, "SUCCEEDED", "{back:#?}");
-        assert_eq!(splits(&stack.sim_state().await), steady);
+        assert_eq!(splits(&stack).await, steady);
     } else {
         // a plan is a deliberate split: by design it is the new failback point
         assert_ne!(

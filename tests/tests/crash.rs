@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use acgr_e2e::{replication_input, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,8 +13,7 @@ async fn a_shift_killed_after_its_update_ends_shifted_and_recorded_as_moved() {
     let stack = Stack::start(Options::state_machines("small", 100.0))
         .await
         .expect("the local stack starts");
-    let replication = json!({"instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
-        "pollSeconds": 1, "maxPolls": 120});
+    let replication = replication_input(1, 120);
     let arn = stack
         .start_execution("replication", "replicate-1", &replication)
         .await

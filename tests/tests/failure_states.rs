@@ -8,7 +8,10 @@ use acgr_e2e::sim_api::{
     AccessPolicy, GroupFailure, GroupFailureKind, RefusalCode, ReplicaFailure, SettingsChange,
     ThrottleCode,
 };
-use acgr_e2e::{event, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION, TABLE_NAME};
+use acgr_e2e::{
+    default_group, event, replication_input, Options, Stack, INSTANCE_ID, REPLICA_REGION,
+    SOURCE_REGION, TABLE_NAME,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 
@@ -80,10 +83,7 @@ async fn a_replica_that_cannot_be_created_fails_the_replication_at_once() {
     .await;
 
     // when the replication machine runs, polling every second for up to two minutes
-    let input = json!({
-        "instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
-        "pollSeconds": 1, "maxPolls": 120
-    });
+    let input = replication_input(1, 120);
     let arn = stack
         .start_execution("replication", "doomed-1", &input)
         .await
@@ -472,11 +472,9 @@ async fn a_group_being_updated_by_someone_else_is_waited_for_then_moved() {
     stack.advance_clock(7200).await;
     release_lock(&stack).await;
     let state = stack.sim_state().await;
-    let default_group = state["trafficDistributionGroups"]
-        .as_array()
-        .and_then(|g| g.iter().find(|g| g["isDefault"] == true))
-        .and_then(|g| g["id"].as_str())
-        .unwrap_or_else(|| panic!("a default group: {state:#}"))
+    let default_group = default_group(&state)["id"]
+        .as_str()
+        .expect("the group's id")
         .to_string();
 
     // another client's update holds the default group UPDATE_IN_PROGRESS for ten minutes
@@ -527,10 +525,7 @@ async fn agent_sync_waits_out_a_group_update_and_reassociates_agents_removed_by_
     let stack = Stack::start(Options::state_machines("small", 100.0))
         .await
         .expect("the local stack starts");
-    let replication = json!({
-        "instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
-        "pollSeconds": 1, "maxPolls": 120
-    });
+    let replication = replication_input(1, 120);
     let arn = stack
         .start_execution("replication", "repl-1", &replication)
         .await

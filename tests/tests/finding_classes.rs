@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use acgr_e2e::{event, Options, Stack, INSTANCE_ID, REPLICA_REGION};
+use acgr_e2e::{event, replication_input, Options, Stack, INSTANCE_ID};
 use serde_json::{json, Value};
 
 fn classes(first: &Value, class: &str) -> Vec<Value> {
@@ -87,10 +87,7 @@ async fn a_replication_held_back_by_a_missing_dependency_succeeds_and_reports_it
     let stack = Stack::start(Options::state_machines("findings", 100.0))
         .await
         .expect("the local stack starts");
-    let input = json!({
-        "instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
-        "pollSeconds": 1, "maxPolls": 120
-    });
+    let input = replication_input(1, 120);
     let arn = stack
         .start_execution("replication", "findings-1", &input)
         .await

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use acgr_e2e::{replication_input, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
 use local_stack::permissions::{access_key, template_policies};
 use serde_json::{json, Value};
 
@@ -47,10 +47,7 @@ async fn every_function_uses_what_the_template_grants_it_and_nothing_more() {
 
     // when every machine runs: replication (preflight to agents) twice, an agent sync that checks
     // the members, a failover started in the replica region, a failback from the source region
-    let replication = json!({
-        "instanceId": INSTANCE_ID, "replicaRegion": REPLICA_REGION,
-        "pollSeconds": 1, "maxPolls": 120
-    });
+    let replication = replication_input(1, 120);
     succeeded(&stack, SOURCE_REGION, "replication", "repl-1", &replication).await;
     // a second replication adopts the replica: preflight's name check lists every kind there
     succeeded(&stack, SOURCE_REGION, "replication", "repl-2", &replication).await;
@@ -72,10 +69,8 @@ async fn every_function_uses_what_the_template_grants_it_and_nothing_more() {
     let scenario = root.join("sim/scenarios/small.json");
     let mut report = Vec::new();
     let mut unused_anywhere = Vec::new();
-    for (region, functions) in [
-        (SOURCE_REGION, &Options::two_regions("small", 1.0).functions),
-        (REPLICA_REGION, &vec!["shift-traffic".to_string()]),
-    ] {
+    for region in [SOURCE_REGION, REPLICA_REGION] {
+        let functions = stack.deployment(region).functions();
         let policies = template_policies(&root, &scenario, region).expect("the template");
         for f in functions {
             let key = access_key(f, region);

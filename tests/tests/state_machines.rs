@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use acgr_e2e::{Execution, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
+use acgr_e2e::{
+    default_group, replication_input, Execution, Options, Stack, INSTANCE_ID, REPLICA_REGION,
+    SOURCE_REGION,
+};
 use serde_json::{json, Value};
 
 const TIME_SCALE: f64 = 100.0;
@@ -16,38 +19,17 @@ async fn stack(scenario: &str) -> Stack {
     Stack::start(opts).await.expect("the local stack starts")
 }
 
-fn replication() -> Value {
-    json!({
-        "instanceId": INSTANCE_ID,
-        "replicaRegion": REPLICA_REGION,
-        "pollSeconds": 1,
-        "maxPolls": 120
-    })
-}
-
 async fn run(stack: &Stack, machine: &str, name: &str, input: &Value) -> Execution {
-    let arn = stack
-        .start_execution(machine, name, input)
-        .await
-        .unwrap_or_else(|e| panic!("StartExecution {machine}/{name}: {e}"));
     stack
-        .wait_execution(&arn, LIMIT)
+        .run_execution(machine, name, input, LIMIT)
         .await
-        .unwrap_or_else(|e| panic!("{machine}/{name}: {e:#}"))
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 async fn succeeded(stack: &Stack, machine: &str, name: &str, input: &Value) -> Execution {
     let e = run(stack, machine, name, input).await;
     assert_eq!(e.status, "SUCCEEDED", "{machine}/{name}: {e:#?}");
     e
-}
-
-fn default_group(state: &Value) -> Value {
-    state["trafficDistributionGroups"]
-        .as_array()
-        .and_then(|gs| gs.iter().find(|g| g["isDefault"] == true))
-        .cloned()
-        .unwrap_or_else(|| panic!("no default group in {state:#}"))
 }
 
 async fn run_item(stack: &Stack, run_id: &str) -> Value {
@@ -62,7 +44,13 @@ async fn run_item(stack: &Stack, run_id: &str) -> Value {
 async fn replication_of_small_runs_to_the_end_by_itself() {
     let stack = stack("small").await;
 
-    let e = succeeded(&stack, "replication", "replicate-small", &replication()).await;
+    let e = succeeded(
+        &stack,
+        "replication",
+        "replicate-small",
+        &replication_input(1, 120),
+    )
+    .await;
 
     // it went through every step, polling until mirroring was complete
     let states = stack.states_entered(&e.arn).await.expect("history");
@@ -110,7 +98,13 @@ async fn a_name_conflict_fails_the_run_until_the_replica_side_resource_is_delete
     let stack = stack("conflict").await;
 
     // the first run ends on the conflict, named
-    let first = run(&stack, "replication", "conflict-1", &replication()).await;
+    let first = run(
+        &stack,
+        "replication",
+        "conflict-1",
+        &replication_input(1, 120),
+    )
+    .await;
     assert_eq!(first.status, "FAILED", "{first:#?}");
     assert_eq!(
         first.error.as_deref(),
@@ -161,7 +155,13 @@ async fn a_name_conflict_fails_the_run_until_the_replica_side_resource_is_delete
         .expect("DeleteQueue");
 
     // and runs the machine again: it asks Connect to retry the blocked resources and succeeds
-    succeeded(&stack, "replication", "conflict-2", &replication()).await;
+    succeeded(
+        &stack,
+        "replication",
+        "conflict-2",
+        &replication_input(1, 120),
+    )
+    .await;
     assert_eq!(stack.accepted_calls("ReplicateInstance").await.len(), 2);
     let conflict = stack
         .item(INSTANCE_ID, "CONFLICT#queues#Billing")
@@ -182,7 +182,7 @@ async fn failover_then_failback_restores_the_recorded_distribution() {
     let stack = stack("small").await;
     // every machine takes the instance's ARN as well as its ID
     let arn = format!("arn:aws:connect:{SOURCE_REGION}:123456789012:instance/{INSTANCE_ID}");
-    let mut replicate = replication();
+    let mut replicate = replication_input(1, 120);
     replicate["instanceId"] = json!(arn);
     succeeded(&stack, "replication", "replicate-1", &replicate).await;
     let before = default_group(&stack.sim_state().await);
@@ -261,7 +261,13 @@ async fn failover_then_failback_restores_the_recorded_distribution() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_sync_associates_a_user_hired_after_replication() {
     let stack = stack("small").await;
-    succeeded(&stack, "replication", "replicate-1", &replication()).await;
+    succeeded(
+        &stack,
+        "replication",
+        "replicate-1",
+        &replication_input(1, 120),
+    )
+    .await;
 
     // a new agent is created in the source, like the first user
     let source = stack.connect(SOURCE_REGION).await;
@@ -336,7 +342,7 @@ async fn agent_sync_associates_a_user_hired_after_replication() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_execution_started_twice_for_one_instance_replicates_once() {
     let stack = stack("small").await;
-    let input = replication();
+    let input = replication_input(1, 120);
 
     // incident tooling or a person retries the start: same name, same input
     let first = stack

@@ -23,6 +23,7 @@ use std::time::Duration;
 use acgr::connect::{Connect, CurrentDistribution};
 use acgr::domain::TrafficPlan;
 use acgr::error::StepError;
+use acgr::records::{ShiftRecord, ShiftStatus};
 use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
@@ -237,8 +238,10 @@ pub async fn shift<C: Connect, S: RunStore>(
     };
     let run = StepRun::begin(&ctx.store, begin, now).await?;
     let result = async {
+        // read once under the lock: each group of this run writes only its own
+        let shifts = ctx.store.shifts(&checked.id).await?;
         if let Some(at) = checked.requested_at {
-            unseen_shift(ctx, &checked.id, &input.header.run_id, at).await?;
+            unseen_shift(&shifts, &input.header.run_id, at)?;
         }
         let planned = plan(ctx, settings, &checked, input.force).await?;
         let mut out = output(&input, &checked, &planned);
@@ -254,7 +257,7 @@ pub async fn shift<C: Connect, S: RunStore>(
             now,
             deadline,
             planned: &planned,
-            shifts: ctx.store.shifts(&checked.id).await?,
+            shifts,
         };
         for (shift, (group, plan, live)) in out.groups.iter_mut().zip(&planned.groups) {
             apply.group(shift, group, plan, live).await?;
@@ -271,20 +274,13 @@ pub async fn shift<C: Connect, S: RunStore>(
 
 /// Refuses a request made before another run's shift completed: two people pressing at once
 /// get one plan applied, and the other refused, not applied over it.
-async fn unseen_shift<C: Connect, S: RunStore>(
-    ctx: &Context<C, S>,
-    id: &str,
-    run_id: &str,
-    requested_at: i64,
-) -> Result<(), StepError> {
-    use acgr::records::ShiftRecord;
-    let shifts = ctx.store.shifts(id).await?;
+fn unseen_shift(shifts: &[ShiftRecord], run_id: &str, requested_at: i64) -> Result<(), StepError> {
     // in milliseconds: a failback asked for in the same second its failover completed is not
     // a request made before it
     let completed_ms = |s: &ShiftRecord| s.completed_at_ms.or(s.completed_at.map(|c| c * 1000));
     let newer = shifts.iter().find(|s| {
         s.run_id != run_id
-            && s.status == acgr::records::ShiftStatus::Done
+            && s.status == ShiftStatus::Done
             && completed_ms(s).is_some_and(|c| c > requested_at)
     });
     match newer {

@@ -1,5 +1,6 @@
 //! The environment of a deployment's function processes: their region's endpoints (connect-sim
-//! for Connect, the region's moto for DynamoDB, Step Functions and Lambda), the run table, the
+//! for Connect, the region's moto for DynamoDB (or the fault proxy before it), Step Functions and
+//! Lambda), the run table, the
 //! region pair, the failover machine of their region, and the harness's settings.
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ pub(crate) fn functions_env(
     ctx: &Ctx,
     region: &str,
     moto: SocketAddr,
+    dynamodb: SocketAddr,
 ) -> Result<Vec<(String, String)>> {
     let closed_port = free_port()?;
     let failover_arn = crate::sfn::machine_arn(region, "failover");
@@ -33,7 +35,7 @@ pub(crate) fn functions_env(
         // AWS_ACCESS_KEY_ID: each function's own (crate::permissions), set per process.
         ("AWS_SECRET_ACCESS_KEY", "e2e-secret".to_string()),
         ("AWS_ENDPOINT_URL_CONNECT", format!("http://{}", ctx.sim)),
-        ("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}")),
+        ("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{dynamodb}")),
         ("AWS_ENDPOINT_URL_SFN", format!("http://{moto}")),
         // Preflight's replica-region checks: Lambda in moto; KMS nowhere (moto cannot hold
         // the AWS managed key alias/aws/connect), which preflight reports as a warn.

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
-use serde_json::Value;
+use anyhow::{anyhow, Context, Result};
+use serde_json::{json, Value};
 
 use super::{Execution, FunctionError, Stack};
 
@@ -71,6 +71,24 @@ impl Stack {
             .await
     }
 
+    /// StartExecution then waits until it leaves RUNNING (source region); Err names the machine,
+    /// the execution and what failed.
+    pub async fn run_execution(
+        &self,
+        machine: &str,
+        name: &str,
+        input: &Value,
+        timeout: Duration,
+    ) -> Result<Execution> {
+        let arn = self
+            .start_execution(machine, name, input)
+            .await
+            .map_err(|e| anyhow!("StartExecution {machine}/{name}: {e}"))?;
+        self.wait_execution(&arn, timeout)
+            .await
+            .with_context(|| format!("{machine}/{name}"))
+    }
+
     /// DescribeExecution (source region).
     pub async fn describe_execution(&self, arn: &str) -> Result<Execution> {
         self.source().describe_execution(arn).await
@@ -100,4 +118,23 @@ impl Stack {
     pub async fn states_entered(&self, arn: &str) -> Result<Vec<String>> {
         self.source().states_entered(arn).await
     }
+}
+
+/// The replication machine's input for the stack's instance and replica region.
+pub fn replication_input(poll_seconds: u64, max_polls: u64) -> Value {
+    json!({
+        "instanceId": super::INSTANCE_ID,
+        "replicaRegion": super::REPLICA_REGION,
+        "pollSeconds": poll_seconds,
+        "maxPolls": max_polls,
+    })
+}
+
+/// The default traffic distribution group in connect-sim's state (`Stack::sim_state`).
+pub fn default_group(state: &Value) -> Value {
+    state["trafficDistributionGroups"]
+        .as_array()
+        .and_then(|gs| gs.iter().find(|g| g["isDefault"] == true))
+        .cloned()
+        .unwrap_or_else(|| panic!("no default group in {state:#}"))
 }
