@@ -51,6 +51,11 @@ fn newest_source(dirs: &[PathBuf]) -> Option<SystemTime> {
 fn sources_of(root: &Path, bin: &str) -> Vec<PathBuf> {
     match bin {
         "connect-sim" => vec![root.join("sim/src"), root.join("sim/Cargo.toml")],
+        "grctl" => vec![
+            root.join("grctl"),
+            root.join("shared/src"),
+            root.join("shared/Cargo.toml"),
+        ],
         "lambda-adapter" | "rehearse" | "invoke" => {
             vec![root.join("local/src"), root.join("local/Cargo.toml")]
         }

@@ -129,3 +129,36 @@ pub(crate) async fn register_functions(
     }
     Ok(())
 }
+
+/// The stack grctl reads (`grctl --stack acgr`): the outputs `template.yaml` gives a region's
+/// deployment, on a placeholder resource (moto deploys no SAM transform).
+pub(crate) async fn publish_stack(
+    moto: SocketAddr,
+    region: &str,
+    outputs: &[(&str, String)],
+) -> Result<()> {
+    let outputs: serde_json::Map<String, serde_json::Value> = outputs
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::json!({ "Value": v })))
+        .collect();
+    let template = serde_json::json!({
+        "Resources": {"Deployed": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": outputs,
+    });
+    let cfn = aws_sdk_cloudformation::Client::new(&local_config(moto, region).await);
+    cfn.create_stack()
+        .stack_name(GRCTL_STACK)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "CreateStack {GRCTL_STACK} in {region}: {}",
+                aws_sdk_cloudformation::error::DisplayErrorContext(e)
+            )
+        })?;
+    Ok(())
+}
+
+/// The stack name the local deployments publish.
+pub const GRCTL_STACK: &str = "acgr";

@@ -42,9 +42,11 @@
 //! What the tests do with a stack is grouped by what it reaches: `stack/steps.rs` (functions and
 //! executions), `stack/items.rs` (the run table), `stack/sim.rs` (connect-sim).
 
+mod grctl;
 mod items;
 mod sim;
 mod steps;
+pub use grctl::GrctlRun;
 pub use steps::{default_group, replication_input};
 
 use std::net::SocketAddr;
@@ -251,6 +253,12 @@ impl Stack {
         };
         if stack.ctx.opts.state_machines {
             stack.prepare_replica_region(&scenario).await?;
+            let instance =
+                crate::drill::scenario_instance(&stack.ctx.root, &stack.ctx.opts.scenario)
+                    .unwrap_or_else(|_| INSTANCE_ID.to_string());
+            for d in &stack.deployments {
+                d.publish_stack(&instance).await?;
+            }
         }
         Ok(stack)
     }

@@ -39,16 +39,91 @@ pub struct Header {
     /// The Step Functions execution driving the run (`$$.Execution.Id`), recorded on the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_arn: Option<String>,
+    /// The execution's own input, which a machine's first task passes along to be checked
+    /// against the machine's members ([`ExecutionInput`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_input: Option<ExecutionInput>,
+}
+
+/// A machine's execution input as its first task receives it (`$$.Execution.Input`): Step
+/// Functions carries a misspelt member (`pollSecond`, `dryrun`) along unread, so the first step
+/// refuses it, naming it, before anything is done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExecutionInput {
+    /// `replication`, `failover` or `agent-sync`.
+    pub machine: String,
+    pub input: Value,
+}
+
+/// The members each machine reads from its execution input (`statemachine/*.asl.json`: the
+/// `Defaults` state's and every `$.config.<member>`; a contract test keeps the two equal).
+pub const MACHINE_MEMBERS: &[(&str, &[&str])] = &[
+    (
+        "replication",
+        &[
+            "instanceId",
+            "maxPolls",
+            "pollSeconds",
+            "replicaAlias",
+            "replicaRegion",
+            "runId",
+        ],
+    ),
+    (
+        "failover",
+        &[
+            "breakLock",
+            "dryRun",
+            "force",
+            "instanceId",
+            "plan",
+            "preset",
+            "reason",
+            "runId",
+            "targetRegion",
+            "trafficDistributionGroups",
+        ],
+    ),
+    ("agent-sync", &["checkMembers", "instanceId", "runId"]),
+];
+
+impl ExecutionInput {
+    /// Every member is one the machine reads.
+    pub fn check(&self) -> Result<(), StepError> {
+        let Some((_, members)) = MACHINE_MEMBERS.iter().find(|(m, _)| *m == self.machine) else {
+            return Err(StepError::InvalidInput(format!(
+                "executionInput.machine: '{}' is not one of this project's machines",
+                shown(&self.machine)
+            )));
+        };
+        let Value::Object(input) = &self.input else {
+            return Err(StepError::InvalidInput(format!(
+                "the {} machine's input must be a JSON object",
+                self.machine
+            )));
+        };
+        match input.keys().find(|k| !members.contains(&k.as_str())) {
+            Some(unknown) => Err(StepError::InvalidInput(format!(
+                "{}: not a member of the {} machine's input (it reads {})",
+                shown(unknown),
+                self.machine,
+                members.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Header {
-    const MEMBERS: [&'static str; 3] = ["runId", "instanceId", "executionArn"];
+    const MEMBERS: [&'static str; 4] = ["runId", "instanceId", "executionArn", "executionInput"];
 
     pub fn new(run_id: impl Into<String>, instance_id: impl Into<String>) -> Header {
         Header {
             run_id: run_id.into(),
             instance_id: instance_id.into(),
             execution_arn: None,
+            execution_input: None,
         }
     }
 
@@ -118,6 +193,9 @@ pub fn parse_with<T: StepInput>(
         .filter_map(|m| own.remove_entry(*m))
         .collect();
     let header: Header = crate::parse_input(Value::Object(header))?;
+    if let Some(execution) = &header.execution_input {
+        execution.check()?;
+    }
     let mut input: T = crate::parse_input(Value::Object(own))?;
     *input.header_mut() = header;
     Ok(input)
@@ -440,5 +518,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(own.header.run_id, "generated");
+    }
+
+    #[test]
+    fn a_machine_input_member_the_machine_does_not_read_is_refused_by_name() {
+        let with = |machine: &str, input: Value| {
+            serde_json::json!({"runId": "r1", "instanceId": "i", "replicaRegion": "w",
+                "executionInput": {"machine": machine, "input": input}})
+        };
+        let ok = serde_json::json!({"instanceId": "i", "replicaRegion": "w", "pollSeconds": 5});
+        assert!(parsed(with("replication", ok)).is_ok());
+        let typo = serde_json::json!({"instanceId": "i", "pollSecond": 5});
+        let message = parsed(with("replication", typo)).unwrap_err();
+        assert!(
+            message.contains("pollSecond: not a member of the replication machine's input"),
+            "{message}"
+        );
+        let dry = serde_json::json!({"instanceId": "i", "dryrun": true});
+        assert!(parsed(with("failover", dry))
+            .unwrap_err()
+            .contains("dryrun"));
+        assert!(parsed(with("nope", serde_json::json!({})))
+            .unwrap_err()
+            .contains("executionInput.machine"));
+        assert!(parsed(with("agent-sync", serde_json::json!([1])))
+            .unwrap_err()
+            .contains("JSON object"));
+        let huge = serde_json::json!({"x".repeat(100_000): 1});
+        assert!(parsed(with("agent-sync", huge)).unwrap_err().len() < 500);
     }
 }

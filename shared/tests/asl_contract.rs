@@ -122,3 +122,75 @@ fn every_step_task_retries_every_retryable_error_and_catches_the_rest() {
         );
     }
 }
+
+/// The states a state can go to next (Next, Default, Choices, Catch).
+fn successors(state: &Value) -> Vec<String> {
+    let mut out: Vec<String> = ["Next", "Default"]
+        .iter()
+        .filter_map(|k| state[*k].as_str().map(str::to_string))
+        .collect();
+    for list in ["Choices", "Catch"] {
+        for c in state[list].as_array().into_iter().flatten() {
+            out.extend(c["Next"].as_str().map(str::to_string));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_machine_checks_its_execution_input_in_its_first_step() {
+    for (path, machine) in machines() {
+        let name = Path::new(&path)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .and_then(|f| f.strip_suffix(".asl.json"))
+            .expect("<machine>.asl.json")
+            .to_string();
+        // the members the machine reads: its defaults and every $.config.<member>
+        let text = machine.to_string();
+        let mut read: Vec<String> = machine["States"]["Defaults"]["Result"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        for piece in text.split("$.config.").skip(1) {
+            let member: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            read.push(member);
+        }
+        read.sort();
+        read.dedup();
+        let (_, listed) = acgr::step::MACHINE_MEMBERS
+            .iter()
+            .find(|(m, _)| *m == name)
+            .unwrap_or_else(|| panic!("{name} is not in MACHINE_MEMBERS"));
+        assert_eq!(read, listed.to_vec(), "{name}: MACHINE_MEMBERS");
+
+        // every step reached before any other step is given the execution input to check
+        let states = &machine["States"];
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![machine["StartAt"].as_str().expect("StartAt").to_string()];
+        let mut first = Vec::new();
+        while let Some(s) = todo.pop() {
+            if !seen.insert(s.clone()) {
+                continue;
+            }
+            let state = &states[&s];
+            if state["Resource"] == "arn:aws:states:::lambda:invoke" {
+                first.push(s);
+            } else {
+                todo.extend(successors(state));
+            }
+        }
+        assert!(!first.is_empty(), "{name}: no step");
+        for s in first {
+            let given = &states[&s]["Parameters"]["Payload"]["executionInput"];
+            assert_eq!(given["machine"], name.as_str(), "{name}.{s}: {given}");
+            assert_eq!(
+                given["input.$"], "$$.Execution.Input",
+                "{name}.{s}: {given}"
+            );
+        }
+    }
+}

@@ -79,12 +79,22 @@ struct Sweep<'a, C, S> {
     group_rechecked: bool,
     /// When the associations were last written to the run store.
     flushed_at: Instant,
+    flush_every: std::time::Duration,
 }
 
-/// Associations are written at least this often while Connect accepts them: at Connect's
-/// 2 calls/s each one is written on its own, so a process killed after an accepted call repeats
-/// at most that call; at raised quotas (tests, benchmarks) they are written a few at a time.
-const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often accepted associations are written. At Connect's quotas (`CONNECT_QUOTA_FACTOR` 1)
+/// every one is written before the next call, the first burst of 5 included: a process killed
+/// after an accepted call repeats at most that call (idempotent at Connect). At raised quotas,
+/// where calls come faster than a write, at least every 250 ms: a write per call there halved
+/// the association rate.
+fn flush_every() -> std::time::Duration {
+    let factor = acgr::pace::Policy::from_env().map_or(1.0, |p| p.quota_factor);
+    if factor > 1.0 {
+        std::time::Duration::from_millis(250)
+    } else {
+        std::time::Duration::ZERO
+    }
+}
 
 pub(crate) async fn work<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
@@ -164,6 +174,7 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
         pages_read: 0,
         group_rechecked: false,
         flushed_at: Instant::now(),
+        flush_every: flush_every(),
     }
     .run()
     .await
@@ -328,11 +339,11 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         Ok(())
     }
 
-    /// Records the associations accepted since the last write once [`FLUSH_EVERY`] has passed:
-    /// a process killed after an accepted call repeats the calls of that window (one, at
-    /// Connect's quota; idempotent at Connect), not the page.
+    /// Records the associations accepted since the last write once [`flush_every`] has passed:
+    /// a process killed after an accepted call repeats the calls of that window (that one call,
+    /// at Connect's quotas; idempotent at Connect), not the page.
     async fn flush(&mut self, associations: &mut Vec<Association>) -> Result<(), Stop> {
-        if self.flushed_at.elapsed() < FLUSH_EVERY {
+        if self.flushed_at.elapsed() < self.flush_every {
             return Ok(());
         }
         self.flushed_at = Instant::now();

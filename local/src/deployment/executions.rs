@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Deployment;
 use crate::config::local_config;
-use crate::stack::TABLE_NAME;
+use crate::stack::{REPLICA_REGION, SOURCE_REGION, TABLE_NAME};
 use crate::{moto, sfn, workspace};
 
 /// How an execution ended.
@@ -57,6 +57,27 @@ impl Deployment {
         self.sfn = Some(client);
         self.role = role;
         Ok(())
+    }
+
+    /// Publishes this deployment as the stack grctl reads: the outputs `template.yaml` gives,
+    /// for `instance_id`.
+    pub(crate) async fn publish_stack(&self, instance_id: &str) -> Result<()> {
+        let mut outputs = vec![
+            ("InstanceId", instance_id.to_string()),
+            ("SourceRegion", SOURCE_REGION.to_string()),
+            ("ReplicaRegion", REPLICA_REGION.to_string()),
+            ("RunTableName", TABLE_NAME.to_string()),
+        ];
+        for (machine, output) in [
+            ("replication", "ReplicationStateMachineArn"),
+            ("failover", "FailoverStateMachineArn"),
+            ("agent-sync", "AgentSyncStateMachineArn"),
+        ] {
+            if let Some(arn) = self.machines.get(machine) {
+                outputs.push((output, arn.clone()));
+            }
+        }
+        moto::publish_stack(self.moto, &self.region, &outputs).await
     }
 
     fn sfn(&self) -> &aws_sdk_sfn::Client {

@@ -1,0 +1,242 @@
+//! Starting a machine's execution and following it to its end, with progress bars on a terminal
+//! (stderr; none when it is not a terminal): the step the run is in, the kinds mirrored, the
+//! agents associated against the total and the time left at the current pace.
+
+use std::time::Duration;
+
+use acgr::store::RunStore;
+use aws_sdk_sfn::types::ExecutionStatus;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::exit::{CliError, Exit};
+use crate::table::Table;
+use crate::target::{Clients, Target};
+
+/// How an execution ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finished {
+    pub region: String,
+    pub execution_arn: String,
+    pub run_id: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// The execution's output (the machine's last state), when it succeeded.
+    pub output: Option<Value>,
+}
+
+impl Finished {
+    pub fn succeeded(&self) -> bool {
+        self.status == "SUCCEEDED"
+    }
+
+    /// The exit code of this end.
+    pub fn exit(&self) -> Exit {
+        if self.succeeded() {
+            Exit::Done
+        } else {
+            Exit::of_error(self.error.as_deref().unwrap_or(""))
+        }
+    }
+}
+
+fn sfn_error<E: std::error::Error + 'static>(what: &str, region: &str, e: E) -> CliError {
+    let text = aws_sdk_sfn::error::DisplayErrorContext(&e).to_string();
+    // no answer at all (timeout, refused connection) is a region unreachable
+    let exit = if text.contains("dispatch failure") || text.contains("timeout") {
+        Exit::Unreachable
+    } else {
+        Exit::Failed
+    };
+    CliError::new(exit, format!("{what} in {region}: {text}"))
+}
+
+/// Whether the region's Step Functions answers for `machine`.
+pub async fn reachable(c: &Clients, machine: &str) -> Result<(), CliError> {
+    c.sfn
+        .describe_state_machine()
+        .state_machine_arn(machine)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sfn_error("DescribeStateMachine", c.region.as_str(), e))
+}
+
+/// StartExecution; the run ID is the execution's name (the machines' default).
+pub async fn start(
+    c: &Clients,
+    machine: &str,
+    name: &str,
+    input: &Value,
+) -> Result<String, CliError> {
+    c.sfn
+        .start_execution()
+        .state_machine_arn(machine)
+        .name(name)
+        .input(input.to_string())
+        .send()
+        .await
+        .map(|o| o.execution_arn().to_string())
+        .map_err(|e| sfn_error("StartExecution", c.region.as_str(), e))
+}
+
+/// What the bars show while the execution runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bars {
+    /// The step only.
+    Step,
+    /// The step, mirroring per kind and agents associated.
+    Replication,
+}
+
+struct Progress {
+    step: ProgressBar,
+    kinds: Option<ProgressBar>,
+    agents: Option<ProgressBar>,
+    _multi: MultiProgress,
+}
+
+impl Progress {
+    fn new(bars: Bars, visible: bool) -> Progress {
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let multi = MultiProgress::with_draw_target(target);
+        let step = multi.add(ProgressBar::new_spinner());
+        step.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        step.enable_steady_tick(Duration::from_millis(120));
+        let bar = |prefix: &str| {
+            let b = multi.add(ProgressBar::new(0));
+            b.set_style(
+                ProgressStyle::with_template(
+                    "  {prefix:<10} [{bar:30}] {pos}/{len} {msg} (eta {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b.set_prefix(prefix.to_string());
+            b
+        };
+        let (kinds, agents) = match bars {
+            Bars::Step => (None, None),
+            Bars::Replication => (Some(bar("mirroring")), Some(bar("agents"))),
+        };
+        Progress {
+            step,
+            kinds,
+            agents,
+            _multi: multi,
+        }
+    }
+
+    fn finish(&self) {
+        self.step.finish_and_clear();
+        for b in [&self.kinds, &self.agents].into_iter().flatten() {
+            b.finish();
+        }
+    }
+}
+
+/// Reads the run's progress from the table into the bars.
+async fn update(p: &Progress, table: &Table, instance_id: &str, run_id: &str) {
+    if let Ok(Some(run)) = table.store.get_run(instance_id, run_id).await {
+        p.step.set_message(format!("run {run_id}: {}", run.step));
+    }
+    if let Some(kinds) = &p.kinds {
+        if let Ok(snapshots) = table.store.snapshots(instance_id).await {
+            let mine: Vec<_> = snapshots.iter().filter(|s| s.run_id == run_id).collect();
+            if !mine.is_empty() {
+                kinds.set_length(mine.len() as u64);
+                let done = mine
+                    .iter()
+                    .filter(|s| s.missing == 0 && s.conflicting == 0)
+                    .count();
+                kinds.set_position(done as u64);
+                let missing: u64 = mine.iter().map(|s| s.missing).sum();
+                kinds.set_message(format!("{missing} resources to mirror"));
+            }
+        }
+    }
+    if let Some(agents) = &p.agents {
+        if let Ok(Some(progress)) = table.store.get_progress(instance_id, run_id).await {
+            if agents.length() == Some(0) {
+                if let Ok(groups) = table.store.groups(instance_id).await {
+                    let total = groups
+                        .iter()
+                        .find(|g| g.is_default)
+                        .map_or(0, |g| g.agents_total);
+                    agents.set_length(total);
+                }
+            }
+            let done = progress.associated + progress.already_associated;
+            if agents.length().is_some_and(|l| l < done) {
+                agents.set_length(done);
+            }
+            agents.set_position(done);
+            agents.set_message(format!(
+                "{} waiting for the replica",
+                progress.waiting_for_replica
+            ));
+        }
+    }
+}
+
+/// Follows the execution until it ends, reading the run from the table of the region it runs in.
+pub async fn follow(
+    t: &Target,
+    c: &Clients,
+    arn: &str,
+    run_id: &str,
+    bars: Bars,
+    visible: bool,
+) -> Result<Finished, CliError> {
+    let progress = Progress::new(bars, visible);
+    let table = Table::new(c, &t.deployment.run_table_name);
+    loop {
+        let d = c
+            .sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sfn_error("DescribeExecution", c.region.as_str(), e))?;
+        update(&progress, &table, &t.deployment.instance_id, run_id).await;
+        if d.status() != &ExecutionStatus::Running {
+            progress.finish();
+            return Ok(Finished {
+                region: c.region.to_string(),
+                execution_arn: arn.to_string(),
+                run_id: run_id.to_string(),
+                status: d.status().as_str().to_string(),
+                error: d.error().map(str::to_string),
+                cause: d.cause().map(str::to_string),
+                output: d.output().and_then(|o| serde_json::from_str(o).ok()),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// An execution name (and run ID) for a command: `grctl-<verb>-<epoch ms>`.
+pub fn execution_name(verb: &str) -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("grctl-{verb}-{ms}")
+}
+
+/// The error of a command whose machine is not deployed in the region.
+pub fn no_machine(machine: &str, region: &str) -> CliError {
+    CliError::new(
+        Exit::Usage,
+        format!("the {machine} machine is not deployed in {region}"),
+    )
+}

@@ -1,0 +1,462 @@
+//! `grctl`: the operator's front door to an Amazon Connect Global Resiliency deployment of this
+//! project. Configured like the AWS CLI (`--profile`, `--region`, the standard credential chain,
+//! `AWS_ENDPOINT_URL_*`), pointed at a deployment by its SAM stack's name (the stack's outputs in
+//! each region of the pair) or a deployment file. `--output json` on every command; exit codes:
+//! 0 done, 1 failed, 2 bad usage, 3 refused by a gate or a lock, 4 a region unreachable.
+
+mod exit;
+mod follow;
+mod render;
+mod shift;
+mod status;
+mod table;
+mod target;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use acgr::store::RunStore;
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use exit::{CliError, Exit};
+use follow::Bars;
+use target::{Settings, Target};
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "grctl",
+    version,
+    about = "Replication, status, failover and failback of an Amazon Connect Global Resiliency deployment"
+)]
+struct Cli {
+    /// The AWS CLI profile.
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    profile: Option<String>,
+    /// The region asked first (either region of the pair).
+    #[arg(long, global = true, env = "AWS_REGION")]
+    region: Option<String>,
+    /// The SAM stack's name (the same in both regions).
+    #[arg(long, global = true, env = "GRCTL_STACK", default_value = "acgr")]
+    stack: String,
+    /// A deployment file (the `grctl deployment --output json` shape) instead of the stacks.
+    #[arg(long, global = true, env = "GRCTL_DEPLOYMENT")]
+    deployment: Option<PathBuf>,
+    /// Every service but Connect of a region at another endpoint: `REGION=URL` (repeatable).
+    #[arg(long = "endpoint-for", global = true, value_parser = region_url)]
+    endpoints: Vec<(String, String)>,
+    /// Seconds one call to a region may take before the region counts as not answering.
+    #[arg(long, global = true, default_value_t = 10.0)]
+    timeout: f64,
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+    #[command(subcommand)]
+    command: Command,
+}
+
+fn region_url(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(r, u)| (r.to_string(), u.to_string()))
+        .ok_or_else(|| format!("'{s}' is not REGION=URL"))
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The instance, its replica, mirroring, conflicts, agents, every group's live distribution,
+    /// the failback point, the lock and the last runs, from every region that answers.
+    Status {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Replicate the instance (the replication machine, source region).
+    Replicate {
+        #[arg(long)]
+        wait: bool,
+        #[arg(long)]
+        replica_alias: Option<String>,
+        #[arg(long)]
+        poll_seconds: Option<u32>,
+        #[arg(long)]
+        max_polls: Option<u32>,
+    },
+    /// Associate every agent present in both regions (the agent-sync machine, source region).
+    Sync {
+        #[arg(long)]
+        wait: bool,
+        /// Check the group's members against the records now.
+        #[arg(long)]
+        check_members: bool,
+    },
+    /// Move telephony, agents and sign-in to REGION.
+    Failover {
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        shift: ShiftArgs,
+    },
+    /// Put traffic back where it was before the failover.
+    Failback {
+        #[command(flatten)]
+        shift: ShiftArgs,
+    },
+    /// The instance's runs, newest first.
+    Runs {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Name conflicts blocking mirroring, each with its fix.
+    Conflicts,
+    /// Every traffic shift: before, after, and who started it.
+    History {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// The deployment grctl resolved (a deployment file's shape).
+    Deployment,
+}
+
+#[derive(Debug, clap::Args)]
+struct ShiftArgs {
+    /// Show the plan and the gates, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Override the gates that may be overridden.
+    #[arg(long)]
+    force: bool,
+    /// Take the instance lock whoever holds it (needs --reason).
+    #[arg(long, requires = "reason")]
+    break_lock: bool,
+    #[arg(long)]
+    reason: Option<String>,
+    /// Only these groups (ID or ARN; repeatable).
+    #[arg(long = "group")]
+    groups: Vec<String>,
+    /// Do not ask for a confirmation.
+    #[arg(long, short)]
+    yes: bool,
+}
+
+impl ShiftArgs {
+    fn request(&self, to: Option<String>) -> shift::Request {
+        shift::Request {
+            to,
+            groups: self.groups.clone(),
+            force: self.force,
+            dry_run: self.dry_run,
+            break_lock: self.break_lock,
+            reason: self.reason.clone(),
+            yes: self.yes,
+        }
+    }
+}
+
+/// What a command printed, and how it ends.
+struct Done {
+    json: Value,
+    text: String,
+    exit: Exit,
+}
+
+fn done<T: Serialize>(value: &T, text: String, exit: Exit) -> Done {
+    Done {
+        json: serde_json::to_value(value).unwrap_or(Value::Null),
+        text,
+        exit,
+    }
+}
+
+async fn run(cli: &Cli) -> Result<Done, CliError> {
+    if !(cli.timeout > 0.0 && cli.timeout.is_finite()) {
+        return Err(CliError::new(
+            Exit::Usage,
+            "--timeout must be a positive number of seconds",
+        ));
+    }
+    let settings = Settings {
+        profile: cli.profile.clone(),
+        region: cli.region.clone(),
+        stack: cli.stack.clone(),
+        deployment_file: cli.deployment.clone(),
+        endpoints: cli.endpoints.iter().cloned().collect::<BTreeMap<_, _>>(),
+        timeout: Duration::from_secs_f64(cli.timeout),
+    };
+    let t = target::resolve(&settings).await?;
+    // bars and prompts on a terminal only, never in JSON mode
+    let bars = cli.output == Output::Table && std::io::stderr().is_terminal();
+    match &cli.command {
+        Command::Deployment => Ok(done(
+            &t.deployment,
+            serde_json::to_string_pretty(&t.deployment).unwrap_or_default(),
+            Exit::Done,
+        )),
+        Command::Status { runs } => {
+            let s = status::status(&t, *runs).await;
+            let exit = if s.all_reachable() {
+                Exit::Done
+            } else {
+                Exit::Unreachable
+            };
+            Ok(done(&s, render::status(&s), exit))
+        }
+        Command::Runs { limit } => {
+            let s = status::status(&t, *limit).await;
+            Ok(done(&s.runs, render::runs(&s.runs), reach_exit(&s)))
+        }
+        Command::Conflicts => {
+            let s = status::status(&t, 0).await;
+            Ok(done(
+                &s.conflicts,
+                render::conflicts(&s.conflicts),
+                reach_exit(&s),
+            ))
+        }
+        Command::History { limit } => history(&t, *limit).await,
+        Command::Replicate {
+            wait,
+            replica_alias,
+            poll_seconds,
+            max_polls,
+        } => {
+            let mut input = json!({
+                "instanceId": t.deployment.instance_id,
+                "replicaRegion": t.deployment.replica_region,
+            });
+            if let Some(a) = replica_alias {
+                input["replicaAlias"] = json!(a);
+            }
+            if let Some(p) = poll_seconds {
+                input["pollSeconds"] = json!(p);
+            }
+            if let Some(m) = max_polls {
+                input["maxPolls"] = json!(m);
+            }
+            source_machine(&t, "replicate", input, *wait, Bars::Replication, bars).await
+        }
+        Command::Sync {
+            wait,
+            check_members,
+        } => {
+            let input = json!({
+                "instanceId": t.deployment.instance_id,
+                "checkMembers": check_members,
+            });
+            source_machine(&t, "sync", input, *wait, Bars::Replication, bars).await
+        }
+        Command::Failover { to, shift } => {
+            shift_cmd(cli, &t, shift.request(Some(to.clone())), bars).await
+        }
+        Command::Failback { shift } => shift_cmd(cli, &t, shift.request(None), bars).await,
+    }
+}
+
+fn reach_exit(s: &status::Status) -> Exit {
+    if s.table_read_from.is_some() {
+        Exit::Done
+    } else {
+        Exit::Unreachable
+    }
+}
+
+async fn shift_cmd(cli: &Cli, t: &Target, r: shift::Request, bars: bool) -> Result<Done, CliError> {
+    let table = cli.output == Output::Table;
+    let dry_run = r.dry_run;
+    let outcome = shift::shift(t, &r, bars, |plan| {
+        if table {
+            println!("{}", render::plan(plan));
+        }
+    })
+    .await?;
+    let exit = outcome.shift.as_ref().map_or(Exit::Done, |f| f.exit());
+    let mut text = String::new();
+    if !outcome.skipped.is_empty() {
+        text.push_str(&format!(
+            "(did not answer: {}; ran in {})\n",
+            outcome.skipped.join(", "),
+            outcome.called_in
+        ));
+    }
+    match &outcome.shift {
+        None if dry_run => text.push_str("dry run: nothing was changed\n"),
+        None => {}
+        Some(f) => {
+            text.push_str(&format!("run {}: {}", f.run_id, f.status));
+            if let Some(e) = &f.error {
+                text.push_str(&format!(" ({e}: {})", f.cause.clone().unwrap_or_default()));
+            }
+            text.push('\n');
+            for g in &outcome.after {
+                if let Some(d) = &g.live {
+                    text.push_str(&format!(
+                        "  {}: telephony {}; agents {}\n",
+                        g.name,
+                        render::split(&d.telephony),
+                        render::split(&d.agents)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(done(&outcome, text, exit))
+}
+
+/// Starts a machine of the source region's deployment and, with `wait`, follows it.
+async fn source_machine(
+    t: &Target,
+    verb: &str,
+    input: Value,
+    wait: bool,
+    kind: Bars,
+    bars: bool,
+) -> Result<Done, CliError> {
+    let region = t.deployment.source_region.clone();
+    let c = &t.source;
+    let machines = t.deployment.regions.get(&region);
+    let machine = match verb {
+        "replicate" => machines.and_then(|m| m.replication_state_machine_arn.clone()),
+        _ => machines.and_then(|m| m.agent_sync_state_machine_arn.clone()),
+    };
+    let Some(machine) = machine else {
+        if let Some(why) = t.unreachable.get(&region) {
+            return Err(CliError::new(
+                Exit::Unreachable,
+                format!("{region} did not answer: {why}"),
+            ));
+        }
+        return Err(follow::no_machine(verb, &region));
+    };
+    let name = follow::execution_name(verb);
+    let arn = follow::start(c, &machine, &name, &input).await?;
+    if !wait {
+        let started = json!({"region": region, "executionArn": arn, "runId": name});
+        let text = format!("started {arn} (run {name}); follow it with `grctl runs`\n");
+        return Ok(done(&started, text, Exit::Done));
+    }
+    let f = follow::follow(t, c, &arn, &name, kind, bars).await?;
+    let s = status::status(t, 5).await;
+    let run = status::status_run(t, &name).await;
+    let mut text = format!("run {}: {}", f.run_id, f.status);
+    if let Some(e) = &f.error {
+        text.push_str(&format!(" ({e}: {})", f.cause.clone().unwrap_or_default()));
+    }
+    text.push('\n');
+    text.push_str(&render::status(&s));
+    let exit = f.exit();
+    Ok(done(
+        &json!({"execution": f, "run": run, "status": s}),
+        text,
+        exit,
+    ))
+}
+
+/// `grctl history`: the shifts, newest first, with the run that made each and who started it.
+async fn history(t: &Target, limit: usize) -> Result<Done, CliError> {
+    let id = &t.deployment.instance_id;
+    let mut last = String::new();
+    for c in t.regions_from(&t.deployment.source_region) {
+        let table = table::Table::new(c, &t.deployment.run_table_name);
+        let read = async {
+            let shifts = table.store.shifts(id).await.map_err(|e| e.to_string())?;
+            let groups = table.store.groups(id).await.map_err(|e| e.to_string())?;
+            let runs = table.runs(id).await?;
+            Ok::<_, String>((shifts, groups, runs))
+        };
+        let (shifts, groups, runs) = match read.await {
+            Ok(r) => r,
+            Err(e) => {
+                last = format!("{}: {e}", c.region);
+                continue;
+            }
+        };
+        let mut rows: Vec<Value> = shifts
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|s| {
+                let run = runs.iter().find(|r| r.run_id == s.run_id);
+                let group = groups
+                    .iter()
+                    .find(|g| g.group_arn == s.group_arn)
+                    .map_or(s.group_arn.clone(), |g| g.name.clone());
+                json!({
+                    "at": s.at,
+                    "completedAt": s.completed_at,
+                    "runId": s.run_id,
+                    "reason": s.reason,
+                    "group": group,
+                    "groupArn": s.group_arn,
+                    "before": s.before,
+                    "after": s.after,
+                    "status": s.status,
+                    "calledIn": s.called_in,
+                    "startedBy": started_by(run),
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| b["at"].as_i64().cmp(&a["at"].as_i64()));
+        let text = render::history(&rows);
+        return Ok(done(&rows, text, Exit::Done));
+    }
+    Err(CliError::new(
+        Exit::Unreachable,
+        format!("no region's run table answered: {last}"),
+    ))
+}
+
+/// Who started a run: the execution's name (grctl's, incident tooling's request, a schedule's)
+/// and the operator's reason when a lock was broken.
+fn started_by(run: Option<&acgr::records::RunRecord>) -> String {
+    let Some(run) = run else {
+        return String::new();
+    };
+    let execution = run
+        .execution_arn
+        .as_deref()
+        .and_then(|a| a.rsplit(':').next())
+        .unwrap_or("");
+    match run.inputs["breakLock"].as_str() {
+        Some(reason) => format!("{execution} (lock broken: {reason})"),
+        None => execution.to_string(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let json = cli.output == Output::Json;
+    let code = match run(&cli).await {
+        Ok(d) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d.json).unwrap_or_default()
+                );
+            } else {
+                print!("{}", d.text);
+                if !d.text.ends_with('\n') {
+                    println!();
+                }
+            }
+            d.exit
+        }
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    json!({"error": {"exit": e.exit as i32, "message": e.message}})
+                );
+            }
+            eprintln!("grctl: {}", e.message);
+            e.exit
+        }
+    };
+    std::process::exit(code as i32);
+}

@@ -1,0 +1,382 @@
+//! `grctl status`: everything each reachable region knows of the instance, read at once, with the
+//! regions that did not answer named.
+
+use acgr::connect::findings::FindingClass;
+use acgr::connect::{Connect, CurrentDistribution, GroupSummary, InstanceInfo};
+use acgr::records::{Lock, RunRecord, SnapshotRecord};
+use acgr::store::RunStore;
+use serde::Serialize;
+
+use crate::table::Table;
+use crate::target::{Clients, Target};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub instance_id: String,
+    pub source_region: String,
+    pub replica_region: String,
+    /// Each region: whether Connect and the run table answered, and the instance there.
+    pub regions: Vec<RegionView>,
+    /// The region whose run table the rest was read from (the source's when it answers).
+    pub table_read_from: Option<String>,
+    /// The latest snapshot of each kind.
+    pub mirroring: Vec<SnapshotRecord>,
+    pub conflicts: Vec<ConflictView>,
+    pub agents: Option<AgentsView>,
+    pub groups: Vec<GroupView>,
+    pub lock: Option<Lock>,
+    /// The last runs, newest first.
+    pub runs: Vec<RunView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionView {
+    pub region: String,
+    pub connect: Reach,
+    pub table: Reach,
+    pub instance: Option<InstanceView>,
+}
+
+/// Whether a service of a region answered.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", tag = "state", content = "error")]
+pub enum Reach {
+    Ok,
+    Unreachable(String),
+}
+
+impl Reach {
+    pub fn ok(&self) -> bool {
+        *self == Reach::Ok
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceView {
+    pub status: Option<String>,
+    pub alias: Option<String>,
+    pub status_reason: Option<String>,
+    /// The replication status of each region, as Connect reports it.
+    pub replication: Vec<acgr::connect::RegionStatus>,
+}
+
+impl From<InstanceInfo> for InstanceView {
+    fn from(i: InstanceInfo) -> Self {
+        InstanceView {
+            status: i.status.map(|s| s.to_string()),
+            alias: i.alias,
+            status_reason: i.status_reason,
+            replication: i.replication.map(|r| r.statuses).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictView {
+    pub kind: String,
+    pub name: String,
+    pub region: Option<String>,
+    pub source_id: Option<String>,
+    pub replica_id: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub fix: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentsView {
+    /// Users associated with the default group, of the source instance's users.
+    pub associated: u64,
+    pub total: u64,
+    /// Users not associated yet (most wait for the replica to mirror them).
+    pub waiting: u64,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    pub name: String,
+    pub arn: String,
+    pub is_default: bool,
+    pub status: Option<String>,
+    /// The live distribution, read from Connect (`readFrom`).
+    pub live: Option<CurrentDistribution>,
+    pub read_from: Option<String>,
+    /// What failback restores: the open episode's split, else the steady state on record.
+    pub failback_point: Option<CurrentDistribution>,
+    pub episode_open: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub run_id: String,
+    pub kind: String,
+    pub status: String,
+    pub step: String,
+    pub started_at: i64,
+    pub updated_at: i64,
+    pub error: Option<String>,
+}
+
+impl From<&RunRecord> for RunView {
+    fn from(r: &RunRecord) -> Self {
+        RunView {
+            run_id: r.run_id.clone(),
+            kind: r.kind.wire(),
+            status: r.status.wire(),
+            step: r.step.clone(),
+            started_at: r.started_at,
+            updated_at: r.updated_at,
+            error: r
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.error_type, e.message)),
+        }
+    }
+}
+
+/// A serializable enum's wire name.
+pub trait WireName {
+    fn wire(&self) -> String;
+}
+
+impl<T: Serialize> WireName for T {
+    fn wire(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(v) => v.to_string(),
+            Err(_) => String::new(),
+        }
+    }
+}
+
+fn unreachable(e: impl std::fmt::Display) -> Reach {
+    Reach::Unreachable(e.to_string())
+}
+
+/// Connect's view of one region: the instance, and the groups with their live distributions.
+async fn connect_view(
+    c: &Clients,
+    instance_id: &str,
+) -> (
+    Reach,
+    Option<InstanceInfo>,
+    Vec<(GroupSummary, Option<CurrentDistribution>)>,
+) {
+    let instance = match c.connect.describe_instance(instance_id).await {
+        Ok(i) => i,
+        Err(e) => return (unreachable(e), None, Vec::new()),
+    };
+    let mut groups = Vec::new();
+    if instance.is_some() {
+        if let Ok(list) = c.connect.list_groups(instance_id).await {
+            for g in list {
+                let live = c.connect.get_distribution(&g.arn).await.ok();
+                groups.push((g, live));
+            }
+        }
+    }
+    (Reach::Ok, instance, groups)
+}
+
+/// What one region's run table holds.
+struct TableView {
+    reach: Reach,
+    lock: Option<Lock>,
+    runs: Vec<RunRecord>,
+    mirroring: Vec<SnapshotRecord>,
+    conflicts: Vec<ConflictView>,
+    groups: Vec<acgr::records::GroupRecord>,
+    episodes: Vec<acgr::records::Episode>,
+}
+
+async fn table_view(t: &Target, c: &Clients) -> TableView {
+    let id = &t.deployment.instance_id;
+    let table = Table::new(c, &t.deployment.run_table_name);
+    let read = async {
+        let lock = table.store.get_lock(id).await.map_err(|e| e.to_string())?;
+        let runs = table.runs(id).await?;
+        let mirroring = table.store.snapshots(id).await.map_err(|e| e.to_string())?;
+        let conflicts = table.store.conflicts(id).await.map_err(|e| e.to_string())?;
+        let groups = table.store.groups(id).await.map_err(|e| e.to_string())?;
+        let mut episodes = Vec::new();
+        for g in &groups {
+            episodes.extend(
+                table
+                    .store
+                    .episode(id, &g.group_arn)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok::<_, String>((lock, runs, mirroring, conflicts, groups, episodes))
+    };
+    match read.await {
+        Ok((lock, runs, mirroring, conflicts, groups, episodes)) => TableView {
+            reach: Reach::Ok,
+            lock,
+            runs,
+            mirroring,
+            conflicts: conflicts
+                .into_iter()
+                .filter(|c| !c.resolved)
+                .map(|c| {
+                    let region = c
+                        .region
+                        .clone()
+                        .unwrap_or(t.deployment.replica_region.clone());
+                    ConflictView {
+                        kind: c.kind.wire(),
+                        name: c.name,
+                        fix: FindingClass::NameConflict.fix(&region),
+                        region: c.region,
+                        source_id: c.source_id,
+                        replica_id: c.replica_id,
+                        first_seen: c.first_seen,
+                        last_seen: c.last_seen,
+                    }
+                })
+                .collect(),
+            groups,
+            episodes,
+        },
+        Err(e) => TableView {
+            reach: unreachable(e),
+            lock: None,
+            runs: Vec::new(),
+            mirroring: Vec::new(),
+            conflicts: Vec::new(),
+            groups: Vec::new(),
+            episodes: Vec::new(),
+        },
+    }
+}
+
+/// Reads both regions at once.
+pub async fn status(t: &Target, last_runs: usize) -> Status {
+    let id = &t.deployment.instance_id;
+    let ((sc, si, sg), (rc, ri, rg), st, rt) = tokio::join!(
+        connect_view(&t.source, id),
+        connect_view(&t.replica, id),
+        table_view(t, &t.source),
+        table_view(t, &t.replica),
+    );
+    let regions = vec![
+        RegionView {
+            region: t.source.region.to_string(),
+            connect: sc.clone(),
+            table: st.reach.clone(),
+            instance: si.map(Into::into),
+        },
+        RegionView {
+            region: t.replica.region.to_string(),
+            connect: rc.clone(),
+            table: rt.reach.clone(),
+            instance: ri.map(Into::into),
+        },
+    ];
+    // Connect's groups from the source region when it answers (the groups are its resources),
+    // else from the replica region (GetTrafficDistribution answers there by ARN)
+    let (live, read_from) = if sc.ok() && !sg.is_empty() {
+        (sg, t.source.region.to_string())
+    } else {
+        (rg, t.replica.region.to_string())
+    };
+    let (table, table_read_from) = if st.reach.ok() {
+        (st, Some(t.source.region.to_string()))
+    } else if rt.reach.ok() {
+        (rt, Some(t.replica.region.to_string()))
+    } else {
+        (st, None)
+    };
+    let mut groups: Vec<GroupView> = live
+        .iter()
+        .map(|(g, d)| GroupView {
+            name: g.name.clone(),
+            arn: g.arn.clone(),
+            is_default: g.is_default,
+            status: Some(g.status.to_string()),
+            live: d.clone(),
+            read_from: d.as_ref().map(|_| read_from.clone()),
+            failback_point: None,
+            episode_open: false,
+        })
+        .collect();
+    // groups the table knows and Connect did not list (its region down): from the record
+    for r in &table.groups {
+        if !groups.iter().any(|g| g.arn == r.group_arn) {
+            groups.push(GroupView {
+                name: r.name.clone(),
+                arn: r.group_arn.clone(),
+                is_default: r.is_default,
+                status: None,
+                live: None,
+                read_from: None,
+                failback_point: None,
+                episode_open: false,
+            });
+        }
+    }
+    for g in &mut groups {
+        let episode = table.episodes.iter().find(|e| e.group_arn == g.arn);
+        let record = table.groups.iter().find(|r| r.group_arn == g.arn);
+        g.episode_open = episode.is_some();
+        g.failback_point = episode
+            .map(|e| e.before.clone())
+            .or_else(|| record.and_then(|r| r.steady.clone()));
+    }
+    groups.sort_by_key(|g| (!g.is_default, g.name.clone()));
+    let agents = table
+        .groups
+        .iter()
+        .find(|r| r.is_default)
+        .map(|r| AgentsView {
+            associated: r.agents_associated,
+            total: r.agents_total,
+            waiting: r.agents_total.saturating_sub(r.agents_associated),
+            at: r.agents_at,
+        });
+    Status {
+        instance_id: id.clone(),
+        source_region: t.deployment.source_region.clone(),
+        replica_region: t.deployment.replica_region.clone(),
+        regions,
+        table_read_from,
+        mirroring: table.mirroring,
+        conflicts: table.conflicts,
+        agents,
+        groups,
+        lock: table.lock,
+        runs: table
+            .runs
+            .iter()
+            .take(last_runs)
+            .map(RunView::from)
+            .collect(),
+    }
+}
+
+impl Status {
+    /// True when every region answered on every service.
+    pub fn all_reachable(&self) -> bool {
+        self.regions.iter().all(|r| r.connect.ok() && r.table.ok())
+    }
+}
+
+/// A run's record, from the source region's table, else the replica's.
+pub async fn status_run(t: &Target, run_id: &str) -> Option<RunRecord> {
+    for c in t.regions_from(&t.deployment.source_region) {
+        let table = Table::new(c, &t.deployment.run_table_name);
+        if let Ok(Some(r)) = table.store.get_run(&t.deployment.instance_id, run_id).await {
+            return Some(r);
+        }
+    }
+    None
+}

@@ -1,0 +1,298 @@
+//! grctl as an operator runs it, against the failover path deployed in both regions: the binary
+//! reads the stack's outputs from each region's CloudFormation (moto), starts and follows the
+//! machines, and reads Connect and the run table; `--output json` is parsed here, the exit codes
+//! checked, and what it did read from connect-sim's call log and state.
+
+use std::time::Duration;
+
+use acgr_e2e::{
+    sim_api::{Outage, ReplicaFailure},
+    GrctlRun, Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION,
+};
+use local_stack::drill::splits;
+use serde_json::Value;
+
+async fn stack() -> Stack {
+    Stack::start(Options::two_regions("small", 100.0))
+        .await
+        .expect("the local stack starts")
+}
+
+fn ok(run: &GrctlRun) -> Value {
+    assert_eq!(run.code, 0, "{run:#?}");
+    run.json()
+}
+
+fn region<'a>(status: &'a Value, name: &str) -> &'a Value {
+    status["regions"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["region"] == name))
+        .unwrap_or_else(|| panic!("no region {name}: {status:#}"))
+}
+
+fn default_group(status_or_outcome: &Value, member: &str) -> Value {
+    status_or_outcome[member]
+        .as_array()
+        .and_then(|gs| gs.iter().find(|g| g["isDefault"] == true))
+        .cloned()
+        .unwrap_or_else(|| panic!("no default group in {member}: {status_or_outcome:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_replicates_fails_over_with_the_source_down_and_fails_back_with_grctl() {
+    let stack = stack().await;
+
+    // the deployment, from the stacks of both regions
+    let d = ok(&stack
+        .grctl(SOURCE_REGION, &["deployment", "--output", "json"])
+        .await);
+    assert_eq!(d["instanceId"], INSTANCE_ID);
+    assert_eq!(d["sourceRegion"], SOURCE_REGION);
+    assert!(
+        d["regions"][SOURCE_REGION]["replicationStateMachineArn"].is_string(),
+        "{d:#}"
+    );
+    assert!(
+        d["regions"][REPLICA_REGION]["failoverStateMachineArn"].is_string(),
+        "{d:#}"
+    );
+    assert!(
+        d["regions"][REPLICA_REGION]["replicationStateMachineArn"].is_null(),
+        "{d:#}"
+    );
+
+    // before any replication there is no group to move: failed (1), nothing moved
+    let early = stack
+        .grctl(
+            SOURCE_REGION,
+            &["failover", "--to", REPLICA_REGION, "--output", "json"],
+        )
+        .await;
+    assert_eq!(early.code, 1, "{early:#?}");
+    let message = early.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(message.contains("NotReady"), "{message}");
+
+    // replicate --wait: the machine to its end, the summary in JSON
+    let r = ok(&stack
+        .grctl(
+            SOURCE_REGION,
+            &[
+                "replicate",
+                "--wait",
+                "--poll-seconds",
+                "1",
+                "--output",
+                "json",
+            ],
+        )
+        .await);
+    assert_eq!(r["execution"]["status"], "SUCCEEDED", "{r:#}");
+    assert_eq!(r["run"]["status"], "succeeded", "{r:#}");
+    assert_eq!(stack.accepted_calls("ReplicateInstance").await.len(), 1);
+    let steady = splits(&stack).await;
+
+    // status with both regions up
+    let s = ok(&stack
+        .grctl(SOURCE_REGION, &["status", "--output", "json"])
+        .await);
+    assert_eq!(region(&s, SOURCE_REGION)["connect"]["state"], "ok", "{s:#}");
+    assert_eq!(
+        region(&s, REPLICA_REGION)["instance"]["status"],
+        "ACTIVE",
+        "{s:#}"
+    );
+    assert_eq!(s["agents"]["associated"], 50, "{s:#}");
+    assert_eq!(s["agents"]["total"], 50, "{s:#}");
+    assert!(s["lock"].is_null(), "{s:#}");
+    assert_eq!(s["runs"][0]["status"], "succeeded", "{s:#}");
+    let g = default_group(&s, "groups");
+    assert_eq!(
+        g["live"]["telephony"][0],
+        serde_json::json!([SOURCE_REGION, 100]),
+        "{g:#}"
+    );
+    assert!(g["failbackPoint"].is_object(), "{g:#}");
+    assert!(
+        !s["mirroring"].as_array().expect("kinds").is_empty(),
+        "{s:#}"
+    );
+
+    // a dry run shows the plan and the gates and changes nothing
+    let plan = ok(&stack
+        .grctl(
+            SOURCE_REGION,
+            &[
+                "failover",
+                "--to",
+                REPLICA_REGION,
+                "--dry-run",
+                "--output",
+                "json",
+            ],
+        )
+        .await);
+    assert!(
+        !plan["plan"]["gates"].as_array().expect("gates").is_empty(),
+        "{plan:#}"
+    );
+    assert!(plan["shift"].is_null(), "{plan:#}");
+    // without a terminal, a shift needs --yes (2), and nothing moved
+    let unconfirmed = stack
+        .grctl(SOURCE_REGION, &["failover", "--to", REPLICA_REGION])
+        .await;
+    assert_eq!(unconfirmed.code, 2, "{unconfirmed:#?}");
+    assert!(unconfirmed.stderr.contains("--yes"), "{unconfirmed:#?}");
+    assert!(stack
+        .accepted_calls("UpdateTrafficDistribution")
+        .await
+        .is_empty());
+
+    // the source region goes down: status from the replica region says so and still shows the
+    // groups' live distribution and the failback point (exit 4: a region did not answer)
+    stack
+        .region_down(SOURCE_REGION, Outage::Timeout)
+        .await
+        .expect("the source region goes down");
+    let down = stack
+        .grctl(REPLICA_REGION, &["status", "--output", "json"])
+        .await;
+    assert_eq!(down.code, 4, "{down:#?}");
+    let s = down.json();
+    assert_eq!(
+        region(&s, SOURCE_REGION)["connect"]["state"],
+        "unreachable",
+        "{s:#}"
+    );
+    assert_eq!(s["tableReadFrom"], REPLICA_REGION, "{s:#}");
+    let g = default_group(&s, "groups");
+    assert_eq!(g["readFrom"], REPLICA_REGION, "{g:#}");
+    assert!(g["failbackPoint"].is_object(), "{g:#}");
+
+    // failover from the replica region alone
+    let over = ok(&stack
+        .grctl(
+            REPLICA_REGION,
+            &[
+                "failover",
+                "--to",
+                REPLICA_REGION,
+                "--yes",
+                "--output",
+                "json",
+            ],
+        )
+        .await);
+    assert_eq!(over["calledIn"], REPLICA_REGION, "{over:#}");
+    assert_eq!(over["shift"]["status"], "SUCCEEDED", "{over:#}");
+    let after = default_group(&over, "after");
+    assert_eq!(
+        after["live"]["telephony"],
+        serde_json::json!([[SOURCE_REGION, 0], [REPLICA_REGION, 100]]),
+        "{after:#}"
+    );
+    let updates = stack.accepted_calls("UpdateTrafficDistribution").await;
+    assert!(!updates.is_empty());
+    assert!(
+        updates.iter().all(|c| c["region"] == REPLICA_REGION),
+        "{updates:#?}"
+    );
+
+    // the source region is back: failback puts every group where it was
+    stack
+        .region_up(SOURCE_REGION)
+        .await
+        .expect("the source region is back");
+    stack
+        .wait_replicated(Duration::from_secs(30))
+        .await
+        .expect("the tables converge");
+    let back = ok(&stack
+        .grctl(SOURCE_REGION, &["failback", "--yes", "--output", "json"])
+        .await);
+    assert_eq!(back["shift"]["status"], "SUCCEEDED", "{back:#}");
+    assert_eq!(splits(&stack).await, steady);
+
+    // history: the failover and the failback, each with who started it
+    let h = ok(&stack
+        .grctl(SOURCE_REGION, &["history", "--output", "json"])
+        .await);
+    let reasons: Vec<&str> = h
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert!(
+        reasons.contains(&"failover") && reasons.contains(&"failback"),
+        "{h:#}"
+    );
+    assert!(
+        h.as_array().expect("rows").iter().all(|r| r["startedBy"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("grctl-"))),
+        "{h:#}"
+    );
+    let runs = ok(&stack
+        .grctl(SOURCE_REGION, &["runs", "--output", "json"])
+        .await);
+    assert!(runs.as_array().expect("runs").len() >= 3, "{runs:#}");
+    let conflicts = ok(&stack
+        .grctl(SOURCE_REGION, &["conflicts", "--output", "json"])
+        .await);
+    assert_eq!(conflicts, serde_json::json!([]));
+
+    // a replication failing in the replica region closes the mirroring gate: refused (3)
+    stack
+        .sim_client()
+        .stage_replica_failure(
+            INSTANCE_ID,
+            &ReplicaFailure::ReplicationFailed {
+                after_seconds: 0.0,
+                region: Some(REPLICA_REGION.into()),
+                reason: Some("internal replication error".into()),
+            },
+        )
+        .await
+        .expect("the sim stages the failure");
+    let updates = stack
+        .accepted_calls("UpdateTrafficDistribution")
+        .await
+        .len();
+    let gated = stack
+        .grctl(
+            SOURCE_REGION,
+            &[
+                "failover",
+                "--to",
+                REPLICA_REGION,
+                "--yes",
+                "--output",
+                "json",
+            ],
+        )
+        .await;
+    assert_eq!(gated.code, 3, "{gated:#?}");
+    assert!(gated.stderr.contains("mirroring-complete"), "{gated:#?}");
+    assert_eq!(
+        stack
+            .accepted_calls("UpdateTrafficDistribution")
+            .await
+            .len(),
+        updates
+    );
+
+    // bad usage is 2, with clap's message
+    let usage = stack.grctl(SOURCE_REGION, &["failover"]).await;
+    assert_eq!(usage.code, 2, "{usage:#?}");
+    // the table output reads as a page
+    let text = stack.grctl(SOURCE_REGION, &["status"]).await;
+    assert_eq!(text.code, 0, "{text:#?}");
+    assert!(
+        text.stdout.contains("(default)") && text.stdout.contains("lock: free"),
+        "{}",
+        text.stdout
+    );
+}
