@@ -81,6 +81,9 @@ enum Command {
     Replicate {
         #[arg(long)]
         wait: bool,
+        /// The execution's name and run ID (default `grctl-replicate-<ms>`).
+        #[arg(long)]
+        run_id: Option<String>,
         #[arg(long)]
         replica_alias: Option<String>,
         #[arg(long)]
@@ -92,6 +95,9 @@ enum Command {
     Sync {
         #[arg(long)]
         wait: bool,
+        /// The execution's name and run ID (default `grctl-sync-<ms>`).
+        #[arg(long)]
+        run_id: Option<String>,
         /// Check the group's members against the records now.
         #[arg(long)]
         check_members: bool,
@@ -143,6 +149,9 @@ struct ShiftArgs {
     /// Do not ask for a confirmation.
     #[arg(long, short)]
     yes: bool,
+    /// The execution's name and run ID (an incident's ID, say; default `grctl-<verb>-<ms>`).
+    #[arg(long)]
+    run_id: Option<String>,
 }
 
 impl ShiftArgs {
@@ -155,6 +164,7 @@ impl ShiftArgs {
             break_lock: self.break_lock,
             reason: self.reason.clone(),
             yes: self.yes,
+            run_id: self.run_id.clone(),
         }
     }
 }
@@ -222,6 +232,7 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
         Command::History { limit } => history(&t, *limit).await,
         Command::Replicate {
             wait,
+            run_id,
             replica_alias,
             poll_seconds,
             max_polls,
@@ -239,17 +250,18 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
             if let Some(m) = max_polls {
                 input["maxPolls"] = json!(m);
             }
-            source_machine(&t, "replicate", input, *wait, Bars::Replication, bars).await
+            source_machine(&t, "replicate", run_id.clone(), input, *wait, bars).await
         }
         Command::Sync {
             wait,
+            run_id,
             check_members,
         } => {
             let input = json!({
                 "instanceId": t.deployment.instance_id,
                 "checkMembers": check_members,
             });
-            source_machine(&t, "sync", input, *wait, Bars::Replication, bars).await
+            source_machine(&t, "sync", run_id.clone(), input, *wait, bars).await
         }
         Command::Failover { to, shift } => {
             shift_cmd(cli, &t, shift.request(Some(to.clone())), bars).await
@@ -312,9 +324,9 @@ async fn shift_cmd(cli: &Cli, t: &Target, r: shift::Request, bars: bool) -> Resu
 async fn source_machine(
     t: &Target,
     verb: &str,
+    run_id: Option<String>,
     input: Value,
     wait: bool,
-    kind: Bars,
     bars: bool,
 ) -> Result<Done, CliError> {
     let region = t.deployment.source_region.clone();
@@ -333,14 +345,14 @@ async fn source_machine(
         }
         return Err(follow::no_machine(verb, &region));
     };
-    let name = follow::execution_name(verb);
+    let name = run_id.unwrap_or_else(|| follow::execution_name(verb));
     let arn = follow::start(c, &machine, &name, &input).await?;
     if !wait {
         let started = json!({"region": region, "executionArn": arn, "runId": name});
         let text = format!("started {arn} (run {name}); follow it with `grctl runs`\n");
         return Ok(done(&started, text, Exit::Done));
     }
-    let f = follow::follow(t, c, &arn, &name, kind, bars).await?;
+    let f = follow::follow(t, c, &arn, &name, Bars::Replication, bars).await?;
     let s = status::status(t, 5).await;
     let run = status::status_run(t, &name).await;
     let mut text = format!("run {}: {}", f.run_id, f.status);

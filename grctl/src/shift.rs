@@ -22,6 +22,8 @@ pub struct Request {
     pub break_lock: bool,
     pub reason: Option<String>,
     pub yes: bool,
+    /// The shift's execution name and run ID (its dry run's is `<id>-plan`).
+    pub run_id: Option<String>,
 }
 
 impl Request {
@@ -142,7 +144,11 @@ pub async fn shift(
     let (c, machine, skipped) = pick(t, &first).await?;
 
     // the plan and the gates: a dry run of the same request, in the same region
-    let name = follow::execution_name(&format!("{}-plan", r.verb()));
+    let run_id = r
+        .run_id
+        .clone()
+        .unwrap_or_else(|| follow::execution_name(r.verb()));
+    let name = format!("{run_id}-plan");
     let arn = follow::start(c, &machine, &name, &r.input(t, true)).await?;
     let dry = follow::follow(t, c, &arn, &name, Bars::Step, bars_visible).await?;
     if !dry.succeeded() {
@@ -197,9 +203,8 @@ pub async fn shift(
             "not confirmed: nothing was changed",
         ));
     }
-    let name = follow::execution_name(r.verb());
-    let arn = follow::start(c, &machine, &name, &r.input(t, false)).await?;
-    let done = follow::follow(t, c, &arn, &name, Bars::Step, bars_visible).await?;
+    let arn = follow::start(c, &machine, &run_id, &r.input(t, false)).await?;
+    let done = follow::follow(t, c, &arn, &run_id, Bars::Step, bars_visible).await?;
     // read back from the region that ran it (it answered a moment ago)
     let id = &t.deployment.instance_id;
     let groups = acgr::connect::Connect::list_groups(&c.connect, id).await;

@@ -13,6 +13,7 @@ pub mod groups;
 #[cfg(any(test, feature = "test-util"))]
 pub mod hostile;
 pub mod members;
+pub mod metrics;
 pub mod pace;
 pub mod records;
 pub mod replication;

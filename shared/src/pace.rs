@@ -297,6 +297,13 @@ impl Intercept for NameTheOperation {
             context
                 .request_mut()
                 .add_extension(OperationName(m.name().to_string()));
+            // the orchestrator counts attempts from 1: a later one is the SDK retrying
+            if cfg
+                .load::<aws_smithy_runtime_api::client::retries::RequestAttempts>()
+                .is_some_and(|a| a.attempts() > 1)
+            {
+                crate::metrics::connect_retry(m.name());
+            }
         }
         Ok(())
     }
@@ -359,6 +366,7 @@ impl HttpConnector for PacedConnector {
                 if let Some((operation, bucket)) = &bucket {
                     debug!(operation, "throttled: the bucket is drained");
                     bucket.drain();
+                    crate::metrics::connect_throttle(operation);
                 }
             }
             Ok(response)

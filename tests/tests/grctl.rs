@@ -150,6 +150,39 @@ async fn an_operator_replicates_fails_over_with_the_source_down_and_fails_back_w
         .await
         .is_empty());
 
+    // on a terminal: a spinner while the plan is made, the plan and the gates, the prompt; "n"
+    // is refused (3) and nothing moves; piped, no spinner was drawn
+    let asked = stack
+        .grctl_on_terminal(
+            SOURCE_REGION,
+            &["failover", "--to", REPLICA_REGION],
+            Some((r"\[y/N\]", "n")),
+        )
+        .await;
+    assert_eq!(asked.code, 3, "{asked:#?}");
+    assert_eq!(asked.stderr, "answered: true", "{asked:#?}");
+    let spinner = |s: &str| s.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c));
+    assert!(spinner(&asked.stdout), "{}", asked.stdout);
+    assert!(
+        asked.stdout.contains("mirroring-complete"),
+        "{}",
+        asked.stdout
+    );
+    assert!(asked.stdout.contains("not confirmed"), "{}", asked.stdout);
+    assert!(!spinner(&unconfirmed.stderr), "{unconfirmed:#?}");
+    assert!(stack
+        .accepted_calls("UpdateTrafficDistribution")
+        .await
+        .is_empty());
+    // and an agent sync followed on a terminal draws its bars
+    let synced = stack
+        .grctl_on_terminal(SOURCE_REGION, &["sync", "--wait"], None)
+        .await;
+    assert_eq!(synced.code, 0, "{synced:#?}");
+    for bar in ["mirroring", "agents", "50/50", "SUCCEEDED"] {
+        assert!(synced.stdout.contains(bar), "{bar}: {}", synced.stdout);
+    }
+
     // the source region goes down: status from the replica region says so and still shows the
     // groups' live distribution and the failback point (exit 4: a region did not answer)
     stack
@@ -244,6 +277,57 @@ async fn an_operator_replicates_fails_over_with_the_source_down_and_fails_back_w
         .await);
     assert_eq!(conflicts, serde_json::json!([]));
 
+    // the metrics the functions emitted: EMF documents on stdout, in their logs
+    let docs = stack.emf_documents();
+    dimensions_are_members(&docs);
+    let has = |dims: &[String], names: &[&str]| names.iter().all(|n| dims.iter().any(|d| d == n));
+    let associated = emf(&docs, "AgentsAssociated");
+    assert!(
+        associated.iter().any(|(u, d, v)| u == "Count"
+            && has(d, &["Function", "InstanceId"])
+            && v.as_f64() == Some(50.0)),
+        "{associated:?}"
+    );
+    let waiting = emf(&docs, "AgentsWaiting");
+    assert!(
+        waiting
+            .iter()
+            .any(|(u, _, v)| u == "Count" && v.as_f64() == Some(0.0)),
+        "{waiting:?}"
+    );
+    for name in ["ResourcesToMirror", "Findings"] {
+        let kinds = emf(&docs, name);
+        assert!(
+            kinds
+                .iter()
+                .any(|(u, d, _)| u == "Count" && has(d, &["InstanceId", "Kind"])),
+            "{name}: {kinds:?}"
+        );
+    }
+    let conflicts = emf(&docs, "Conflicts");
+    assert!(
+        conflicts
+            .iter()
+            .any(|(u, _, v)| u == "Count" && v.as_f64() == Some(0.0)),
+        "{conflicts:?}"
+    );
+    let shifts = emf(&docs, "ShiftSeconds");
+    assert!(
+        shifts
+            .iter()
+            .any(|(u, d, _)| u == "Seconds" && has(d, &["InstanceId", "Reason"])),
+        "{shifts:?}"
+    );
+    for name in ["TelephonyPercent", "AgentsPercent"] {
+        let split = emf(&docs, name);
+        assert!(
+            split.iter().any(|(u, d, v)| u == "Percent"
+                && has(d, &["Group", "Region"])
+                && v.as_f64() == Some(100.0)),
+            "{name}: {split:?}"
+        );
+    }
+
     // a replication failing in the replica region closes the mirroring gate: refused (3)
     stack
         .sim_client()
@@ -295,4 +379,52 @@ async fn an_operator_replicates_fails_over_with_the_source_down_and_fails_back_w
         "{}",
         text.stdout
     );
+}
+
+/// The EMF metric `name` of the documents: (unit, dimension names, value) of each.
+fn emf(docs: &[Value], name: &str) -> Vec<(String, Vec<String>, Value)> {
+    let mut out = Vec::new();
+    for d in docs {
+        for cw in d["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(cw["Namespace"], "ACGR", "{d:#}");
+            for m in cw["Metrics"].as_array().into_iter().flatten() {
+                if m["Name"] == name {
+                    let dims: Vec<String> = cw["Dimensions"][0]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect();
+                    out.push((
+                        m["Unit"].as_str().unwrap_or("").to_string(),
+                        dims,
+                        d[name].clone(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every dimension of each document is a member of it, with a value.
+fn dimensions_are_members(docs: &[Value]) {
+    for d in docs {
+        for cw in d["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for set in cw["Dimensions"].as_array().into_iter().flatten() {
+                for dim in set.as_array().into_iter().flatten() {
+                    let name = dim.as_str().unwrap_or("");
+                    assert!(d[name].is_string(), "{name} has no value in {d:#}");
+                }
+            }
+        }
+    }
 }

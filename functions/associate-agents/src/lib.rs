@@ -162,6 +162,11 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
             done = out.done,
             "agent associations"
         );
+        acgr::metrics::agents(
+            &id,
+            out.associated + out.already_associated,
+            out.waiting_for_replica,
+        );
         // The last step of a replication or agent-sync run: it records the steady state, the
         // failback point an incident will need.
         if out.done {

@@ -170,10 +170,16 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    step::handle(event, step::deadline_margin(), |input, _| {
+    let out = step::handle(event, step::deadline_margin(), |input, _| {
         poll(ctx, input, now())
     })
-    .await
+    .await?;
+    for (kind, k) in &out.kinds {
+        let findings = k.conflicting + k.missing_dependencies + k.sync_failures + k.not_mirrored;
+        acgr::metrics::mirroring(&out.instance_id, kind, k.missing, findings);
+    }
+    acgr::metrics::conflicts(&out.instance_id, out.conflicts_total);
+    Ok(out)
 }
 
 pub async fn poll<C: Connect, S: RunStore>(

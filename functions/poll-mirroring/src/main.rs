@@ -4,9 +4,10 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    let metrics = acgr::metrics::init("poll-mirroring");
     let ctx = acgr::Context::from_env().await?;
     run(service_fn(|event: LambdaEvent<Value>| {
-        poll_mirroring::handler(&ctx, event)
+        acgr::metrics::flushed(metrics, poll_mirroring::handler(&ctx, event))
     }))
     .await
 }

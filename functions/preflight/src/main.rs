@@ -5,11 +5,12 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    let metrics = acgr::metrics::init("preflight");
     let ctx = acgr::Context::from_env().await?;
     let replica = ctx.pair().replica;
     let probe = SdkProbe::for_region(&replica).await;
     run(service_fn(|event: LambdaEvent<Value>| {
-        preflight::handler(&ctx, &probe, event)
+        acgr::metrics::flushed(metrics, preflight::handler(&ctx, &probe, event))
     }))
     .await
 }

@@ -184,6 +184,8 @@ pub struct Output {
     pub run_id: String,
     pub instance_id: String,
     pub called_in: String,
+    /// `failover`, `failback` or `plan`.
+    pub reason: String,
     pub dry_run: bool,
     /// True when any group's distribution changed.
     pub changed: bool,
@@ -197,10 +199,37 @@ pub async fn handler<C: Connect, S: RunStore>(
     settings: &Settings,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    step::handle(event, settings.deadline_margin, |input, deadline| {
+    let started = Instant::now();
+    let out = step::handle(event, settings.deadline_margin, |input, deadline| {
         shift(ctx, settings, input, now(), deadline)
     })
-    .await
+    .await?;
+    record_metrics(&out, started.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+/// The shift's duration and each moved group's new split.
+fn record_metrics(out: &Output, seconds: f64) {
+    if out.dry_run || !out.changed {
+        return;
+    }
+    acgr::metrics::shift(&out.instance_id, &out.reason, seconds);
+    for g in out.groups.iter().filter(|g| g.changed) {
+        let agents = g.after.agents().entries();
+        for (region, telephony) in g.after.telephony().entries() {
+            let agents = agents
+                .iter()
+                .find(|(r, _)| r == region)
+                .map_or(0, |(_, p)| *p);
+            acgr::metrics::distribution(
+                &out.instance_id,
+                &g.name,
+                region.as_str(),
+                *telephony,
+                agents,
+            );
+        }
+    }
 }
 
 pub async fn shift<C: Connect, S: RunStore>(
@@ -300,6 +329,7 @@ fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {
         run_id: input.header.run_id.clone(),
         instance_id: checked.id.clone(),
         called_in: planned.target.to_string(),
+        reason: checked.intent.reason().to_string(),
         dry_run: input.dry_run,
         changed: false,
         gates: planned.gates.clone(),

@@ -1,19 +1,20 @@
 //! The rehearsal: the whole product on this machine. Starts the local stack in both regions
 //! (connect-sim with a scenario; per region, moto executing the deployed state machines and the
-//! functions of that region's deployment; the run table replicated between them), runs the
-//! replication machine to the end, fails over to the replica region and fails back with both
-//! regions up, then runs the region-outage drill (a steady state recorded, the source region
+//! functions of that region's deployment; the run table replicated between them), then does what
+//! an operator does, with grctl (README "Operating"): replicates to the end, fails over to the
+//! replica region from the replica region and fails back with both regions up; then runs the region-outage drill (a steady state recorded, the source region
 //! down, the incident request to the replica region alone, failover at Connect's real quotas,
 //! the source region back, failback), printing progress as it goes and a summary at the end.
 //! Exits 1 if anything failed; every process it started is stopped on the way out.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use local_stack::drill::{self, Drill, DrillReport};
-use local_stack::stack::{workspace, Execution, Options, Stack, REPLICA_REGION, SOURCE_REGION};
+use local_stack::stack::{workspace, Options, Stack, REPLICA_REGION, SOURCE_REGION};
 use serde_json::{json, Value};
 
 mod summary;
@@ -125,30 +126,61 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
     let stamp = chrono_stamp();
     let timeout = Duration::from_secs(args.timeout);
 
-    let replication = json!({
-        "instanceId": instance,
-        "replicaRegion": REPLICA_REGION,
-        "pollSeconds": args.poll_seconds,
-        "maxPolls": (args.timeout / args.poll_seconds.max(1)).max(1),
-    });
-    let failover = json!({"instanceId": instance, "targetRegion": REPLICA_REGION});
-    let failback = json!({"instanceId": instance, "preset": "failback"});
-    // (machine, execution name, input, what the traffic is after it); each needs the one before.
-    let phases = [
-        ("replication", "replication", replication, "replicated"),
-        ("failover", "failover", failover, "failed over"),
-        ("failover", "failback", failback, "failed back"),
+    // The operator's commands (grctl, as README "Operating" has them), each needing the one
+    // before: (what, region grctl is run from, arguments, what the traffic is after it).
+    let max_polls = (args.timeout / args.poll_seconds.max(1)).max(1).to_string();
+    let name = |what: &str| format!("rehearsal-{stamp}-{what}");
+    let phases: [(&str, &str, Vec<String>, &str); 3] = [
+        (
+            "replication",
+            SOURCE_REGION,
+            [
+                "replicate",
+                "--wait",
+                "--run-id",
+                &name("replication"),
+                "--poll-seconds",
+                &args.poll_seconds.to_string(),
+                "--max-polls",
+                &max_polls,
+            ]
+            .map(String::from)
+            .to_vec(),
+            "replicated",
+        ),
+        (
+            "failover",
+            REPLICA_REGION,
+            [
+                "failover",
+                "--to",
+                REPLICA_REGION,
+                "--yes",
+                "--run-id",
+                &name("failover"),
+            ]
+            .map(String::from)
+            .to_vec(),
+            "failed over",
+        ),
+        (
+            "failback",
+            SOURCE_REGION,
+            ["failback", "--yes", "--run-id", &name("failback")]
+                .map(String::from)
+                .to_vec(),
+            "failed back",
+        ),
     ];
-    let run_id = format!("rehearsal-{stamp}-replication");
-    for (machine, what, input, after) in &phases {
-        let name = format!("rehearsal-{stamp}-{what}");
+    let run_id = name("replication");
+    for (what, region, grctl_args, after) in &phases {
         if !phase(
             &stack,
             &mut outcome,
             &mut progress,
-            machine,
-            &name,
-            input,
+            what,
+            region,
+            grctl_args,
             timeout,
         )
         .await?
@@ -216,89 +248,57 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
     Ok(ok)
 }
 
-/// Runs one execution to its end, printing what changes; true if it succeeded.
+/// Runs one grctl command to its end with its output shown (bars on a terminal; off one, the run
+/// table's progress printed here as it changes); true if it succeeded.
 async fn phase(
     stack: &Stack,
     outcome: &mut Outcome,
     printed: &mut Progress,
-    machine: &str,
-    name: &str,
-    input: &Value,
+    what: &str,
+    region: &str,
+    args: &[String],
     timeout: Duration,
 ) -> anyhow::Result<bool> {
     let started = Instant::now();
-    println!("\n-- {machine}: execution {name}");
-    let arn = stack
-        .start_execution(machine, name, input)
-        .await
-        .map_err(|e| anyhow::anyhow!("StartExecution {machine}: {e}"))?;
-    printed.states = 0;
-    let deadline = started + timeout;
-    let end = loop {
-        let e = stack.describe_execution(&arn).await?;
-        printed.report(stack, &arn, started).await;
-        if e.status != "RUNNING" {
-            break e;
+    println!("\n-- {what}: grctl --region {region} {}", args.join(" "));
+    let terminal = std::io::stdout().is_terminal();
+    let mut child = stack.grctl_spawn(region, args)?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
         }
-        if Instant::now() > deadline {
-            anyhow::bail!("{machine} {name} still running after {timeout:?}");
+        if !terminal {
+            printed.report(stack, started).await;
+        }
+        if started.elapsed() > timeout {
+            child.kill().await?;
+            anyhow::bail!("grctl {} still running after {timeout:?}", args.join(" "));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    printed.report(stack, &arn, started).await;
     let took = started.elapsed();
-    report_end(machine, &end, took);
-    outcome
-        .phases
-        .push((format!("{machine} {name}"), end.status.clone(), took));
-    Ok(end.status == "SUCCEEDED")
+    let code = status.code().unwrap_or(-1);
+    let end = if code == 0 {
+        "SUCCEEDED".to_string()
+    } else {
+        format!("FAILED (grctl exit {code})")
+    };
+    println!("   {what} {end} in {:.1}s", took.as_secs_f64());
+    outcome.phases.push((what.to_string(), end, took));
+    Ok(code == 0)
 }
 
-fn report_end(machine: &str, e: &Execution, took: Duration) {
-    match e.status.as_str() {
-        "SUCCEEDED" => println!("   {machine} SUCCEEDED in {:.1}s", took.as_secs_f64()),
-        other => {
-            println!(
-                "   {machine} {other} in {:.1}s: {}",
-                took.as_secs_f64(),
-                e.error.as_deref().unwrap_or("no error name")
-            );
-            if let Some(cause) = &e.cause {
-                println!("   cause: {}", cause_message(cause));
-            }
-        }
-    }
-}
-
-/// A Lambda error's cause is `{"errorType", "errorMessage"}`: show the message.
-fn cause_message(cause: &str) -> String {
-    serde_json::from_str::<Value>(cause)
-        .ok()
-        .and_then(|v| v["errorMessage"].as_str().map(str::to_string))
-        .unwrap_or_else(|| cause.to_string())
-}
-
-/// What has been printed so far, so only changes are printed (the states of this execution; the
-/// run table across executions).
+/// What has been printed so far, so only changes are printed (the run table across commands).
 #[derive(Default)]
 struct Progress {
     instance: String,
-    states: usize,
     kinds: BTreeMap<String, String>,
     agents: String,
 }
 
 impl Progress {
-    async fn report(&mut self, stack: &Stack, arn: &str, started: Instant) {
+    async fn report(&mut self, stack: &Stack, started: Instant) {
         let at = started.elapsed().as_secs_f64();
-        if let Ok(states) = stack.states_entered(arn).await {
-            for s in states.iter().skip(self.states) {
-                if !is_plumbing(s) {
-                    println!("   {at:6.1}s  {s}");
-                }
-            }
-            self.states = self.states.max(states.len());
-        }
         for item in stack.instance_items(&self.instance).await {
             let d = &item.data;
             if let Some(kind) = item.sk.strip_prefix("SNAPSHOT#") {
@@ -331,26 +331,6 @@ impl Progress {
             }
         }
     }
-}
-
-/// States that only arrange data.
-fn is_plumbing(state: &str) -> bool {
-    matches!(
-        state,
-        "Defaults"
-            | "Configure"
-            | "ChooseRunId"
-            | "NameRun"
-            | "UseExecutionName"
-            | "StartPolling"
-            | "CountPoll"
-            | "TimedOut?"
-            | "MirroringComplete?"
-            | "StartAssociating"
-            | "AgentsDone?"
-            | "WhichShift?"
-            | "WaitForMirroring"
-    )
 }
 
 /// The default group's distribution as Connect holds it.
