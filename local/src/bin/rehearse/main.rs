@@ -190,6 +190,9 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
         outcome
             .traffic
             .push((after.to_string(), distribution(&stack).await));
+        // the next command may run in the other region: its table must have this one's records
+        // (the global table's lag; in production, replication ends long before an incident)
+        stack.wait_replicated(Duration::from_secs(60)).await?;
     }
 
     let mut drilled = None;
