@@ -7,6 +7,7 @@
 mod exit;
 mod follow;
 mod render;
+mod report;
 mod shift;
 mod status;
 mod table;
@@ -128,6 +129,12 @@ enum Command {
     },
     /// The deployment grctl resolved (a deployment file's shape).
     Deployment,
+    /// One self-contained HTML page: each group's distribution over time, mirroring per kind,
+    /// agents, findings.
+    Report {
+        #[arg(long)]
+        html: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -230,6 +237,7 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
             ))
         }
         Command::History { limit } => history(&t, *limit).await,
+        Command::Report { html } => report(&t, html).await,
         Command::Replicate {
             wait,
             run_id,
@@ -421,6 +429,40 @@ async fn history(t: &Target, limit: usize) -> Result<Done, CliError> {
         Exit::Unreachable,
         format!("no region's run table answered: {last}"),
     ))
+}
+
+/// `grctl report --html FILE`: the status and every shift on record, as one page.
+async fn report(t: &Target, path: &std::path::Path) -> Result<Done, CliError> {
+    let s = status::status(t, 20).await;
+    let id = &t.deployment.instance_id;
+    let mut shifts = Vec::new();
+    for c in t.regions_from(&t.deployment.source_region) {
+        let table = table::Table::new(c, &t.deployment.run_table_name);
+        if let Ok(found) = table.store.shifts(id).await {
+            shifts = found;
+            break;
+        }
+    }
+    let now = acgr::now();
+    let page = report::html(&s, &shifts, now);
+    std::fs::write(path, &page)
+        .map_err(|e| CliError::new(Exit::Failed, format!("{}: {e}", path.display())))?;
+    let written = json!({
+        "file": path.display().to_string(),
+        "bytes": page.len(),
+        "groups": s.groups.len(),
+        "shifts": shifts.len(),
+        "kinds": s.mirroring.len(),
+    });
+    let text = format!(
+        "wrote {} ({} bytes: {} groups, {} shifts, {} kinds)\n",
+        path.display(),
+        page.len(),
+        s.groups.len(),
+        shifts.len(),
+        s.mirroring.len()
+    );
+    Ok(done(&written, text, reach_exit(&s)))
 }
 
 /// Who started a run: the execution's name (grctl's, incident tooling's request, a schedule's)

@@ -368,6 +368,36 @@ async fn an_operator_replicates_fails_over_with_the_source_down_and_fails_back_w
         updates
     );
 
+    // the report: one page, nothing fetched, each group's history, the kinds, the agents
+    let page = stack.logs.join("report.html");
+    let r = ok(&stack
+        .grctl(
+            SOURCE_REGION,
+            &[
+                "report",
+                "--html",
+                page.to_str().expect("path"),
+                "--output",
+                "json",
+            ],
+        )
+        .await);
+    assert!(r["shifts"].as_u64().is_some_and(|n| n >= 4), "{r:#}");
+    let html = std::fs::read_to_string(&page).expect("the page");
+    for fetched in ["src=", "href=", "<script", "@import", "url("] {
+        assert!(!html.contains(fetched), "{fetched} in the page");
+    }
+    for shown in [
+        "acme-contact-default (default)",
+        "sales",
+        "<path d=\"M",
+        "50 of 50 associated",
+        "queues",
+        REPLICA_REGION,
+    ] {
+        assert!(html.contains(shown), "{shown} not in the page");
+    }
+
     // bad usage is 2, with clap's message
     let usage = stack.grctl(SOURCE_REGION, &["failover"]).await;
     assert_eq!(usage.code, 2, "{usage:#?}");
