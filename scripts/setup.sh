@@ -33,6 +33,22 @@ fi
 .venv/bin/cargo-lambda lambda --version >/dev/null
 [[ -x .venv/bin/moto_server ]] || { echo "setup: .venv/bin/moto_server is missing" >&2; exit 1; }
 
+# Headless Chromium renders grctl's report in tests/tests/grctl.rs: Debian's package (the
+# distribution's security updates replace its builds, so the major version is checked instead of
+# one build pinned).
+CHROMIUM_MIN_MAJOR=140
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium"
+  sudo=""; [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+fi
+chromium_major="$(chromium --version 2>/dev/null | sed -E 's/^Chromium ([0-9]+).*/\1/')"
+if [[ ! "$chromium_major" =~ ^[0-9]+$ ]] || (( chromium_major < CHROMIUM_MIN_MAJOR )); then
+  echo "setup: chromium >= $CHROMIUM_MIN_MAJOR is required (Debian's package chromium)" >&2
+  exit 1
+fi
+
 # Rust tools, built from crates.io into a project-local root (cargo-deny: about 4 minutes cold).
 CARGO_DENY_VERSION="0.20.2"
 if [[ "$(.tools/cargo-deny/bin/cargo-deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]]; then

@@ -56,6 +56,8 @@ fn chart(lines: &[Line]) -> String {
         xs.iter().copied().min().unwrap_or(0),
         xs.iter().copied().max().unwrap_or(1),
     );
+    // a margin before the first shift, so the split it started from shows
+    let t0 = t0 - ((t1 - t0) / 10).max(1);
     let span = ((t1 - t0).max(1)) as f64;
     let x = |t: i64| pad + (t - t0) as f64 / span * (w - 2.0 * pad);
     let y = |p: u8| h - pad - f64::from(p) / 100.0 * (h - 2.0 * pad);
@@ -79,16 +81,29 @@ fn chart(lines: &[Line]) -> String {
                 let _ = write!(d, " H{:.1} V{:.1}", x(*t), y(*p));
             }
         }
+        // the second region's line dashed and 3 px lower: the two always sum to 100
+        let (dash, shift) = if i == 0 {
+            ("", 0.0)
+        } else {
+            (" stroke-dasharray=\"6 4\"", 3.0)
+        };
         let _ = write!(
             svg,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\
+            "<path d=\"{d}\" transform=\"translate(0 {shift})\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{dash}/>\
              <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{color}\">{}</text>",
             w - 150.0,
             14.0 + 13.0 * i as f64,
             esc(label)
         );
     }
-    svg.push_str("</svg>");
+    let _ = write!(
+        svg,
+        "<text x=\"{pad}\" y=\"{}\" font-size=\"10\">{t0}</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{t1} (epoch s)</text></svg>",
+        h - 8.0,
+        w - pad,
+        h - 8.0
+    );
     svg
 }
 
@@ -147,8 +162,7 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
     page.push_str("</table><h2>Telephony per group over time</h2>");
     let colors = ["#1f77b4", "#d62728"];
     for g in &status.groups {
-        let mut mine: Vec<&ShiftRecord> =
-            shifts.iter().filter(|s| s.group_arn == g.arn).collect();
+        let mut mine: Vec<&ShiftRecord> = shifts.iter().filter(|s| s.group_arn == g.arn).collect();
         mine.sort_by_key(|s| (s.at, s.completed_at));
         let lines: Vec<Line> = [&status.source_region, &status.replica_region]
             .into_iter()
@@ -223,6 +237,9 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
             esc(&c.name),
             esc(&c.fix)
         );
+    }
+    if status.conflicts.is_empty() && status.mirroring.iter().all(|k| k.findings.is_empty()) {
+        page.push_str("<li class=\"ok\">none</li>");
     }
     page.push_str("</ul></body></html>\n");
     page

@@ -12,12 +12,14 @@
 //! - [`replication`]: the run table as a global table; [`drill`]: the region-outage drill;
 //! - [`dynamodb_faults`]: DynamoDB errors injected between the functions and the table;
 //! - [`adapter`]: the `lambda-adapter` between moto's Step Functions and the watch;
-//! - [`bench`]: `make bench`, the figures of `BENCHMARKS.md`.
+//! - [`bench`]: `make bench`, the figures of `BENCHMARKS.md`;
+//! - [`browser`]: Debian's headless Chromium, for the tests that look at a page.
 
 use std::path::{Path, PathBuf};
 
 pub mod adapter;
 pub mod bench;
+pub mod browser;
 mod build;
 mod config;
 pub mod deployment;

@@ -398,6 +398,20 @@ async fn an_operator_replicates_fails_over_with_the_source_down_and_fails_back_w
         assert!(html.contains(shown), "{shown} not in the page");
     }
 
+    // rendered by Chromium, the picture holds both regions' lines, the kinds' bars and the
+    // agents' bar
+    let png = stack.logs.join("report.png");
+    local_stack::browser::screenshot(&page, &png).expect("the page renders");
+    let picture = local_stack::browser::colours(&png, &["1f77b4", "d62728", "2ca02c"])
+        .expect("the picture's colours");
+    let count = |c: &str| picture["counts"][c].as_u64().unwrap_or(0);
+    assert!(
+        count("1f77b4") > 1_000,
+        "source line and agents bar: {picture}"
+    );
+    assert!(count("d62728") > 300, "replica line: {picture}");
+    assert!(count("2ca02c") > 5_000, "the kinds' bars: {picture}");
+
     // bad usage is 2, with clap's message
     let usage = stack.grctl(SOURCE_REGION, &["failover"]).await;
     assert_eq!(usage.code, 2, "{usage:#?}");
