@@ -160,6 +160,18 @@ async fn faults_on_every_connect_call_lose_nothing() {
             .count();
         throttled += calls.iter().filter(|c| c["status"] == 429).count();
         table = table + stack.dynamodb_faults();
+        // the SDK's retries of the faults are in the functions' metrics, per operation
+        let retried = stack
+            .emf_documents()
+            .iter()
+            .filter(|d| d["ConnectRetries"].as_f64().is_some_and(|n| n > 0.0))
+            .filter(|d| d["Operation"].is_string())
+            .count();
+        if retried == 0 {
+            all.push(format!(
+                "seed {seed}: no ConnectRetries metric for the faults"
+            ));
+        }
         let v = violations(&stack, 3, &before, 0).await;
         all.extend(v.into_iter().map(|v| format!("seed {seed}: {v}")));
     }
