@@ -9,6 +9,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 # reported as warnings; only errors are printed here.
 .tools/cargo-deny/bin/cargo-deny --log-level error check bans licenses sources
 .venv/bin/cfn-lint template.yaml
+.venv/bin/python scripts/check-dashboard.py
 for machine in statemachine/*.asl.json; do
   .tools/node/node_modules/.bin/asl-validator --json-path "$machine"
 done
