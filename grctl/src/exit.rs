@@ -45,3 +45,30 @@ impl fmt::Display for CliError {
         f.write_str(&self.message)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gate_or_a_lock_is_refused_bad_input_is_usage_the_rest_failed() {
+        for e in ["Unsafe", "RunInProgress", "Rejected"] {
+            assert_eq!(Exit::of_error(e), Exit::Refused, "{e}");
+        }
+        assert_eq!(Exit::of_error("InvalidInput"), Exit::Usage);
+        for e in ["NotReady", "States.Timeout", "ReplicationFailed", ""] {
+            assert_eq!(Exit::of_error(e), Exit::Failed, "{e}");
+        }
+        assert_eq!(
+            [
+                Exit::Done,
+                Exit::Failed,
+                Exit::Usage,
+                Exit::Refused,
+                Exit::Unreachable
+            ]
+            .map(|e| e as i32),
+            [0, 1, 2, 3, 4]
+        );
+    }
+}

@@ -244,3 +244,53 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
     page.push_str("</ul></body></html>\n");
     page
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use acgr::connect::CurrentDistribution;
+    use acgr::domain::{Region, RegionPair, TrafficPlan};
+
+    fn shift(at: i64, done: i64, from_east: u8, to_east: u8) -> ShiftRecord {
+        let east = Region::parse("us-east-1").unwrap();
+        let west = Region::parse("us-west-2").unwrap();
+        let split = |p: u8| vec![(east.clone(), p), (west.clone(), 100 - p)];
+        let pair = RegionPair::new(east.clone(), west.clone());
+        let after = TrafficPlan::new(&pair, &split(to_east), &split(to_east), None).unwrap();
+        ShiftRecord {
+            instance_id: "i".into(),
+            run_id: format!("r{at}"),
+            group_arn: "g".into(),
+            status: ShiftStatus::Done,
+            reason: "failover".into(),
+            before: CurrentDistribution {
+                telephony: split(from_east),
+                agents: split(from_east),
+                sign_in: None,
+            },
+            after,
+            called_in: "us-west-2".into(),
+            at,
+            completed_at: Some(done),
+            completed_at_ms: None,
+            reconciled_by: None,
+        }
+    }
+
+    #[test]
+    fn a_region_s_series_starts_before_the_first_shift_and_steps_at_each_completion() {
+        let (over, back) = (shift(100, 102, 100, 0), shift(200, 203, 0, 100));
+        let points = series(&[&over, &back], "us-east-1", 300, Some(100));
+        assert_eq!(points, vec![(100, 100), (102, 0), (203, 100), (300, 100)]);
+        let west = series(&[&over, &back], "us-west-2", 300, None);
+        assert_eq!(west, vec![(100, 0), (102, 100), (203, 0)]);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(
+            esc("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}
