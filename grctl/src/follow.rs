@@ -83,6 +83,37 @@ pub async fn start(
         .map_err(|e| sfn_error("StartExecution", c.region.as_str(), e))
 }
 
+/// StartExecution, or, when an execution of that name already exists (the same run asked
+/// again: an incident's ID, a retried command), that execution to follow.
+pub async fn start_or_follow(
+    c: &Clients,
+    machine: &str,
+    name: &str,
+    input: &Value,
+) -> Result<String, CliError> {
+    let started = c
+        .sfn
+        .start_execution()
+        .state_machine_arn(machine)
+        .name(name)
+        .input(input.to_string())
+        .send()
+        .await;
+    match started {
+        Ok(o) => Ok(o.execution_arn().to_string()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_execution_already_exists()) =>
+        {
+            Ok(format!(
+                "{}:{name}",
+                machine.replacen(":stateMachine:", ":execution:", 1)
+            ))
+        }
+        Err(e) => Err(sfn_error("StartExecution", c.region.as_str(), e)),
+    }
+}
+
 /// What the bars show while the execution runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Bars {
@@ -200,14 +231,27 @@ pub async fn follow(
 ) -> Result<Finished, CliError> {
     let progress = Progress::new(bars, visible);
     let table = Table::new(c, &t.deployment.run_table_name);
+    let mut misses = 0;
     loop {
-        let d = c
-            .sfn
-            .describe_execution()
-            .execution_arn(arn)
-            .send()
-            .await
-            .map_err(|e| sfn_error("DescribeExecution", c.region.as_str(), e))?;
+        let d = match c.sfn.describe_execution().execution_arn(arn).send().await {
+            Ok(d) => d,
+            // a moment without an answer does not end the shift: ask again, then say which
+            // execution to follow
+            Err(_) if misses < 3 => {
+                misses += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(e) => {
+                let mut err = sfn_error("DescribeExecution", c.region.as_str(), e);
+                err.message = format!(
+                    "{} (execution {arn}, run {run_id}: it may still be running; grctl runs)",
+                    err.message
+                );
+                return Err(err);
+            }
+        };
+        misses = 0;
         update(&progress, &table, &t.deployment.instance_id, run_id).await;
         if d.status() != &ExecutionStatus::Running {
             progress.finish();

@@ -46,9 +46,9 @@ struct Cli {
     /// The region asked first (either region of the pair).
     #[arg(long, global = true, env = "AWS_REGION")]
     region: Option<String>,
-    /// The SAM stack's name (the same in both regions).
-    #[arg(long, global = true, env = "GRCTL_STACK", default_value = "acgr")]
-    stack: String,
+    /// The SAM stack's name, the same in both regions (`make deploy` names it acgr-<instance id>).
+    #[arg(long, global = true, env = "GRCTL_STACK")]
+    stack: Option<String>,
     /// A deployment file (the `grctl deployment --output json` shape) instead of the stacks.
     #[arg(long, global = true, env = "GRCTL_DEPLOYMENT")]
     deployment: Option<PathBuf>,
@@ -62,6 +62,15 @@ struct Cli {
     output: Output,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The `--run-id` of a command that starts an execution.
+fn run_id_of(c: &Command) -> Option<&str> {
+    match c {
+        Command::Replicate { run_id, .. } | Command::Sync { run_id, .. } => run_id.as_deref(),
+        Command::Failover { shift, .. } | Command::Failback { shift } => shift.run_id.as_deref(),
+        _ => None,
+    }
 }
 
 fn region_url(s: &str) -> Result<(String, String), String> {
@@ -209,6 +218,17 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
     let t = target::resolve(&settings).await?;
     // bars and prompts on a terminal only, never in JSON mode
     let bars = cli.output == Output::Table && std::io::stderr().is_terminal();
+    if let Some(id) = run_id_of(&cli.command) {
+        // room for the dry run's suffix (`-plan-<ms>`): Step Functions names end at 80
+        acgr::run_ids::check_run_id(id)
+            .map_err(|e| CliError::new(Exit::Usage, format!("--run-id: {e}")))?;
+        if id.len() > 60 {
+            return Err(CliError::new(
+                Exit::Usage,
+                "--run-id: at most 60 characters",
+            ));
+        }
+    }
     match &cli.command {
         Command::Deployment => Ok(done(
             &t.deployment,
@@ -217,23 +237,18 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
         )),
         Command::Status { runs } => {
             let s = status::status(&t, *runs).await;
-            let exit = if s.all_reachable() {
-                Exit::Done
-            } else {
-                Exit::Unreachable
-            };
-            Ok(done(&s, render::status(&s), exit))
+            Ok(done(&s, render::status(&s), status_exit(&s)))
         }
         Command::Runs { limit } => {
             let s = status::status(&t, *limit).await;
-            Ok(done(&s.runs, render::runs(&s.runs), reach_exit(&s)))
+            Ok(done(&s.runs, render::runs(&s.runs), status_exit(&s)))
         }
         Command::Conflicts => {
             let s = status::status(&t, 0).await;
             Ok(done(
                 &s.conflicts,
                 render::conflicts(&s.conflicts),
-                reach_exit(&s),
+                status_exit(&s),
             ))
         }
         Command::History { limit } => history(&t, *limit).await,
@@ -278,8 +293,9 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
     }
 }
 
-fn reach_exit(s: &status::Status) -> Exit {
-    if s.table_read_from.is_some() {
+/// 0 when every region answered; 4 when one did not (what it printed is what the other knows).
+fn status_exit(s: &status::Status) -> Exit {
+    if s.all_reachable() {
         Exit::Done
     } else {
         Exit::Unreachable
@@ -289,7 +305,9 @@ fn reach_exit(s: &status::Status) -> Exit {
 async fn shift_cmd(cli: &Cli, t: &Target, r: shift::Request, bars: bool) -> Result<Done, CliError> {
     let table = cli.output == Output::Table;
     let dry_run = r.dry_run;
-    let outcome = shift::shift(t, &r, bars, |plan| {
+    // a confirmation needs a person who has seen the plan: a terminal on both ends, table output
+    let interactive = table && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let outcome = shift::shift(t, &r, bars, interactive, |plan| {
         if table {
             println!("{}", render::plan(plan));
         }
@@ -396,9 +414,11 @@ async fn history(t: &Target, limit: usize) -> Result<Done, CliError> {
                 continue;
             }
         };
-        let mut rows: Vec<Value> = shifts
-            .iter()
-            .rev()
+        // newest first, then the limit
+        let mut sorted: Vec<&acgr::records::ShiftRecord> = shifts.iter().collect();
+        sorted.sort_by(|a, b| (b.at, &b.run_id).cmp(&(a.at, &a.run_id)));
+        let rows: Vec<Value> = sorted
+            .into_iter()
             .take(limit)
             .map(|s| {
                 let run = runs.iter().find(|r| r.run_id == s.run_id);
@@ -421,9 +441,13 @@ async fn history(t: &Target, limit: usize) -> Result<Done, CliError> {
                 })
             })
             .collect();
-        rows.sort_by(|a, b| b["at"].as_i64().cmp(&a["at"].as_i64()));
         let text = render::history(&rows);
-        return Ok(done(&rows, text, Exit::Done));
+        let exit = if last.is_empty() {
+            Exit::Done
+        } else {
+            Exit::Unreachable
+        };
+        return Ok(done(&rows, text, exit));
     }
     Err(CliError::new(
         Exit::Unreachable,
@@ -462,7 +486,7 @@ async fn report(t: &Target, path: &std::path::Path) -> Result<Done, CliError> {
         shifts.len(),
         s.mirroring.len()
     );
-    Ok(done(&written, text, reach_exit(&s)))
+    Ok(done(&written, text, status_exit(&s)))
 }
 
 /// Who started a run: the execution's name (grctl's, incident tooling's request, a schedule's)

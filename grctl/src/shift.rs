@@ -2,7 +2,7 @@
 //! answers (the region taking the traffic first), a dry run that shows the plan and the gates,
 //! a confirmation, then the shift followed to the distribution read back.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -113,12 +113,13 @@ async fn pick<'t>(
     ))
 }
 
-/// Asks on the terminal; without one, `--yes` is required.
-fn confirm(question: &str) -> Result<bool, CliError> {
-    if !std::io::stdin().is_terminal() {
+/// Asks on the terminal; without one (or with JSON output), `--yes` is required.
+fn confirm(question: &str, interactive: bool) -> Result<bool, CliError> {
+    if !interactive {
         return Err(CliError::new(
             Exit::Usage,
-            "not a terminal: pass --yes to shift without a confirmation",
+            "no terminal to confirm on (or JSON output): pass --yes to shift without a \
+             confirmation",
         ));
     }
     eprint!("{question} [y/N] ");
@@ -136,6 +137,7 @@ pub async fn shift(
     t: &Target,
     r: &Request,
     bars_visible: bool,
+    interactive: bool,
     show: impl Fn(&Value),
 ) -> Result<Outcome, CliError> {
     let first =
@@ -148,7 +150,8 @@ pub async fn shift(
         .run_id
         .clone()
         .unwrap_or_else(|| follow::execution_name(r.verb()));
-    let name = format!("{run_id}-plan");
+    // its own name each time: a second attempt of the same run ID makes a new plan
+    let name = follow::execution_name(&format!("{run_id}-plan"));
     let arn = follow::start(c, &machine, &name, &r.input(t, true)).await?;
     let dry = follow::follow(t, c, &arn, &name, Bars::Step, bars_visible).await?;
     if !dry.succeeded() {
@@ -197,13 +200,18 @@ pub async fn shift(
             format!("refused by the gates: {}", closed.join("; ")),
         ));
     }
-    if !r.yes && !confirm(&format!("{} now, from {}?", r.verb(), c.region))? {
+    if !r.yes
+        && !confirm(
+            &format!("{} now, from {}?", r.verb(), c.region),
+            interactive,
+        )?
+    {
         return Err(CliError::new(
             Exit::Refused,
             "not confirmed: nothing was changed",
         ));
     }
-    let arn = follow::start(c, &machine, &run_id, &r.input(t, false)).await?;
+    let arn = follow::start_or_follow(c, &machine, &run_id, &r.input(t, false)).await?;
     let done = follow::follow(t, c, &arn, &run_id, Bars::Step, bars_visible).await?;
     // read back from the region that ran it (it answered a moment ago)
     let id = &t.deployment.instance_id;

@@ -20,8 +20,8 @@ pub struct Settings {
     pub profile: Option<String>,
     /// The region asked first (the profile's or `AWS_REGION` when absent).
     pub region: Option<String>,
-    /// The SAM stack's name in each region.
-    pub stack: String,
+    /// The SAM stack's name in each region (required without a deployment file).
+    pub stack: Option<String>,
     /// A deployment file instead of the stacks' outputs.
     pub deployment_file: Option<std::path::PathBuf>,
     /// Every service but Connect of a region at another endpoint (`REGION=URL`).
@@ -126,18 +126,50 @@ async fn clients(s: &Settings, region: &Region) -> (Clients, aws_sdk_cloudformat
     )
 }
 
+/// Why a region's stack could not be read.
+#[derive(Debug, Clone, PartialEq)]
+enum Unread {
+    /// No answer (a timeout, a refused connection): the region may be down.
+    NoAnswer(String),
+    /// The region answered that there is no such stack.
+    NoStack(String),
+    /// Any other refusal (credentials, permissions).
+    Refused(String),
+}
+
+impl Unread {
+    fn message(&self) -> &str {
+        match self {
+            Unread::NoAnswer(m) | Unread::NoStack(m) | Unread::Refused(m) => m,
+        }
+    }
+}
+
 /// The stack's outputs in one region, as name → value.
 async fn outputs(
     cfn: &aws_sdk_cloudformation::Client,
     stack: &str,
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, Unread> {
+    use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
     let out = cfn
         .describe_stacks()
         .stack_name(stack)
         .send()
         .await
-        .map_err(|e| aws_sdk_cloudformation::error::DisplayErrorContext(e).to_string())?;
-    let stack = out.stacks().first().ok_or("no such stack")?;
+        .map_err(|e| {
+            let text = DisplayErrorContext(&e).to_string();
+            match &e {
+                SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Unread::NoAnswer(text),
+                _ if e.message().is_some_and(|m| m.contains("does not exist")) => {
+                    Unread::NoStack(text)
+                }
+                _ => Unread::Refused(text),
+            }
+        })?;
+    let stack = out
+        .stacks()
+        .first()
+        .ok_or_else(|| Unread::NoStack("no such stack".into()))?;
     Ok(stack
         .outputs()
         .iter()
@@ -174,15 +206,33 @@ pub async fn resolve(s: &Settings) -> Result<Target, CliError> {
             unreachable: BTreeMap::new(),
         });
     }
+    let Some(stack) = s.stack.as_deref() else {
+        return Err(CliError::new(
+            Exit::Usage,
+            "which deployment? pass --stack NAME (make deploy names it acgr-<instance id>; or \
+             set GRCTL_STACK) or --deployment FILE",
+        ));
+    };
     let home = match &s.region {
         Some(r) => r.clone(),
-        None => base_config(s, "us-east-1")
-            .await
-            .region()
-            .map(|r| r.to_string())
-            .ok_or_else(|| {
-                CliError::new(Exit::Usage, "no region: pass --region or set AWS_REGION")
-            })?,
+        // the profile's region, as the AWS CLI takes it
+        None => {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            if let Some(p) = &s.profile {
+                loader = loader.profile_name(p);
+            }
+            loader
+                .load()
+                .await
+                .region()
+                .map(|r| r.to_string())
+                .ok_or_else(|| {
+                    CliError::new(
+                        Exit::Usage,
+                        "no region: pass --region, set AWS_REGION or the profile's region",
+                    )
+                })?
+        }
     };
     let home = parse_region(&home)?;
     let other = paired_region(&home).ok_or_else(|| {
@@ -193,9 +243,9 @@ pub async fn resolve(s: &Settings) -> Result<Target, CliError> {
     })?;
     let ((home_clients, home_cfn), (other_clients, other_cfn)) =
         tokio::join!(clients(s, &home), clients(s, &other));
-    let (home_out, other_out) =
-        tokio::join!(outputs(&home_cfn, &s.stack), outputs(&other_cfn, &s.stack));
+    let (home_out, other_out) = tokio::join!(outputs(&home_cfn, stack), outputs(&other_cfn, stack));
     let mut unreachable = BTreeMap::new();
+    let mut unread = Vec::new();
     let mut regions = BTreeMap::new();
     let mut first: Option<BTreeMap<String, String>> = None;
     for (region, out) in [(&home, home_out), (&other, other_out)] {
@@ -205,16 +255,24 @@ pub async fn resolve(s: &Settings) -> Result<Target, CliError> {
                 first.get_or_insert(o);
             }
             Err(e) => {
-                unreachable.insert(region.to_string(), e);
+                unreachable.insert(region.to_string(), e.message().to_string());
+                unread.push(e);
             }
         }
     }
     let Some(o) = first else {
+        // a region that says there is no such stack is a wrong name, not an outage
+        let exit = if unread.iter().any(|u| matches!(u, Unread::NoStack(_))) {
+            Exit::Usage
+        } else if unread.iter().all(|u| matches!(u, Unread::NoAnswer(_))) {
+            Exit::Unreachable
+        } else {
+            Exit::Failed
+        };
         return Err(CliError::new(
-            Exit::Unreachable,
+            exit,
             format!(
-                "the stack {} answered in neither {home} nor {other}: {}",
-                s.stack,
+                "the stack {stack} could be read in neither {home} nor {other}: {}",
                 unreachable
                     .iter()
                     .map(|(r, e)| format!("{r}: {e}"))
@@ -227,10 +285,7 @@ pub async fn resolve(s: &Settings) -> Result<Target, CliError> {
         o.get(k).cloned().ok_or_else(|| {
             CliError::new(
                 Exit::Usage,
-                format!(
-                    "the stack {} has no output {k}: is it this project's?",
-                    s.stack
-                ),
+                format!("the stack {stack} has no output {k}: is it this project's?"),
             )
         })
     };

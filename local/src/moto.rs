@@ -161,4 +161,4 @@ pub(crate) async fn publish_stack(
 }
 
 /// The stack name the local deployments publish.
-pub const GRCTL_STACK: &str = "acgr";
+pub(crate) const GRCTL_STACK: &str = "acgr";

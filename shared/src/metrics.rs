@@ -11,6 +11,10 @@
 //! | `ShiftSeconds` | Seconds | InstanceId, Reason | shift-traffic, each shift applied |
 //! | `TelephonyPercent`, `AgentsPercent` | Percent | InstanceId, Group, Region | shift-traffic, each group moved |
 //!
+//! The point-in-time values are recorded as histograms, not gauges: the crate writes a histogram
+//! only in the invocation that recorded it, where it would write a gauge again at every later
+//! invocation of the process (a failover's 100% reported as current by the next dry run).
+//!
 //! Without a recorder (tests, the local tools) every call is a no-op.
 
 use metrics::Unit;
@@ -34,13 +38,13 @@ pub fn init(function: &str) -> Option<&'static Collector> {
         "Findings",
         "Conflicts",
     ] {
-        metrics::describe_gauge!(name, Unit::Count, "");
+        metrics::describe_histogram!(name, Unit::Count, "");
     }
     metrics::describe_counter!("ConnectThrottles", Unit::Count, "");
     metrics::describe_counter!("ConnectRetries", Unit::Count, "");
     metrics::describe_histogram!("ShiftSeconds", Unit::Seconds, "");
-    metrics::describe_gauge!("TelephonyPercent", Unit::Percent, "");
-    metrics::describe_gauge!("AgentsPercent", Unit::Percent, "");
+    metrics::describe_histogram!("TelephonyPercent", Unit::Percent, "");
+    metrics::describe_histogram!("AgentsPercent", Unit::Percent, "");
     Some(collector)
 }
 
@@ -57,21 +61,21 @@ pub fn flush(collector: Option<&Collector>) {
 /// waiting for the replica.
 pub fn agents(instance_id: &str, associated: u64, waiting: u64) {
     let id = instance_id.to_string();
-    metrics::gauge!("AgentsAssociated", "InstanceId" => id.clone()).set(associated as f64);
-    metrics::gauge!("AgentsWaiting", "InstanceId" => id).set(waiting as f64);
+    metrics::histogram!("AgentsAssociated", "InstanceId" => id.clone()).record(associated as f64);
+    metrics::histogram!("AgentsWaiting", "InstanceId" => id).record(waiting as f64);
 }
 
 /// One kind's mirroring: resources still to mirror, and findings of every class.
 pub fn mirroring(instance_id: &str, kind: &str, to_mirror: u64, findings: u64) {
     let (id, kind) = (instance_id.to_string(), kind.to_string());
-    metrics::gauge!("ResourcesToMirror", "InstanceId" => id.clone(), "Kind" => kind.clone())
-        .set(to_mirror as f64);
-    metrics::gauge!("Findings", "InstanceId" => id, "Kind" => kind).set(findings as f64);
+    metrics::histogram!("ResourcesToMirror", "InstanceId" => id.clone(), "Kind" => kind.clone())
+        .record(to_mirror as f64);
+    metrics::histogram!("Findings", "InstanceId" => id, "Kind" => kind).record(findings as f64);
 }
 
 /// Name conflicts blocking mirroring.
 pub fn conflicts(instance_id: &str, n: u64) {
-    metrics::gauge!("Conflicts", "InstanceId" => instance_id.to_string()).set(n as f64);
+    metrics::histogram!("Conflicts", "InstanceId" => instance_id.to_string()).record(n as f64);
 }
 
 /// A call of `operation` that Connect throttled.
@@ -101,8 +105,8 @@ pub fn distribution(instance_id: &str, group: &str, region: &str, telephony: u8,
         ("Group", group.to_string()),
         ("Region", region.to_string()),
     ];
-    metrics::gauge!("TelephonyPercent", &labels).set(f64::from(telephony));
-    metrics::gauge!("AgentsPercent", &labels).set(f64::from(agents));
+    metrics::histogram!("TelephonyPercent", &labels).record(f64::from(telephony));
+    metrics::histogram!("AgentsPercent", &labels).record(f64::from(agents));
 }
 
 /// Runs one invocation, then writes its metrics.

@@ -443,11 +443,12 @@ fn emf(docs: &[Value], name: &str) -> Vec<(String, Vec<String>, Value)> {
                         .flatten()
                         .filter_map(|v| v.as_str().map(str::to_string))
                         .collect();
-                    out.push((
-                        m["Unit"].as_str().unwrap_or("").to_string(),
-                        dims,
-                        d[name].clone(),
-                    ));
+                    // a histogram's values are a list: its last
+                    let value = match &d[name] {
+                        Value::Array(values) => values.last().cloned().unwrap_or(Value::Null),
+                        v => v.clone(),
+                    };
+                    out.push((m["Unit"].as_str().unwrap_or("").to_string(), dims, value));
                 }
             }
         }

@@ -175,7 +175,8 @@ pub async fn handler<C: Connect, S: RunStore>(
     })
     .await?;
     for (kind, k) in &out.kinds {
-        let findings = k.conflicting + k.missing_dependencies + k.sync_failures + k.not_mirrored;
+        // name conflicts have their own metric, as in grctl's findings column
+        let findings = k.missing_dependencies + k.sync_failures + k.not_mirrored;
         acgr::metrics::mirroring(&out.instance_id, kind, k.missing, findings);
     }
     acgr::metrics::conflicts(&out.instance_id, out.conflicts_total);

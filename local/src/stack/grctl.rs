@@ -54,7 +54,7 @@ impl Stack {
             args.push("--endpoint-for".to_string());
             args.push(format!("{}=http://{}", d.region, d.moto));
         }
-        args.extend(["--timeout".to_string(), "3".to_string()]);
+        args.extend(["--stack", crate::moto::GRCTL_STACK, "--timeout", "3"].map(String::from));
         Ok((self.ctx.bins.join("grctl"), env, args))
     }
 
