@@ -65,27 +65,9 @@ pub async fn reachable(c: &Clients, machine: &str) -> Result<(), CliError> {
         .map_err(|e| sfn_error("DescribeStateMachine", c.region.as_str(), e))
 }
 
-/// StartExecution; the run ID is the execution's name (the machines' default).
-pub async fn start(
-    c: &Clients,
-    machine: &str,
-    name: &str,
-    input: &Value,
-) -> Result<String, CliError> {
-    c.sfn
-        .start_execution()
-        .state_machine_arn(machine)
-        .name(name)
-        .input(input.to_string())
-        .send()
-        .await
-        .map(|o| o.execution_arn().to_string())
-        .map_err(|e| sfn_error("StartExecution", c.region.as_str(), e))
-}
-
 /// StartExecution, or, when an execution of that name already exists (the same run asked
 /// again: an incident's ID, a retried command), that execution to follow.
-pub async fn start_or_follow(
+pub async fn start(
     c: &Clients,
     machine: &str,
     name: &str,

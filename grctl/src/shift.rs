@@ -211,29 +211,10 @@ pub async fn shift(
             "not confirmed: nothing was changed",
         ));
     }
-    let arn = follow::start_or_follow(c, &machine, &run_id, &r.input(t, false)).await?;
+    let arn = follow::start(c, &machine, &run_id, &r.input(t, false)).await?;
     let done = follow::follow(t, c, &arn, &run_id, Bars::Step, bars_visible).await?;
     // read back from the region that ran it (it answered a moment ago)
-    let id = &t.deployment.instance_id;
-    let groups = acgr::connect::Connect::list_groups(&c.connect, id).await;
-    for g in groups.unwrap_or_default() {
-        let live = acgr::connect::Connect::get_distribution(&c.connect, &g.arn)
-            .await
-            .ok();
-        outcome.after.push(crate::status::GroupView {
-            name: g.name.clone(),
-            arn: g.arn.clone(),
-            is_default: g.is_default,
-            status: Some(g.status.to_string()),
-            read_from: live.as_ref().map(|_| c.region.to_string()),
-            live,
-            failback_point: None,
-            episode_open: false,
-        });
-    }
-    outcome
-        .after
-        .sort_by_key(|g| (!g.is_default, g.name.clone()));
+    outcome.after = crate::status::live_groups(c, &t.deployment.instance_id).await;
     outcome.shift = Some(done);
     Ok(outcome)
 }

@@ -161,29 +161,47 @@ fn unreachable(e: impl std::fmt::Display) -> Reach {
     Reach::Unreachable(e.to_string())
 }
 
+impl GroupView {
+    /// A group as Connect lists it in `region`, with its live distribution when read.
+    fn listed(g: &GroupSummary, live: Option<CurrentDistribution>, region: &str) -> GroupView {
+        GroupView {
+            name: g.name.clone(),
+            arn: g.arn.clone(),
+            is_default: g.is_default,
+            status: Some(g.status.to_string()),
+            read_from: live.as_ref().map(|_| region.to_string()),
+            live,
+            failback_point: None,
+            episode_open: false,
+        }
+    }
+}
+
+/// Every group of the instance with its live distribution, read in `c`'s region (none when
+/// Connect does not answer there), default group first.
+pub async fn live_groups(c: &Clients, instance_id: &str) -> Vec<GroupView> {
+    let Ok(list) = c.connect.list_groups(instance_id).await else {
+        return Vec::new();
+    };
+    let mut groups = Vec::new();
+    for g in &list {
+        let live = c.connect.get_distribution(&g.arn).await.ok();
+        groups.push(GroupView::listed(g, live, c.region.as_str()));
+    }
+    groups.sort_by_key(|g| (!g.is_default, g.name.clone()));
+    groups
+}
+
 /// Connect's view of one region: the instance, and the groups with their live distributions.
 async fn connect_view(
     c: &Clients,
     instance_id: &str,
-) -> (
-    Reach,
-    Option<InstanceInfo>,
-    Vec<(GroupSummary, Option<CurrentDistribution>)>,
-) {
-    let instance = match c.connect.describe_instance(instance_id).await {
-        Ok(i) => i,
-        Err(e) => return (unreachable(e), None, Vec::new()),
-    };
-    let mut groups = Vec::new();
-    if instance.is_some() {
-        if let Ok(list) = c.connect.list_groups(instance_id).await {
-            for g in list {
-                let live = c.connect.get_distribution(&g.arn).await.ok();
-                groups.push((g, live));
-            }
-        }
+) -> (Reach, Option<InstanceInfo>, Vec<GroupView>) {
+    match c.connect.describe_instance(instance_id).await {
+        Err(e) => (unreachable(e), None, Vec::new()),
+        Ok(None) => (Reach::Ok, None, Vec::new()),
+        Ok(Some(i)) => (Reach::Ok, Some(i), live_groups(c, instance_id).await),
     }
-    (Reach::Ok, instance, groups)
 }
 
 /// What one region's run table holds.
@@ -284,11 +302,7 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
     ];
     // Connect's groups from the source region when it answers (the groups are its resources),
     // else from the replica region (GetTrafficDistribution answers there by ARN)
-    let (live, read_from) = if sc.ok() && !sg.is_empty() {
-        (sg, t.source.region.to_string())
-    } else {
-        (rg, t.replica.region.to_string())
-    };
+    let mut groups = if sc.ok() && !sg.is_empty() { sg } else { rg };
     let (table, table_read_from) = if st.reach.ok() {
         (st, Some(t.source.region.to_string()))
     } else if rt.reach.ok() {
@@ -296,19 +310,6 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
     } else {
         (st, None)
     };
-    let mut groups: Vec<GroupView> = live
-        .iter()
-        .map(|(g, d)| GroupView {
-            name: g.name.clone(),
-            arn: g.arn.clone(),
-            is_default: g.is_default,
-            status: Some(g.status.to_string()),
-            live: d.clone(),
-            read_from: d.as_ref().map(|_| read_from.clone()),
-            failback_point: None,
-            episode_open: false,
-        })
-        .collect();
     // groups the table knows and Connect did not list (its region down): from the record
     for r in &table.groups {
         if !groups.iter().any(|g| g.arn == r.group_arn) {

@@ -87,13 +87,17 @@ struct Sweep<'a, C, S> {
 /// after an accepted call repeats at most that call (idempotent at Connect). At raised quotas,
 /// where calls come faster than a write, at least every 250 ms: a write per call there halved
 /// the association rate.
+/// Read once per process (the cold start), as the Connect clients' own policy is.
 fn flush_every() -> std::time::Duration {
-    let factor = acgr::pace::Policy::from_env().map_or(1.0, |p| p.quota_factor);
-    if factor > 1.0 {
-        std::time::Duration::from_millis(250)
-    } else {
-        std::time::Duration::ZERO
-    }
+    static EVERY: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *EVERY.get_or_init(|| {
+        let factor = acgr::pace::Policy::from_env().map_or(1.0, |p| p.quota_factor);
+        if factor > 1.0 {
+            std::time::Duration::from_millis(250)
+        } else {
+            std::time::Duration::ZERO
+        }
+    })
 }
 
 pub(crate) async fn work<C: Connect, S: RunStore>(
