@@ -9,12 +9,12 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::control::{
-    BlockedState, CallRecord, GroupState, InstanceState, NumberState, Outage, RegionStatus,
-    ReplicationState, SimState,
+    BlockedState, CallRecord, GroupState, GroupView, InstanceState, NumberState, Outage,
+    RegionStatus, ReplicationState, SimState,
 };
 use crate::faults::Faults;
 use crate::kinds::Kind;
-use crate::model::{IdGen, World};
+use crate::model::{IdGen, View, World};
 use crate::scenario::Scenario;
 use crate::throttle::Throttle;
 
@@ -231,25 +231,32 @@ impl Sim {
             .collect();
         let mut groups: Vec<&crate::model::Tdg> = w.tdgs.values().collect();
         groups.sort_by_key(|t| t.seq);
+        let now = self.clock.now();
         let traffic_distribution_groups = groups
             .into_iter()
-            .map(|t| GroupState {
-                id: t.id.clone(),
-                arn: w.tdg_arn(t),
-                name: t.name.clone(),
-                instance_id: t.instance_id.clone(),
-                home: t.home.clone(),
-                other: t.other.clone(),
-                is_default: t.is_default,
-                status: t.status.clone(),
-                telephony: t.current.telephony.iter().cloned().collect(),
-                agents: t.current.agents.iter().cloned().collect(),
-                sign_in: t
-                    .current
-                    .sign_in
-                    .as_ref()
-                    .map(|s| s.iter().cloned().collect()),
-                users: t.users.iter().cloned().collect(),
+            .map(|t| {
+                let views: BTreeMap<String, GroupView> = [&t.home, &t.other]
+                    .into_iter()
+                    .map(|r| (r.clone(), group_view(t.view(r, now))))
+                    .collect();
+                let home = group_view(t.home_view(now));
+                GroupState {
+                    id: t.id.clone(),
+                    arn: w.tdg_arn(t),
+                    name: t.name.clone(),
+                    instance_id: t.instance_id.clone(),
+                    home: t.home.clone(),
+                    other: t.other.clone(),
+                    is_default: t.is_default,
+                    status: home.status,
+                    telephony: home.telephony,
+                    agents: home.agents,
+                    sign_in: home.sign_in,
+                    last_failover_time: home.last_failover_time,
+                    users: t.users.iter().cloned().collect(),
+                    views,
+                    pending_updates: t.versions.len(),
+                }
             })
             .collect();
         let phone_numbers = w
@@ -263,7 +270,7 @@ impl Sim {
             })
             .collect();
         SimState {
-            now: self.clock.now(),
+            now,
             time_scale: self.clock.scale(),
             quota_factor: self.throttle.factor(),
             instances,
@@ -288,6 +295,17 @@ pub struct Logged {
     pub access_key_id: String,
     pub status: u16,
     pub error_type: Option<String>,
+}
+
+fn group_view(v: View<'_>) -> GroupView {
+    let d = v.distribution;
+    GroupView {
+        status: v.status.to_string(),
+        telephony: d.telephony.iter().cloned().collect(),
+        agents: d.agents.iter().cloned().collect(),
+        sign_in: d.sign_in.as_ref().map(|s| s.iter().cloned().collect()),
+        last_failover_time: v.last_failover,
+    }
 }
 
 fn wall_now() -> f64 {

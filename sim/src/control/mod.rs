@@ -297,7 +297,9 @@ pub struct BlockedState {
     pub target_id: String,
 }
 
-/// A traffic distribution group.
+/// A traffic distribution group. `status`, `telephony`, `agents`, `signIn` and
+/// `lastFailoverTime` are its home region's view; `views` has each region's (they differ while
+/// an update has not reached the other region yet, see `crossRegionLagSeconds`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupState {
@@ -315,8 +317,28 @@ pub struct GroupState {
     pub agents: BTreeMap<String, i64>,
     /// Sign-in enabled per region (the default group only).
     pub sign_in: Option<BTreeMap<String, bool>>,
+    /// Epoch seconds of the last update that changed the split.
+    #[serde(default)]
+    pub last_failover_time: Option<f64>,
     /// The associated users' IDs.
     pub users: Vec<String>,
+    /// What each region of the pair sees, by region.
+    #[serde(default)]
+    pub views: BTreeMap<String, GroupView>,
+    /// Updates not yet applied in both regions.
+    #[serde(default)]
+    pub pending_updates: usize,
+}
+
+/// A traffic distribution group as one region sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    pub status: String,
+    pub telephony: BTreeMap<String, i64>,
+    pub agents: BTreeMap<String, i64>,
+    pub sign_in: Option<BTreeMap<String, bool>>,
+    pub last_failover_time: Option<f64>,
 }
 
 /// A claimed phone number.

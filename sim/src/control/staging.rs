@@ -154,6 +154,10 @@ pub struct SimSettings {
     /// How long a group stays `UPDATE_IN_PROGRESS` after an update.
     pub tdg_update_seconds: f64,
     pub tdg_deletion_seconds: f64,
+    /// How much later (simulated seconds) the other region sees a traffic distribution update
+    /// made in one region: Connect's eventual consistency between regions.
+    #[serde(default)]
+    pub cross_region_lag_seconds: f64,
     pub instances_per_region: usize,
     /// What UpdateTrafficDistribution gets while the group is `UPDATE_IN_PROGRESS`.
     pub update_in_progress_answer: RefusalCode,
@@ -186,6 +190,8 @@ pub struct SettingsChange {
     pub tdg_update_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tdg_deletion_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_region_lag_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances_per_region: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -146,25 +146,22 @@ impl World {
         let mut activated = Vec::new();
         let mut gone = Vec::new();
         for tdg in self.tdgs.values_mut() {
+            // Updates are read per region from the group's versions; those both regions
+            // applied are folded away.
+            tdg.prune_versions(now);
             if tdg.until > now {
                 continue;
             }
-            match tdg.status.as_str() {
+            match tdg.lifecycle.as_str() {
                 "CREATION_IN_PROGRESS" if tdg.fail_creation => {
-                    tdg.status = "CREATION_FAILED".into();
+                    tdg.lifecycle = "CREATION_FAILED".into();
                 }
                 "CREATION_IN_PROGRESS" => {
-                    tdg.status = "ACTIVE".into();
+                    tdg.lifecycle = "ACTIVE".into();
                     activated.push(tdg.id.clone());
                 }
-                "UPDATE_IN_PROGRESS" => {
-                    if let Some(next) = tdg.pending.take() {
-                        tdg.current = next;
-                    }
-                    tdg.status = "ACTIVE".into();
-                }
                 "PENDING_DELETION" if tdg.fail_deletion => {
-                    tdg.status = "DELETION_FAILED".into();
+                    tdg.lifecycle = "DELETION_FAILED".into();
                     tdg.fail_deletion = false;
                 }
                 "PENDING_DELETION" => gone.push(tdg.id.clone()),

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{FailedSync, ResourceSet};
+use super::{FailedSync, ResourceSet, Settled, Version};
 use crate::control::ReplicaFailure;
 use crate::kinds::Kind;
 
@@ -161,12 +161,16 @@ pub struct Tdg {
     pub home: String,
     pub other: String,
     pub is_default: bool,
-    pub status: String,
-    /// When the current transitional status ends.
+    /// `CREATION_IN_PROGRESS`, `ACTIVE`, `CREATION_FAILED`, `PENDING_DELETION` or
+    /// `DELETION_FAILED`, the same from both regions. Never `UPDATE_IN_PROGRESS`: whether an
+    /// update is being applied depends on the region asking (see [`Tdg::view`]).
+    pub lifecycle: String,
+    /// When the current transitional lifecycle status ends.
     pub until: f64,
-    pub current: Distribution,
-    pub pending: Option<Distribution>,
-    pub last_failover: Option<f64>,
+    /// The distribution both regions have applied.
+    pub settled: Settled,
+    /// Updates not yet applied in both regions, in the order they were made.
+    pub versions: Vec<Version>,
     pub users: BTreeSet<String>,
     pub tags: Map<String, Value>,
     /// Staged: its creation ends CREATION_FAILED; its next deletion ends DELETION_FAILED.

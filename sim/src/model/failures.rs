@@ -103,8 +103,8 @@ impl World {
                 };
                 self.drop_work(id, None, false);
                 for t in self.tdgs.values_mut() {
-                    if t.instance_id == id && t.status == "CREATION_IN_PROGRESS" {
-                        t.status = "CREATION_FAILED".into();
+                    if t.instance_id == id && t.lifecycle == "CREATION_IN_PROGRESS" {
+                        t.lifecycle = "CREATION_FAILED".into();
                     }
                 }
                 true

@@ -1,7 +1,7 @@
 //! Staged failures of traffic distribution groups: a creation or a deletion that fails, and a
 //! group held `UPDATE_IN_PROGRESS`.
 
-use super::{Tdg, World};
+use super::{Tdg, Version, World, ACTIVE};
 use crate::control::{GroupFailure, GroupFailureKind, GroupStaged};
 use crate::kinds::Kind;
 use crate::wire::is_uuid;
@@ -113,6 +113,8 @@ impl World {
             }
         };
         let update_seconds = self.settings.tdg_update_seconds;
+        let lag = self.settings.cross_region_lag_seconds;
+        let seq = self.next_seq();
         let Some(t) = self.tdgs.get_mut(&id) else {
             return Err(format!(
                 "there is no traffic distribution group {}",
@@ -121,10 +123,10 @@ impl World {
         };
         let at = match f.failure {
             GroupFailureKind::CreationFailed => {
-                if t.status != "CREATION_IN_PROGRESS" {
+                if t.lifecycle != "CREATION_IN_PROGRESS" {
                     return Err(format!(
                         "group {} is {}: its creation is over",
-                        t.name, t.status
+                        t.name, t.lifecycle
                     ));
                 }
                 t.fail_creation = true;
@@ -132,24 +134,35 @@ impl World {
             }
             GroupFailureKind::DeletionFailed => {
                 t.fail_deletion = true;
-                (t.status == "PENDING_DELETION").then_some(t.until)
+                (t.lifecycle == "PENDING_DELETION").then_some(t.until)
             }
             GroupFailureKind::UpdateInProgress => {
-                if !matches!(t.status.as_str(), "ACTIVE" | "UPDATE_IN_PROGRESS") {
+                if t.lifecycle != ACTIVE {
                     return Err(format!(
                         "group {} is {}; only an ACTIVE group can be updating",
-                        t.name, t.status
+                        t.name, t.lifecycle
                     ));
                 }
-                t.status = "UPDATE_IN_PROGRESS".into();
-                t.until = now + f.seconds.unwrap_or(update_seconds);
-                Some(t.until)
+                // As if another client had just updated it at home without a change: the other
+                // region sees the window a lag later.
+                let applied_at = now + f.seconds.unwrap_or(update_seconds);
+                t.push_version(Version {
+                    distribution: None,
+                    last_failover: None,
+                    region: t.home.clone(),
+                    called_at: now,
+                    applied_at,
+                    lag,
+                    seq,
+                });
+                Some(applied_at)
             }
         };
+        let status = t.home_view(now).status.to_string();
         Ok(GroupStaged {
             armed: false,
             id: Some(t.id.clone()),
-            status: Some(t.status.clone()),
+            status: Some(status),
             at,
         })
     }

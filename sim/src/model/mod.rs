@@ -10,6 +10,7 @@ mod ids;
 mod mirroring;
 mod resources;
 mod settings;
+mod traffic;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -25,6 +26,7 @@ pub use ids::IdGen;
 pub use mirroring::{Task, TaskClass, TaskOp};
 pub use resources::{default_attrs, Resource, ResourceSet};
 pub use settings::{default_region_pairs, Settings};
+pub use traffic::{Settled, Version, View, ACTIVE, UPDATE_IN_PROGRESS};
 
 /// Everything the control plane knows.
 #[derive(Debug, Clone)]

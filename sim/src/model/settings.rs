@@ -14,6 +14,8 @@ pub struct Settings {
     pub tdg_creation_seconds: f64,
     pub tdg_update_seconds: f64,
     pub tdg_deletion_seconds: f64,
+    /// How much later the other region sees a traffic distribution update (0: at once).
+    pub cross_region_lag_seconds: f64,
     pub instances_per_region: usize,
     /// Directed (source, replica) pairs ReplicateInstance accepts.
     pub region_pairs: Vec<(String, String)>,
@@ -34,9 +36,10 @@ impl Default for Settings {
             tdg_creation_seconds: 60.0,
             tdg_update_seconds: 3.0,
             tdg_deletion_seconds: 30.0,
+            cross_region_lag_seconds: 0.0,
             instances_per_region: 100,
             region_pairs: default_region_pairs(),
-            update_in_progress_answer: RefusalCode::default(),
+            update_in_progress_answer: RefusalCode::InvalidRequest,
             name_conflict_answer: RefusalCode::default(),
             global_resiliency_enabled: true,
             throttling_answer: ThrottleCode::default(),
@@ -55,6 +58,7 @@ impl Settings {
             tdg_creation_seconds: self.tdg_creation_seconds,
             tdg_update_seconds: self.tdg_update_seconds,
             tdg_deletion_seconds: self.tdg_deletion_seconds,
+            cross_region_lag_seconds: self.cross_region_lag_seconds,
             instances_per_region: self.instances_per_region,
             update_in_progress_answer: self.update_in_progress_answer,
             name_conflict_answer: self.name_conflict_answer,
@@ -99,6 +103,11 @@ impl Settings {
             c.tdg_deletion_seconds,
             "tdgDeletionSeconds",
             &mut next.tdg_deletion_seconds,
+        )?;
+        seconds(
+            c.cross_region_lag_seconds,
+            "crossRegionLagSeconds",
+            &mut next.cross_region_lag_seconds,
         )?;
         if let Some(rate) = c.mirror_per_second {
             if !(rate > 0.0 && rate.is_finite()) {

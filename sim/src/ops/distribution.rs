@@ -6,25 +6,29 @@ pub(super) fn distribution_json(d: &[(String, i64)]) -> Value {
     json!({"Distributions": d.iter().map(|(r, p)| json!({"Region": r, "Percentage": p})).collect::<Vec<_>>()})
 }
 
+/// The distribution as the calling region sees it: a group being updated there (or not
+/// ACTIVE) is `InvalidRequestException`, as the admin guide says.
 pub(super) fn get_traffic_distribution(w: &mut World, c: &Call) -> ApiResult {
     let id = tdg_id(w, c, c.label(0))?;
     let t = &w.tdgs[&id];
-    if t.status != "ACTIVE" {
+    let view = t.view(c.region, c.now);
+    if view.status != ACTIVE {
         return Err(ApiError::invalid_request(format!(
             "traffic distribution group {} is {}; it must be ACTIVE",
-            t.id, t.status
+            t.id, view.status
         )));
     }
+    let d = view.distribution;
     let mut out = json!({
         "Id": t.id,
         "Arn": w.tdg_arn(t),
-        "TelephonyConfig": distribution_json(&t.current.telephony),
-        "AgentConfig": distribution_json(&t.current.agents),
+        "TelephonyConfig": distribution_json(&d.telephony),
+        "AgentConfig": distribution_json(&d.agents),
     });
-    if let Some(s) = &t.current.sign_in {
+    if let Some(s) = &d.sign_in {
         out["SignInConfig"] = json!({"Distributions": s.iter().map(|(r, e)| json!({"Region": r, "Enabled": e})).collect::<Vec<_>>()});
     }
-    if let Some(f) = t.last_failover {
+    if let Some(f) = view.last_failover {
         out["LastFailoverTime"] = f.into();
     }
     Ok(out)
@@ -112,15 +116,18 @@ pub(super) fn parse_sign_in(c: &Call, t: &Tdg) -> ApiResult<Option<Vec<(String, 
     Ok(Some(out))
 }
 
+/// Records an update made in the calling region, checked against that region's view: applied
+/// there after `tdgUpdateSeconds`, in the other region `crossRegionLagSeconds` later.
 pub(super) fn update_traffic_distribution(w: &mut World, c: &Call) -> ApiResult {
     let id = tdg_id(w, c, c.label(0))?;
-    let t = w.tdgs[&id].clone();
-    let telephony = parse_percentages(c, "TelephonyConfig", &t)?;
-    let agents = parse_percentages(c, "AgentConfig", &t)?;
-    let sign_in = parse_sign_in(c, &t)?;
-    match t.status.as_str() {
-        "ACTIVE" => {}
-        "UPDATE_IN_PROGRESS" => {
+    let t = &w.tdgs[&id];
+    let telephony = parse_percentages(c, "TelephonyConfig", t)?;
+    let agents = parse_percentages(c, "AgentConfig", t)?;
+    let sign_in = parse_sign_in(c, t)?;
+    let view = t.view(c.region, c.now);
+    match view.status {
+        ACTIVE => {}
+        UPDATE_IN_PROGRESS => {
             return Err(ApiError::new(
                 w.settings.update_in_progress_answer.code(),
                 format!(
@@ -150,17 +157,37 @@ pub(super) fn update_traffic_distribution(w: &mut World, c: &Call) -> ApiResult 
             "TelephonyConfig is required: give the telephony distribution with every update (send the current one to move only agents or sign-in)",
         ));
     };
+    let before = view.distribution;
     let next = Distribution {
         telephony,
-        agents: agents.unwrap_or(t.current.agents.clone()),
-        sign_in: sign_in.or(t.current.sign_in.clone()),
+        agents: agents.unwrap_or_else(|| before.agents.clone()),
+        sign_in: sign_in.or_else(|| before.sign_in.clone()),
     };
-    let until = c.now + w.settings.tdg_update_seconds;
+    // LastFailoverTime moves with an update that changes the split (telephony or agents).
+    let changes_split = sorted(&next.telephony) != sorted(&before.telephony)
+        || sorted(&next.agents) != sorted(&before.agents);
+    let last_failover = if changes_split {
+        Some(c.now)
+    } else {
+        view.last_failover
+    };
+    let version = Version {
+        distribution: Some(next),
+        last_failover,
+        region: c.region.to_string(),
+        called_at: c.now,
+        applied_at: c.now + w.settings.tdg_update_seconds,
+        lag: w.settings.cross_region_lag_seconds,
+        seq: w.next_seq(),
+    };
     if let Some(t) = w.tdgs.get_mut(&id) {
-        t.pending = Some(next);
-        t.status = "UPDATE_IN_PROGRESS".into();
-        t.until = until;
-        t.last_failover = Some(c.now);
+        t.push_version(version);
     }
     Ok(json!({}))
+}
+
+fn sorted(d: &[(String, i64)]) -> Vec<(String, i64)> {
+    let mut d = d.to_vec();
+    d.sort();
+    d
 }

@@ -52,13 +52,14 @@ pub(super) fn tdg_id(w: &World, c: &Call, label: &str) -> ApiResult<String> {
     Ok(tdg.id.clone())
 }
 
-pub(super) fn tdg_json(w: &World, t: &Tdg, full: bool) -> Value {
+/// A group as the calling region sees it (its status there).
+pub(super) fn tdg_json(w: &World, c: &Call, t: &Tdg, full: bool) -> Value {
     let mut v = json!({
         "Id": t.id,
         "Arn": w.tdg_arn(t),
         "Name": t.name,
         "InstanceArn": w.instance_arn(&t.home, &t.instance_id),
-        "Status": t.status,
+        "Status": t.view(c.region, c.now).status,
         "IsDefault": t.is_default,
     });
     if full {
@@ -129,15 +130,14 @@ pub(super) fn create_tdg(w: &mut World, c: &Call) -> ApiResult {
         home: rep.source.clone(),
         other: rep.replica.clone(),
         is_default: false,
-        status: "CREATION_IN_PROGRESS".into(),
+        lifecycle: "CREATION_IN_PROGRESS".into(),
         until: (c.now + w.settings.tdg_creation_seconds).max(rep.replica_ready_at),
-        current: Distribution {
+        settled: Settled::new(Distribution {
             telephony: both(100, 0),
             agents: both(100, 0),
             sign_in: None,
-        },
-        pending: None,
-        last_failover: None,
+        }),
+        versions: Vec::new(),
         users: Default::default(),
         tags,
         fail_creation: false,
@@ -161,7 +161,7 @@ pub(super) fn create_tdg(w: &mut World, c: &Call) -> ApiResult {
 pub(super) fn describe_tdg(w: &mut World, c: &Call) -> ApiResult {
     let id = tdg_id(w, c, c.label(0))?;
     let t = &w.tdgs[&id];
-    Ok(json!({"TrafficDistributionGroup": tdg_json(w, t, true)}))
+    Ok(json!({"TrafficDistributionGroup": tdg_json(w, c, t, true)}))
 }
 
 pub(super) fn list_tdgs(w: &mut World, c: &Call) -> ApiResult {
@@ -184,7 +184,7 @@ pub(super) fn list_tdgs(w: &mut World, c: &Call) -> ApiResult {
         .values()
         .filter(|t| t.home == c.region || t.other == c.region)
         .filter(|t| filter.as_ref().is_none_or(|f| *f == t.instance_id))
-        .map(|t| (t.seq, tdg_json(w, t, false)))
+        .map(|t| (t.seq, tdg_json(w, c, t, false)))
         .collect();
     items.sort_by_key(|(s, _)| *s);
     let (list, token) = paginate(items, page);
@@ -208,14 +208,9 @@ pub(super) fn delete_tdg(w: &mut World, c: &Call) -> ApiResult {
             "the default traffic distribution group cannot be deleted; it goes with the replica",
         ));
     }
-    if !matches!(
-        t.status.as_str(),
-        "ACTIVE" | "CREATION_FAILED" | "DELETION_FAILED"
-    ) {
-        return Err(ApiError::invalid_request(format!(
-            "the group is {}",
-            t.status
-        )));
+    let status = t.home_view(c.now).status;
+    if !matches!(status, "ACTIVE" | "CREATION_FAILED" | "DELETION_FAILED") {
+        return Err(ApiError::invalid_request(format!("the group is {status}")));
     }
     let arn = w.tdg_arn(t);
     if let Some(n) = w.numbers.values().find(|n| n.target_arn == arn) {
@@ -227,7 +222,7 @@ pub(super) fn delete_tdg(w: &mut World, c: &Call) -> ApiResult {
     }
     let until = c.now + w.settings.tdg_deletion_seconds;
     if let Some(t) = w.tdgs.get_mut(&id) {
-        t.status = "PENDING_DELETION".into();
+        t.lifecycle = "PENDING_DELETION".into();
         t.until = until;
     }
     Ok(json!({}))
@@ -251,10 +246,10 @@ pub(super) fn associate_user(w: &mut World, c: &Call) -> ApiResult {
             c.region, t.home
         )));
     }
-    if t.status != "ACTIVE" {
+    let status = t.home_view(c.now).status;
+    if status != ACTIVE {
         return Err(ApiError::not_found(format!(
-            "traffic distribution group {id} is {}, not ACTIVE",
-            t.status
+            "traffic distribution group {id} is {status}, not ACTIVE"
         )));
     }
     let iid = user_id_from(&instance_id).to_string();

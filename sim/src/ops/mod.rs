@@ -20,8 +20,8 @@ use self::{
 use crate::control::{RefusalCode, ReplicaFailure};
 use crate::kinds::{Kind, OTHER_FINDING_TYPES};
 use crate::model::{
-    default_attrs, Distribution, Instance, Phase, PhoneNumber, Replication, Resource, Task,
-    TaskClass, TaskOp, Tdg, World,
+    default_attrs, Distribution, Instance, Phase, PhoneNumber, Replication, Resource, Settled,
+    Task, TaskClass, TaskOp, Tdg, Version, World, ACTIVE, UPDATE_IN_PROGRESS,
 };
 use crate::wire::{
     is_alias, is_region, is_uuid, paginate, split_arn, ApiError, ApiResult, ErrorCode, Input,

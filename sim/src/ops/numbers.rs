@@ -161,10 +161,11 @@ pub(super) fn phone_number_target(
                         g.home, n.id, n.region
                     )));
                 }
-                if !matches!(g.status.as_str(), "ACTIVE" | "UPDATE_IN_PROGRESS") {
+                // An update being applied does not stop a number moving: the lifecycle alone.
+                if g.lifecycle != "ACTIVE" {
                     return Err(c.bad(format!(
                         "traffic distribution group {t} is {}; numbers move to ACTIVE groups only",
-                        g.status
+                        g.lifecycle
                     )));
                 }
                 Ok((t.clone(), g.instance_id.clone()))

@@ -57,6 +57,7 @@ pub struct SettingsFile {
     pub tdg_creation_seconds: Option<f64>,
     pub tdg_update_seconds: Option<f64>,
     pub tdg_deletion_seconds: Option<f64>,
+    pub cross_region_lag_seconds: Option<f64>,
     pub instances_per_region: Option<usize>,
     pub quota_factor: Option<f64>,
     pub region_pairs: Option<Vec<(String, String)>>,
@@ -196,6 +197,9 @@ impl Scenario {
             tdg_creation_seconds: s.tdg_creation_seconds.unwrap_or(d.tdg_creation_seconds),
             tdg_update_seconds: s.tdg_update_seconds.unwrap_or(d.tdg_update_seconds),
             tdg_deletion_seconds: s.tdg_deletion_seconds.unwrap_or(d.tdg_deletion_seconds),
+            cross_region_lag_seconds: s
+                .cross_region_lag_seconds
+                .unwrap_or(d.cross_region_lag_seconds),
             instances_per_region: s.instances_per_region.unwrap_or(d.instances_per_region),
             region_pairs: s.region_pairs.clone().unwrap_or_else(default_region_pairs),
             update_in_progress_answer: s.update_in_progress_answer.unwrap_or_default(),
@@ -204,6 +208,10 @@ impl Scenario {
             throttling_answer: s.throttling_answer.unwrap_or_default(),
             error_type_suffix: s.error_type_suffix.unwrap_or(true),
         };
+        let lag = settings.cross_region_lag_seconds;
+        if !(lag >= 0.0 && lag.is_finite()) {
+            return Err("crossRegionLagSeconds must be a number of seconds, 0 or more".into());
+        }
         for rate in settings.mirror_per_second_by_kind.values() {
             positive(*rate, "mirrorPerSecondByKind")?;
         }
