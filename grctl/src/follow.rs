@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use acgr::request::FailoverRequest;
 use acgr::store::RunStore;
 use aws_sdk_sfn::types::ExecutionStatus;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -66,7 +67,9 @@ pub async fn reachable(c: &Clients, machine: &str) -> Result<(), CliError> {
 }
 
 /// StartExecution, or, when an execution of that name already exists (the same run asked
-/// again: an incident's ID, a retried command), that execution to follow.
+/// again: an incident's ID, a retried command), that execution to follow, only if it was started
+/// with the same request: an execution of that name with another input is never followed (its
+/// outcome is not this command's), exit 2.
 pub async fn start(
     c: &Clients,
     machine: &str,
@@ -87,12 +90,43 @@ pub async fn start(
             if e.as_service_error()
                 .is_some_and(|se| se.is_execution_already_exists()) =>
         {
-            Ok(format!(
+            let arn = format!(
                 "{}:{name}",
                 machine.replacen(":stateMachine:", ":execution:", 1)
-            ))
+            );
+            let existing = c
+                .sfn
+                .describe_execution()
+                .execution_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| sfn_error("DescribeExecution", c.region.as_str(), e))?;
+            let theirs = existing.input().unwrap_or_default();
+            if same_input(theirs, input) {
+                Ok(arn)
+            } else {
+                Err(CliError::new(
+                    Exit::Usage,
+                    format!(
+                        "run {name} already ran another request ({arn}, {}, input {theirs}); \
+                         not following it: choose another --run-id",
+                        existing.status().as_str()
+                    ),
+                ))
+            }
         }
         Err(e) => Err(sfn_error("StartExecution", c.region.as_str(), e)),
+    }
+}
+
+/// Whether an execution's input is this command's: the same failover request (its time and run
+/// ID aside), else the same JSON.
+fn same_input(theirs: &str, ours: &Value) -> bool {
+    let parsed: Option<Value> = serde_json::from_str(theirs).ok();
+    let request = |v: &Value| serde_json::from_value::<FailoverRequest>(v.clone()).ok();
+    match (parsed.as_ref().and_then(request), request(ours)) {
+        (Some(a), Some(b)) => a.same_request(&b),
+        _ => parsed.as_ref() == Some(ours),
     }
 }
 

@@ -4,8 +4,9 @@
 
 use std::io::{BufRead, Write};
 
+use acgr::request::FailoverRequest;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::exit::{CliError, Exit};
 use crate::follow::{self, Bars, Finished};
@@ -36,25 +37,19 @@ impl Request {
     }
 
     fn input(&self, t: &Target, dry_run: bool) -> Value {
-        let mut input = json!({
-            "instanceId": t.deployment.instance_id,
-            "dryRun": dry_run,
-            "force": self.force,
-        });
-        match &self.to {
-            Some(region) => input["targetRegion"] = json!(region),
-            None => input["preset"] = json!("failback"),
+        let failback = self.to.is_none();
+        FailoverRequest {
+            instance_id: t.deployment.instance_id.clone(),
+            target_region: self.to.clone(),
+            preset: failback.then(|| "failback".to_string()),
+            dry_run: Some(dry_run),
+            force: Some(self.force),
+            break_lock: self.break_lock.then_some(true),
+            reason: self.reason.clone(),
+            traffic_distribution_groups: (!self.groups.is_empty()).then(|| self.groups.clone()),
+            ..FailoverRequest::default()
         }
-        if !self.groups.is_empty() {
-            input["trafficDistributionGroups"] = json!(self.groups);
-        }
-        if self.break_lock {
-            input["breakLock"] = json!(true);
-        }
-        if let Some(r) = &self.reason {
-            input["reason"] = json!(r);
-        }
-        input
+        .to_input()
     }
 }
 

@@ -6,9 +6,9 @@
 
 use tracing::warn;
 
-use crate::connect::{Connect, GroupSummary};
+use crate::connect::{Connect, CurrentDistribution, GroupSummary};
 use crate::domain::region_of_arn;
-use crate::error::{ConnectErrorClass, StepError};
+use crate::error::{ConnectError, ConnectErrorClass, StepError};
 use crate::records::GroupRecord;
 
 /// The group must belong to the instance.
@@ -79,22 +79,39 @@ pub async fn home_group<C: Connect>(
     Ok(group)
 }
 
+/// The groups a shift moves, and the groups on record that Connect reports gone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToMove {
+    /// ACTIVE, the default group first (it carries sign-in).
+    pub groups: Vec<GroupSummary>,
+    /// Groups on record (never named, never listed) that Connect answers NotFound for by ARN:
+    /// deleted since a routine run recorded them. Skipped, and reported.
+    pub gone: Vec<String>,
+}
+
 /// The groups a shift moves, reached by ARN from the region that takes the traffic (`client`'s):
 /// every group of the instance (listed there, and on record: recorded routinely so that the
 /// replica region reaches them with the source region down), or the ones named (ID or ARN).
-/// Refuses (`Unsafe`), naming them, groups that cannot move; `NotReady` while one is being
-/// created or updated. The default group comes first: it carries sign-in.
+/// A group only on record that Connect no longer has is skipped and reported ([`ToMove::gone`]);
+/// one the recorder already marked gone is not asked about again. Refuses (`Unsafe`), naming
+/// them, groups that cannot move (a named one not found among them); `NotReady` while one is
+/// being created or updated.
 pub async fn groups_to_move<C: Connect>(
     client: &C,
     instance_id: &str,
     named: &[String],
     on_record: &[GroupRecord],
-) -> Result<Vec<GroupSummary>, StepError> {
+) -> Result<ToMove, StepError> {
+    let present: Vec<GroupRecord> = on_record
+        .iter()
+        .filter(|g| g.gone_at.is_none())
+        .cloned()
+        .collect();
     let listed = match client.list_groups(instance_id).await {
         Ok(groups) => groups,
         // The groups on record still name every group the routine runs saw.
         Err(e)
-            if !on_record.is_empty()
+            if !present.is_empty()
                 && matches!(
                     e.class,
                     ConnectErrorClass::Transient | ConnectErrorClass::Throttled
@@ -105,9 +122,23 @@ pub async fn groups_to_move<C: Connect>(
         }
         Err(e) => return Err(e.into()),
     };
-    let arns = arns_to_move(client, instance_id, named, &listed, on_record)?;
+    let records = if named.is_empty() {
+        &present
+    } else {
+        on_record
+    };
+    let arns = arns_to_move(client, instance_id, named, &listed, records)?;
+    let only_on_record = |arn: &str| named.is_empty() && !listed.iter().any(|g| g.arn == arn);
 
-    let mut groups = Vec::new();
+    let mut out = ToMove {
+        gone: on_record
+            .iter()
+            .filter(|g| named.is_empty() && g.gone_at.is_some())
+            .filter(|g| !listed.iter().any(|l| l.arn == g.group_arn))
+            .map(|g| g.group_arn.clone())
+            .collect(),
+        ..ToMove::default()
+    };
     let mut unmovable = Vec::new();
     let mut settling = Vec::new();
     for arn in &arns {
@@ -115,12 +146,16 @@ pub async fn groups_to_move<C: Connect>(
             Ok(g) => {
                 check_owner(&g, instance_id)?;
                 if g.is_active() {
-                    groups.push(g);
+                    out.groups.push(g);
                 } else if g.is_settling() {
                     settling.push(format!("{} ({})", g.name, g.status));
                 } else {
                     unmovable.push(format!("{} {} is {}", g.name, g.arn, g.status));
                 }
+            }
+            Err(e) if e.class == ConnectErrorClass::NotFound && only_on_record(arn) => {
+                warn!(group = %arn, region = %client.region(), "a group on record is gone: skipped");
+                out.gone.push(arn.clone());
             }
             Err(e) if e.class == ConnectErrorClass::NotFound => {
                 unmovable.push(format!("{arn} is not found in {}", client.region()))
@@ -141,8 +176,65 @@ pub async fn groups_to_move<C: Connect>(
             settling.join(", ")
         )));
     }
-    groups.sort_by_key(|g| !g.is_default);
-    Ok(groups)
+    if out.groups.is_empty() {
+        return Err(StepError::NotReady(format!(
+            "instance {instance_id} has no traffic distribution group in {} (on record, gone: {})",
+            client.region(),
+            out.gone.join(", ")
+        )));
+    }
+    out.groups.sort_by_key(|g| !g.is_default);
+    Ok(out)
+}
+
+/// GetTrafficDistribution as Connect answers it: a group that is not ACTIVE is refused with
+/// `InvalidRequestException` (the admin guide), so that answer is read with the group's status.
+pub async fn live_distribution<C: Connect>(
+    client: &C,
+    group: &GroupSummary,
+) -> Result<CurrentDistribution, StepError> {
+    match client.get_distribution(&group.arn).await {
+        Ok(d) => Ok(d),
+        Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
+            Err(refused_by_group(client, group, e).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What an `InvalidRequestException` about a group means: the admin guide's answer to a Get or
+/// Update of a group that is not ACTIVE. The group is described: being updated or created →
+/// `NotReady` (retried: nothing was applied); otherwise → `Rejected`, with Connect's message.
+pub async fn refused_by_group<C: Connect>(
+    client: &C,
+    group: &GroupSummary,
+    e: ConnectError,
+) -> StepError {
+    match client.describe_group(&group.arn).await {
+        Ok(g) if g.is_settling() => StepError::NotReady(format!(
+            "group {} is {} in {}: another change is being applied ({})",
+            g.name,
+            g.status,
+            client.region(),
+            e.message
+        )),
+        Ok(g) => StepError::Rejected(format!(
+            "group {} ({} in {}): {}",
+            g.name,
+            g.status,
+            client.region(),
+            e.message
+        )),
+        Err(d)
+            if matches!(
+                d.class,
+                ConnectErrorClass::Transient | ConnectErrorClass::Throttled
+            ) =>
+        {
+            StepError::from(d)
+        }
+        Err(_) => StepError::Rejected(format!("group {}: {}", group.name, e.message)),
+    }
 }
 
 /// The ARNs to describe: named ones through what is listed or on record (from the replica region
@@ -230,6 +322,8 @@ mod tests {
             agents_total: 0,
             agents_at: 0,
             members_checked_at: None,
+            gone_at: None,
+            unexplained: None,
         }
     }
 
@@ -273,11 +367,11 @@ mod tests {
     async fn groups_to_move_are_every_group_listed_or_on_record_default_first() {
         let ctx = world().context(EAST, WEST).unwrap();
         let all = groups_to_move(&ctx.replica, ID, &[], &[]).await.unwrap();
-        let ids: Vec<&str> = all.iter().map(|g| g.id.as_str()).collect();
+        let ids: Vec<&str> = all.groups.iter().map(|g| g.id.as_str()).collect();
         assert_eq!(ids, ["g1", "g2"]);
 
         // the listing fails (the source region is down): the groups on record are reached by ARN
-        let on_record: Vec<GroupRecord> = all.iter().map(record).collect();
+        let on_record: Vec<GroupRecord> = all.groups.iter().map(record).collect();
         ctx.replica.world().fail_next(
             "ListTrafficDistributionGroups",
             "ServiceUnavailableException",
@@ -292,7 +386,7 @@ mod tests {
         let named = groups_to_move(&ctx.replica, ID, &["g2".into()], &[])
             .await
             .unwrap();
-        assert_eq!(named.len(), 1);
+        assert_eq!(named.groups.len(), 1);
         let e = groups_to_move(&ctx.replica, ID, &["g9".into()], &[])
             .await
             .unwrap_err();
@@ -315,5 +409,45 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.error_type(), "NotReady");
+    }
+
+    #[tokio::test]
+    async fn a_group_on_record_that_connect_no_longer_has_is_skipped_and_reported() {
+        let ctx = world().context(EAST, WEST).unwrap();
+        let all = groups_to_move(&ctx.replica, ID, &[], &[]).await.unwrap();
+        let mut on_record: Vec<GroupRecord> = all.groups.iter().map(record).collect();
+        // g2 is deleted after a routine run recorded it
+        ctx.source.world().groups.remove(1);
+        let got = groups_to_move(&ctx.replica, ID, &[], &on_record)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = got.groups.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["g1"]);
+        assert_eq!(got.gone, [on_record[1].group_arn.clone()]);
+        // named, it is still refused by name
+        let e = groups_to_move(
+            &ctx.replica,
+            ID,
+            &[on_record[1].group_arn.clone()],
+            &on_record,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.error_type(), "Unsafe");
+        // marked gone by the recorder: not asked about again, still reported
+        on_record[1].gone_at = Some(5);
+        ctx.replica.world().calls.clear();
+        let got = groups_to_move(&ctx.replica, ID, &[], &on_record)
+            .await
+            .unwrap();
+        assert_eq!(got.gone.len(), 1);
+        let describes = ctx
+            .replica
+            .world()
+            .calls
+            .iter()
+            .filter(|c| c.operation == "DescribeTrafficDistributionGroup")
+            .count();
+        assert_eq!(describes, 1, "only g1 is described");
     }
 }

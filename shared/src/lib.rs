@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod pace;
 pub mod records;
 pub mod replication;
+pub mod request;
 pub mod run_ids;
 pub mod runs;
 pub mod steady;

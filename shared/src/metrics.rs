@@ -88,6 +88,16 @@ pub fn connect_retry(operation: &str) {
     metrics::counter!("ConnectRetries", "Operation" => operation.to_string()).increment(1);
 }
 
+/// A run-table item this version could not read (skipped; see the log for its key).
+pub fn unreadable_item() {
+    metrics::counter!("UnreadableItems").increment(1);
+}
+
+/// Groups on record that Connect no longer has (deleted since they were recorded).
+pub fn groups_missing(instance_id: &str, n: u64) {
+    metrics::histogram!("GroupsMissing", "InstanceId" => instance_id.to_string()).record(n as f64);
+}
+
 /// A shift applied: how long it took, `reason` failover, failback or plan.
 pub fn shift(instance_id: &str, reason: &str, seconds: f64) {
     metrics::histogram!(

@@ -16,6 +16,10 @@ pub enum RunKind {
     AgentSync,
     Failover,
     Failback,
+    /// A kind written by a newer version of the tool (read during a deploy, when the two
+    /// regions briefly run different versions).
+    #[serde(other)]
+    Unknown,
 }
 
 impl RunKind {
@@ -25,6 +29,8 @@ impl RunKind {
             RunKind::AgentSync => 0,
             RunKind::Replication => 1,
             RunKind::Failover | RunKind::Failback => 2,
+            // most likely a newer routine kind: a shift may take its lock, a replication not
+            RunKind::Unknown => 1,
         }
     }
 }
@@ -35,6 +41,9 @@ pub enum RunStatus {
     Running,
     Succeeded,
     Failed,
+    /// A status written by a newer version of the tool.
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -275,6 +284,9 @@ pub enum ShiftStatus {
     /// An intent of an earlier run that the live distribution never read back: found and
     /// closed by a later shift of the same group (the update was not applied, or was overtaken).
     Abandoned,
+    /// A status written by a newer version of the tool: neither applied nor pending for this one.
+    #[serde(other)]
+    Unknown,
 }
 
 /// One traffic shift: the distribution before it and the one asked for.
@@ -326,11 +338,22 @@ pub struct GroupRecord {
     /// When the last complete check of the group's members started ([`crate::members`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members_checked_at: Option<i64>,
+    /// When a routine run first found the group missing from its home region's listing
+    /// (deleted): kept on record, never moved again, shown as missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_at: Option<i64>,
+    /// The live split the last routine run read and could not explain from the record (a change
+    /// outside the tool, or a shift whose record had not replicated yet): not taken as the
+    /// steady state. Cleared once the record explains the live split again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unexplained: Option<CurrentDistribution>,
 }
 
-/// A failover episode of one group: opened by the first shift away from the steady state and
-/// closed by the failback. It keeps the split from before that first shift, so repeated
-/// failovers never move the failback point.
+/// A failover episode of one group: opened once the first shift away from the steady state is
+/// accepted by Connect, and closed by the failback. It keeps the split from before that first
+/// shift, so repeated failovers never move the failback point. A closed episode stays as a
+/// tombstone (`closedAt`, `closedBy`): a failback that ran before the episode replicated to its
+/// region writes the tombstone anyway, and the late open episode, older, loses to it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Episode {
@@ -340,6 +363,16 @@ pub struct Episode {
     pub opened_at: i64,
     /// What failback restores.
     pub before: CurrentDistribution,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+}
+
+impl Episode {
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
 }
 
 /// Where one resource listing of a scan stands: resources are taken in ID order, so the last ID

@@ -4,8 +4,9 @@
 
 use crate::connect::{Connect, CurrentDistribution};
 use crate::error::StepError;
-use crate::records::{Episode, GroupRecord};
+use crate::records::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
 use crate::store::RunStore;
+use tracing::warn;
 
 /// Agents associated with one group by the run that records the steady state.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,11 +18,13 @@ pub struct AgentCounts {
     pub members_checked_at: Option<i64>,
 }
 
-/// Records every group of the instance as `client`'s region sees it: ARN, name, and the live
-/// distribution as the steady state unless a failover episode is open for the group (then the
-/// steady state on record stays: it is what the episode will restore). Agent counts replace
-/// those on record for the group they name. One ListTrafficDistributionGroups page per ten
-/// groups and one GetTrafficDistribution per ACTIVE group.
+/// Records every group of the instance as `client`'s region (the groups' home) sees it: ARN,
+/// name, and the live distribution as the steady state, when the record explains it (see
+/// [`explained`]); a split the record does not explain is kept as `unexplained` and the steady
+/// state on record stands. Agent counts replace those on record for the group they name. A group
+/// on record that the home region no longer lists is marked gone (`goneAt`), never deleted. One
+/// ListTrafficDistributionGroups page per ten groups, one GetTrafficDistribution per ACTIVE
+/// group, one Query of the instance's shifts.
 pub async fn record_steady_state<C: Connect, S: RunStore>(
     client: &C,
     store: &S,
@@ -31,11 +34,10 @@ pub async fn record_steady_state<C: Connect, S: RunStore>(
     now: i64,
 ) -> Result<Vec<GroupRecord>, StepError> {
     let on_record = store.groups(instance_id).await?;
+    let shifts = store.shifts(instance_id).await?;
+    let listed = client.list_groups(instance_id).await?;
     let mut recorded = Vec::new();
-    for group in client.list_groups(instance_id).await? {
-        if !group.belongs_to(instance_id) {
-            continue;
-        }
+    for group in listed.iter().filter(|g| g.belongs_to(instance_id)) {
         let previous = on_record.iter().find(|g| g.group_arn == group.arn);
         let episode = store.episode(instance_id, &group.arn).await?;
         let live = if group.is_active() && episode.is_none() {
@@ -43,6 +45,15 @@ pub async fn record_steady_state<C: Connect, S: RunStore>(
         } else {
             None
         };
+        let newest = shifts
+            .iter()
+            .find(|s| s.group_arn == group.arn && s.status == ShiftStatus::Done);
+        let steady = live
+            .clone()
+            .filter(|l| explained(l, previous.and_then(|p| p.steady.as_ref()), newest));
+        if let (Some(l), None) = (&live, &steady) {
+            warn!(group = %group.arn, live = ?l, "the live split is not explained by the record (a change outside the tool, or a shift whose record has not replicated yet): the steady state on record stands");
+        }
         let (associated, total, agents_at) = match agents {
             Some(a) if a.group_arn == group.arn => (a.associated, a.total, now),
             _ => previous.map_or((0, 0, 0), |p| {
@@ -55,10 +66,10 @@ pub async fn record_steady_state<C: Connect, S: RunStore>(
             group_id: group.id.clone(),
             name: group.name.clone(),
             is_default: group.is_default,
-            steady: live
+            steady: steady
                 .clone()
                 .or_else(|| previous.and_then(|p| p.steady.clone())),
-            steady_at: if live.is_some() {
+            steady_at: if steady.is_some() {
                 now
             } else {
                 previous.map_or(0, |p| p.steady_at)
@@ -71,11 +82,47 @@ pub async fn record_steady_state<C: Connect, S: RunStore>(
                 .filter(|a| a.group_arn == group.arn)
                 .and_then(|a| a.members_checked_at)
                 .or_else(|| previous.and_then(|p| p.members_checked_at)),
+            gone_at: None,
+            unexplained: live.filter(|_| steady.is_none()),
         };
         store.put_group(&record).await?;
         recorded.push(record);
     }
+    for gone in on_record
+        .iter()
+        .filter(|r| r.gone_at.is_none() && !listed.iter().any(|g| g.arn == r.group_arn))
+    {
+        warn!(group = %gone.group_arn, "a group on record is no longer listed in its home region: marked gone");
+        let mut r = gone.clone();
+        r.gone_at = Some(now);
+        r.recorded_by = run_id.to_string();
+        store.put_group(&r).await?;
+    }
+    let missing = on_record
+        .iter()
+        .filter(|r| !listed.iter().any(|g| g.arn == r.group_arn))
+        .count();
+    crate::metrics::groups_missing(instance_id, missing as u64);
     Ok(recorded)
+}
+
+/// Whether the record explains a live split, so that it may become the steady state: nothing is
+/// on record yet (the first run), it is the steady state on record, or it is what the group's
+/// newest completed shift of ours applied, unless that shift was a failover (its episode keeps the
+/// failback point; when the episode has not replicated here yet, the failed-over split must not
+/// become the steady state). Anything else (a change in the console, a shift whose record has not
+/// arrived) is not explained.
+pub fn explained(
+    live: &CurrentDistribution,
+    steady: Option<&CurrentDistribution>,
+    newest_shift: Option<&ShiftRecord>,
+) -> bool {
+    match (steady, newest_shift) {
+        (None, None) => true,
+        (Some(s), _) if s == live => true,
+        (_, Some(shift)) => shift.reason != "failover" && live.matches(&shift.after),
+        (Some(_), None) => false,
+    }
 }
 
 /// What a failback of a group restores: the split from before the open episode's first shift,
@@ -158,6 +205,8 @@ mod tests {
                 opened_by: "f1".into(),
                 opened_at: 20,
                 before: split(70),
+                closed_at: None,
+                closed_by: None,
             })
             .await
             .unwrap();
@@ -180,5 +229,105 @@ mod tests {
         );
         assert_eq!(failback_point(Some(&got[0]), None), Some(&split(70)));
         assert_eq!(failback_point(None, None), None);
+    }
+
+    fn shift(reason: &str, after_east: u8) -> ShiftRecord {
+        let r = |s: &str| Region::parse(s).unwrap();
+        let after = crate::domain::TrafficPlan::new(
+            &crate::domain::RegionPair::new(r("us-east-1"), r("us-west-2")),
+            &[
+                (r("us-east-1"), after_east),
+                (r("us-west-2"), 100 - after_east),
+            ],
+            &[
+                (r("us-east-1"), after_east),
+                (r("us-west-2"), 100 - after_east),
+            ],
+            None,
+        )
+        .unwrap();
+        ShiftRecord {
+            instance_id: "i".into(),
+            run_id: "r".into(),
+            group_arn: ARN.into(),
+            status: ShiftStatus::Done,
+            reason: reason.into(),
+            before: split(100),
+            after,
+            called_in: "us-east-1".into(),
+            at: 1,
+            completed_at: Some(1),
+            completed_at_ms: Some(1000),
+            reconciled_by: None,
+        }
+    }
+
+    #[test]
+    fn a_live_split_becomes_the_steady_state_only_when_the_record_explains_it() {
+        // the first record, the steady state again, a plan or failback of ours
+        assert!(explained(&split(70), None, None));
+        assert!(explained(&split(70), Some(&split(70)), None));
+        assert!(explained(
+            &split(70),
+            Some(&split(100)),
+            Some(&shift("plan", 70))
+        ));
+        assert!(explained(
+            &split(100),
+            Some(&split(0)),
+            Some(&shift("failback", 100))
+        ));
+        // a change in the console, or a failover whose episode has not arrived
+        assert!(!explained(&split(50), Some(&split(70)), None));
+        assert!(!explained(
+            &split(50),
+            Some(&split(70)),
+            Some(&shift("plan", 70))
+        ));
+        assert!(!explained(
+            &split(0),
+            Some(&split(70)),
+            Some(&shift("failover", 0))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unexplained_split_is_kept_aside_and_a_group_no_longer_listed_is_marked_gone() {
+        let client = world();
+        let store = MemoryRunStore::default();
+        record_steady_state(&client, &store, "i", "sync-1", None, 10)
+            .await
+            .unwrap();
+        // someone moves the group in the console
+        client.world().distributions.insert(ARN.into(), split(50));
+        let got = record_steady_state(&client, &store, "i", "sync-2", None, 20)
+            .await
+            .unwrap();
+        assert_eq!(got[0].steady, Some(split(70)), "the steady state stands");
+        assert_eq!(
+            got[0].unexplained,
+            Some(split(50)),
+            "and the drift is shown"
+        );
+        // back where the record says: explained again
+        client.world().distributions.insert(ARN.into(), split(70));
+        let got = record_steady_state(&client, &store, "i", "sync-3", None, 30)
+            .await
+            .unwrap();
+        assert_eq!(got[0].unexplained, None);
+
+        // the group is deleted: kept on record, marked gone once
+        client.world().groups.clear();
+        let got = record_steady_state(&client, &store, "i", "sync-4", None, 40)
+            .await
+            .unwrap();
+        assert!(got.is_empty());
+        let groups = store.groups("i").await.unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].gone_at, Some(40));
+        record_steady_state(&client, &store, "i", "sync-5", None, 50)
+            .await
+            .unwrap();
+        assert_eq!(store.groups("i").await.unwrap()[0].gone_at, Some(40));
     }
 }

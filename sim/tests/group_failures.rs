@@ -231,7 +231,8 @@ async fn an_update_in_progress_window_answers_by_the_setting() {
     assert_eq!(settings.tdg_update_seconds, 30.0);
     assert_eq!(
         settings.update_in_progress_answer,
-        RefusalCode::ResourceConflict
+        RefusalCode::InvalidRequest,
+        "the admin guide's answer by default"
     );
     let update = |source: i32| {
         east.update_traffic_distribution()
@@ -242,26 +243,27 @@ async fn an_update_in_progress_window_answers_by_the_setting() {
     update(50).await.unwrap();
     sim.advance(20.0).await;
 
-    // Then 20 s later the group is still UPDATE_IN_PROGRESS and another update is a conflict.
+    // Then 20 s later the group is still UPDATE_IN_PROGRESS and another update is refused as
+    // the admin guide has it.
     assert_eq!(
         group_status(&sim, &default_arn).await,
         Some(TrafficDistributionGroupStatus::UpdateInProgress)
     );
     let err = update(0).await.unwrap_err();
-    assert_eq!(code(&err), "ResourceConflictException");
-    assert_eq!(status(&err), 409);
+    assert_eq!(code(&err), "InvalidRequestException");
+    assert!(message(&err).contains("UPDATE_IN_PROGRESS"));
 
-    // When the answer is set to InvalidRequestException (as the admin guide has it).
+    // When the answer is set to ResourceConflictException (the model lists it).
     sim.control
         .change_settings(&SettingsChange {
-            update_in_progress_answer: Some(RefusalCode::InvalidRequest),
+            update_in_progress_answer: Some(RefusalCode::ResourceConflict),
             ..Default::default()
         })
         .await
         .unwrap();
     let err = update(0).await.unwrap_err();
-    assert_eq!(code(&err), "InvalidRequestException");
-    assert!(message(&err).contains("UPDATE_IN_PROGRESS"));
+    assert_eq!(code(&err), "ResourceConflictException");
+    assert_eq!(status(&err), 409);
 
     // And after the window the update has landed.
     sim.advance(11.0).await;
@@ -312,7 +314,7 @@ async fn an_update_in_progress_window_answers_by_the_setting() {
             settings.tdg_update_seconds,
             settings.update_in_progress_answer
         ),
-        (30.0, RefusalCode::InvalidRequest)
+        (30.0, RefusalCode::ResourceConflict)
     );
 }
 

@@ -337,7 +337,8 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
         assert_eq!(g.status, "ACTIVE");
     }
 
-    // A valid change is accepted; a second one while it applies is a conflict.
+    // A valid change is accepted; a second one while it applies is refused (the group must be
+    // ACTIVE).
     east.update_traffic_distribution()
         .id(&default_arn)
         .telephony_config(telephony(dist(50, 50)))
@@ -352,7 +353,7 @@ async fn update_traffic_distribution_enforces_steps_sums_regions_and_sign_in_rul
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "ResourceConflictException");
+    assert_eq!(code(&err), "InvalidRequestException");
     sim.advance(3.0).await;
     let state = sim.state().await;
     let g = tdg_summary(&state, INSTANCE);

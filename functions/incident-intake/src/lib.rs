@@ -1,32 +1,38 @@
 //! **incident-intake**: the target of the incident event bus's rule. An EventBridge rule cannot
 //! name the execution it starts, so every redelivery of an event would be a new failover run;
-//! this step validates the request and starts the failover machine with the request's
-//! `detail.requestId` as the execution name, so one request runs once. Nothing is started for an
+//! this step checks the request and starts the failover machine with the request's
+//! `detail.requestId` as the execution name, so one request runs once. The event's `time` is the
+//! request's `requestedAt`: an event delivered late (EventBridge retries for an hour) is refused
+//! by shift-traffic as stale if a shift completed since. The same request ID with another request
+//! (a corrected re-send: `force`, `breakLock`) is another attempt, named from the request
+//! ([`FailoverRequest::attempt_name`]); never a silent duplicate. Nothing is started for an
 //! invalid request.
 
 use std::future::Future;
 
-use acgr::domain::{InstanceRef, Region, RegionPair};
+use acgr::domain::{Region, RegionPair};
 use acgr::error::StepError;
 use acgr::parse_input;
-use acgr::run_ids::check_run_id;
+use acgr::request::{epoch_millis, FailoverRequest};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use tracing::info;
+use serde_json::Value;
+use tracing::{info, warn};
 
-/// The event as EventBridge delivers it; only `detail` is read.
+/// The event as EventBridge delivers it: `detail`, and `time` (when the event was put).
 #[derive(Debug, Deserialize)]
 pub struct Event {
     pub detail: Detail,
+    #[serde(default)]
+    pub time: Option<Value>,
 }
 
 /// What incident tooling puts in `detail`: one request, named by `requestId`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Detail {
-    /// Names the execution: 1 to 80 letters, digits, `-` or `_`.
+    /// Names the execution: any valid execution name (the run ID's rule).
     pub request_id: String,
     pub instance_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,6 +41,8 @@ pub struct Detail {
     pub preset: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,13 +55,36 @@ pub struct Detail {
     pub traffic_distribution_groups: Option<Vec<String>>,
 }
 
+impl Detail {
+    /// The failover machine's request: run ID = request ID, requested at the event's time.
+    pub fn request(&self, requested_at: Option<String>) -> FailoverRequest {
+        FailoverRequest {
+            instance_id: self.instance_id.clone(),
+            target_region: self.target_region.clone(),
+            preset: self.preset.clone(),
+            plan: self.plan.clone(),
+            incident: self.incident,
+            force: self.force,
+            dry_run: self.dry_run,
+            break_lock: self.break_lock,
+            reason: self.reason.clone(),
+            traffic_distribution_groups: self.traffic_distribution_groups.clone(),
+            run_id: Some(self.request_id.clone()),
+            requested_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Output {
     pub execution_arn: String,
     pub execution_name: String,
-    /// The request had already started an execution (a redelivery or a re-fire).
+    /// The request had already started this execution (a redelivery or a re-fire).
     pub duplicate: bool,
+    /// The request ID had run another request: this execution is the corrected request's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt_of: Option<String>,
 }
 
 /// The outcome of StartExecution.
@@ -62,6 +93,14 @@ pub enum Started {
     New(String),
     /// An execution of that name exists already.
     AlreadyExists,
+}
+
+/// An execution that exists: its ARN, status and input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Existing {
+    pub arn: String,
+    pub status: String,
+    pub input: String,
 }
 
 /// Starts executions of the failover machine.
@@ -75,95 +114,118 @@ pub trait Starter: Send + Sync {
         name: &str,
         input: &str,
     ) -> impl Future<Output = Result<Started, StepError>> + Send;
+    /// The execution of that name, if it exists.
+    fn describe(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Existing>, StepError>> + Send;
 }
 
-/// The longest `detail.reason` taken (shift-traffic's bound on `reason`).
-pub const MAX_REASON: usize = 1000;
+/// The request's time: the event's, when it is an RFC 3339 date and time.
+fn requested_at(time: Option<&Value>) -> Option<String> {
+    let t = time?.as_str()?;
+    if epoch_millis(t).is_some() {
+        Some(t.to_string())
+    } else {
+        warn!(time = %acgr::step::shown(t), "the event's time is not an RFC 3339 date and time: the execution's start stands for it");
+        None
+    }
+}
 
 /// Checks a request and turns it into the failover machine's input (runId = requestId).
-pub fn execution_input(detail: &Detail, pair: &RegionPair) -> Result<String, StepError> {
-    let id = &detail.request_id;
-    // It names the execution and the run: the run ID's rule (any valid execution name).
-    check_run_id(id).map_err(|e| StepError::InvalidInput(format!("detail.requestId: {e}")))?;
-    let instance = InstanceRef::parse(&detail.instance_id)?;
-    if let Some(r) = instance.region.filter(|r| !pair.contains(r)) {
-        return Err(StepError::InvalidInput(format!(
-            "detail.instanceId names {r}, outside this deployment's pair ({}, {})",
-            pair.source, pair.replica
-        )));
-    }
-    let asked = [
-        detail.target_region.is_some(),
-        detail.preset.is_some(),
-        detail.plan.is_some(),
-    ];
-    if asked.iter().filter(|x| **x).count() != 1 {
-        return Err(StepError::InvalidInput(
-            "detail: give exactly one of targetRegion, preset and plan".into(),
-        ));
-    }
-    if let Some(r) = &detail.target_region {
-        let r = Region::parse_member("detail.targetRegion", r)?;
-        if !pair.contains(&r) {
-            return Err(StepError::InvalidInput(format!(
-                "detail.targetRegion {r} is outside this deployment's pair ({}, {})",
-                pair.source, pair.replica
-            )));
-        }
-    }
-    if detail
-        .reason
-        .as_deref()
-        .is_some_and(|r| r.len() > MAX_REASON)
-    {
-        return Err(StepError::InvalidInput(format!(
-            "detail.reason is longer than {MAX_REASON} bytes"
-        )));
-    }
-    if let Some(p) = detail.preset.as_deref().filter(|p| *p != "failback") {
-        return Err(StepError::InvalidInput(format!(
-            "detail.preset '{p}' is not known: the only preset is \"failback\""
-        )));
-    }
-    if detail.break_lock == Some(true)
-        && detail.reason.as_deref().is_none_or(|r| r.trim().is_empty())
-    {
-        return Err(StepError::InvalidInput(
-            "detail.breakLock needs detail.reason".into(),
-        ));
-    }
-    let mut input = match serde_json::to_value(detail) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    input.remove("requestId");
-    input.insert("runId".into(), Value::String(id.clone()));
-    Ok(Value::Object(input).to_string())
+pub fn execution_input(request: &FailoverRequest, pair: &RegionPair) -> Result<String, StepError> {
+    request.check(pair, "detail.")?;
+    Ok(request.to_input().to_string())
 }
 
-pub async fn intake<S: Starter>(starter: &S, detail: Detail) -> Result<Output, StepError> {
-    let input = execution_input(&detail, starter.pair())?;
-    let name = detail.request_id;
-    let execution_arn = |machine: &str| {
-        format!(
-            "{}:{name}",
-            machine.replacen(":stateMachine:", ":execution:", 1)
-        )
-    };
+pub async fn intake<S: Starter>(
+    starter: &S,
+    detail: Detail,
+    time: Option<&Value>,
+) -> Result<Output, StepError> {
+    let name = detail.request_id.clone();
+    // it names the execution and the run: the run ID's rule (any valid execution name)
+    acgr::run_ids::check_run_id(&name)
+        .map_err(|e| StepError::InvalidInput(format!("detail.requestId: {e}")))?;
+    let request = detail.request(requested_at(time));
+    let input = execution_input(&request, starter.pair())?;
     let out = match starter.start(&name, &input).await? {
         Started::New(arn) => Output {
             execution_arn: arn,
             execution_name: name,
             duplicate: false,
+            attempt_of: None,
         },
-        Started::AlreadyExists => Output {
-            execution_arn: execution_arn(starter.machine()),
-            execution_name: name,
-            duplicate: true,
-        },
+        Started::AlreadyExists => again(starter, &name, request).await?,
     };
-    info!(execution = %out.execution_arn, duplicate = out.duplicate, "incident request taken");
+    info!(execution = %out.execution_arn, duplicate = out.duplicate, attempt_of = ?out.attempt_of, "incident request taken");
     Ok(out)
+}
+
+/// The request ID ran before: the same request is a duplicate; another one runs as its own
+/// attempt (found again, as a duplicate, when that request is sent again).
+async fn again<S: Starter>(
+    starter: &S,
+    name: &str,
+    mut request: FailoverRequest,
+) -> Result<Output, StepError> {
+    let existing = find(starter, name).await?;
+    if same(&existing, &request) {
+        return Ok(Output {
+            execution_arn: existing.arn,
+            execution_name: name.to_string(),
+            duplicate: true,
+            attempt_of: None,
+        });
+    }
+    let Some(attempt) = request.attempt_name(name) else {
+        return Err(StepError::InvalidInput(format!(
+            "detail.requestId {name} already ran another request (execution {}, {}); a corrected \
+             request needs a request ID of at most 71 characters, or a new request ID",
+            existing.arn, existing.status
+        )));
+    };
+    warn!(request_id = %name, previous = %existing.arn, status = %existing.status, attempt = %attempt, "the request ID ran another request: this one runs as its own attempt");
+    request.run_id = Some(attempt.clone());
+    let input = request.to_input().to_string();
+    match starter.start(&attempt, &input).await? {
+        Started::New(arn) => Ok(Output {
+            execution_arn: arn,
+            execution_name: attempt,
+            duplicate: false,
+            attempt_of: Some(name.to_string()),
+        }),
+        Started::AlreadyExists => {
+            let mine = find(starter, &attempt).await?;
+            if same(&mine, &request) {
+                Ok(Output {
+                    execution_arn: mine.arn,
+                    execution_name: attempt,
+                    duplicate: true,
+                    attempt_of: Some(name.to_string()),
+                })
+            } else {
+                Err(StepError::InvalidInput(format!(
+                    "detail.requestId {name}: its attempt {attempt} ran another request \
+                     (execution {}); send this request under a new request ID",
+                    mine.arn
+                )))
+            }
+        }
+    }
+}
+
+async fn find<S: Starter>(starter: &S, name: &str) -> Result<Existing, StepError> {
+    starter.describe(name).await?.ok_or_else(|| {
+        StepError::Transient(format!(
+            "StartExecution: an execution named {name} exists, but DescribeExecution does not \
+             find it yet"
+        ))
+    })
+}
+
+fn same(existing: &Existing, request: &FailoverRequest) -> bool {
+    FailoverRequest::from_input(&existing.input).is_some_and(|e| e.same_request(request))
 }
 
 pub async fn handler<S: Starter>(
@@ -171,7 +233,7 @@ pub async fn handler<S: Starter>(
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
     let event: Event = parse_input(event.payload)?;
-    intake(starter, event.detail)
+    intake(starter, event.detail, event.time.as_ref())
         .await
         .map_err(Diagnostic::from)
 }
@@ -252,6 +314,38 @@ impl Starter for SfnStarter {
             },
         }
     }
+
+    async fn describe(&self, name: &str) -> Result<Option<Existing>, StepError> {
+        let arn = format!(
+            "{}:{name}",
+            self.machine.replacen(":stateMachine:", ":execution:", 1)
+        );
+        match self
+            .client
+            .describe_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(Existing {
+                arn,
+                status: out.status().as_str().to_string(),
+                input: out.input().unwrap_or_default().to_string(),
+            })),
+            Err(e) => match e.code() {
+                Some("ExecutionDoesNotExist") => Ok(None),
+                Some("ThrottlingException") => Err(StepError::Throttled(format!("{e}"))),
+                Some("AccessDeniedException") => Err(StepError::AccessDenied(format!(
+                    "DescribeExecution: {}",
+                    e.message().unwrap_or_default()
+                ))),
+                _ => Err(StepError::Transient(format!(
+                    "DescribeExecution: {}",
+                    aws_sdk_sfn::error::DisplayErrorContext(e)
+                ))),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -299,6 +393,17 @@ mod tests {
                 "arn:aws:states:us-west-2:1:execution:failover:{name}"
             )))
         }
+
+        async fn describe(&self, name: &str) -> Result<Option<Existing>, StepError> {
+            let s = self.started.lock().unwrap();
+            Ok(s.iter()
+                .find(|(n, _)| n == name)
+                .map(|(n, input)| Existing {
+                    arn: format!("arn:aws:states:us-west-2:1:execution:failover:{n}"),
+                    status: "FAILED".into(),
+                    input: input.clone(),
+                }))
+        }
     }
 
     fn event(detail: Value) -> LambdaEvent<Value> {
@@ -335,6 +440,78 @@ mod tests {
         assert_eq!(input["runId"], "INC-2026-1202-01");
         assert_eq!(input["targetRegion"], "us-west-2");
         assert!(input.get("requestId").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_corrected_resend_runs_as_its_own_attempt_and_a_redelivery_of_it_runs_once() {
+        let fake = Fake::default();
+        let mut e = event_file("failover");
+        e["time"] = json!("2026-12-02T12:00:00Z");
+        let first = handler(&fake, LambdaEvent::new(e.clone(), Default::default()))
+            .await
+            .unwrap();
+        // the runbook's answer to a refusal: the same request ID again, with force, later
+        let mut forced = e.clone();
+        forced["detail"]["force"] = json!(true);
+        forced["time"] = json!("2026-12-02T12:05:00Z");
+        let second = handler(&fake, LambdaEvent::new(forced.clone(), Default::default()))
+            .await
+            .unwrap();
+        assert!(!second.duplicate, "a corrected request is not swallowed");
+        assert_eq!(
+            second.attempt_of.as_deref(),
+            Some(first.execution_name.as_str())
+        );
+        assert_ne!(second.execution_name, first.execution_name);
+        // the corrected request redelivered (its own time) and the first one redelivered
+        let mut again = forced.clone();
+        again["time"] = json!("2026-12-02T12:06:00Z");
+        let third = handler(&fake, LambdaEvent::new(again, Default::default()))
+            .await
+            .unwrap();
+        assert!(third.duplicate);
+        assert_eq!(third.execution_name, second.execution_name);
+        let fourth = handler(&fake, LambdaEvent::new(e, Default::default()))
+            .await
+            .unwrap();
+        assert!(fourth.duplicate);
+        assert_eq!(fourth.execution_name, first.execution_name);
+
+        let started = fake.started.lock().unwrap().clone();
+        assert_eq!(started.len(), 2, "{started:?}");
+        let input: Value = serde_json::from_str(&started[1].1).unwrap();
+        assert_eq!(input["runId"], json!(second.execution_name));
+        assert_eq!(input["force"], true);
+        assert_eq!(
+            input["requestedAt"], "2026-12-02T12:05:00Z",
+            "the event's time"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reused_request_id_too_long_for_an_attempt_fails_loudly() {
+        let fake = Fake::default();
+        let mut e = event_file("failover");
+        e["detail"]["requestId"] = json!("x".repeat(75));
+        handler(&fake, LambdaEvent::new(e.clone(), Default::default()))
+            .await
+            .unwrap();
+        e["detail"]["force"] = json!(true);
+        let err = handler(&fake, LambdaEvent::new(e, Default::default()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type, "InvalidInput");
+        assert!(
+            err.error_message.contains("already ran another request"),
+            "{}",
+            err.error_message
+        );
+        assert!(
+            err.error_message.contains("execution:failover:xxx"),
+            "{}",
+            err.error_message
+        );
+        assert_eq!(fake.started.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

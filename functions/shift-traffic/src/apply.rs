@@ -23,6 +23,9 @@ pub(crate) struct Apply<'a, C, S> {
     pub(crate) run_id: &'a str,
     pub(crate) id: &'a str,
     pub(crate) reason: &'a str,
+    /// A failover, or a plan declared part of an incident: opens episodes, never records a
+    /// steady state.
+    pub(crate) in_incident: bool,
     pub(crate) now: i64,
     pub(crate) deadline: Option<Instant>,
     /// What the plan read under the lock: the groups on record and their open episodes.
@@ -64,21 +67,20 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             if m.status == ShiftStatus::Done {
                 return Ok(());
             }
+            // Its own update, applied or not: anything else means another shift moved the group
+            // since this run decided; its plan is not applied over that.
+            if !live.matches(plan) && *live != m.before {
+                return Err(StepError::Unsafe(format!(
+                    "group {} moved since this run recorded its intent (neither its plan nor the \
+                     split it read before); not re-applying over a change that is not its own",
+                    group.name
+                )));
+            }
         }
         self.settle_others(&shifts, live).await?;
-        if self.reason == "failover" {
-            let episode = store
-                .open_episode(&Episode {
-                    instance_id: self.id.to_string(),
-                    group_arn: group.arn.clone(),
-                    opened_by: self.run_id.to_string(),
-                    opened_at: self.now,
-                    before: self.episode_start(group, plan, &out.before),
-                })
-                .await?;
-            if episode.opened_by != self.run_id {
-                info!(group = %group.arn, opened_by = %episode.opened_by, "failover episode already open: its failback point stands");
-            }
+        if live.matches(plan) {
+            // nothing to call (already there, or this run's own update applied before a retry)
+            self.open_episode(group, plan, &out.before).await?;
         }
 
         let mut record = mine.unwrap_or(ShiftRecord {
@@ -100,7 +102,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             store.put_shift(&record).await?;
             // Compare and apply: the lock on the global table holds within a region; a shift
             // started from the other region's deployment shows up here as a moved split.
-            let now_live = self.client.get_distribution(&group.arn).await?;
+            let now_live = acgr::groups::live_distribution(self.client, group).await?;
             if now_live != *live {
                 record.status = ShiftStatus::Abandoned;
                 store.put_shift(&record).await?;
@@ -125,12 +127,24 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                         group.name, e.message
                     )))
                 }
+                // The admin guide's answer to an update of a group that is not ACTIVE (or to a
+                // body it refuses): the group's status says which.
+                Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
+                    let refused = acgr::groups::refused_by_group(self.client, group, e).await;
+                    if refused.error_type() != "NotReady" {
+                        record.status = ShiftStatus::Failed;
+                        store.put_shift(&record).await?;
+                    }
+                    return Err(refused);
+                }
                 Err(e) => {
                     record.status = ShiftStatus::Failed;
                     store.put_shift(&record).await?;
                     return Err(e.into());
                 }
             }
+            // Accepted: the episode opens now, not before (a refused update opens nothing).
+            self.open_episode(group, plan, &out.before).await?;
             out.changed = true;
             info!(instance_id = %self.id, group = %group.arn, region = %self.client.region(), reason = self.reason, "traffic distribution updated");
             self.verify(group, plan).await?;
@@ -139,6 +153,36 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         record.completed_at = Some(self.now);
         record.completed_at_ms = i64::try_from(acgr::deadline::epoch_millis()).ok();
         store.put_shift(&record).await.map_err(StepError::from)
+    }
+
+    /// Opens the group's failover episode (a failover, or a plan declared part of an incident),
+    /// unless one is open: then its failback point stands.
+    async fn open_episode(
+        &self,
+        group: &GroupSummary,
+        plan: &TrafficPlan,
+        before: &CurrentDistribution,
+    ) -> Result<(), StepError> {
+        if !self.in_incident {
+            return Ok(());
+        }
+        let episode = self
+            .ctx
+            .store
+            .open_episode(&Episode {
+                instance_id: self.id.to_string(),
+                group_arn: group.arn.clone(),
+                opened_by: self.run_id.to_string(),
+                opened_at: self.now,
+                before: self.episode_start(group, plan, before),
+                closed_at: None,
+                closed_by: None,
+            })
+            .await?;
+        if episode.opened_by != self.run_id {
+            info!(group = %group.arn, opened_by = %episode.opened_by, "failover episode already open: its failback point stands");
+        }
+        Ok(())
     }
 
     /// The split an episode opened now keeps: the live one, unless the group already reads
@@ -193,14 +237,14 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         }
         loop {
             let g = self.client.describe_group(&group.arn).await?;
-            if g.is_active()
-                && self
-                    .client
-                    .get_distribution(&group.arn)
-                    .await?
-                    .matches(plan)
-            {
-                return Ok(());
+            if g.is_active() {
+                match acgr::groups::live_distribution(self.client, group).await {
+                    Ok(d) if d.matches(plan) => return Ok(()),
+                    Ok(_) => {}
+                    // updating again between the Describe and the Get: read once more
+                    Err(e) if e.error_type() == "NotReady" => {}
+                    Err(e) => return Err(e),
+                }
             }
             if Instant::now() + self.settings.verify_interval >= until {
                 return Err(StepError::NotReady(format!(
@@ -220,8 +264,22 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         let store = &self.ctx.store;
         for g in groups {
             if self.reason == "failback" {
-                store.close_episode(self.id, &g.group_arn).await?;
-            } else if self.planned.episode(&g.group_arn).is_some() {
+                let open = self.planned.episode(&g.group_arn);
+                store
+                    .close_episode(&Episode {
+                        instance_id: self.id.to_string(),
+                        group_arn: g.group_arn.clone(),
+                        opened_by: open.map_or_else(String::new, |e| e.opened_by.clone()),
+                        opened_at: open.map_or(0, |e| e.opened_at),
+                        before: open.map_or_else(
+                            || CurrentDistribution::from(&g.after),
+                            |e| e.before.clone(),
+                        ),
+                        closed_at: Some(self.now),
+                        closed_by: Some(self.run_id.to_string()),
+                    })
+                    .await?;
+            } else if self.in_incident || self.planned.episode(&g.group_arn).is_some() {
                 continue;
             }
             let mut r = self
@@ -246,6 +304,8 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                     agents_total: 0,
                     agents_at: 0,
                     members_checked_at: None,
+                    gone_at: None,
+                    unexplained: None,
                 });
             r.steady = Some(CurrentDistribution::from(&g.after));
             r.steady_at = self.now;

@@ -53,6 +53,16 @@ pub(crate) struct Checked {
     pub(crate) break_reason: Option<String>,
     /// `requestedAt`, in epoch milliseconds.
     pub(crate) requested_at: Option<i64>,
+    /// A plan declared part of an incident.
+    pub(crate) incident_plan: bool,
+}
+
+impl Checked {
+    /// A failover, or a plan that is a step of an incident: it opens episodes and records no
+    /// steady state.
+    pub(crate) fn in_incident(&self) -> bool {
+        matches!(self.intent, Intent::FailoverTo(_)) || self.incident_plan
+    }
 }
 
 pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepError> {
@@ -102,11 +112,7 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.len() > 1000) {
-        return Err(StepError::InvalidInput(
-            "reason is longer than 1000 characters".into(),
-        ));
-    }
+    acgr::request::check_reason(reason).map_err(StepError::InvalidInput)?;
     let break_reason = match (input.break_lock, reason) {
         (false, _) => None,
         (true, Some(r)) => Some(r.to_string()),
@@ -120,7 +126,7 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
         .requested_at
         .as_deref()
         .map(|t| {
-            epoch_millis(t).ok_or_else(|| {
+            acgr::request::epoch_millis(t).ok_or_else(|| {
                 StepError::InvalidInput(format!(
                     "requestedAt '{}' is not an RFC 3339 date and time",
                     acgr::step::shown(t)
@@ -128,12 +134,18 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
             })
         })
         .transpose()?;
+    if input.incident && input.plan.is_none() {
+        return Err(StepError::InvalidInput(
+            "incident goes with plan only (a failover is always part of an incident)".into(),
+        ));
+    }
     Ok(Checked {
         id,
         intent,
         named,
         break_reason,
         requested_at,
+        incident_plan: input.incident,
     })
 }
 
@@ -174,92 +186,6 @@ pub(crate) fn group_plan(
                     group.name
                 ))
             })
-        }
-    }
-}
-
-/// Milliseconds since the epoch of an RFC 3339 date and time, as Step Functions writes
-/// `$$.Execution.StartTime` (`2026-12-02T12:59:11.515Z`) and moto does
-/// (`2026-12-02T12:59:11.515265+00:00`): the offset applied, past milliseconds dropped.
-pub(crate) fn epoch_millis(t: &str) -> Option<i64> {
-    let b = t.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let s = t.get(from..from + len)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (h, mi, s) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    let mut rest = &t[19..];
-    let mut millis = 0;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        millis = format!("{:0<3}", &frac[..digits.min(3)]).parse().ok()?;
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ if rest.len() == 6 && matches!(&rest[..1], "+" | "-") && &rest[3..4] == ":" => {
-            let hours: i64 = rest[1..3].parse().ok()?;
-            let minutes: i64 = rest[4..6].parse().ok()?;
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (hours * 3600 + minutes * 60)
-        }
-        _ => return None,
-    };
-    // days from the civil date (Howard Hinnant's algorithm)
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + h * 3600 + mi * 60 + s - offset) * 1000 + millis)
-}
-
-#[cfg(test)]
-mod time_tests {
-    use super::epoch_millis;
-
-    #[test]
-    fn step_functions_and_moto_start_times_read_alike() {
-        assert_eq!(epoch_millis("1970-01-01T00:01:40Z"), Some(100_000));
-        assert_eq!(
-            epoch_millis("2026-12-02T12:59:11.515Z"),
-            Some(1_796_216_351_515)
-        );
-        assert_eq!(
-            epoch_millis("2026-12-02T12:59:11.515265+00:00"),
-            Some(1_796_216_351_515)
-        );
-        assert_eq!(
-            epoch_millis("2026-12-02T14:59:11.5+02:00"),
-            Some(1_796_216_351_500)
-        );
-        assert_eq!(epoch_millis("2000-02-29T00:00:00Z"), Some(951_782_400_000));
-        for bad in [
-            "",
-            "yesterday",
-            "2026-13-02T00:00:00Z",
-            "2026-12-02T12:59:11",
-            "2026-12-02T12:59:11.Z",
-            "2026-12-02T12:59:11+0200",
-        ] {
-            assert_eq!(epoch_millis(bad), None, "{bad}");
         }
     }
 }

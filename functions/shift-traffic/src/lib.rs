@@ -31,11 +31,12 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::time::Instant;
+use tracing::warn;
 
 pub use gates::Gate;
 
 use apply::{update_body, Apply};
-use intent::{check, Checked, Intent};
+use intent::{check, Checked};
 use plan::{plan, Planned};
 
 pub const STEP: &str = "shift-traffic";
@@ -130,6 +131,10 @@ pub struct Input {
     pub plan: Option<PlanInput>,
     #[serde(default)]
     pub preset: Option<Preset>,
+    /// With `plan`: a step of an incident (say a gradual failover): it opens the failover
+    /// episode like a failover and never becomes the steady state.
+    #[serde(default)]
+    pub incident: bool,
     #[serde(default)]
     pub force: bool,
     #[serde(default)]
@@ -191,6 +196,9 @@ pub struct Output {
     pub changed: bool,
     pub gates: Vec<Gate>,
     pub groups: Vec<GroupShift>,
+    /// Groups on record that Connect no longer has (deleted): skipped, not moved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gone: Vec<String>,
     pub calls: Vec<PlannedCall>,
 }
 
@@ -274,7 +282,17 @@ pub async fn shift<C: Connect, S: RunStore>(
         }
         let planned = plan(ctx, settings, &checked, input.force).await?;
         let mut out = output(&input, &checked, &planned);
-        gates::refuse(&out.gates, input.force)?;
+        // A retry of a run that recorded an intent passed the gates when it decided, under the
+        // lock it still holds: it settles and completes what it started (each group checks its
+        // own intent against the live split first), whatever a gate reads now.
+        let retry = shifts.iter().any(|s| s.run_id == input.header.run_id);
+        if retry {
+            if let Err(refused) = gates::refuse(&out.gates, input.force) {
+                warn!(run_id = %input.header.run_id, %refused, "gates read differently on the retry; completing the shift this run decided");
+            }
+        } else {
+            gates::refuse(&out.gates, input.force)?;
+        }
         let client = ctx.connect(&planned.target)?;
         let apply = Apply {
             ctx,
@@ -283,6 +301,7 @@ pub async fn shift<C: Connect, S: RunStore>(
             run_id: &input.header.run_id,
             id: &checked.id,
             reason: checked.intent.reason(),
+            in_incident: checked.in_incident(),
             now,
             deadline,
             planned: &planned,
@@ -292,7 +311,7 @@ pub async fn shift<C: Connect, S: RunStore>(
             apply.group(shift, group, plan, live).await?;
         }
         out.changed = out.groups.iter().any(|g| g.changed);
-        if !matches!(checked.intent, Intent::FailoverTo(_)) {
+        if !checked.in_incident() {
             apply.record_steady(&out.groups).await?;
         }
         Ok(out)
@@ -333,6 +352,7 @@ fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {
         dry_run: input.dry_run,
         changed: false,
         gates: planned.gates.clone(),
+        gone: planned.gone.clone(),
         groups: planned
             .groups
             .iter()

@@ -51,6 +51,8 @@ impl OnRecord {
 pub(crate) struct Planned {
     pub(crate) target: Region,
     pub(crate) groups: Vec<(GroupSummary, TrafficPlan, CurrentDistribution)>,
+    /// Groups on record that Connect reports gone: skipped.
+    pub(crate) gone: Vec<String>,
     pub(crate) gates: Vec<Gate>,
     /// The groups on record, as read under the lock.
     pub(crate) records: Vec<GroupRecord>,
@@ -83,11 +85,11 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
         Intent::Failback => known.failback_target(&pair),
     };
     let client = ctx.connect(&target)?;
-    let groups = acgr::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
+    let to_move = acgr::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
     let mut gates = gates::instance_gates(client, id).await?;
     let mut planned = Vec::new();
     let mut episodes = Vec::new();
-    for group in groups {
+    for group in to_move.groups {
         let record = known.record(&group.arn);
         // A group created after the last routine run has no record: its episode may still exist.
         let episode = match known.episode(&group.arn) {
@@ -96,7 +98,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
             None => None,
         };
         let plan = group_plan(&checked.intent, &pair, &group, record, episode.as_ref())?;
-        let live = client.get_distribution(&group.arn).await?;
+        let live = acgr::groups::live_distribution(client, &group).await?;
         gates.extend(gates::group_gates(
             &group,
             &plan,
@@ -119,6 +121,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
     Ok(Planned {
         target,
         groups: planned,
+        gone: to_move.gone,
         gates,
         records: known.groups,
         episodes,

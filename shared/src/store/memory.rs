@@ -236,7 +236,7 @@ impl RunStore for MemoryRunStore {
     async fn open_episode(&self, e: &Episode) -> Result<Episode, StoreError> {
         let mut s = self.state();
         let key = (e.instance_id.clone(), e.group_arn.clone());
-        if let Some(open) = s.episodes.get(&key) {
+        if let Some(open) = s.episodes.get(&key).filter(|e| e.is_open()) {
             return Ok(open.clone());
         }
         s.writes.push(format!("EPISODE#{}", e.group_arn));
@@ -253,14 +253,18 @@ impl RunStore for MemoryRunStore {
             .state()
             .episodes
             .get(&(instance_id.to_string(), group_arn.to_string()))
+            .filter(|e| e.is_open())
             .cloned())
     }
 
-    async fn close_episode(&self, instance_id: &str, group_arn: &str) -> Result<(), StoreError> {
+    async fn close_episode(&self, closed: &Episode) -> Result<(), StoreError> {
         let mut s = self.state();
-        s.writes.push(format!("EPISODE#{group_arn}#closed"));
-        s.episodes
-            .remove(&(instance_id.to_string(), group_arn.to_string()));
+        s.writes
+            .push(format!("EPISODE#{}#closed", closed.group_arn));
+        s.episodes.insert(
+            (closed.instance_id.clone(), closed.group_arn.clone()),
+            closed.clone(),
+        );
         Ok(())
     }
 

@@ -13,7 +13,7 @@
 //! | `INSTANCE#{id}` | `PROGRESS#{runId}` | an association run's cursor, counts and failures | 90 days |
 //! | `INSTANCE#{id}` | `SHIFT#{epochSeconds:012}#{runId}#{groupId}` | a traffic shift of one group: before, after, status | 400 days |
 //! | `INSTANCE#{id}` | `GROUP#{groupArn}` | a group's ARN, steady-state distribution (the failback point) and agent counts | none |
-//! | `INSTANCE#{id}` | `EPISODE#{groupArn}` | an open failover episode: the split before its first shift | none |
+//! | `INSTANCE#{id}` | `EPISODE#{groupArn}` | a failover episode: the split before its first shift; once closed, a tombstone (`closedAt`, also an attribute for the opening condition) | none |
 //! | `INSTANCE#{id}` | `SCAN#{runId}` | preflight's flow scan: position, counts, the first findings | 90 days |
 //! | `INSTANCE#{id}` | `HARDCODED#{runId}#{generation:04}#{page:05}` | a page of the scan's flows that hardcode a region | 90 days |
 //!
@@ -128,20 +128,23 @@ pub trait RunStore: Send + Sync {
         instance_id: &str,
     ) -> impl Future<Output = Result<Vec<GroupRecord>, StoreError>> + Send;
 
-    /// Opens an episode unless one is open for the group: Ok(the open episode, new or not).
+    /// Opens an episode unless one is open for the group (a closed one is replaced): Ok(the open
+    /// episode, new or not).
     fn open_episode(
         &self,
         episode: &Episode,
     ) -> impl Future<Output = Result<Episode, StoreError>> + Send;
+    /// The group's open episode (a closed one is `None`).
     fn episode(
         &self,
         instance_id: &str,
         group_arn: &str,
     ) -> impl Future<Output = Result<Option<Episode>, StoreError>> + Send;
+    /// Writes the group's episode closed (`closed_at` and `closed_by` set), whether or not an open
+    /// one is here: the tombstone outlives an open episode still replicating from the other region.
     fn close_episode(
         &self,
-        instance_id: &str,
-        group_arn: &str,
+        closed: &Episode,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn get_flow_scan(

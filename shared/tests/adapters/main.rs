@@ -377,3 +377,57 @@ async fn a_run_and_its_lock_name_their_machine_for_the_machines_conditions() {
     store.acquire_lock(&held, 50).await.unwrap();
     assert_eq!((run_put.num_calls(), lock_put.num_calls()), (1, 1));
 }
+
+#[tokio::test]
+async fn items_written_by_a_newer_version_are_read_or_skipped_one_by_one() {
+    use acgr::records::ShiftStatus;
+    use aws_sdk_dynamodb::operation::query::QueryOutput;
+
+    // what a newer version might write during a deploy: a shift with a status and a member this
+    // version does not know, a shift whose shape changed, and a well-formed one
+    let shift = |run: &str, status: &str| {
+        serde_json::json!({
+            "instanceId": "i-1", "runId": run, "groupArn": "arn:aws:connect:us-east-1:1:traffic-distribution-group/g1",
+            "status": status, "reason": "failover",
+            "before": {"telephony": [["us-east-1", 100], ["us-west-2", 0]], "agents": [["us-east-1", 100], ["us-west-2", 0]]},
+            "after": {"telephony": [["us-east-1", 0], ["us-west-2", 100]], "agents": [["us-east-1", 0], ["us-west-2", 100]]},
+            "calledIn": "us-west-2", "at": 10, "fenceToken": "new"
+        })
+        .to_string()
+    };
+    let item = |sk: &str, data: String| {
+        [
+            ("sk".to_string(), AttributeValue::S(sk.into())),
+            ("data".to_string(), AttributeValue::S(data)),
+        ]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>()
+    };
+    let items = vec![
+        item("SHIFT#3#newer", shift("newer", "verified")),
+        item("SHIFT#2#reshaped", r#"{"runId": 7}"#.to_string()),
+        item("SHIFT#1#known", shift("known", "done")),
+    ];
+    let query = mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
+        QueryOutput::builder()
+            .set_items(Some(items.clone()))
+            .build()
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&query], |c| c
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+    let store = DynamoRunStore::new(client, "runs");
+
+    let shifts = store.shifts("i-1").await.expect("the query does not fail");
+    let seen: Vec<(&str, ShiftStatus)> = shifts
+        .iter()
+        .map(|s| (s.run_id.as_str(), s.status))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("newer", ShiftStatus::Unknown),
+            ("known", ShiftStatus::Done)
+        ],
+        "the unknown status is read as Unknown; the undecodable item is skipped"
+    );
+}

@@ -15,9 +15,10 @@ async fn fails_over_in_the_target_region_by_arn_then_fails_back_to_the_recorded_
     assert_eq!(shifts[0].before, split(100, true));
     let writes = ctx.store.state().writes.clone();
     let at = |w: &str| writes.iter().position(|x| x == w).unwrap();
-    assert!(at("LOCK#f1") < at(&format!("EPISODE#{ARN}")));
-    assert!(at(&format!("EPISODE#{ARN}")) < at("SHIFT#f1#Intent"));
-    assert!(at("SHIFT#f1#Intent") < at("SHIFT#f1#Done"));
+    // the intent before the call; the episode once Connect accepted the update, not before
+    assert!(at("LOCK#f1") < at("SHIFT#f1#Intent"));
+    assert!(at("SHIFT#f1#Intent") < at(&format!("EPISODE#{ARN}")));
+    assert!(at(&format!("EPISODE#{ARN}")) < at("SHIFT#f1#Done"));
     assert!(ctx.store.get_lock(ID).await.unwrap().is_none(), "released");
 
     let back = go(&ctx, failback("b1"), 200).await.unwrap();
@@ -27,6 +28,37 @@ async fn fails_over_in_the_target_region_by_arn_then_fails_back_to_the_recorded_
         ctx.store.episode(ID, ARN).await.unwrap().is_none(),
         "closed"
     );
+    // a tombstone: who closed it and when, the split it kept
+    let closed = ctx.store.state().episodes.values().next().cloned().unwrap();
+    assert_eq!(
+        (
+            closed.closed_by.as_deref(),
+            closed.closed_at,
+            &closed.opened_by
+        ),
+        (Some("b1"), Some(200), &"f1".to_string())
+    );
+    assert_eq!(closed.before, split(100, true));
+}
+
+#[tokio::test]
+async fn a_refused_update_opens_no_episode_and_a_failback_before_the_episode_arrives_outlives_it() {
+    let ctx = synced_at(70).await;
+    // Connect refuses the update: nothing moved, no episode
+    ctx.replica
+        .world()
+        .fail_next("UpdateTrafficDistribution", "InvalidRequestException", 1);
+    let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "Rejected", "{err}");
+    assert!(ctx.store.episode(ID, ARN).await.unwrap().is_none());
+    assert_eq!(live(&ctx, ARN), split(70, true));
+
+    // a failback that runs before an episode reached this region's table leaves a tombstone;
+    // the episode arriving later (older) does not reopen
+    go(&ctx, failback("b1"), 200).await.unwrap();
+    let tombstone = ctx.store.state().episodes.values().next().cloned().unwrap();
+    assert_eq!(tombstone.closed_by.as_deref(), Some("b1"));
+    assert!(ctx.store.episode(ID, ARN).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -95,11 +95,15 @@ impl Connect for FakeConnect {
     async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
         self.pace("GetTrafficDistribution").await?;
         let mut w = self.call("GetTrafficDistribution", group)?;
-        let arn = self
-            .group(&w, group, "GetTrafficDistribution")?
-            .2
-            .arn
-            .clone();
+        let (_, _, g) = self.group(&w, group, "GetTrafficDistribution")?;
+        if g.status != GroupStatus::Active {
+            return Err(self.err(
+                "GetTrafficDistribution",
+                "InvalidRequestException",
+                "the traffic distribution group must be ACTIVE",
+            ));
+        }
+        let arn = g.arn.clone();
         let read = w.distributions.get(&arn).cloned().unwrap_or_default();
         if let Some((left, next)) = w.moved_after_reads.remove(&arn) {
             if left <= 1 {
@@ -126,11 +130,12 @@ impl Connect for FakeConnect {
                 "sign-in on a custom group",
             ));
         }
-        if g.status == GroupStatus::UpdateInProgress {
+        if g.status != GroupStatus::Active {
+            // the admin guide's answer (the model also lists ResourceConflictException)
             return Err(self.err(
                 "UpdateTrafficDistribution",
-                "ResourceConflictException",
-                "another update is being applied",
+                "InvalidRequestException",
+                "the traffic distribution group must be ACTIVE",
             ));
         }
         let arn = g.arn.clone();

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tracing::warn;
 
 use super::{
     hardcoded_key, hardcoded_prefix, pk, shift_key, RunStore, RUN_TTL_SECONDS, SHIFT_TTL_SECONDS,
@@ -128,8 +129,17 @@ impl DynamoRunStore {
                 .send()
                 .await
                 .map_err(self.failed("Query"))?;
+            // Item by item: one item this version cannot read (written by a newer version during
+            // a deploy, or damaged by hand) is logged and skipped, never fails the query.
             for i in page.items() {
-                out.push(decode(i)?);
+                match decode(i) {
+                    Ok(record) => out.push(record),
+                    Err(e) => {
+                        let sk = i.get("sk").and_then(|v| v.as_s().ok());
+                        warn!(table = %self.table, sk = sk.map_or("?", String::as_str), error = %e, "skipped an item this version cannot read");
+                        crate::metrics::unreadable_item();
+                    }
+                }
             }
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
@@ -394,7 +404,7 @@ impl RunStore for DynamoRunStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item(&e.instance_id, sk.clone(), e, None)?))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression("attribute_not_exists(pk) OR attribute_exists(closedAt)")
             .send()
             .await;
         match result {
@@ -414,22 +424,19 @@ impl RunStore for DynamoRunStore {
         instance_id: &str,
         group_arn: &str,
     ) -> Result<Option<Episode>, StoreError> {
-        self.get(instance_id, &format!("EPISODE#{group_arn}"))
+        Ok(self
+            .get(instance_id, &format!("EPISODE#{group_arn}"))
             .await?
-            .map(|i| decode(&i))
-            .transpose()
+            .map(|i| decode::<Episode>(&i))
+            .transpose()?
+            .filter(Episode::is_open))
     }
 
-    async fn close_episode(&self, instance_id: &str, group_arn: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(instance_id)))
-            .key("sk", s(format!("EPISODE#{group_arn}")))
-            .send()
-            .await
-            .map_err(self.failed("DeleteItem"))?;
-        Ok(())
+    async fn close_episode(&self, closed: &Episode) -> Result<(), StoreError> {
+        let sk = format!("EPISODE#{}", closed.group_arn);
+        let mut tombstone = item(&closed.instance_id, sk, closed, None)?;
+        tombstone.insert("closedAt".into(), n(closed.closed_at.unwrap_or_default()));
+        self.put(tombstone).await
     }
 
     async fn get_flow_scan(
