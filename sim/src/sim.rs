@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::control::{
-    BlockedState, CallRecord, GroupState, GroupView, InstanceState, NumberState, Outage,
+    BlockedState, CallRecord, GroupState, GroupView, InstanceState, NumberState, RegionOutage,
     RegionStatus, ReplicationState, SimState,
 };
 use crate::faults::Faults;
@@ -36,9 +36,11 @@ pub struct Sim {
     pub faults: Faults,
     /// Request IDs and the fault dice.
     pub dice: IdGen,
+    /// The per-call latency's jitter (its own, so that turning it on does not move the faults).
+    latency_dice: IdGen,
     calls: Vec<CallRecord>,
     /// Regions in an outage, with the simulated time it began.
-    outages: BTreeMap<String, (Outage, f64)>,
+    outages: BTreeMap<String, (RegionOutage, f64)>,
     /// Bumped whenever an outage changes or the server stops: held calls look again.
     outage_changed: watch::Sender<u64>,
     stopping: bool,
@@ -70,6 +72,7 @@ impl Sim {
             faults: scenario.faults.clone(),
             throttle: Throttle::new(factor),
             dice: IdGen::new(seed.wrapping_add(0xfa17)),
+            latency_dice: IdGen::new(seed.wrapping_add(0x1a7e)),
             calls: Vec::new(),
             outages: BTreeMap::new(),
             outage_changed: watch::channel(0).0,
@@ -88,6 +91,7 @@ impl Sim {
         self.faults = self.scenario.faults.clone();
         self.throttle = Throttle::new(self.throttle.factor());
         self.dice = IdGen::new(seed.wrapping_add(0xfa17));
+        self.latency_dice = IdGen::new(seed.wrapping_add(0x1a7e));
         self.calls.clear();
         self.outages.clear();
         self.outage_changed.send_modify(|g| *g += 1);
@@ -117,31 +121,48 @@ impl Sim {
         let outage = self.outages.get(region);
         RegionStatus {
             region: region.to_string(),
-            outage: outage.map(|(o, _)| *o),
+            outage: outage.map(|(o, _)| o.clone()),
             since: outage.map(|(_, since)| *since),
         }
     }
 
     /// The outage `region` is in, if any.
-    pub fn outage(&self, region: &str) -> Option<Outage> {
-        self.outages.get(region).map(|(o, _)| *o)
+    pub fn outage(&self, region: &str) -> Option<&RegionOutage> {
+        self.outages.get(region).map(|(o, _)| o)
     }
 
-    /// Starts, changes or ends (`None`) an outage of `region`.
-    pub fn set_outage(&mut self, region: &str, outage: Option<Outage>) {
+    /// Starts, changes or ends (`None`) an outage of `region`. Mirroring to and from it pauses
+    /// while it answers nothing (`unavailable`, `timeout`, `reset`), not while it answers some.
+    pub fn set_outage(&mut self, region: &str, outage: Option<RegionOutage>) {
         let now = self.catch_up();
+        let down = outage.as_ref().is_some_and(RegionOutage::takes_region_down);
         match outage {
             Some(o) => {
                 let since = self.outages.get(region).map_or(now, |(_, s)| *s);
                 self.outages.insert(region.to_string(), (o, since));
-                self.world.pause(region);
             }
             None => {
                 self.outages.remove(region);
-                self.world.resume(region, now);
             }
         }
+        if down {
+            self.world.pause(region);
+        } else {
+            self.world.resume(region, now);
+        }
         self.outage_changed.send_modify(|g| *g += 1);
+    }
+
+    /// The wall-clock latency of one call: `callLatencyMs` plus up to `callLatencyJitterMs`.
+    pub fn call_latency(&mut self) -> Duration {
+        let s = &self.world.settings;
+        let (base, jitter) = (s.call_latency_ms, s.call_latency_jitter_ms);
+        let extra = if jitter > 0 {
+            (self.latency_dice.next_f64() * jitter as f64) as u64
+        } else {
+            0
+        };
+        Duration::from_millis(base + extra)
     }
 
     /// Answers every held call (the server is stopping).
@@ -152,7 +173,7 @@ impl Sim {
 
     /// Whether a call to `region` is still to be held.
     pub fn holds(&self, region: &str) -> bool {
-        !self.stopping && self.outage(region) == Some(Outage::Timeout)
+        !self.stopping && self.outage(region) == Some(&RegionOutage::Timeout)
     }
 
     /// Tells when to look at [`Sim::holds`] again.
@@ -281,7 +302,7 @@ impl Sim {
             outages: self
                 .outages
                 .iter()
-                .map(|(r, (o, _))| (r.clone(), *o))
+                .map(|(r, (o, _))| (r.clone(), o.clone()))
                 .collect(),
         }
     }

@@ -9,7 +9,7 @@ use aws_sdk_connect::config::retry::RetryConfig;
 use aws_sdk_connect::config::timeout::TimeoutConfig;
 use aws_sdk_connect::error::SdkError;
 use common::*;
-use connect_sim::control::{ClientError, Outage};
+use connect_sim::control::{ClientError, Outage, RegionOutage};
 
 /// A control call with a body the client would not send: (status, body).
 async fn control_status(sim: &Harness, method: &str, path: &str, body: &str) -> (u16, String) {
@@ -35,15 +35,22 @@ async fn the_control_api_sets_lists_and_refuses_outages() {
 
     let down = set_outage(&sim, SOURCE, Some(Outage::Unavailable)).await;
     assert_eq!(down.region, SOURCE);
-    assert_eq!(down.outage, Some(Outage::Unavailable));
+    assert_eq!(down.outage, Some(RegionOutage::Unavailable));
     assert!(down.since.is_some());
     let hung = set_outage(&sim, REPLICA, Some(Outage::Timeout)).await;
-    assert_eq!(hung.outage, Some(Outage::Timeout));
+    assert_eq!(hung.outage, Some(RegionOutage::Timeout));
     let listed = sim.control.regions().await.expect("regions");
-    let outage_of = |region: &str| listed.iter().find(|r| r.region == region).unwrap().outage;
-    assert_eq!(outage_of(SOURCE), Some(Outage::Unavailable));
-    assert_eq!(outage_of(REPLICA), Some(Outage::Timeout));
-    assert_eq!(sim.state().await.outages[SOURCE], Outage::Unavailable);
+    let outage_of = |region: &str| {
+        listed
+            .iter()
+            .find(|r| r.region == region)
+            .unwrap()
+            .outage
+            .clone()
+    };
+    assert_eq!(outage_of(SOURCE), Some(RegionOutage::Unavailable));
+    assert_eq!(outage_of(REPLICA), Some(RegionOutage::Timeout));
+    assert_eq!(sim.state().await.outages[SOURCE], RegionOutage::Unavailable);
 
     let refused = sim.control.set_outage("ap-south-9", None).await;
     assert!(

@@ -15,8 +15,9 @@ use super::paths::*;
 use super::{
     AccessPolicies, AccessPolicy, Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading,
     Disassociate, Disassociated, Done, Faults, GroupFailure, GroupStaged, Health, LambdaFunctions,
-    Outage, QuotaFactor, RegionStatus, Regions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions,
-    SetOutage, SetQuota, SettingsChange, SimSettings, SimState, SyncFailure, SyncStaged,
+    Outage, QuotaFactor, RegionOutage, RegionStatus, Regions, ReplicaFailure, ReplicaStaged,
+    SetLambdaFunctions, SetOutage, SetQuota, SettingsChange, SimSettings, SimState, SyncFailure,
+    SyncStaged,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -142,11 +143,23 @@ impl Client {
         Ok(regions.regions)
     }
 
-    /// `PUT /_sim/regions/{region}`: starts or changes (`Some`) or ends (`None`) an outage.
+    /// `PUT /_sim/regions/{region}`: starts or changes (`Some`) or ends (`None`) an outage that
+    /// takes the whole region down.
     pub async fn set_outage(
         &self,
         region: &str,
         outage: Option<Outage>,
+    ) -> Result<RegionStatus, ClientError> {
+        self.set_region_outage(region, outage.map(RegionOutage::from))
+            .await
+    }
+
+    /// `PUT /_sim/regions/{region}`: starts or changes (`Some`) or ends (`None`) an outage of
+    /// any kind, the messier ones included (partial, some operations, reset, degraded).
+    pub async fn set_region_outage(
+        &self,
+        region: &str,
+        outage: Option<RegionOutage>,
     ) -> Result<RegionStatus, ClientError> {
         let path = format!("{REGIONS}/{}", segment(region));
         self.send(Method::PUT, &path, Some(&SetOutage { outage }))

@@ -121,7 +121,9 @@ pub struct CallLog {
     pub calls: Vec<CallRecord>,
 }
 
-/// A simulated regional outage.
+/// A simulated regional outage that takes the whole region down: the kinds a region can be in
+/// since the first control API, kept as they are for the crates that name them. Every kind,
+/// these and the messier ones, is a [`RegionOutage`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outage {
@@ -131,15 +133,231 @@ pub enum Outage {
     Timeout,
 }
 
-/// A region the control plane plays, and its outage: an entry of `GET /_sim/regions`, and the
-/// answer of `PUT /_sim/regions/{region}`.
+/// What a call failed by a `partial` or `operations` outage is answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutageCode {
+    /// 503, as a regional outage answers.
+    #[serde(rename = "ServiceUnavailableException")]
+    ServiceUnavailable,
+    /// 500, the error every Connect operation models.
+    #[serde(rename = "InternalServiceException")]
+    InternalService,
+}
+
+impl OutageCode {
+    pub fn code(self) -> crate::wire::ErrorCode {
+        match self {
+            OutageCode::ServiceUnavailable => crate::wire::ErrorCode::ServiceUnavailable,
+            OutageCode::InternalService => crate::wire::ErrorCode::InternalService,
+        }
+    }
+}
+
+/// A region's outage, of any kind: the body of `PUT /_sim/regions/{region}` (with the region's
+/// entry of `GET /_sim/regions` it is `{"outage": kind, ...members}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "outage",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    try_from = "Value"
+)]
+pub enum RegionOutage {
+    /// Every call answers 503 `ServiceUnavailableException` at once.
+    Unavailable,
+    /// Every call is held without an answer until the outage is cleared (then 503).
+    Timeout,
+    /// Writes (see [`crate::ops::Operation::is_write`]) fail with `code`; reads work.
+    Partial { code: OutageCode },
+    /// The calls of these operations (names, or families: `instances`, `traffic`, `numbers`,
+    /// `resources`) fail with `code`; the others work.
+    Operations {
+        operations: Vec<String>,
+        code: OutageCode,
+    },
+    /// The connection of every call is dropped without an HTTP answer.
+    Reset,
+    /// Every call waits `latency_seconds` (wall clock) before its answer, and a share
+    /// `error_rate` (0 to 1) of them fail with 500 `InternalServiceException`.
+    Degraded {
+        latency_seconds: f64,
+        error_rate: f64,
+    },
+}
+
+impl From<Outage> for RegionOutage {
+    fn from(o: Outage) -> RegionOutage {
+        match o {
+            Outage::Unavailable => RegionOutage::Unavailable,
+            Outage::Timeout => RegionOutage::Timeout,
+        }
+    }
+}
+
+impl RegionOutage {
+    /// The kind, as `outage` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RegionOutage::Unavailable => "unavailable",
+            RegionOutage::Timeout => "timeout",
+            RegionOutage::Partial { .. } => "partial",
+            RegionOutage::Operations { .. } => "operations",
+            RegionOutage::Reset => "reset",
+            RegionOutage::Degraded { .. } => "degraded",
+        }
+    }
+
+    /// Whether the region answers nothing at all (then mirroring to and from it pauses).
+    pub fn takes_region_down(&self) -> bool {
+        matches!(
+            self,
+            RegionOutage::Unavailable | RegionOutage::Timeout | RegionOutage::Reset
+        )
+    }
+
+    /// Whether a `partial` or `operations` outage fails calls of `operation`.
+    pub fn fails(&self, operation: crate::ops::Operation) -> bool {
+        match self {
+            RegionOutage::Partial { .. } => operation.is_write(),
+            RegionOutage::Operations { operations, .. } => operations
+                .iter()
+                .any(|o| o == operation.name() || o == operation.family()),
+            _ => false,
+        }
+    }
+
+    /// `{"outage": null}` is `None`; else the outage its members describe.
+    fn parse(obj: &serde_json::Map<String, Value>) -> Result<Option<RegionOutage>, String> {
+        let kind = match obj.get("outage") {
+            None => return Err("'outage' is missing".into()),
+            Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(other) => return Err(format!("got {other}")),
+        };
+        let allowed: &[&str] = match kind {
+            None | Some("unavailable" | "timeout" | "reset") => &[],
+            Some("partial") => &["code"],
+            Some("operations") => &["operations", "code"],
+            Some("degraded") => &["latencySeconds", "errorRate"],
+            Some(other) => return Err(format!("got \"{other}\"")),
+        };
+        if let Some(k) = obj
+            .keys()
+            .find(|k| *k != "outage" && !allowed.contains(&k.as_str()))
+        {
+            return Err(format!("unknown member '{k}'"));
+        }
+        let code = |default: OutageCode| match obj.get("code") {
+            None => Ok(default),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+                format!(
+                    "code must be ServiceUnavailableException or InternalServiceException, got {v}"
+                )
+            }),
+        };
+        let number = |name: &str, max: f64| -> Result<f64, String> {
+            match obj.get(name).and_then(Value::as_f64) {
+                Some(n) if (0.0..=max).contains(&n) => Ok(n),
+                _ => Err(format!("{name} must be a number from 0 to {max}")),
+            }
+        };
+        Ok(Some(match kind {
+            None => return Ok(None),
+            Some("unavailable") => RegionOutage::Unavailable,
+            Some("timeout") => RegionOutage::Timeout,
+            Some("reset") => RegionOutage::Reset,
+            Some("partial") => RegionOutage::Partial {
+                code: code(OutageCode::ServiceUnavailable)?,
+            },
+            Some("operations") => {
+                let operations: Vec<String> = obj
+                    .get("operations")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+                    .filter(|v: &Vec<String>| !v.is_empty())
+                    .ok_or("operations must be a non-empty list of operation names or families")?;
+                if let Some(bad) = operations
+                    .iter()
+                    .find(|o| !crate::ops::Operation::names_operations(o))
+                {
+                    return Err(format!(
+                        "'{bad}' is no operation and no family ({})",
+                        crate::ops::FAMILIES.join(", ")
+                    ));
+                }
+                RegionOutage::Operations {
+                    operations,
+                    code: code(OutageCode::InternalService)?,
+                }
+            }
+            _ => RegionOutage::Degraded {
+                latency_seconds: number("latencySeconds", 600.0)?,
+                error_rate: number("errorRate", 1.0)?,
+            },
+        }))
+    }
+}
+
+impl TryFrom<Value> for RegionOutage {
+    type Error = String;
+
+    fn try_from(v: Value) -> Result<Self, String> {
+        let Value::Object(obj) = v else {
+            return Err("an outage is a JSON object".into());
+        };
+        RegionOutage::parse(&obj)?.ok_or_else(|| "'outage' is null".into())
+    }
+}
+
+/// A region the control plane plays, and its outage: an entry of `GET /_sim/regions`, and the
+/// answer of `PUT /_sim/regions/{region}`. On the wire the outage's members sit beside
+/// `region`: `{"region": "us-east-1", "outage": "partial", "code": "...", "since": T}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Value", try_from = "Value")]
 pub struct RegionStatus {
     pub region: String,
-    pub outage: Option<Outage>,
+    pub outage: Option<RegionOutage>,
     /// Simulated time the outage began.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<f64>,
+}
+
+impl From<RegionStatus> for Value {
+    fn from(r: RegionStatus) -> Value {
+        let mut v = match &r.outage {
+            Some(o) => serde_json::to_value(o).unwrap_or_default(),
+            None => serde_json::json!({"outage": null}),
+        };
+        v["region"] = r.region.into();
+        if let Some(since) = r.since {
+            v["since"] = since.into();
+        }
+        v
+    }
+}
+
+impl TryFrom<Value> for RegionStatus {
+    type Error = String;
+
+    fn try_from(v: Value) -> Result<Self, String> {
+        let Value::Object(mut obj) = v else {
+            return Err("a region entry is a JSON object".into());
+        };
+        let region = match obj.remove("region") {
+            Some(Value::String(r)) => r,
+            _ => return Err("'region' is missing".into()),
+        };
+        let since = obj.remove("since").and_then(|s| s.as_f64());
+        Ok(RegionStatus {
+            region,
+            outage: RegionOutage::parse(&obj)?,
+            since,
+        })
+    }
 }
 
 /// `GET /_sim/regions`.
@@ -148,12 +366,22 @@ pub struct Regions {
     pub regions: Vec<RegionStatus>,
 }
 
-/// The body of `PUT /_sim/regions/{region}`: `{"outage": "unavailable" | "timeout" | null}`,
-/// `null` ending the outage. The member is required, and nothing else is accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Value")]
+/// The body of `PUT /_sim/regions/{region}`: `{"outage": kind, ...}` (see [`RegionOutage`]) or
+/// `{"outage": null}`, ending the outage. `outage` is required, and only the kind's members
+/// are accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Value", try_from = "Value")]
 pub struct SetOutage {
-    pub outage: Option<Outage>,
+    pub outage: Option<RegionOutage>,
+}
+
+impl From<SetOutage> for Value {
+    fn from(s: SetOutage) -> Value {
+        match s.outage {
+            Some(o) => serde_json::to_value(o).unwrap_or_default(),
+            None => serde_json::json!({"outage": null}),
+        }
+    }
 }
 
 impl TryFrom<Value> for SetOutage {
@@ -163,17 +391,9 @@ impl TryFrom<Value> for SetOutage {
         let Value::Object(obj) = v else {
             return Err("the body must be a JSON object".into());
         };
-        if let Some(other) = obj.keys().find(|k| *k != "outage") {
-            return Err(format!("unknown member '{other}'"));
-        }
-        let outage = match obj.get("outage") {
-            None => return Err("'outage' is missing".into()),
-            Some(Value::Null) => None,
-            Some(Value::String(s)) if s == "unavailable" => Some(Outage::Unavailable),
-            Some(Value::String(s)) if s == "timeout" => Some(Outage::Timeout),
-            Some(other) => return Err(format!("got {other}")),
-        };
-        Ok(SetOutage { outage })
+        Ok(SetOutage {
+            outage: RegionOutage::parse(&obj)?,
+        })
     }
 }
 
@@ -226,7 +446,7 @@ pub struct SimState {
     /// Mirroring work queued.
     pub pending_tasks: usize,
     /// The regions in an outage.
-    pub outages: BTreeMap<String, Outage>,
+    pub outages: BTreeMap<String, RegionOutage>,
 }
 
 impl SimState {
@@ -361,13 +581,77 @@ mod tests {
         assert_eq!(
             parse(r#"{"outage": "timeout"}"#),
             Ok(SetOutage {
-                outage: Some(Outage::Timeout)
+                outage: Some(RegionOutage::Timeout)
             })
         );
         assert_eq!(parse(r#"{"outage": null}"#), Ok(SetOutage { outage: None }));
         assert!(parse("{}").is_err_and(|e| e.contains("missing")));
         assert!(parse(r#"{"outage": null, "x": 1}"#).is_err_and(|e| e.contains("unknown member")));
         assert!(parse(r#"{"outage": "down"}"#).is_err_and(|e| e.contains("down")));
+        assert!(parse(r#"{"outage": "reset", "code": "x"}"#).is_err_and(|e| e.contains("code")));
+    }
+
+    #[test]
+    fn messier_outages_take_their_members_with_defaults() {
+        let parse = |s: &str| {
+            serde_json::from_str::<SetOutage>(s)
+                .map(|s| s.outage)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            parse(r#"{"outage": "partial"}"#),
+            Ok(Some(RegionOutage::Partial {
+                code: OutageCode::ServiceUnavailable
+            }))
+        );
+        assert_eq!(
+            parse(r#"{"outage": "operations", "operations": ["traffic", "ListUsers"]}"#),
+            Ok(Some(RegionOutage::Operations {
+                operations: vec!["traffic".into(), "ListUsers".into()],
+                code: OutageCode::InternalService
+            }))
+        );
+        assert!(parse(r#"{"outage": "operations", "operations": []}"#).is_err());
+        assert!(parse(r#"{"outage": "operations", "operations": ["Nope"]}"#)
+            .is_err_and(|e| e.contains("Nope")));
+        assert_eq!(
+            parse(r#"{"outage": "degraded", "latencySeconds": 1.5, "errorRate": 0.2}"#),
+            Ok(Some(RegionOutage::Degraded {
+                latency_seconds: 1.5,
+                error_rate: 0.2
+            }))
+        );
+        assert!(
+            parse(r#"{"outage": "degraded", "latencySeconds": 1, "errorRate": 2}"#)
+                .is_err_and(|e| e.contains("errorRate"))
+        );
+        let partial = RegionOutage::Partial {
+            code: OutageCode::InternalService,
+        };
+        let entry = RegionStatus {
+            region: "us-west-2".into(),
+            outage: Some(partial.clone()),
+            since: Some(5.0),
+        };
+        let wire = serde_json::to_value(&entry).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!({"region": "us-west-2", "outage": "partial", "code": "InternalServiceException", "since": 5.0})
+        );
+        assert_eq!(
+            serde_json::from_value::<RegionStatus>(wire).ok(),
+            Some(entry)
+        );
+        let body = serde_json::to_value(SetOutage {
+            outage: Some(partial.clone()),
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::from_value::<SetOutage>(body).ok(),
+            Some(SetOutage {
+                outage: Some(partial)
+            })
+        );
     }
 
     #[test]

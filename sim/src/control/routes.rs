@@ -209,8 +209,7 @@ impl Usage for SetQuota {
 }
 
 impl Usage for SetOutage {
-    const USAGE: &'static str =
-        "give {\"outage\": \"unavailable\"}, {\"outage\": \"timeout\"} or {\"outage\": null}";
+    const USAGE: &'static str = "give {\"outage\": \"unavailable\" | \"timeout\" | \"reset\"}, {\"outage\": \"partial\", \"code\"?}, {\"outage\": \"operations\", \"operations\": [names or families], \"code\"?}, {\"outage\": \"degraded\", \"latencySeconds\", \"errorRate\"} or {\"outage\": null}";
 }
 
 impl Usage for Advance {

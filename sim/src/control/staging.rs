@@ -172,6 +172,12 @@ pub struct SimSettings {
     /// Whether `x-amzn-ErrorType` carries the `:http://internal.amazon.com/coral/...` suffix
     /// real responses carry.
     pub error_type_suffix: bool,
+    /// Every API call's answer waits this many milliseconds (wall clock; 0: off)...
+    #[serde(default)]
+    pub call_latency_ms: u64,
+    /// ... plus up to this many more, drawn from seeded dice.
+    #[serde(default)]
+    pub call_latency_jitter_ms: u64,
 }
 
 /// The body of `PUT /_sim/settings`: the members given change, the others stay.
@@ -204,6 +210,10 @@ pub struct SettingsChange {
     pub throttling_answer: Option<ThrottleCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_type_suffix: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_latency_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_latency_jitter_ms: Option<u64>,
 }
 
 /// What a traffic distribution group is made to do.

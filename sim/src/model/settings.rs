@@ -24,6 +24,10 @@ pub struct Settings {
     pub global_resiliency_enabled: bool,
     pub throttling_answer: ThrottleCode,
     pub error_type_suffix: bool,
+    /// Every API call's answer waits this long (wall clock)...
+    pub call_latency_ms: u64,
+    /// ... plus up to this much more, drawn from seeded dice.
+    pub call_latency_jitter_ms: u64,
 }
 
 impl Default for Settings {
@@ -44,6 +48,8 @@ impl Default for Settings {
             global_resiliency_enabled: true,
             throttling_answer: ThrottleCode::default(),
             error_type_suffix: true,
+            call_latency_ms: 0,
+            call_latency_jitter_ms: 0,
         }
     }
 }
@@ -65,6 +71,8 @@ impl Settings {
             global_resiliency_enabled: self.global_resiliency_enabled,
             throttling_answer: self.throttling_answer,
             error_type_suffix: self.error_type_suffix,
+            call_latency_ms: self.call_latency_ms,
+            call_latency_jitter_ms: self.call_latency_jitter_ms,
         }
     }
 
@@ -133,10 +141,31 @@ impl Settings {
         if let Some(on) = c.error_type_suffix {
             next.error_type_suffix = on;
         }
+        if let Some(ms) = c.call_latency_ms {
+            next.call_latency_ms = ms;
+        }
+        if let Some(ms) = c.call_latency_jitter_ms {
+            next.call_latency_jitter_ms = ms;
+        }
+        next.check_latency()?;
         *self = next;
         Ok(self.view())
     }
 }
+
+impl Settings {
+    /// The per-call latency is at most a minute, base and jitter each.
+    pub fn check_latency(&self) -> Result<(), String> {
+        if self.call_latency_ms > MAX_LATENCY_MS || self.call_latency_jitter_ms > MAX_LATENCY_MS {
+            return Err(format!(
+                "callLatencyMs and callLatencyJitterMs must be at most {MAX_LATENCY_MS}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+const MAX_LATENCY_MS: u64 = 60_000;
 
 /// The pairs in the replica-creation guide: both ways, and nothing else.
 pub fn default_region_pairs() -> Vec<(String, String)> {

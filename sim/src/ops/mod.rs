@@ -168,7 +168,63 @@ impl Operation {
     pub fn kind(self) -> Option<Kind> {
         Kind::all().find(|k| k.list_operation() == self)
     }
+
+    /// Whether the operation changes something (what a `partial` outage fails): every
+    /// operation named by a verb that writes. The reads are `List*`, `Describe*` and `Get*`.
+    pub fn is_write(self) -> bool {
+        WRITE_VERBS.iter().any(|v| self.name().starts_with(v))
+    }
+
+    /// The API family it belongs to, as the operation table groups them (our choice):
+    /// `traffic` (traffic distribution groups, their users and distributions), `numbers`
+    /// (phone numbers), `instances` (instances, replication and what is listed of an instance),
+    /// `resources` (users, queues, flows, modules and the mirrored kinds' lists).
+    pub fn family(self) -> &'static str {
+        let name = self.name();
+        if name.contains("TrafficDistribution") {
+            "traffic"
+        } else if name.contains("PhoneNumber") {
+            "numbers"
+        } else if name.contains("Instance")
+            || matches!(
+                self,
+                Operation::ListReplicationFindings
+                    | Operation::ListLambdaFunctions
+                    | Operation::ListBots
+                    | Operation::ListLexBots
+            )
+        {
+            "instances"
+        } else {
+            "resources"
+        }
+    }
+
+    /// Whether `name` is an operation's name or a family.
+    pub fn names_operations(name: &str) -> bool {
+        FAMILIES.contains(&name) || Operation::all().any(|o| o.name() == name)
+    }
 }
+
+/// The verbs of the operations that write.
+const WRITE_VERBS: &[&str] = &[
+    "Create",
+    "Update",
+    "Delete",
+    "Associate",
+    "Disassociate",
+    "Replicate",
+    "Claim",
+    "Release",
+    "Put",
+    "Start",
+    "Stop",
+    "Tag",
+    "Untag",
+];
+
+/// The families of [`Operation::family`].
+pub const FAMILIES: &[&str] = &["instances", "traffic", "numbers", "resources"];
 
 /// One admitted call, as a handler sees it.
 pub struct Call<'a> {
@@ -209,6 +265,22 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), OPERATIONS.len());
+    }
+
+    #[test]
+    fn every_operation_reads_or_writes_and_has_a_family() {
+        for op in Operation::all() {
+            let reads = ["List", "Describe", "Get"]
+                .iter()
+                .any(|v| op.name().starts_with(v));
+            assert_ne!(reads, op.is_write(), "{}", op.name());
+            assert!(FAMILIES.contains(&op.family()));
+        }
+        assert_eq!(Operation::UpdateTrafficDistribution.family(), "traffic");
+        assert_eq!(Operation::ReplicateInstance.family(), "instances");
+        assert_eq!(Operation::UpdatePhoneNumber.family(), "numbers");
+        assert_eq!(Operation::CreateUser.family(), "resources");
+        assert!(!Operation::GetTrafficDistribution.is_write());
     }
 
     #[test]

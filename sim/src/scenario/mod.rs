@@ -66,6 +66,8 @@ pub struct SettingsFile {
     pub global_resiliency_enabled: Option<bool>,
     pub throttling_answer: Option<ThrottleCode>,
     pub error_type_suffix: Option<bool>,
+    pub call_latency_ms: Option<u64>,
+    pub call_latency_jitter_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,7 +209,10 @@ impl Scenario {
             global_resiliency_enabled: s.global_resiliency_enabled.unwrap_or(true),
             throttling_answer: s.throttling_answer.unwrap_or_default(),
             error_type_suffix: s.error_type_suffix.unwrap_or(true),
+            call_latency_ms: s.call_latency_ms.unwrap_or(d.call_latency_ms),
+            call_latency_jitter_ms: s.call_latency_jitter_ms.unwrap_or(d.call_latency_jitter_ms),
         };
+        settings.check_latency()?;
         let lag = settings.cross_region_lag_seconds;
         if !(lag >= 0.0 && lag.is_finite()) {
             return Err("crossRegionLagSeconds must be a number of seconds, 0 or more".into());

@@ -7,14 +7,15 @@ use std::time::{Duration, Instant};
 
 use axum::body::{to_bytes, Body};
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::reset::Connection;
 use super::MAX_BODY;
-use crate::control::Outage;
+use crate::control::RegionOutage;
 use crate::ops::{Call, Operation};
 use crate::sim::{lock, Logged, Shared, Sim};
 use crate::wire::{
@@ -101,17 +102,48 @@ pub async fn front_door(
             operation,
             labels: labels.iter().map(|(_, v)| v.to_string()).collect(),
         });
+    let connection = request
+        .extensions()
+        .get::<ConnectInfo<Connection>>()
+        .map(|c| c.0.clone());
     let mut response = match refuse_for_outage(&sim, scope.as_ref(), routed.as_ref()).await {
-        Some(refused) => refused,
+        Some(Refused::Reset) => match connection {
+            Some(connection) => {
+                connection.reset();
+                return ApiError::new(ErrorCode::ServiceUnavailable, "connection reset")
+                    .into_response();
+            }
+            // Served without a connection to drop (not by `serve`): the nearest answer.
+            None => {
+                ApiError::new(ErrorCode::ServiceUnavailable, "connection reset").into_response()
+            }
+        },
+        Some(Refused::Answer(refused)) => refused,
         None => serve(&sim, scope, routed, request, next).await,
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
-    if lock(&sim).world.settings.error_type_suffix {
-        add_error_type_suffix(&mut response);
+    let latency = {
+        let mut s = lock(&sim);
+        if s.world.settings.error_type_suffix {
+            add_error_type_suffix(&mut response);
+        }
+        s.call_latency()
+    };
+    // The per-call latency model (`callLatencyMs`, `callLatencyJitterMs`): every answer waits.
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     response
+}
+
+/// How a region that answers nothing refuses a call.
+enum Refused {
+    /// A 503, at once or once a held call is let go.
+    Answer(Response),
+    /// No answer: the connection is dropped.
+    Reset,
 }
 
 /// `x-amzn-ErrorType: Code` becomes `Code:http://internal.amazon.com/coral/...`, as real
@@ -130,34 +162,44 @@ fn add_error_type_suffix(response: &mut Response) {
     }
 }
 
-/// A call signed for a region in an outage: logged, then answered 503 at once (`unavailable`),
-/// or held until the outage ends and answered 503 then (`timeout`, logged with status 0).
-/// `None` when the region is serving. This comes before everything else, so unknown paths and
-/// bad bodies get it too.
+/// A call signed for a region that answers nothing: logged, then answered 503 at once
+/// (`unavailable`), held until the outage ends and answered 503 then (`timeout`, logged with
+/// status 0), or its connection dropped (`reset`, logged with status 0 and no error type).
+/// `None` when the region is serving, if only in part. This comes before everything else, so
+/// unknown paths and bad bodies get it too.
 async fn refuse_for_outage(
     sim: &Shared,
     scope: Option<&Scope>,
     routed: Option<&Routed>,
-) -> Option<Response> {
+) -> Option<Refused> {
     let scope = scope?;
     let (outage, mut changes) = {
         let mut s = lock(sim);
-        let outage = s.outage(&scope.region)?;
+        let outage = s.outage(&scope.region)?.clone();
+        if !outage.takes_region_down() {
+            return None;
+        }
         let now = s.catch_up();
+        let unavailable = Some("ServiceUnavailableException".to_string());
+        let (status, error_type) = match outage {
+            RegionOutage::Unavailable => (503, unavailable),
+            RegionOutage::Timeout => (0, unavailable),
+            _ => (0, None),
+        };
         s.record(Logged {
             sim_time: now,
             region: scope.region.clone(),
             operation: name(routed.map(|r| r.operation)),
             access_key_id: scope.access_key_id.clone(),
-            status: match outage {
-                Outage::Unavailable => 503,
-                Outage::Timeout => 0,
-            },
-            error_type: Some("ServiceUnavailableException".into()),
+            status,
+            error_type,
         });
         (outage, s.outage_changes())
     };
-    if outage == Outage::Timeout {
+    if outage == RegionOutage::Reset {
+        return Some(Refused::Reset);
+    }
+    if outage == RegionOutage::Timeout {
         let held = async {
             while changes.changed().await.is_ok() {
                 if !lock(sim).holds(&scope.region) {
@@ -171,7 +213,7 @@ async fn refuse_for_outage(
         ErrorCode::ServiceUnavailable,
         format!("{} is unavailable: simulated regional outage", scope.region),
     );
-    Some(e.into_response())
+    Some(Refused::Answer(e.into_response()))
 }
 
 /// A call to a serving region: the checks, then the operation; logged with its answer.
@@ -203,14 +245,20 @@ async fn serve(
                 // without one, from the input; bad input is answered later, after the checks.
                 let rough = Input::decode(op.spec().invalid, parts.uri.query(), &bytes).ok();
                 admit(&mut s, op, scope.as_ref(), labels, rough.as_ref())
-                    .map(|()| (op, roll(&mut s, op)))
+                    .map(|()| (op, roll(&mut s, op, &region)))
             }
         };
         (now, checked)
     };
     let (response, latency) = match checked {
         Err(e) => (e.into_response(), Duration::ZERO),
-        Ok((_, fault)) if fault.failed => (injected().into_response(), fault.latency),
+        Ok((
+            _,
+            Rolled {
+                latency,
+                failure: Some(e),
+            },
+        )) => (e.into_response(), latency),
         Ok((operation, fault)) => {
             let invalid = operation.spec().invalid;
             let response = match Input::decode(invalid, parts.uri.query(), &bytes) {
@@ -279,19 +327,49 @@ fn admit(
     Ok(())
 }
 
-/// What the fault settings do to one call: the latency its answer waits, and whether the dice
-/// make it fail.
+/// What a region serving in part and the fault settings do to one call: the latency its
+/// answer waits, and the error it fails with, if any.
 struct Rolled {
     latency: Duration,
-    failed: bool,
+    failure: Option<ApiError>,
 }
 
-fn roll(s: &mut Sim, operation: Operation) -> Rolled {
-    let fault = s.faults.for_operation(operation);
-    Rolled {
-        latency: Duration::from_millis(fault.latency_ms),
-        failed: fault.error_rate > 0.0 && s.dice.next_f64() < fault.error_rate,
+fn roll(s: &mut Sim, operation: Operation, region: &str) -> Rolled {
+    let mut latency = Duration::ZERO;
+    let mut failure = None;
+    match s.outage(region).cloned() {
+        Some(ref o @ (RegionOutage::Partial { code } | RegionOutage::Operations { code, .. }))
+            if o.fails(operation) =>
+        {
+            failure = Some(ApiError::new(
+                code.code(),
+                format!(
+                    "{region} cannot serve {} now: simulated {} outage",
+                    operation.name(),
+                    o.kind()
+                ),
+            ));
+        }
+        Some(RegionOutage::Degraded {
+            latency_seconds,
+            error_rate,
+        }) => {
+            latency += Duration::from_secs_f64(latency_seconds);
+            if error_rate > 0.0 && s.dice.next_f64() < error_rate {
+                failure = Some(ApiError::new(
+                    ErrorCode::InternalService,
+                    format!("{region} is degraded: simulated failure"),
+                ));
+            }
+        }
+        _ => {}
     }
+    let fault = s.faults.for_operation(operation);
+    latency += Duration::from_millis(fault.latency_ms);
+    if failure.is_none() && fault.error_rate > 0.0 && s.dice.next_f64() < fault.error_rate {
+        failure = Some(injected());
+    }
+    Rolled { latency, failure }
 }
 
 fn injected() -> ApiError {

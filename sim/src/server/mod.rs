@@ -2,6 +2,7 @@
 
 mod api;
 mod front_door;
+mod reset;
 
 use std::sync::{Arc, Mutex};
 
@@ -31,7 +32,9 @@ pub async fn serve(
         // Calls held by a `timeout` outage answer now, so that shutdown does not wait for them.
         lock(&shared).release_held_calls();
     };
-    axum::serve(listener, app)
+    // Each request carries a handle on its connection, so that a `reset` outage can drop it.
+    let app = app.into_make_service_with_connect_info::<reset::Connection>();
+    axum::serve(reset::ResettableListener(listener), app)
         .with_graceful_shutdown(shutdown)
         .await
 }
