@@ -274,6 +274,8 @@ mod tests {
             completed_at: Some(done),
             completed_at_ms: None,
             reconciled_by: None,
+            fence: None,
+            applied_fence: None,
         }
     }
 

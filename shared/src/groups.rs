@@ -6,7 +6,7 @@
 
 use tracing::warn;
 
-use crate::connect::{Connect, CurrentDistribution, GroupSummary};
+use crate::connect::{Connect, GroupSummary, LiveDistribution};
 use crate::domain::region_of_arn;
 use crate::error::{ConnectError, ConnectErrorClass, StepError};
 use crate::records::GroupRecord;
@@ -192,8 +192,8 @@ pub async fn groups_to_move<C: Connect>(
 pub async fn live_distribution<C: Connect>(
     client: &C,
     group: &GroupSummary,
-) -> Result<CurrentDistribution, StepError> {
-    match client.get_distribution(&group.arn).await {
+) -> Result<LiveDistribution, StepError> {
+    match client.get_live(&group.arn).await {
         Ok(d) => Ok(d),
         Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
             Err(refused_by_group(client, group, e).await)

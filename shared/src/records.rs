@@ -312,6 +312,14 @@ pub struct ShiftRecord {
     /// distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconciled_by: Option<String>,
+    /// Connect's LastFailoverTime (epoch ms) read under the lock with `before`: the update is
+    /// made only if the group still reads it, and a retry re-applies only over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<i64>,
+    /// LastFailoverTime once this shift's split was read back: what the other region must show
+    /// to confirm it, and what tells this update from a later one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_fence: Option<i64>,
 }
 
 /// What the table knows of one traffic distribution group, recorded routinely by every

@@ -259,6 +259,8 @@ mod tests {
             completed_at: Some(1),
             completed_at_ms: Some(1000),
             reconciled_by: None,
+            fence: None,
+            applied_fence: None,
         }
     }
 

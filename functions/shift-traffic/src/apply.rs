@@ -41,6 +41,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         group: &GroupSummary,
         plan: &TrafficPlan,
         live: &CurrentDistribution,
+        fence: Option<i64>,
     ) -> Result<(), StepError> {
         let store = &self.ctx.store;
         let shifts: Vec<ShiftRecord> = self
@@ -67,9 +68,11 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             if m.status == ShiftStatus::Done {
                 return Ok(());
             }
-            // Its own update, applied or not: anything else means another shift moved the group
-            // since this run decided; its plan is not applied over that.
-            if !live.matches(plan) && *live != m.before {
+            // Its own update, applied or not: anything else (another split, or the same split
+            // with another LastFailoverTime) means another shift moved the group since this run
+            // decided; its plan is not applied over that.
+            let untouched = *live == m.before && (m.fence.is_none() || fence == m.fence);
+            if !live.matches(plan) && !untouched {
                 return Err(StepError::Unsafe(format!(
                     "group {} moved since this run recorded its intent (neither its plan nor the \
                      split it read before); not re-applying over a change that is not its own",
@@ -78,12 +81,8 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             }
         }
         self.settle_others(&shifts, live).await?;
-        if live.matches(plan) {
-            // nothing to call (already there, or this run's own update applied before a retry)
-            self.open_episode(group, plan, &out.before).await?;
-        }
 
-        let mut record = mine.unwrap_or(ShiftRecord {
+        let mut record = mine.clone().unwrap_or(ShiftRecord {
             instance_id: self.id.to_string(),
             run_id: self.run_id.to_string(),
             group_arn: group.arn.clone(),
@@ -96,14 +95,26 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             completed_at: None,
             completed_at_ms: None,
             reconciled_by: None,
+            fence,
+            applied_fence: None,
         });
-        if !live.matches(plan) {
+        if live.matches(plan) {
+            // nothing to call: already there, or this run's own update applied before a retry
+            // (then it is confirmed like a fresh one)
+            self.open_episode(group, plan, &out.before).await?;
+            if mine.is_some() {
+                record.applied_fence = self.verify(group, plan).await?;
+                self.confirm_elsewhere(group, plan, record.applied_fence)
+                    .await?;
+            }
+        } else {
             record.status = ShiftStatus::Intent;
             store.put_shift(&record).await?;
             // Compare and apply: the lock on the global table holds within a region; a shift
-            // started from the other region's deployment shows up here as a moved split.
+            // started from the other region's deployment shows up here as a moved split or a
+            // moved LastFailoverTime (the fence both regions read).
             let now_live = acgr::groups::live_distribution(self.client, group).await?;
-            if now_live != *live {
+            if now_live.split != *live || now_live.last_failover != fence {
                 record.status = ShiftStatus::Abandoned;
                 store.put_shift(&record).await?;
                 return Err(StepError::Unsafe(format!(
@@ -147,12 +158,86 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             self.open_episode(group, plan, &out.before).await?;
             out.changed = true;
             info!(instance_id = %self.id, group = %group.arn, region = %self.client.region(), reason = self.reason, "traffic distribution updated");
-            self.verify(group, plan).await?;
+            record.applied_fence = self.verify(group, plan).await?;
+            if let Err(e) = self
+                .confirm_elsewhere(group, plan, record.applied_fence)
+                .await
+            {
+                if e.error_type() == "Unsafe" {
+                    record.status = ShiftStatus::Abandoned;
+                    store.put_shift(&record).await?;
+                }
+                return Err(e);
+            }
         }
         record.status = ShiftStatus::Done;
         record.completed_at = Some(self.now);
         record.completed_at_ms = i64::try_from(acgr::deadline::epoch_millis()).ok();
         store.put_shift(&record).await.map_err(StepError::from)
+    }
+
+    /// Confirms the shift where the other region's Connect can see it: both regions accept
+    /// updates and see each other's late, so a shift made at the same time from the other
+    /// region's deployment may win (the update applied last). Reads the group there until it
+    /// shows this shift's LastFailoverTime with its split (confirmed), or a later one with
+    /// another split (overwritten: `Unsafe`, this run did not end with its split), within the
+    /// confirm window. A region that does not answer (down during an incident) or does not
+    /// show the update in time leaves the shift confirmed where it was made only.
+    async fn confirm_elsewhere(
+        &self,
+        group: &GroupSummary,
+        plan: &TrafficPlan,
+        applied: Option<i64>,
+    ) -> Result<(), StepError> {
+        let pair = self.ctx.pair();
+        let Some(other) = pair.other(self.client.region()) else {
+            return Ok(());
+        };
+        let client = self.ctx.connect(other)?;
+        let mut until = Instant::now() + self.settings.confirm_timeout;
+        if let Some(d) = self.deadline {
+            until = until.min(d);
+        }
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            let read = tokio::time::timeout(left, client.get_live(&group.arn)).await;
+            match read {
+                Ok(Ok(seen)) => {
+                    let token = match (seen.last_failover, applied) {
+                        (Some(t), Some(a)) => t.cmp(&a),
+                        // without tokens the split alone says it
+                        _ => std::cmp::Ordering::Equal,
+                    };
+                    let mine = seen.split.matches(plan);
+                    match token {
+                        // not there yet
+                        std::cmp::Ordering::Less => {}
+                        _ if mine => return Ok(()),
+                        std::cmp::Ordering::Greater => {
+                            return Err(StepError::Unsafe(format!(
+                                "group {} was moved again from the other region right after \
+                                 this shift ({other} reads a later update); the split that \
+                                 stands is not this run's: read the groups and decide",
+                                group.name
+                            )))
+                        }
+                        std::cmp::Ordering::Equal => {}
+                    }
+                }
+                // updating there (the admin guide's answer to a Get while not ACTIVE)
+                Ok(Err(e)) if e.class == ConnectErrorClass::InvalidRequest => {}
+                Ok(Err(e)) => {
+                    warn!(group = %group.arn, region = %other, error = %e, "the other region does not answer: the shift is confirmed where it was made only");
+                    return Ok(());
+                }
+                Err(_) => {}
+            }
+            if Instant::now() + self.settings.verify_interval >= until {
+                warn!(group = %group.arn, region = %other, "the other region has not shown the shift within the confirm window: confirmed where it was made only");
+                return Ok(());
+            }
+            tokio::time::sleep(self.settings.verify_interval).await;
+        }
     }
 
     /// Opens the group's failover episode (a failover, or a plan declared part of an incident),
@@ -230,7 +315,12 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
 
     /// Waits until the group is ACTIVE again and reads back `plan`, within the verify timeout
     /// and never past the invocation's deadline: then `NotReady`, and the retry settles it.
-    async fn verify(&self, group: &GroupSummary, plan: &TrafficPlan) -> Result<(), StepError> {
+    /// Answers the LastFailoverTime it read back with the split.
+    async fn verify(
+        &self,
+        group: &GroupSummary,
+        plan: &TrafficPlan,
+    ) -> Result<Option<i64>, StepError> {
         let mut until = Instant::now() + self.settings.verify_timeout;
         if let Some(d) = self.deadline {
             until = until.min(d);
@@ -239,7 +329,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             let g = self.client.describe_group(&group.arn).await?;
             if g.is_active() {
                 match acgr::groups::live_distribution(self.client, group).await {
-                    Ok(d) if d.matches(plan) => return Ok(()),
+                    Ok(d) if d.split.matches(plan) => return Ok(d.last_failover),
                     Ok(_) => {}
                     // updating again between the Describe and the Get: read once more
                     Err(e) if e.error_type() == "NotReady" => {}
@@ -254,6 +344,34 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                 )));
             }
             tokio::time::sleep(self.settings.verify_interval).await;
+        }
+    }
+
+    /// The run reports success only for a split that still stands when it ends: each group this
+    /// run moved is read once more where it was moved; one moved again since (another shift got
+    /// in after this one) ends the run `Unsafe`, naming it. One call per moved group.
+    pub(crate) async fn still_standing(&self, groups: &[GroupShift]) -> Result<(), StepError> {
+        let mut moved = Vec::new();
+        for g in groups.iter().filter(|g| g.changed) {
+            let now = self.client.get_live(&g.group_arn).await;
+            match now {
+                Ok(l) if l.split.matches(&g.after) => {}
+                Ok(_) => moved.push(g.name.clone()),
+                // updating again: another shift is being applied over this one
+                Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
+                    moved.push(g.name.clone())
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if moved.is_empty() {
+            Ok(())
+        } else {
+            Err(StepError::Unsafe(format!(
+                "moved again by another shift before this run ended: {}; the split that stands \
+                 is not this run's: read the groups and decide",
+                moved.join(", ")
+            )))
         }
     }
 

@@ -49,6 +49,9 @@ pub struct Settings {
     /// How long to wait for the group to read back the new split (never past the deadline).
     pub verify_timeout: Duration,
     pub verify_interval: Duration,
+    /// How long to wait for the other region to show the shift (Connect's cross-region
+    /// propagation; never past the deadline). A region that does not answer is not waited for.
+    pub confirm_timeout: Duration,
     /// Time kept before the invocation's deadline to record the outcome.
     pub deadline_margin: Duration,
 }
@@ -59,6 +62,7 @@ impl Default for Settings {
             min_agent_share: 0.9,
             verify_timeout: Duration::from_secs(60),
             verify_interval: Duration::from_secs(1),
+            confirm_timeout: Duration::from_secs(30),
             deadline_margin: Duration::from_secs(5),
         }
     }
@@ -66,7 +70,7 @@ impl Default for Settings {
 
 impl Settings {
     /// `MIN_AGENT_SHARE` (0..1, default 0.9), `SHIFT_VERIFY_SECONDS` (60), `SHIFT_POLL_MS` (1000),
-    /// `DEADLINE_MARGIN_MS` (5000).
+    /// `SHIFT_CONFIRM_SECONDS` (30), `DEADLINE_MARGIN_MS` (5000).
     pub fn from_env() -> Result<Settings, StepError> {
         let d = Settings::default();
         let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -90,6 +94,8 @@ impl Settings {
             verify_timeout: num("SHIFT_VERIFY_SECONDS")?
                 .map_or(d.verify_timeout, |s| Duration::from_secs_f64(s.max(0.0))),
             verify_interval: num("SHIFT_POLL_MS")?.map_or(d.verify_interval, millis),
+            confirm_timeout: num("SHIFT_CONFIRM_SECONDS")?
+                .map_or(d.confirm_timeout, |s| Duration::from_secs_f64(s.max(0.0))),
             deadline_margin: num("DEADLINE_MARGIN_MS")?.map_or(d.deadline_margin, millis),
         })
     }
@@ -308,8 +314,12 @@ pub async fn shift<C: Connect, S: RunStore>(
             shifts,
         };
         for (shift, (group, plan, live)) in out.groups.iter_mut().zip(&planned.groups) {
-            apply.group(shift, group, plan, live).await?;
+            apply
+                .group(shift, group, plan, live, planned.fence(&group.arn))
+                .await?;
         }
+        // success only for a split that still stands when the run ends
+        apply.still_standing(&out.groups).await?;
         out.changed = out.groups.iter().any(|g| g.changed);
         if !checked.in_incident() {
             apply.record_steady(&out.groups).await?;

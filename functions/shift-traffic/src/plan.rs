@@ -53,6 +53,8 @@ pub(crate) struct Planned {
     pub(crate) groups: Vec<(GroupSummary, TrafficPlan, CurrentDistribution)>,
     /// Groups on record that Connect reports gone: skipped.
     pub(crate) gone: Vec<String>,
+    /// Each group's LastFailoverTime, read with its live split (the shift's fence).
+    pub(crate) fences: Vec<(String, Option<i64>)>,
     pub(crate) gates: Vec<Gate>,
     /// The groups on record, as read under the lock.
     pub(crate) records: Vec<GroupRecord>,
@@ -67,6 +69,13 @@ impl Planned {
 
     pub(crate) fn episode(&self, arn: &str) -> Option<&Episode> {
         self.episodes.iter().find(|e| e.group_arn == arn)
+    }
+
+    pub(crate) fn fence(&self, arn: &str) -> Option<i64> {
+        self.fences
+            .iter()
+            .find(|(a, _)| a == arn)
+            .and_then(|(_, f)| *f)
     }
 }
 
@@ -89,6 +98,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
     let mut gates = gates::instance_gates(client, id).await?;
     let mut planned = Vec::new();
     let mut episodes = Vec::new();
+    let mut fences = Vec::new();
     for group in to_move.groups {
         let record = known.record(&group.arn);
         // A group created after the last routine run has no record: its episode may still exist.
@@ -98,7 +108,9 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
             None => None,
         };
         let plan = group_plan(&checked.intent, &pair, &group, record, episode.as_ref())?;
-        let live = acgr::groups::live_distribution(client, &group).await?;
+        let read = acgr::groups::live_distribution(client, &group).await?;
+        fences.push((group.arn.clone(), read.last_failover));
+        let live = read.split;
         gates.extend(gates::group_gates(
             &group,
             &plan,
@@ -122,6 +134,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
         target,
         groups: planned,
         gone: to_move.gone,
+        fences,
         gates,
         records: known.groups,
         episodes,

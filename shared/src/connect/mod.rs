@@ -203,6 +203,16 @@ pub struct LexBotRef {
     pub region: Option<String>,
 }
 
+/// A group's distribution as GetTrafficDistribution answers it in one region.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveDistribution {
+    pub split: CurrentDistribution,
+    /// Connect's `LastFailoverTime` in epoch milliseconds: moved by every update that changes
+    /// the split, the same token in both regions once the update reached them. Two reads with
+    /// the same split and the same token saw no update in between: the fence of a shift.
+    pub last_failover: Option<i64>,
+}
+
 /// The Connect control plane of one region.
 pub trait Connect: Send + Sync {
     fn region(&self) -> &Region;
@@ -232,10 +242,19 @@ pub trait Connect: Send + Sync {
         group: &str,
     ) -> impl Future<Output = Result<GroupSummary, ConnectError>> + Send;
 
+    /// GetTrafficDistribution: the split and Connect's `LastFailoverTime`.
+    fn get_live(
+        &self,
+        group: &str,
+    ) -> impl Future<Output = Result<LiveDistribution, ConnectError>> + Send;
+
+    /// GetTrafficDistribution, the split only.
     fn get_distribution(
         &self,
         group: &str,
-    ) -> impl Future<Output = Result<CurrentDistribution, ConnectError>> + Send;
+    ) -> impl Future<Output = Result<CurrentDistribution, ConnectError>> + Send {
+        async move { self.get_live(group).await.map(|l| l.split) }
+    }
 
     fn update_distribution(
         &self,

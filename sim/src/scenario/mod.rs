@@ -204,7 +204,9 @@ impl Scenario {
                 .unwrap_or(d.cross_region_lag_seconds),
             instances_per_region: s.instances_per_region.unwrap_or(d.instances_per_region),
             region_pairs: s.region_pairs.clone().unwrap_or_else(default_region_pairs),
-            update_in_progress_answer: s.update_in_progress_answer.unwrap_or_default(),
+            update_in_progress_answer: s
+                .update_in_progress_answer
+                .unwrap_or(RefusalCode::InvalidRequest),
             name_conflict_answer: s.name_conflict_answer.unwrap_or_default(),
             global_resiliency_enabled: s.global_resiliency_enabled.unwrap_or(true),
             throttling_answer: s.throttling_answer.unwrap_or_default(),

@@ -37,11 +37,32 @@ fn r(s: &str) -> Region {
     Region::parse(s).unwrap()
 }
 
+/// Every call before and including the update goes to the region taking the traffic (us-west-2);
+/// the other region gets only the reads that confirm the shift stands there too, after it.
+fn only_confirms_elsewhere(calls: &[acgr::connect::fake::FakeCall]) {
+    let update = calls
+        .iter()
+        .position(|c| c.operation == "UpdateTrafficDistribution")
+        .expect("an update");
+    assert!(
+        calls[..=update].iter().all(|c| c.region == WEST),
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .filter(|c| c.region != WEST)
+            .all(|c| c.operation == "GetTrafficDistribution"),
+        "{calls:?}"
+    );
+}
+
 fn settings() -> Settings {
     Settings {
         min_agent_share: 0.9,
         verify_timeout: Duration::from_millis(50),
         verify_interval: Duration::from_millis(1),
+        confirm_timeout: Duration::from_millis(50),
         deadline_margin: Duration::ZERO,
     }
 }

@@ -2,8 +2,8 @@
 
 use super::FakeConnect;
 use crate::connect::{
-    self, Connect, CurrentDistribution, Findings, GroupStatus, GroupSummary, GroupUserPage,
-    InstanceInfo, LexBotRef, ResourceSummary, UserPage,
+    self, Connect, Findings, GroupStatus, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef,
+    LiveDistribution, ResourceSummary, UserPage,
 };
 use crate::domain::{Kind, Region, TrafficPlan};
 use crate::error::ConnectError;
@@ -76,6 +76,7 @@ impl Connect for FakeConnect {
             w.pending.insert(g.arn.clone(), (left - 1, next));
             return Ok(g);
         }
+        w.moved(&g.arn);
         w.distributions.insert(g.arn.clone(), next);
         let (_, _, stored) = w
             .groups
@@ -92,7 +93,7 @@ impl Connect for FakeConnect {
         Ok(stored.clone())
     }
 
-    async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
+    async fn get_live(&self, group: &str) -> Result<LiveDistribution, ConnectError> {
         self.pace("GetTrafficDistribution").await?;
         let mut w = self.call("GetTrafficDistribution", group)?;
         let (_, _, g) = self.group(&w, group, "GetTrafficDistribution")?;
@@ -104,9 +105,13 @@ impl Connect for FakeConnect {
             ));
         }
         let arn = g.arn.clone();
-        let read = w.distributions.get(&arn).cloned().unwrap_or_default();
+        let read = LiveDistribution {
+            split: w.distributions.get(&arn).cloned().unwrap_or_default(),
+            last_failover: w.last_failover.get(&arn).copied(),
+        };
         if let Some((left, next)) = w.moved_after_reads.remove(&arn) {
             if left <= 1 {
+                w.moved(&arn);
                 w.distributions.insert(arn, next);
             } else {
                 w.moved_after_reads.insert(arn, (left - 1, next));
@@ -146,6 +151,7 @@ impl Connect for FakeConnect {
             next.sign_in = Some(s.to_vec());
         }
         if w.settle_reads == 0 {
+            w.moved(&arn);
             w.distributions.insert(arn, next);
             return Ok(());
         }

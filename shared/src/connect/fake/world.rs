@@ -71,6 +71,9 @@ pub struct FakeWorld {
     pub down: BTreeSet<String>,
     /// Updates being applied, by group ARN: reads left, and the distribution they apply.
     pub pending: HashMap<String, (usize, CurrentDistribution)>,
+    /// Each group's LastFailoverTime (a counter here), moved by every applied update.
+    pub last_failover: HashMap<String, i64>,
+    pub failover_clock: i64,
 }
 
 impl FakeWorld {
@@ -252,6 +255,13 @@ impl FakeWorld {
     }
 
     /// The next `times` calls of `operation` fail with `code`, classified by the code alone.
+    /// An update of the group applied: its LastFailoverTime moves.
+    pub fn moved(&mut self, arn: &str) {
+        self.failover_clock += 1;
+        self.last_failover
+            .insert(arn.to_string(), 1_000 * self.failover_clock);
+    }
+
     pub fn fail_next(&mut self, operation: &'static str, code: &str, times: usize) {
         let q = self.failures.entry(operation).or_default();
         q.extend(std::iter::repeat_n((code.to_string(), None), times));

@@ -6,7 +6,9 @@ use aws_sdk_connect::types::{AgentConfig, SignInConfig, SignInDistribution, Tele
 use super::convert::{distributions, group_summary, read_split};
 use super::errors::build_error;
 use super::SdkConnect;
-use crate::connect::{CurrentDistribution, GroupSummary, GroupUserPage, GROUP_USERS_PAGE_SIZE};
+use crate::connect::{
+    CurrentDistribution, GroupSummary, GroupUserPage, LiveDistribution, GROUP_USERS_PAGE_SIZE,
+};
 use crate::domain::{Region, TrafficPlan};
 use crate::error::ConnectError;
 
@@ -61,10 +63,10 @@ pub(super) async fn describe_group(
     ))
 }
 
-pub(super) async fn get_distribution(
+pub(super) async fn get_live(
     connect: &SdkConnect,
     group: &str,
-) -> Result<CurrentDistribution, ConnectError> {
+) -> Result<LiveDistribution, ConnectError> {
     let out = connect
         .client
         .get_traffic_distribution()
@@ -72,7 +74,7 @@ pub(super) async fn get_distribution(
         .send()
         .await
         .map_err(|e| connect.error("GetTrafficDistribution", e))?;
-    Ok(CurrentDistribution {
+    let split = CurrentDistribution {
         telephony: out
             .telephony_config()
             .map(|c| read_split(c.distributions()))
@@ -87,6 +89,10 @@ pub(super) async fn get_distribution(
                 .filter_map(|d| Some((Region::parse(d.region()).ok()?, d.enabled())))
                 .collect()
         }),
+    };
+    Ok(LiveDistribution {
+        split,
+        last_failover: out.last_failover_time().and_then(|t| t.to_millis().ok()),
     })
 }
 

@@ -15,7 +15,7 @@ use aws_sdk_connect::Client;
 use tracing::instrument;
 
 use super::{
-    Connect, CurrentDistribution, Findings, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef,
+    Connect, Findings, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef, LiveDistribution,
     ResourceSummary, UserPage,
 };
 use crate::domain::{Kind, Region, TrafficPlan};
@@ -74,8 +74,8 @@ impl Connect for SdkConnect {
         groups::describe_group(self, group).await
     }
 
-    async fn get_distribution(&self, group: &str) -> Result<CurrentDistribution, ConnectError> {
-        groups::get_distribution(self, group).await
+    async fn get_live(&self, group: &str) -> Result<LiveDistribution, ConnectError> {
+        groups::get_live(self, group).await
     }
 
     #[instrument(skip(self, plan), fields(region = %self.region))]
