@@ -127,19 +127,27 @@ pub fn status(s: &Status) -> String {
         let live = g.live.as_ref();
         groups.add_row(vec![
             format!("{}{}", g.name, if g.is_default { " (default)" } else { "" }),
-            g.status.clone().unwrap_or_else(|| "not read".into()),
+            if g.missing {
+                "missing (deleted; skipped)".into()
+            } else {
+                g.status.clone().unwrap_or_else(|| "not read".into())
+            },
             live.map_or("not read".into(), |d| split(&d.telephony)),
             live.map_or("not read".into(), |d| split(&d.agents)),
             live.map_or("-".into(), sign_in),
             g.failback_point.as_ref().map_or("-".into(), |d| {
                 format!(
-                    "telephony {}{}",
+                    "telephony {}{}{}",
                     split(&d.telephony),
                     if g.episode_open {
                         " (failover open)"
                     } else {
                         ""
-                    }
+                    },
+                    g.unexplained.as_ref().map_or(String::new(), |u| format!(
+                        "; unexplained {} kept aside",
+                        split(&u.telephony)
+                    ))
                 )
             }),
         ]);

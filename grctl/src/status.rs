@@ -111,6 +111,13 @@ pub struct GroupView {
     /// What failback restores: the open episode's split, else the steady state on record.
     pub failback_point: Option<CurrentDistribution>,
     pub episode_open: bool,
+    /// On record, but Connect no longer has it: deleted since a routine run recorded it
+    /// (skipped by shifts).
+    pub missing: bool,
+    /// A live split the last routine run could not explain from the record (a change outside
+    /// the tool, or a shift whose record had not replicated yet): not taken as the steady state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unexplained: Option<CurrentDistribution>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,6 +180,8 @@ impl GroupView {
             live,
             failback_point: None,
             episode_open: false,
+            missing: false,
+            unexplained: None,
         }
     }
 }
@@ -322,6 +331,8 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
                 read_from: None,
                 failback_point: None,
                 episode_open: false,
+                missing: false,
+                unexplained: None,
             });
         }
     }
@@ -329,6 +340,9 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
         let episode = table.episodes.iter().find(|e| e.group_arn == g.arn);
         let record = table.groups.iter().find(|r| r.group_arn == g.arn);
         g.episode_open = episode.is_some();
+        // listed by Connect when it answered; else what the recorder found
+        g.missing = record.is_some_and(|r| r.gone_at.is_some()) && g.live.is_none();
+        g.unexplained = record.and_then(|r| r.unexplained.clone());
         g.failback_point = episode
             .map(|e| e.before.clone())
             .or_else(|| record.and_then(|r| r.steady.clone()));

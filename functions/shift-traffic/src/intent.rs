@@ -125,6 +125,7 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
     let requested_at = input
         .requested_at
         .as_deref()
+        .or(input.started_at.as_deref())
         .map(|t| {
             acgr::request::epoch_millis(t).ok_or_else(|| {
                 StepError::InvalidInput(format!(

@@ -155,6 +155,9 @@ pub struct Input {
     /// refused (`Unsafe`) instead of overriding it.
     #[serde(default)]
     pub requested_at: Option<String>,
+    /// When the execution started (`$$.Execution.StartTime`): `requestedAt` without one.
+    #[serde(default)]
+    pub started_at: Option<String>,
 }
 
 impl StepInput for Input {
