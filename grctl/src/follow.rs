@@ -300,3 +300,29 @@ pub fn no_machine(machine: &str, region: &str) -> CliError {
         format!("the {machine} machine is not deployed in {region}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::same_input;
+    use serde_json::json;
+
+    #[test]
+    fn an_execution_is_followed_only_when_it_was_started_with_this_request() {
+        let ours = json!({"instanceId": "i", "targetRegion": "us-west-2", "force": false});
+        // incident-intake's execution of the same request: its run ID and time aside
+        let intake = r#"{"instanceId": "i", "targetRegion": "us-west-2", "runId": "INC-1",
+            "requestedAt": "2026-12-07T10:00:00Z"}"#;
+        assert!(same_input(intake, &ours));
+        let forced = r#"{"instanceId": "i", "targetRegion": "us-west-2", "force": true}"#;
+        assert!(!same_input(forced, &ours));
+        let failback = r#"{"instanceId": "i", "preset": "failback"}"#;
+        assert!(!same_input(failback, &ours));
+        // other machines' inputs: the same JSON
+        let replication = json!({"instanceId": "i", "replicaRegion": "us-west-2"});
+        assert!(same_input(&replication.to_string(), &replication));
+        assert!(!same_input(
+            r#"{"instanceId": "j", "replicaRegion": "us-west-2"}"#,
+            &replication
+        ));
+    }
+}

@@ -105,17 +105,38 @@ impl ExecutionInput {
                 self.machine
             )));
         };
-        match input.keys().find(|k| !members.contains(&k.as_str())) {
-            Some(unknown) => Err(StepError::InvalidInput(format!(
+        if let Some(unknown) = input.keys().find(|k| !members.contains(&k.as_str())) {
+            return Err(StepError::InvalidInput(format!(
                 "{}: not a member of the {} machine's input (it reads {})",
                 shown(unknown),
                 self.machine,
                 members.join(", ")
-            ))),
-            None => Ok(()),
+            )));
         }
+        // Members only the machine itself reads (a Wait's seconds, a Choice's bound): a bad one
+        // would fail a state that has no Catch, with the lock held and nothing recorded.
+        for (member, bounds) in MACHINE_NUMBERS {
+            let Some(v) = input.get(*member) else {
+                continue;
+            };
+            let ok = v.as_u64().is_some_and(|n| bounds.contains(&n));
+            if !ok {
+                return Err(StepError::InvalidInput(format!(
+                    "{member}: must be a whole number from {} to {} (got {})",
+                    bounds.start(),
+                    bounds.end(),
+                    shown(&v.to_string())
+                )));
+            }
+        }
+        Ok(())
     }
 }
+
+/// The numbers of the machines' inputs that no step reads, with their bounds: the replication
+/// machine's `pollSeconds` (its Wait between polls) and `maxPolls` (its Choice's bound).
+pub const MACHINE_NUMBERS: &[(&str, std::ops::RangeInclusive<u64>)] =
+    &[("pollSeconds", 1..=3600), ("maxPolls", 1..=100_000)];
 
 impl Header {
     const MEMBERS: [&'static str; 4] = ["runId", "instanceId", "executionArn", "executionInput"];
@@ -548,5 +569,40 @@ mod tests {
             .contains("JSON object"));
         let huge = serde_json::json!({"x".repeat(100_000): 1});
         assert!(parsed(with("agent-sync", huge)).unwrap_err().len() < 500);
+    }
+
+    #[test]
+    fn a_number_only_the_machine_reads_is_checked_by_the_first_step() {
+        let with = |input: Value| {
+            serde_json::json!({"runId": "r1", "instanceId": "i", "replicaRegion": "w",
+                "executionInput": {"machine": "replication", "input": input}})
+        };
+        for (bad, member) in [
+            (
+                serde_json::json!({"instanceId": "i", "pollSeconds": "60"}),
+                "pollSeconds",
+            ),
+            (
+                serde_json::json!({"instanceId": "i", "pollSeconds": -1}),
+                "pollSeconds",
+            ),
+            (
+                serde_json::json!({"instanceId": "i", "pollSeconds": 0}),
+                "pollSeconds",
+            ),
+            (
+                serde_json::json!({"instanceId": "i", "maxPolls": 1.5}),
+                "maxPolls",
+            ),
+            (
+                serde_json::json!({"instanceId": "i", "maxPolls": 1e9}),
+                "maxPolls",
+            ),
+        ] {
+            let message = parsed(with(bad.clone())).unwrap_err();
+            assert!(message.contains(member), "{bad}: {message}");
+        }
+        let ok = serde_json::json!({"instanceId": "i", "pollSeconds": 1, "maxPolls": 240});
+        assert!(parsed(with(ok)).is_ok());
     }
 }

@@ -16,6 +16,16 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
     let stack = Stack::start(opts)
         .await
         .expect("the two-region stack starts");
+    // and every Connect call takes 30 to 80 ms, as over the network
+    stack
+        .sim_client()
+        .change_settings(&acgr_e2e::sim_api::SettingsChange {
+            call_latency_ms: Some(30),
+            call_latency_jitter_ms: Some(50),
+            ..Default::default()
+        })
+        .await
+        .expect("the latency model");
     let mut d = Drill::new(INSTANCE_ID, "INC-drill-small");
     d.steady_source_percent = Some(70);
     d.timeout = Duration::from_secs(300);
