@@ -31,6 +31,18 @@ pub(crate) struct Ctx {
     pub(crate) logs: PathBuf,
     pub(crate) sim: SocketAddr,
     pub(crate) opts: Options,
+    /// Each region's moto, its port chosen before any starts: a region's functions reach the
+    /// other region's table replica (`PEER_DYNAMODB_ENDPOINT`).
+    pub(crate) motos: Vec<(String, SocketAddr)>,
+}
+
+impl Ctx {
+    pub(crate) fn moto_of(&self, region: &str) -> Option<SocketAddr> {
+        self.motos
+            .iter()
+            .find(|(r, _)| r == region)
+            .map(|(_, a)| *a)
+    }
 }
 
 /// The orchestrator deployed in one region: its moto (the run table; Step Functions executing
@@ -56,7 +68,7 @@ pub struct Deployment {
     fault_proxy: Option<FaultProxy>,
 }
 
-fn loopback(port: u16) -> SocketAddr {
+pub(crate) fn loopback(port: u16) -> SocketAddr {
     ([127, 0, 0, 1], port).into()
 }
 
@@ -75,7 +87,10 @@ impl Deployment {
         } else {
             String::new()
         };
-        let moto = loopback(free_port()?);
+        let moto = match ctx.moto_of(region) {
+            Some(m) => m,
+            None => loopback(free_port()?),
+        };
         let adapter = if ctx.opts.state_machines {
             Some(loopback(free_port()?))
         } else {

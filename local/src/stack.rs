@@ -211,12 +211,18 @@ impl Stack {
             grant_template_permissions(&root, &scenario, &opts, &sim_control).await?;
         }
 
+        let port = || crate::process::free_port().map(crate::deployment::loopback);
+        let mut motos = vec![(SOURCE_REGION.to_string(), port()?)];
+        if opts.is_two_regions() {
+            motos.push((REPLICA_REGION.to_string(), port()?));
+        }
         let ctx = Ctx {
             bins,
             root,
             logs: logs.clone(),
             sim,
             opts,
+            motos,
         };
         let source = Deployment::start(
             &ctx,

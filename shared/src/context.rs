@@ -19,6 +19,9 @@ pub struct Context<C, S> {
     pub source: C,
     pub replica: C,
     pub store: S,
+    /// The run table's replica in the other region of the pair, when it can be reached: a
+    /// failback reads the episodes there that may not have replicated here yet.
+    pub peer: Option<S>,
     /// How long a run's lock lasts without renewal.
     pub lease_seconds: i64,
 }
@@ -114,13 +117,48 @@ impl Context<SdkConnect, DynamoRunStore> {
                     .with_max_attempts(policy.max_attempts),
             )
             .build();
+        let peer = peer_table(&conf, &source, &replica, policy.max_attempts)
+            .map(|c| DynamoRunStore::new(c, table.clone()));
         Ok(Context {
             source: for_region(&source),
             replica: for_region(&replica),
             store: DynamoRunStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table),
+            peer,
             lease_seconds,
         })
     }
+}
+
+/// A client of the table's replica in the other region of the pair than this function's
+/// (`DEPLOYMENT_REGION`, else `AWS_REGION`): that region's endpoint, or `PEER_DYNAMODB_ENDPOINT`
+/// where the endpoints are overridden (`AWS_ENDPOINT_URL_DYNAMODB`, the local stack); `None`
+/// when neither can be known. Few attempts: it is read only when it answers at once.
+fn peer_table(
+    conf: &aws_config::SdkConfig,
+    source: &Region,
+    replica: &Region,
+    max_attempts: u32,
+) -> Option<aws_sdk_dynamodb::Client> {
+    let own = env("DEPLOYMENT_REGION").or_else(|| env("AWS_REGION"))?;
+    let peer = RegionPair::new(source.clone(), replica.clone())
+        .other(&Region::parse(&own).ok()?)?
+        .clone();
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(conf)
+        .region(aws_sdk_dynamodb::config::Region::new(peer.to_string()))
+        .retry_config(
+            aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+                .with_max_attempts(max_attempts.min(2)),
+        );
+    match (
+        env("PEER_DYNAMODB_ENDPOINT"),
+        env("AWS_ENDPOINT_URL_DYNAMODB"),
+    ) {
+        (Some(url), _) => builder = builder.endpoint_url(url),
+        // overridden for this region only: the other region's endpoint is not known
+        (None, Some(_)) => return None,
+        (None, None) => {}
+    }
+    Some(aws_sdk_dynamodb::Client::from_conf(builder.build()))
 }
 
 /// Epoch seconds.

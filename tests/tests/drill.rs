@@ -163,12 +163,15 @@ async fn large_fails_over_with_ten_thousand_agents_in_a_handful_of_calls() {
         "{} calls before the update at 10,000 agents",
         report.calls_before_update
     );
+    // in the source region, down: only the failed reads that try to confirm the shift there
     let outage = &report.calls_during_outage;
-    assert_eq!(
-        outage
-            .get(SOURCE_REGION)
-            .map_or(0, |c| c.ok + c.throttled + c.failed),
-        0,
+    let source = outage.get(SOURCE_REGION).cloned().unwrap_or_default();
+    assert_eq!(source.ok, 0, "{outage:?}");
+    assert!(
+        source
+            .operations
+            .iter()
+            .all(|o| o == "GetTrafficDistribution"),
         "{outage:?}"
     );
     for g in report

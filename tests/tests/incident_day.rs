@@ -378,3 +378,88 @@ async fn a_failover_and_a_plan_from_the_two_regions_at_once_end_with_one_outcome
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failback_before_the_tables_converge_restores_the_split_only_the_other_region_recorded() {
+    use aws_sdk_connect::types::{
+        AgentConfig, Distribution, SignInConfig, SignInDistribution, TelephonyConfig,
+    };
+    let stack = replicated().await;
+    let replicator = stack.replicator().expect("two regions");
+
+    // Someone moved the default group to 80/20 (sign-in in both regions) in the console: live,
+    // but not the steady state on record (100/0).
+    let state = stack.sim_state().await;
+    let arn = default_group(&state)["arn"].as_str().unwrap().to_string();
+    let split = |east: i32| {
+        vec![
+            Distribution::builder()
+                .region(EAST)
+                .percentage(east)
+                .build()
+                .unwrap(),
+            Distribution::builder()
+                .region(WEST)
+                .percentage(100 - east)
+                .build()
+                .unwrap(),
+        ]
+    };
+    stack
+        .connect(EAST)
+        .await
+        .update_traffic_distribution()
+        .id(&arn)
+        .telephony_config(
+            TelephonyConfig::builder()
+                .set_distributions(Some(split(80)))
+                .build()
+                .unwrap(),
+        )
+        .agent_config(
+            AgentConfig::builder()
+                .set_distributions(Some(split(80)))
+                .build()
+                .unwrap(),
+        )
+        .sign_in_config(
+            SignInConfig::builder()
+                .set_distributions(Some(
+                    [EAST, WEST]
+                        .map(|r| {
+                            SignInDistribution::builder()
+                                .region(r)
+                                .enabled(true)
+                                .build()
+                                .unwrap()
+                        })
+                        .to_vec(),
+                ))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("the console's update");
+    stack.advance_clock(60).await;
+    assert_eq!(telephony(&stack, WEST, EAST).await, 80);
+
+    // The incident: the replica region fails over alone; its episode keeps 80/20.
+    stack.region_down(EAST, Outage::Unavailable).await.unwrap();
+    let over = run_in(&stack, WEST, "INC-c", &failover_to(WEST)).await;
+    assert_eq!(over.status, "SUCCEEDED", "{over:?}");
+
+    // Back, with the table's replication stalled: the failback reads the episode from the
+    // replica region's table and restores 80/20, where the traffic was (not the 100/0 on record
+    // in its own table).
+    replicator.pause(WEST).await.unwrap();
+    stack.region_up(EAST).await.unwrap();
+    let back = run_in(&stack, EAST, "INC-c-back", &failback()).await;
+    assert_eq!(back.status, "SUCCEEDED", "{back:?}");
+    assert_eq!(
+        telephony(&stack, EAST, EAST).await,
+        80,
+        "exactly where it was"
+    );
+    replicator.resume(WEST).await.unwrap();
+}

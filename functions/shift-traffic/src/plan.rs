@@ -9,23 +9,80 @@ use acgr::steady::failback_point;
 use acgr::store::RunStore;
 use acgr::Context;
 
+use tracing::{info, warn};
+
 use crate::intent::{group_plan, Checked, Intent};
 use crate::{gates, Gate, Settings};
+
+/// How long a failback waits for the other region's table to answer.
+const PEER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What the table says about the groups before the shift: records and open episodes.
 struct OnRecord {
     groups: Vec<GroupRecord>,
     episodes: Vec<Episode>,
+    /// Closed episodes (tombstones): a failback here since an episode the other region holds.
+    closed: Vec<Episode>,
 }
 
 impl OnRecord {
     async fn load<S: RunStore>(store: &S, id: &str) -> Result<OnRecord, StepError> {
         let groups = store.groups(id).await?;
-        let mut episodes = Vec::new();
+        let (mut episodes, mut closed) = (Vec::new(), Vec::new());
         for g in &groups {
-            episodes.extend(store.episode(id, &g.group_arn).await?);
+            match store.episode_record(id, &g.group_arn).await? {
+                Some(e) if e.is_open() => episodes.push(e),
+                Some(e) => closed.push(e),
+                None => {}
+            }
         }
-        Ok(OnRecord { groups, episodes })
+        Ok(OnRecord {
+            groups,
+            episodes,
+            closed,
+        })
+    }
+
+    /// What the other region's replica of the table recorded that this one has not received
+    /// yet (a failback run as soon as the source region is back, while the table's replication
+    /// still lags): an open episode there that is older than this region's (or that this region
+    /// does not have) is the failback point. A replica that does not answer at once is not
+    /// waited for.
+    async fn merge_peer<S: RunStore>(&mut self, peer: &S, id: &str) {
+        for g in self.groups.iter().filter(|g| g.gone_at.is_none()) {
+            let read = tokio::time::timeout(PEER_WAIT, peer.episode(id, &g.group_arn)).await;
+            let theirs = match read {
+                Ok(Ok(e)) => e,
+                Ok(Err(e)) => {
+                    warn!(error = %e, "the other region's table did not answer: this region's record stands");
+                    return;
+                }
+                Err(_) => {
+                    warn!("the other region's table did not answer in time: this region's record stands");
+                    return;
+                }
+            };
+            let Some(theirs) = theirs else { continue };
+            // closed here after it was opened there: that failback's tombstone is on its way
+            let closed_since = self.closed.iter().any(|c| {
+                c.group_arn == g.group_arn && c.closed_at.is_some_and(|t| t >= theirs.opened_at)
+            });
+            if closed_since {
+                continue;
+            }
+            let ours = self
+                .episodes
+                .iter()
+                .position(|e| e.group_arn == g.group_arn);
+            match ours {
+                Some(i) if self.episodes[i].opened_at <= theirs.opened_at => {}
+                Some(i) => self.episodes[i] = theirs,
+                None => {
+                    info!(group = %g.group_arn, opened_by = %theirs.opened_by, "the other region's table holds an episode this one has not received yet: its failback point is used");
+                    self.episodes.push(theirs);
+                }
+            }
+        }
     }
 
     fn record(&self, arn: &str) -> Option<&GroupRecord> {
@@ -87,7 +144,10 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
 ) -> Result<Planned, StepError> {
     let pair = ctx.pair();
     let id = &checked.id;
-    let known = OnRecord::load(&ctx.store, id).await?;
+    let mut known = OnRecord::load(&ctx.store, id).await?;
+    if let (Intent::Failback, Some(peer)) = (&checked.intent, &ctx.peer) {
+        known.merge_peer(peer, id).await;
+    }
     let target = match &checked.intent {
         Intent::FailoverTo(t) => t.clone(),
         Intent::Plan(p) => p.telephony_target().clone(),

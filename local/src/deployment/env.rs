@@ -57,6 +57,10 @@ pub(crate) fn functions_env(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    // the other region's table replica (a failback reads the episodes there)
+    if let Some(peer) = ctx.motos.iter().find(|(r, _)| r != region).map(|(_, a)| *a) {
+        env.push(("PEER_DYNAMODB_ENDPOINT".into(), format!("http://{peer}")));
+    }
     env.extend(o.env.iter().cloned());
     Ok(env)
 }

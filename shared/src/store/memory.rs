@@ -244,6 +244,18 @@ impl RunStore for MemoryRunStore {
         Ok(e.clone())
     }
 
+    async fn episode_record(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> Result<Option<Episode>, StoreError> {
+        Ok(self
+            .state()
+            .episodes
+            .get(&(instance_id.to_string(), group_arn.to_string()))
+            .cloned())
+    }
+
     async fn episode(
         &self,
         instance_id: &str,

@@ -134,6 +134,12 @@ pub trait RunStore: Send + Sync {
         &self,
         episode: &Episode,
     ) -> impl Future<Output = Result<Episode, StoreError>> + Send;
+    /// The group's episode, open or closed (a tombstone).
+    fn episode_record(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> impl Future<Output = Result<Option<Episode>, StoreError>> + Send;
     /// The group's open episode (a closed one is `None`).
     fn episode(
         &self,

@@ -167,3 +167,54 @@ async fn a_plan_outside_an_episode_is_the_new_steady_state_and_inside_one_is_not
     go(&ctx, failback("b1"), 400).await.unwrap();
     assert_eq!(live(&ctx, ARN), seventy_split, "70/30 comes back as 70/30");
 }
+
+#[tokio::test]
+async fn a_failback_uses_the_episode_only_the_other_regions_table_holds_unless_closed_here_since() {
+    use acgr::records::Episode;
+    let episode = |opened_at: i64| Episode {
+        instance_id: ID.into(),
+        group_arn: ARN.into(),
+        opened_by: "f-west".into(),
+        opened_at,
+        before: split(80, true),
+        closed_at: None,
+        closed_by: None,
+    };
+    // this region's table has the steady state (100/0); the other region's holds the episode
+    // its failover opened from 80/20, not replicated here yet
+    let mut ctx = synced_at(100).await;
+    let peer = MemoryRunStore::default();
+    peer.open_episode(&episode(150)).await.unwrap();
+    ctx.peer = Some(peer);
+    ctx.source
+        .world()
+        .distributions
+        .insert(ARN.into(), split(0, true));
+    go(&ctx, failback("b1"), 200).await.unwrap();
+    assert_eq!(live(&ctx, ARN), split(80, true), "where the traffic was");
+
+    // a failback here closed it after that episode was opened: the other region's open one is
+    // a tombstone on its way, not a failback point
+    let mut ctx = synced_at(100).await;
+    let peer = MemoryRunStore::default();
+    peer.open_episode(&episode(150)).await.unwrap();
+    ctx.peer = Some(peer);
+    ctx.store
+        .close_episode(&Episode {
+            closed_at: Some(160),
+            closed_by: Some("b0".into()),
+            ..episode(150)
+        })
+        .await
+        .unwrap();
+    ctx.source
+        .world()
+        .distributions
+        .insert(ARN.into(), split(0, true));
+    go(&ctx, failback("b2"), 200).await.unwrap();
+    assert_eq!(
+        live(&ctx, ARN),
+        split(100, true),
+        "the steady state on record"
+    );
+}

@@ -233,6 +233,7 @@ impl FakeWorld {
     {
         let world = Arc::new(Mutex::new(self));
         Ok(crate::Context {
+            peer: None,
             source: FakeConnect::new(Region::parse(source)?, world.clone()),
             replica: FakeConnect::new(Region::parse(replica)?, world),
             store: Default::default(),

@@ -419,16 +419,25 @@ impl RunStore for DynamoRunStore {
         }
     }
 
+    async fn episode_record(
+        &self,
+        instance_id: &str,
+        group_arn: &str,
+    ) -> Result<Option<Episode>, StoreError> {
+        self.get(instance_id, &format!("EPISODE#{group_arn}"))
+            .await?
+            .map(|i| decode::<Episode>(&i))
+            .transpose()
+    }
+
     async fn episode(
         &self,
         instance_id: &str,
         group_arn: &str,
     ) -> Result<Option<Episode>, StoreError> {
         Ok(self
-            .get(instance_id, &format!("EPISODE#{group_arn}"))
+            .episode_record(instance_id, group_arn)
             .await?
-            .map(|i| decode::<Episode>(&i))
-            .transpose()?
             .filter(Episode::is_open))
     }
 
