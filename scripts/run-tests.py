@@ -97,7 +97,7 @@ def main():
 
 
 # The end-to-end files that take minutes: started first.
-LONGEST = {"medium", "drill", "state_machines", "chaos"}
+LONGEST = {"medium", "drill", "state_machines", "chaos", "incident_day", "grctl"}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,14 +14,20 @@ use crate::pace::{self, Pacer, Policy};
 use crate::store::dynamo::DynamoRunStore;
 use crate::store::RunStore;
 
+/// The run table's replica in the other region.
+pub struct Peer<S> {
+    pub region: Region,
+    pub store: S,
+}
+
 /// Everything a step needs, over ports so tests can use fakes.
 pub struct Context<C, S> {
     pub source: C,
     pub replica: C,
     pub store: S,
-    /// The run table's replica in the other region of the pair, when it can be reached: a
-    /// failback reads the episodes there that may not have replicated here yet.
-    pub peer: Option<S>,
+    /// The run table's replica in the other region of the pair than this function's, when it
+    /// can be reached: a failback reads there what may not have replicated here yet.
+    pub peer: Option<Peer<S>>,
     /// How long a run's lock lasts without renewal.
     pub lease_seconds: i64,
 }
@@ -117,8 +123,11 @@ impl Context<SdkConnect, DynamoRunStore> {
                     .with_max_attempts(policy.max_attempts),
             )
             .build();
-        let peer = peer_table(&conf, &source, &replica, policy.max_attempts)
-            .map(|c| DynamoRunStore::new(c, table.clone()));
+        let peer =
+            peer_table(&conf, &source, &replica, policy.max_attempts).map(|(region, c)| Peer {
+                region,
+                store: DynamoRunStore::new(c, table.clone()),
+            });
         Ok(Context {
             source: for_region(&source),
             replica: for_region(&replica),
@@ -138,7 +147,7 @@ fn peer_table(
     source: &Region,
     replica: &Region,
     max_attempts: u32,
-) -> Option<aws_sdk_dynamodb::Client> {
+) -> Option<(Region, aws_sdk_dynamodb::Client)> {
     let own = env("DEPLOYMENT_REGION").or_else(|| env("AWS_REGION"))?;
     let peer = RegionPair::new(source.clone(), replica.clone())
         .other(&Region::parse(&own).ok()?)?
@@ -158,7 +167,7 @@ fn peer_table(
         (None, Some(_)) => return None,
         (None, None) => {}
     }
-    Some(aws_sdk_dynamodb::Client::from_conf(builder.build()))
+    Some((peer, aws_sdk_dynamodb::Client::from_conf(builder.build())))
 }
 
 /// Epoch seconds.

@@ -24,7 +24,7 @@ pub mod steady;
 pub mod step;
 pub mod store;
 
-pub use context::{now, Context};
+pub use context::{now, Context, Peer};
 pub use error::StepError;
 
 /// Parses a payload: unknown members and malformed values are `InvalidInput` naming the member

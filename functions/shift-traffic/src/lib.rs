@@ -23,7 +23,7 @@ use std::time::Duration;
 use acgr::connect::{Connect, CurrentDistribution};
 use acgr::domain::TrafficPlan;
 use acgr::error::StepError;
-use acgr::records::{ShiftRecord, ShiftStatus};
+use acgr::records::{RunKind, ShiftRecord, ShiftStatus};
 use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
@@ -278,7 +278,10 @@ pub async fn shift<C: Connect, S: RunStore>(
         }),
         hold: match &checked.break_reason {
             Some(reason) => Hold::BreakLock(reason.clone()),
-            None => Hold::Lock,
+            None => match released_elsewhere(ctx, &checked.id, &input.header.run_id, now).await {
+                Some(why) => Hold::BreakLock(why),
+                None => Hold::Lock,
+            },
         },
         lease_seconds: ctx.lease_seconds,
     };
@@ -331,6 +334,43 @@ pub async fn shift<C: Connect, S: RunStore>(
     }
     .await;
     run.end(result, |_| true).await
+}
+
+/// A lock held here by a shift of the other region's deployment that the other region's table
+/// no longer holds: the shift ended there and released it, and the release has not replicated
+/// here yet (a failback run as soon as the source region is back). Then the lock is taken, with
+/// that as the recorded reason; while the other region still holds it, or does not answer, the
+/// lock rule stands.
+async fn released_elsewhere<C: Connect, S: RunStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    run_id: &str,
+    now: i64,
+) -> Option<String> {
+    let peer = ctx.peer.as_ref()?;
+    let held = ctx.store.get_lock(id).await.ok()??;
+    let shift = matches!(held.kind, RunKind::Failover | RunKind::Failback);
+    if held.run_id == run_id || !shift || held.lease_until <= now {
+        return None;
+    }
+    // the holder's machine names its region: arn:aws:states:REGION:ACCOUNT:stateMachine:NAME
+    let region = held.machine.as_deref()?.split(':').nth(3)?.to_string();
+    if region != peer.region.as_str() {
+        return None;
+    }
+    let wait = Duration::from_secs(3);
+    let theirs = tokio::time::timeout(wait, peer.store.get_lock(id))
+        .await
+        .ok()?
+        .ok()?;
+    if theirs.is_some_and(|l| l.run_id == held.run_id) {
+        return None;
+    }
+    warn!(run_id = %held.run_id, %region, "the lock here is a shift's of the other region that released it there: taken");
+    Some(format!(
+        "run {} of {region} released the lock there; its release had not replicated here yet",
+        held.run_id
+    ))
 }
 
 /// Refuses a request made before another run's shift completed: two people pressing at once

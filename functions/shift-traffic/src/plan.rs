@@ -146,7 +146,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
     let id = &checked.id;
     let mut known = OnRecord::load(&ctx.store, id).await?;
     if let (Intent::Failback, Some(peer)) = (&checked.intent, &ctx.peer) {
-        known.merge_peer(peer, id).await;
+        known.merge_peer(&peer.store, id).await;
     }
     let target = match &checked.intent {
         Intent::FailoverTo(t) => t.clone(),

@@ -185,7 +185,10 @@ async fn a_failback_uses_the_episode_only_the_other_regions_table_holds_unless_c
     let mut ctx = synced_at(100).await;
     let peer = MemoryRunStore::default();
     peer.open_episode(&episode(150)).await.unwrap();
-    ctx.peer = Some(peer);
+    ctx.peer = Some(acgr::Peer {
+        region: r(WEST),
+        store: peer,
+    });
     ctx.source
         .world()
         .distributions
@@ -198,7 +201,10 @@ async fn a_failback_uses_the_episode_only_the_other_regions_table_holds_unless_c
     let mut ctx = synced_at(100).await;
     let peer = MemoryRunStore::default();
     peer.open_episode(&episode(150)).await.unwrap();
-    ctx.peer = Some(peer);
+    ctx.peer = Some(acgr::Peer {
+        region: r(WEST),
+        store: peer,
+    });
     ctx.store
         .close_episode(&Episode {
             closed_at: Some(160),

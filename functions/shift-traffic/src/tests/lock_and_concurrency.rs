@@ -131,3 +131,42 @@ async fn a_request_made_before_another_shift_completed_is_refused_not_applied_ov
     go(&ctx, failback, 200).await.unwrap();
     assert!(updates(&ctx) > before);
 }
+
+#[tokio::test]
+async fn a_shift_lock_the_other_region_released_is_taken_one_it_holds_is_not() {
+    use acgr::records::Lock;
+    let lock = Lock {
+        machine: Some("arn:aws:states:us-west-2:1:stateMachine:failover".into()),
+        ..Lock::new(ID, "INC-west", RunKind::Failover, 900, 100)
+    };
+    // the failover ran in us-west-2 and released its lock there; its lock replicated here, its
+    // release not yet
+    let mut ctx = synced_at(100).await;
+    ctx.source
+        .world()
+        .distributions
+        .insert(ARN.into(), split(0, true));
+    ctx.store.acquire_lock(&lock, 100).await.unwrap();
+    ctx.peer = Some(acgr::Peer {
+        region: r(WEST),
+        store: MemoryRunStore::default(),
+    });
+    go(&ctx, failback("b1"), 200).await.unwrap();
+    assert_eq!(live(&ctx, ARN), split(100, true));
+
+    // while us-west-2 still holds it, the failover there is running: refused as before
+    let mut ctx = synced_at(100).await;
+    ctx.source
+        .world()
+        .distributions
+        .insert(ARN.into(), split(0, true));
+    ctx.store.acquire_lock(&lock, 100).await.unwrap();
+    let peer = MemoryRunStore::default();
+    peer.acquire_lock(&lock, 100).await.unwrap();
+    ctx.peer = Some(acgr::Peer {
+        region: r(WEST),
+        store: peer,
+    });
+    let err = go(&ctx, failback("b2"), 200).await.unwrap_err();
+    assert_eq!(err.error_type(), "RunInProgress", "{err}");
+}
