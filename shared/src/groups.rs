@@ -450,4 +450,32 @@ mod tests {
             .count();
         assert_eq!(describes, 1, "only g1 is described");
     }
+
+    #[tokio::test]
+    async fn connects_invalid_request_for_a_group_is_read_with_its_status() {
+        let ctx = world().context(EAST, WEST).unwrap();
+        let g = groups_to_move(&ctx.replica, ID, &[], &[])
+            .await
+            .unwrap()
+            .groups[0]
+            .clone();
+        let refused = || ConnectError {
+            operation: "UpdateTrafficDistribution",
+            region: WEST.into(),
+            class: ConnectErrorClass::InvalidRequest,
+            code: "InvalidRequestException".into(),
+            message: "the group must be ACTIVE".into(),
+        };
+        // an ACTIVE group: the request itself was refused
+        let e = refused_by_group(&ctx.replica, &g, refused()).await;
+        assert_eq!(e.error_type(), "Rejected", "{e}");
+        // updating (another client's update began after it was described): wait, nothing applied
+        ctx.source.world().groups[0].2.status = GroupStatus::UpdateInProgress;
+        let e = refused_by_group(&ctx.replica, &g, refused()).await;
+        assert_eq!(e.error_type(), "NotReady", "{e}");
+        assert!(e.to_string().contains("UPDATE_IN_PROGRESS"), "{e}");
+        // and a Get of it answers the same way
+        let e = live_distribution(&ctx.replica, &g).await.unwrap_err();
+        assert_eq!(e.error_type(), "NotReady", "{e}");
+    }
 }
