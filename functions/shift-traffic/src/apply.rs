@@ -100,13 +100,16 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         });
         if live.matches(plan) {
             // nothing to call: already there, or this run's own update applied before a retry
-            // (then it is confirmed like a fresh one)
+            // (then it is read back like a fresh one); either way confirmed where the other
+            // region's Connect can see it, so that a shift made there at the same time is seen
             self.open_episode(group, plan, &out.before).await?;
             if mine.is_some() {
                 record.applied_fence = self.verify(group, plan).await?;
-                self.confirm_elsewhere(group, plan, record.applied_fence)
-                    .await?;
+            } else {
+                record.applied_fence = fence;
             }
+            self.confirm_elsewhere(group, plan, record.applied_fence)
+                .await?;
         } else {
             record.status = ShiftStatus::Intent;
             store.put_shift(&record).await?;
@@ -224,8 +227,13 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                         std::cmp::Ordering::Equal => {}
                     }
                 }
-                // updating there (the admin guide's answer to a Get while not ACTIVE)
-                Ok(Err(e)) if e.class == ConnectErrorClass::InvalidRequest => {}
+                // updating there (the admin guide's answer to a Get while not ACTIVE), or
+                // throttled: ask again
+                Ok(Err(e))
+                    if matches!(
+                        e.class,
+                        ConnectErrorClass::InvalidRequest | ConnectErrorClass::Throttled
+                    ) => {}
                 Ok(Err(e)) => {
                     warn!(group = %group.arn, region = %other, error = %e, "the other region does not answer: the shift is confirmed where it was made only");
                     return Ok(());
@@ -347,12 +355,13 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         }
     }
 
-    /// The run reports success only for a split that still stands when it ends: each group this
-    /// run moved is read once more where it was moved; one moved again since (another shift got
-    /// in after this one) ends the run `Unsafe`, naming it. One call per moved group.
+    /// The run reports success only for a split that still stands when it ends: each group of
+    /// the run (moved, or found there already) is read once more where it was shifted; one moved
+    /// since (another shift got in after this one) ends the run `Unsafe`, naming it. One call per
+    /// group.
     pub(crate) async fn still_standing(&self, groups: &[GroupShift]) -> Result<(), StepError> {
         let mut moved = Vec::new();
-        for g in groups.iter().filter(|g| g.changed) {
+        for g in groups {
             let now = self.client.get_live(&g.group_arn).await;
             match now {
                 Ok(l) if l.split.matches(&g.after) => {}
