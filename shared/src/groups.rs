@@ -196,7 +196,7 @@ pub async fn live_distribution<C: Connect>(
     match client.get_live(&group.arn).await {
         Ok(d) => Ok(d),
         Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
-            Err(refused_by_group(client, group, e).await)
+            Err(refused_by_group(client, group, e, None).await)
         }
         Err(e) => Err(e.into()),
     }
@@ -204,37 +204,59 @@ pub async fn live_distribution<C: Connect>(
 
 /// What an `InvalidRequestException` about a group means: the admin guide's answer to a Get or
 /// Update of a group that is not ACTIVE. The group is described: being updated or created →
-/// `NotReady` (retried: nothing was applied); otherwise → `Rejected`, with Connect's message.
+/// `NotReady` (retried: nothing was applied). ACTIVE again: for a Get (`fence` None), it was
+/// updating when read → `NotReady`; for an Update, another update was applied meanwhile when
+/// the group's LastFailoverTime moved from `fence` (→ `NotReady`: the retry reads the moved
+/// split and decides), else Connect refused the request itself (→ `Rejected`, its message).
+/// Any other status → `Rejected`.
 pub async fn refused_by_group<C: Connect>(
     client: &C,
     group: &GroupSummary,
     e: ConnectError,
+    fence: Option<Option<i64>>,
 ) -> StepError {
-    match client.describe_group(&group.arn).await {
-        Ok(g) if g.is_settling() => StepError::NotReady(format!(
-            "group {} is {} in {}: another change is being applied ({})",
-            g.name,
-            g.status,
+    let busy = |status: &str| {
+        StepError::NotReady(format!(
+            "group {} is {status} in {}: another change is being applied ({})",
+            group.name,
             client.region(),
             e.message
-        )),
-        Ok(g) => StepError::Rejected(format!(
-            "group {} ({} in {}): {}",
-            g.name,
-            g.status,
-            client.region(),
-            e.message
-        )),
+        ))
+    };
+    let described = match client.describe_group(&group.arn).await {
+        Ok(g) => g,
         Err(d)
             if matches!(
                 d.class,
                 ConnectErrorClass::Transient | ConnectErrorClass::Throttled
             ) =>
         {
-            StepError::from(d)
+            return StepError::from(d)
         }
-        Err(_) => StepError::Rejected(format!("group {}: {}", group.name, e.message)),
+        Err(_) => return StepError::Rejected(format!("group {}: {}", group.name, e.message)),
+    };
+    if described.is_settling() {
+        return busy(described.status.as_str());
     }
+    if described.is_active() {
+        let Some(fence) = fence else {
+            return busy("ACTIVE again");
+        };
+        match client.get_live(&group.arn).await {
+            Ok(now) if now.last_failover != fence => {
+                return busy("ACTIVE again, updated meanwhile")
+            }
+            Ok(_) => {}
+            Err(_) => return busy("ACTIVE again"),
+        }
+    }
+    StepError::Rejected(format!(
+        "group {} ({} in {}): {}",
+        described.name,
+        described.status,
+        client.region(),
+        e.message
+    ))
 }
 
 /// The ARNs to describe: named ones through what is listed or on record (from the replica region
@@ -466,12 +488,17 @@ mod tests {
             code: "InvalidRequestException".into(),
             message: "the group must be ACTIVE".into(),
         };
-        // an ACTIVE group: the request itself was refused
-        let e = refused_by_group(&ctx.replica, &g, refused()).await;
+        // an ACTIVE group whose LastFailoverTime did not move: the request itself was refused
+        let fence = ctx.replica.get_live(&g.arn).await.unwrap().last_failover;
+        let e = refused_by_group(&ctx.replica, &g, refused(), Some(fence)).await;
         assert_eq!(e.error_type(), "Rejected", "{e}");
+        // ACTIVE again after another update was applied meanwhile: read again
+        ctx.source.world().moved(&g.arn);
+        let e = refused_by_group(&ctx.replica, &g, refused(), Some(fence)).await;
+        assert_eq!(e.error_type(), "NotReady", "{e}");
         // updating (another client's update began after it was described): wait, nothing applied
         ctx.source.world().groups[0].2.status = GroupStatus::UpdateInProgress;
-        let e = refused_by_group(&ctx.replica, &g, refused()).await;
+        let e = refused_by_group(&ctx.replica, &g, refused(), Some(fence)).await;
         assert_eq!(e.error_type(), "NotReady", "{e}");
         assert!(e.to_string().contains("UPDATE_IN_PROGRESS"), "{e}");
         // and a Get of it answers the same way

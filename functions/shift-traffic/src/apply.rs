@@ -144,7 +144,8 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                 // The admin guide's answer to an update of a group that is not ACTIVE (or to a
                 // body it refuses): the group's status says which.
                 Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
-                    let refused = acgr::groups::refused_by_group(self.client, group, e).await;
+                    let refused =
+                        acgr::groups::refused_by_group(self.client, group, e, Some(fence)).await;
                     if refused.error_type() != "NotReady" {
                         record.status = ShiftStatus::Failed;
                         store.put_shift(&record).await?;
