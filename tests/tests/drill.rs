@@ -81,8 +81,33 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
 
     // failback (run before the tables converged) restores exactly the steady state
     assert_eq!(report.split_after("failback").unwrap(), steady.as_slice());
-    // and once they have converged, no episode is open in either region: the failback's
-    // tombstones outlived the episodes the replica region wrote during the outage
+    // with both regions up, either region's deployment fails back: over from the source
+    // region's, back from the replica region's
+    let over = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    let back = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    // (one right after the other: neither waits for the tables to converge)
+    for (region, name, input) in [
+        (SOURCE_REGION, "over-from-source", &over),
+        (REPLICA_REGION, "back-from-replica", &back),
+    ] {
+        let arn = stack
+            .start_execution_in(region, "failover", name, input)
+            .await
+            .expect("start");
+        let e = stack
+            .wait_execution_in(region, &arn, Duration::from_secs(120))
+            .await
+            .expect("ends");
+        assert_eq!(e.status, "SUCCEEDED", "{name}: {e:?}");
+    }
+    assert_eq!(
+        drill::splits(&stack).await,
+        steady,
+        "back from the replica region's deployment"
+    );
+    // The end state, once the tables have converged (checked after the last command: no command
+    // above waited for it): no episode is open in either region, the failbacks' tombstones
+    // outlived the episodes written during the incident
     stack
         .wait_replicated(Duration::from_secs(120))
         .await
@@ -108,31 +133,6 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
         .find(|i| i.sk == "RUN#INC-drill-small")
         .expect("the failover's run replicated");
     assert_eq!(run.data["status"], "succeeded", "{:#}", run.data);
-
-    // with both regions up, either region's deployment fails back: over from the source
-    // region's, back from the replica region's
-    let over = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
-    let back = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
-    // (one right after the other: neither waits for the tables to converge)
-    for (region, name, input) in [
-        (SOURCE_REGION, "over-from-source", &over),
-        (REPLICA_REGION, "back-from-replica", &back),
-    ] {
-        let arn = stack
-            .start_execution_in(region, "failover", name, input)
-            .await
-            .expect("start");
-        let e = stack
-            .wait_execution_in(region, &arn, Duration::from_secs(120))
-            .await
-            .expect("ends");
-        assert_eq!(e.status, "SUCCEEDED", "{name}: {e:?}");
-    }
-    assert_eq!(
-        drill::splits(&stack).await,
-        steady,
-        "back from the replica region's deployment"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
