@@ -2,6 +2,8 @@
 //! failover episode, record the intent, compare and apply, verify within the deadline, record
 //! the outcome; then the steady state after a failback or a plan outside an episode.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
 use acgr::domain::TrafficPlan;
 use acgr::error::{ConnectErrorClass, StepError};
@@ -32,6 +34,8 @@ pub(crate) struct Apply<'a, C, S> {
     pub(crate) planned: &'a Planned,
     /// The instance's shifts, read once under the lock (each group writes only its own).
     pub(crate) shifts: Vec<ShiftRecord>,
+    /// The other region did not answer a confirming read: not asked again in this invocation.
+    pub(crate) other_silent: AtomicBool,
 }
 
 impl<C: Connect, S: RunStore> Apply<'_, C, S> {
@@ -197,6 +201,9 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         let Some(other) = pair.other(self.client.region()) else {
             return Ok(());
         };
+        if self.other_silent.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let client = self.ctx.connect(other)?;
         let mut until = Instant::now() + self.settings.confirm_timeout;
         if let Some(d) = self.deadline {
@@ -237,6 +244,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                     ) => {}
                 Ok(Err(e)) => {
                     warn!(group = %group.arn, region = %other, error = %e, "the other region does not answer: the shift is confirmed where it was made only");
+                    self.other_silent.store(true, Ordering::Relaxed);
                     return Ok(());
                 }
                 Err(_) => {}

@@ -318,6 +318,7 @@ pub async fn shift<C: Connect, S: RunStore>(
             deadline,
             planned: &planned,
             shifts,
+            other_silent: Default::default(),
         };
         for (shift, (group, plan, live)) in out.groups.iter_mut().zip(&planned.groups) {
             apply
