@@ -256,19 +256,6 @@ impl RunStore for MemoryRunStore {
             .cloned())
     }
 
-    async fn episode(
-        &self,
-        instance_id: &str,
-        group_arn: &str,
-    ) -> Result<Option<Episode>, StoreError> {
-        Ok(self
-            .state()
-            .episodes
-            .get(&(instance_id.to_string(), group_arn.to_string()))
-            .filter(|e| e.is_open())
-            .cloned())
-    }
-
     async fn close_episode(&self, closed: &Episode) -> Result<(), StoreError> {
         let mut s = self.state();
         s.writes

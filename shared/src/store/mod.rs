@@ -145,7 +145,14 @@ pub trait RunStore: Send + Sync {
         &self,
         instance_id: &str,
         group_arn: &str,
-    ) -> impl Future<Output = Result<Option<Episode>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Episode>, StoreError>> + Send {
+        async move {
+            Ok(self
+                .episode_record(instance_id, group_arn)
+                .await?
+                .filter(Episode::is_open))
+        }
+    }
     /// Writes the group's episode closed (`closed_at` and `closed_by` set), whether or not an open
     /// one is here: the tombstone outlives an open episode still replicating from the other region.
     fn close_episode(

@@ -430,17 +430,6 @@ impl RunStore for DynamoRunStore {
             .transpose()
     }
 
-    async fn episode(
-        &self,
-        instance_id: &str,
-        group_arn: &str,
-    ) -> Result<Option<Episode>, StoreError> {
-        Ok(self
-            .episode_record(instance_id, group_arn)
-            .await?
-            .filter(Episode::is_open))
-    }
-
     async fn close_episode(&self, closed: &Episode) -> Result<(), StoreError> {
         let sk = format!("EPISODE#{}", closed.group_arn);
         let mut tombstone = item(&closed.instance_id, sk, closed, None)?;
