@@ -311,11 +311,8 @@ pub async fn outage(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
     let id = &drill.instance_id;
     let timeout = drill.timeout;
     stack.set_quota_factor(drill.shift_quota_factor).await?;
-    // Time passes before the incident (the steady state is recorded hours before one): twice
-    // the table's replication lag, not a look at whether the tables converged.
-    if let Some(r) = stack.replicator() {
-        tokio::time::sleep(2 * r.lag().await + Duration::from_secs(1)).await;
-    }
+    // Time passes before the incident (the steady state is recorded hours before one).
+    stack.time_passes().await?;
 
     // The source region goes down: its Connect API and its deployment.
     stack.region_down(east, Outage::Unavailable).await?;

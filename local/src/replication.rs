@@ -58,6 +58,8 @@ struct Shared {
     clients: [aws_sdk_dynamodb::Client; 2],
     table: String,
     stats: Stats,
+    /// Each completed pass: when its scans began, and the stamp it gave what they saw.
+    passes: Vec<(Instant, Instant)>,
 }
 
 /// The replicator task of a two-region stack (see the module documentation). Aborted on drop.
@@ -92,6 +94,7 @@ impl Replicator {
             clients: [c0, c1],
             table: table.to_string(),
             stats: Stats::default(),
+            passes: Vec::new(),
         }));
         let task = tokio::spawn({
             let shared = shared.clone();
@@ -138,6 +141,17 @@ impl Replicator {
         self.shared.lock().await.core.lag()
     }
 
+    /// Whether every write made in either region before `t` has reached the other region (or
+    /// been superseded): a pass that began after `t` has seen it, and nothing it or an earlier
+    /// pass saw is still queued. Writes made after `t` do not count.
+    pub async fn delivered_before(&self, t: Instant) -> bool {
+        let s = self.shared.lock().await;
+        let Some(&(_, stamp)) = s.passes.iter().find(|(began, _)| *began > t) else {
+            return false;
+        };
+        s.core.oldest_pending().is_none_or(|oldest| oldest > stamp)
+    }
+
     /// Whether both regions are up, hold equal tables, and nothing is queued (between passes).
     pub async fn converged(&self) -> anyhow::Result<bool> {
         let s = self.shared.lock().await;
@@ -156,6 +170,7 @@ impl Replicator {
 impl Shared {
     async fn pass(&mut self) {
         self.stats.passes += 1;
+        let began = Instant::now();
         let mut tables: [Option<Table>; 2] = [None, None];
         for (side, slot) in tables.iter_mut().enumerate() {
             if !self.core.is_up(side) {
@@ -187,5 +202,10 @@ impl Shared {
                 Err(e) => self.stats.last_error = Some(format!("write: {e:#}")),
             }
         }
+        // Only the first pass after a given moment is ever asked for: keep a short history.
+        if self.passes.len() >= 64 {
+            self.passes.remove(0);
+        }
+        self.passes.push((began, now));
     }
 }

@@ -35,12 +35,12 @@ async fn replicated() -> Stack {
         .await
         .expect("replication");
     assert_eq!(e.status, "SUCCEEDED", "{e:?}");
-    time_passes().await;
+    time_passes(&stack).await;
     stack
 }
 
-async fn time_passes() {
-    tokio::time::sleep(2 * LAG + Duration::from_secs(1)).await;
+async fn time_passes(stack: &Stack) {
+    stack.time_passes().await.expect("time passes");
 }
 
 async fn run_in(stack: &Stack, region: &str, name: &str, input: &Value) -> Execution {
@@ -121,7 +121,7 @@ async fn a_corrected_resend_runs_a_deleted_group_is_skipped_and_a_late_event_is_
         .await
         .is_some());
     // (recorded long before the incident: it has reached the replica region's table)
-    time_passes().await;
+    time_passes(&stack).await;
     east.delete_traffic_distribution_group()
         .traffic_distribution_group_id(&spare)
         .send()
@@ -302,7 +302,7 @@ async fn a_failback_before_the_tables_converge_leaves_no_zombie_and_the_next_one
     // Replication resumes; the episode written in us-west-2 arrives late and loses to the
     // failback's tombstone. Time passes; then a 70/30 steady state is set with a plan.
     replicator.resume(WEST).await.unwrap();
-    time_passes().await;
+    time_passes(&stack).await;
     let steady = run_in(&stack, EAST, "steady-70", &plan(70)).await;
     assert_eq!(steady.status, "SUCCEEDED", "{steady:?}");
     for region in [EAST, WEST] {
@@ -314,7 +314,7 @@ async fn a_failback_before_the_tables_converge_leaves_no_zombie_and_the_next_one
             .collect();
         assert!(open.is_empty(), "a zombie episode in {region}: {open:#?}");
     }
-    time_passes().await;
+    time_passes(&stack).await;
 
     // A new incident and its failback (again before the tables converge) restore 70/30.
     let over = run_in(&stack, WEST, "INC-b", &failover_to(WEST)).await;

@@ -130,6 +130,11 @@ impl Replication {
         self.pending.len()
     }
 
+    /// The stamp of the oldest change not replicated yet, if any.
+    pub fn oldest_pending(&self) -> Option<Instant> {
+        self.pending.values().flatten().map(|v| v.observed).min()
+    }
+
     /// Takes in a region's whole table: every difference from the last pass is a new version.
     pub fn observe(&mut self, side: usize, table: &Table, now: Instant) {
         let stamp = self.sides[side].late_stamp.take().unwrap_or(now);

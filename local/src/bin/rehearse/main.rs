@@ -192,9 +192,8 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
             .traffic
             .push((after.to_string(), distribution(&stack).await));
         // time passes before the next command, which may run in the other region (in
-        // production a replication ends long before an incident): twice the table's lag, not a
-        // look at whether the tables converged
-        tokio::time::sleep(2 * REHEARSAL_TABLE_LAG + Duration::from_secs(1)).await;
+        // production a replication ends long before an incident)
+        stack.time_passes().await?;
     }
 
     let mut drilled = None;
