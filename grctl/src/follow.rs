@@ -4,15 +4,18 @@
 
 use std::time::Duration;
 
-use acgr::request::FailoverRequest;
-use acgr::store::RunStore;
+use acgr::run::request::FailoverRequest;
+use acgr::agents::AgentLedger;
+use acgr::mirroring::MirroringLedger;
+use acgr::run::RunLedger;
+use acgr::store::dynamo::DynamoRunStore;
+use acgr::traffic::TrafficLedger;
 use aws_sdk_sfn::types::ExecutionStatus;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::exit::{CliError, Exit};
-use crate::table::Table;
 use crate::target::{Clients, Target};
 
 /// How an execution ended.
@@ -193,12 +196,12 @@ impl Progress {
 }
 
 /// Reads the run's progress from the table into the bars.
-async fn update(p: &Progress, table: &Table, instance_id: &str, run_id: &str) {
-    if let Ok(Some(run)) = table.store.get_run(instance_id, run_id).await {
+async fn update(p: &Progress, table: &DynamoRunStore, instance_id: &str, run_id: &str) {
+    if let Ok(Some(run)) = table.get_run(instance_id, run_id).await {
         p.step.set_message(format!("run {run_id}: {}", run.step));
     }
     if let Some(kinds) = &p.kinds {
-        if let Ok(snapshots) = table.store.snapshots(instance_id).await {
+        if let Ok(snapshots) = table.snapshots(instance_id).await {
             let mine: Vec<_> = snapshots.iter().filter(|s| s.run_id == run_id).collect();
             if !mine.is_empty() {
                 kinds.set_length(mine.len() as u64);
@@ -213,9 +216,9 @@ async fn update(p: &Progress, table: &Table, instance_id: &str, run_id: &str) {
         }
     }
     if let Some(agents) = &p.agents {
-        if let Ok(Some(progress)) = table.store.get_progress(instance_id, run_id).await {
+        if let Ok(Some(progress)) = table.get_progress(instance_id, run_id).await {
             if agents.length() == Some(0) {
-                if let Ok(groups) = table.store.groups(instance_id).await {
+                if let Ok(groups) = table.groups(instance_id).await {
                     let total = groups
                         .iter()
                         .find(|g| g.is_default)
@@ -246,7 +249,7 @@ pub async fn follow(
     visible: bool,
 ) -> Result<Finished, CliError> {
     let progress = Progress::new(bars, visible);
-    let table = Table::new(c, &t.deployment.run_table_name);
+    let table = c.run_table(&t.deployment.run_table_name);
     let mut misses = 0;
     loop {
         let d = match c.sfn.describe_execution().execution_arn(arn).send().await {

@@ -10,7 +10,6 @@ mod render;
 mod report;
 mod shift;
 mod status;
-mod table;
 mod target;
 
 use std::collections::BTreeMap;
@@ -18,7 +17,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use acgr::store::RunStore;
+use acgr::run::RunLedger;
+use acgr::traffic::TrafficLedger;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -220,7 +220,7 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
     let bars = cli.output == Output::Table && std::io::stderr().is_terminal();
     if let Some(id) = run_id_of(&cli.command) {
         // room for the dry run's suffix (`-plan-<ms>`): Step Functions names end at 80
-        acgr::run_ids::check_run_id(id)
+        acgr::run::ids::check_run_id(id)
             .map_err(|e| CliError::new(Exit::Usage, format!("--run-id: {e}")))?;
         if id.len() > 60 {
             return Err(CliError::new(
@@ -400,11 +400,18 @@ async fn history(t: &Target, limit: usize) -> Result<Done, CliError> {
     let id = &t.deployment.instance_id;
     let mut last = String::new();
     for c in t.regions_from(&t.deployment.source_region) {
-        let table = table::Table::new(c, &t.deployment.run_table_name);
+        let table = c.run_table(&t.deployment.run_table_name);
         let read = async {
-            let shifts = table.store.shifts(id).await.map_err(|e| e.to_string())?;
-            let groups = table.store.groups(id).await.map_err(|e| e.to_string())?;
-            let runs = table.runs(id).await?;
+            let shifts = table.shifts(id).await.map_err(|e| e.to_string())?;
+            let groups = table.groups(id).await.map_err(|e| e.to_string())?;
+            let runs = table.runs(id).await.map_err(|e| e.to_string())?;
+            for u in &runs.unreadable {
+                eprintln!(
+                    "warning: {}: run item {} cannot be read by this version of grctl: {}",
+                    c.region, u.sk, u.error
+                );
+            }
+            let runs = runs.records;
             Ok::<_, String>((shifts, groups, runs))
         };
         let (shifts, groups, runs) = match read.await {
@@ -415,7 +422,7 @@ async fn history(t: &Target, limit: usize) -> Result<Done, CliError> {
             }
         };
         // newest first, then the limit
-        let mut sorted: Vec<&acgr::records::ShiftRecord> = shifts.iter().collect();
+        let mut sorted: Vec<&acgr::traffic::ShiftRecord> = shifts.iter().collect();
         sorted.sort_by(|a, b| (b.at, &b.run_id).cmp(&(a.at, &a.run_id)));
         let rows: Vec<Value> = sorted
             .into_iter()
@@ -461,8 +468,8 @@ async fn report(t: &Target, path: &std::path::Path) -> Result<Done, CliError> {
     let id = &t.deployment.instance_id;
     let mut shifts = Vec::new();
     for c in t.regions_from(&t.deployment.source_region) {
-        let table = table::Table::new(c, &t.deployment.run_table_name);
-        if let Ok(found) = table.store.shifts(id).await {
+        let table = c.run_table(&t.deployment.run_table_name);
+        if let Ok(found) = table.shifts(id).await {
             shifts = found;
             break;
         }
@@ -491,7 +498,7 @@ async fn report(t: &Target, path: &std::path::Path) -> Result<Done, CliError> {
 
 /// Who started a run: the execution's name (grctl's, incident tooling's request, a schedule's)
 /// and the operator's reason when a lock was broken.
-fn started_by(run: Option<&acgr::records::RunRecord>) -> String {
+fn started_by(run: Option<&acgr::run::RunRecord>) -> String {
     let Some(run) = run else {
         return String::new();
     };

@@ -202,6 +202,12 @@ pub fn status(s: &Status) -> String {
         None => out.push_str("(no region's run table answered)\n"),
     }
     out.push_str(&runs(&s.runs));
+    for u in &s.unreadable_runs {
+        out.push_str(&format!(
+            "warning: run item {} cannot be read by this version of grctl: {}\n",
+            u.sk, u.error
+        ));
+    }
     out
 }
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use acgr::records::{ShiftRecord, ShiftStatus};
+use acgr::traffic::{ShiftRecord, ShiftStatus};
 
 use crate::status::{Status, WireName};
 

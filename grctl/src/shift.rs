@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use acgr::request::FailoverRequest;
+use acgr::run::request::FailoverRequest;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -3,11 +3,14 @@
 
 use acgr::connect::findings::FindingClass;
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary, InstanceInfo};
-use acgr::records::{Lock, RunRecord, SnapshotRecord};
-use acgr::store::RunStore;
+use acgr::mirroring::SnapshotRecord;
+use acgr::run::{Lock, RunRecord};
+use acgr::mirroring::MirroringLedger;
+use acgr::run::RunLedger;
+use acgr::store::Unreadable;
+use acgr::traffic::TrafficLedger;
 use serde::Serialize;
 
-use crate::table::Table;
 use crate::target::{Clients, Target};
 
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +31,25 @@ pub struct Status {
     pub lock: Option<Lock>,
     /// The last runs, newest first.
     pub runs: Vec<RunView>,
+    /// Run items of the table this version of grctl cannot read (written by a newer version,
+    /// or damaged by hand): named, never silently left out.
+    pub unreadable_runs: Vec<UnreadableView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadableView {
+    pub sk: String,
+    pub error: String,
+}
+
+impl From<&Unreadable> for UnreadableView {
+    fn from(u: &Unreadable) -> UnreadableView {
+        UnreadableView {
+            sk: u.sk.clone(),
+            error: u.error.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -218,26 +240,26 @@ struct TableView {
     reach: Reach,
     lock: Option<Lock>,
     runs: Vec<RunRecord>,
+    unreadable_runs: Vec<Unreadable>,
     mirroring: Vec<SnapshotRecord>,
     conflicts: Vec<ConflictView>,
-    groups: Vec<acgr::records::GroupRecord>,
-    episodes: Vec<acgr::records::Episode>,
+    groups: Vec<acgr::traffic::GroupRecord>,
+    episodes: Vec<acgr::traffic::Episode>,
 }
 
 async fn table_view(t: &Target, c: &Clients) -> TableView {
     let id = &t.deployment.instance_id;
-    let table = Table::new(c, &t.deployment.run_table_name);
+    let table = c.run_table(&t.deployment.run_table_name);
     let read = async {
-        let lock = table.store.get_lock(id).await.map_err(|e| e.to_string())?;
-        let runs = table.runs(id).await?;
-        let mirroring = table.store.snapshots(id).await.map_err(|e| e.to_string())?;
-        let conflicts = table.store.conflicts(id).await.map_err(|e| e.to_string())?;
-        let groups = table.store.groups(id).await.map_err(|e| e.to_string())?;
+        let lock = table.get_lock(id).await.map_err(|e| e.to_string())?;
+        let runs = table.runs(id).await.map_err(|e| e.to_string())?;
+        let mirroring = table.snapshots(id).await.map_err(|e| e.to_string())?;
+        let conflicts = table.conflicts(id).await.map_err(|e| e.to_string())?;
+        let groups = table.groups(id).await.map_err(|e| e.to_string())?;
         let mut episodes = Vec::new();
         for g in &groups {
             episodes.extend(
                 table
-                    .store
                     .episode(id, &g.group_arn)
                     .await
                     .map_err(|e| e.to_string())?,
@@ -249,7 +271,8 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
         Ok((lock, runs, mirroring, conflicts, groups, episodes)) => TableView {
             reach: Reach::Ok,
             lock,
-            runs,
+            runs: runs.records,
+            unreadable_runs: runs.unreadable,
             mirroring,
             conflicts: conflicts
                 .into_iter()
@@ -278,6 +301,7 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
             reach: unreachable(e),
             lock: None,
             runs: Vec::new(),
+            unreadable_runs: Vec::new(),
             mirroring: Vec::new(),
             conflicts: Vec::new(),
             groups: Vec::new(),
@@ -375,6 +399,7 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
             .take(last_runs)
             .map(RunView::from)
             .collect(),
+        unreadable_runs: table.unreadable_runs.iter().map(Into::into).collect(),
     }
 }
 
@@ -388,8 +413,8 @@ impl Status {
 /// A run's record, from the source region's table, else the replica's.
 pub async fn status_run(t: &Target, run_id: &str) -> Option<RunRecord> {
     for c in t.regions_from(&t.deployment.source_region) {
-        let table = Table::new(c, &t.deployment.run_table_name);
-        if let Ok(Some(r)) = table.store.get_run(&t.deployment.instance_id, run_id).await {
+        let table = c.run_table(&t.deployment.run_table_name);
+        if let Ok(Some(r)) = table.get_run(&t.deployment.instance_id, run_id).await {
             return Some(r);
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use acgr::connect::sdk::SdkConnect;
 use acgr::domain::{paired_region, Region};
-use acgr::pace::{self, Pacer, Policy};
+use acgr::connect::pace::{self, Pacer, Policy};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use serde::{Deserialize, Serialize};
@@ -307,4 +307,11 @@ pub async fn resolve(s: &Settings) -> Result<Target, CliError> {
         replica,
         unreachable,
     })
+}
+
+impl Clients {
+    /// The run table of this region, read through the store's own queries.
+    pub fn run_table(&self, name: &str) -> acgr::store::dynamo::DynamoRunStore {
+        acgr::store::dynamo::DynamoRunStore::new(self.dynamodb.clone(), name)
+    }
 }

@@ -1,6 +1,7 @@
-//! The context a Lambda builds once per cold start: regions, Connect clients for both, the store.
+//! The context a Lambda builds once per cold start: regions, Connect clients for both, the store,
+//! and the deadline margin. A bad environment is `Misconfigured`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use std::sync::Arc;
 
@@ -8,11 +9,10 @@ use aws_config::BehaviorVersion;
 
 use crate::connect::sdk::SdkConnect;
 use crate::connect::Connect;
-use crate::domain::{paired_region, InstanceRef, Region, RegionPair};
+use crate::domain::{paired_region, Region, RegionPair};
 use crate::error::StepError;
-use crate::pace::{self, Pacer, Policy};
+use crate::connect::pace::{self, Pacer, Policy};
 use crate::store::dynamo::DynamoRunStore;
-use crate::store::RunStore;
 
 /// The run table's replica in the other region.
 pub struct Peer<S> {
@@ -30,9 +30,11 @@ pub struct Context<C, S> {
     pub peer: Option<Peer<S>>,
     /// How long a run's lock lasts without renewal.
     pub lease_seconds: i64,
+    /// How long before the Lambda deadline a step stops starting work (`DEADLINE_MARGIN_MS`).
+    pub deadline_margin: Duration,
 }
 
-impl<C: Connect, S: RunStore> Context<C, S> {
+impl<C: Connect, S> Context<C, S> {
     /// The pair this deployment serves.
     pub fn pair(&self) -> RegionPair {
         RegionPair::new(self.source.region().clone(), self.replica.region().clone())
@@ -53,19 +55,6 @@ impl<C: Connect, S: RunStore> Context<C, S> {
         }
     }
 
-    /// The bare ID of an instance given by ID or ARN; an ARN must name the instance's source
-    /// region (the replica keeps the instance's ID, so its ARN differs only in the region).
-    pub fn source_instance(&self, raw: &str) -> Result<String, StepError> {
-        let instance = InstanceRef::parse(raw)?;
-        match &instance.region {
-            Some(r) if r != self.source.region() => Err(StepError::InvalidInput(format!(
-                "instanceId names {r}, but this deployment's source region is {}",
-                self.source.region()
-            ))),
-            _ => Ok(instance.id),
-        }
-    }
-
     /// Checks that a requested replica region is this deployment's.
     pub fn check_replica(&self, replica: &Region) -> Result<(), StepError> {
         if replica == self.replica.region() {
@@ -79,6 +68,11 @@ impl<C: Connect, S: RunStore> Context<C, S> {
     }
 }
 
+/// A region variable that does not name a region.
+fn misconfigured(name: &'static str) -> impl Fn(StepError) -> StepError {
+    move |e| StepError::Misconfigured(format!("{name}: {e}"))
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -90,25 +84,26 @@ impl Context<SdkConnect, DynamoRunStore> {
     /// Local endpoints come from `AWS_ENDPOINT_URL_CONNECT` / `AWS_ENDPOINT_URL_DYNAMODB`.
     pub async fn from_env() -> Result<Self, StepError> {
         let missing =
-            |n: &str| StepError::InvalidInput(format!("environment variable {n} is not set"));
+            |n: &str| StepError::Misconfigured(format!("environment variable {n} is not set"));
         let table = env("TABLE_NAME").ok_or_else(|| missing("TABLE_NAME"))?;
         let source = env("SOURCE_REGION")
             .or_else(|| env("AWS_REGION"))
             .ok_or_else(|| missing("SOURCE_REGION"))?;
-        let source = Region::parse(&source)?;
+        let source = Region::parse(&source).map_err(misconfigured("SOURCE_REGION"))?;
         let replica = match env("REPLICA_REGION") {
-            Some(r) => Region::parse(&r)?,
+            Some(r) => Region::parse(&r).map_err(misconfigured("REPLICA_REGION"))?,
             None => paired_region(&source).ok_or_else(|| missing("REPLICA_REGION"))?,
         };
         let lease_seconds = env("LOCK_LEASE_SECONDS")
             .map(|v| {
                 v.parse::<i64>().map_err(|_| {
-                    StepError::InvalidInput("LOCK_LEASE_SECONDS must be a number".into())
+                    StepError::Misconfigured("LOCK_LEASE_SECONDS must be a number".into())
                 })
             })
             .transpose()?
             .unwrap_or(900);
         let policy = Policy::from_env()?;
+        let deadline_margin = crate::run::handler::deadline_margin_from_env()?;
         let conf = aws_config::load_defaults(BehaviorVersion::latest()).await;
         // One pacer per region: Connect's quotas are per region.
         let for_region = |r: &Region| {
@@ -134,6 +129,7 @@ impl Context<SdkConnect, DynamoRunStore> {
             store: DynamoRunStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table),
             peer,
             lease_seconds,
+            deadline_margin,
         })
     }
 }

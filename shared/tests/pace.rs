@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use acgr::connect::sdk::SdkConnect;
 use acgr::connect::Connect;
-use acgr::deadline;
+use acgr::run::handler as deadline;
 use acgr::domain::Region;
 use acgr::error::ConnectErrorClass;
-use acgr::pace::{self, Pacer, Policy};
+use acgr::connect::pace::{self, Pacer, Policy};
 use aws_sdk_connect::config::{BehaviorVersion, Credentials};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,

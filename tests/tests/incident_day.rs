@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use acgr::records::{Lock, RunKind};
+use acgr::run::{Lock, RunKind};
 use acgr::store::dynamo::DynamoRunStore;
-use acgr::store::RunStore;
+use acgr::store::ports::*;
 use acgr_e2e::sim_api::SettingsChange;
 use acgr_e2e::{
     default_group, replication_input, Execution, Options, Outage, Stack, INSTANCE_ID,
@@ -87,7 +87,7 @@ fn event(request_id: &str, detail: Value, time: &str) -> Value {
 }
 
 fn now_rfc3339() -> String {
-    acgr::request::rfc3339(acgr::deadline::epoch_millis() as i64)
+    acgr::run::request::rfc3339(acgr::run::handler::epoch_millis() as i64)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ pub(crate) fn check<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     input: &Input,
 ) -> Result<String, StepError> {
-    let id = input.header.source_instance(ctx)?;
+    let id = input.header.source_instance(ctx.source.region())?;
     let source = ctx.source.region();
     if let Some(g) = &input.traffic_distribution_group {
         check_group_ref(g, source)?;

@@ -5,9 +5,9 @@
 //! A later run costs the source's users in pages of 1000, plus, when someone is not yet recorded
 //! as associated, one listing of the replica's users (pages of 1000, once per invocation) and one
 //! call per such user: about 2·⌈users/1000⌉ listings plus one call per new hire. Calls are paced
-//! and retried by the Connect client's policy (`acgr::pace`: 2 calls/s for the associations).
+//! and retried by the Connect client's policy (`acgr::connect::pace`: 2 calls/s for the associations).
 //!
-//! The records are not trusted for ever: once a day per group ([`acgr::members`]), the run that
+//! The records are not trusted for ever: once a day per group ([`acgr::agents::members`]), the run that
 //! finds it due first lists the group's members (ListTrafficDistributionGroupUsers, 10 users a
 //! page at 2 calls/s: 10,000 agents are 1,000 calls and 500 seconds, spread over invocations if
 //! need be); a recorded user not among them is associated again by the sweep.
@@ -16,7 +16,6 @@
 
 mod check;
 mod members;
-mod settings;
 mod sweep;
 
 use std::collections::HashSet;
@@ -24,9 +23,10 @@ use std::collections::HashSet;
 use acgr::connect::Connect;
 use acgr::domain::{GroupRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::records::{Association, AssociationProgress, RunKind, UserFailure};
-use acgr::steady::{record_steady_state, AgentCounts};
-use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::agents::{Association, AssociationProgress, UserFailure};
+use acgr::run::RunKind;
+use acgr::traffic::steady::{record_steady_state, AgentCounts};
+use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -35,7 +35,6 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-pub use settings::Settings;
 
 use check::*;
 use sweep::*;
@@ -94,7 +93,7 @@ pub struct Output {
     /// This run's check of the group's members (once a day): pages, members, records confirmed
     /// and stale, and its cost at the quota (`secondsAtQuota`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub members_check: Option<acgr::members::MembersCheck>,
+    pub members_check: Option<acgr::agents::members::MembersCheck>,
 }
 
 impl Output {
@@ -115,10 +114,9 @@ impl Output {
 
 pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
-    settings: &Settings,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    step::handle(event, settings.deadline_margin, |input, stop_at| {
+    run::handle(event, ctx.deadline_margin, |input, stop_at| {
         associate_agents(ctx, input, now(), stop_at)
     })
     .await
@@ -185,7 +183,7 @@ pub async fn associate_agents<C: Connect, S: RunStore>(
             };
             // Recording what was done is the work the deadline margin is kept for: its few
             // calls (still paced) are not refused for the deadline the associations stopped at.
-            acgr::deadline::within(
+            acgr::run::handler::within(
                 None,
                 record_steady_state(
                     &ctx.source,

@@ -6,9 +6,8 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let metrics = acgr::metrics::init("associate-agents");
     let ctx = acgr::Context::from_env().await?;
-    let settings = associate_agents::Settings::from_env()?;
     run(service_fn(|event: LambdaEvent<Value>| {
-        acgr::metrics::flushed(metrics, associate_agents::handler(&ctx, &settings, event))
+        acgr::metrics::flushed(metrics, associate_agents::handler(&ctx, event))
     }))
     .await
 }

@@ -1,14 +1,14 @@
-//! The day's check of the group's members ([`acgr::members`]): before the sweep, page by page
+//! The day's check of the group's members ([`acgr::agents::members`]): before the sweep, page by page
 //! through ListTrafficDistributionGroupUsers (10 users a page, 2 calls/s: 10,000 agents take
 //! 1,000 calls and 500 seconds), confirming each record found. Progress is written after every
 //! page, so an invocation can stop before its deadline and the next one goes on from the cursor.
 
 use std::collections::HashMap;
 
-use acgr::members::{self, MembersCheck};
+use acgr::agents::members::{self, MembersCheck};
 
 use super::*;
-use crate::sweep::{ends_the_invocation, still_active};
+use crate::sweep::still_active;
 
 /// How the check ended this invocation.
 pub(crate) enum Checked {
@@ -54,7 +54,7 @@ impl<C: Connect, S: RunStore> Check<'_, C, S> {
             let page = match listed {
                 Ok(page) => page,
                 Err(e) if e.class == ConnectErrorClass::OutOfTime => return stopped(pages, None),
-                Err(e) if ends_the_invocation(e.class) => return stopped(pages, Some(e)),
+                Err(e) if e.class.ends_the_invocation() => return stopped(pages, Some(e)),
                 Err(e)
                     if e.class == ConnectErrorClass::InvalidRequest && check.cursor.is_some() =>
                 {

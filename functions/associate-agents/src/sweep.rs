@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::*;
 use crate::members::{Check, Checked};
 use acgr::connect::{ResourceSummary, UserPage};
-use acgr::members::{self, MembersCheck};
+use acgr::agents::members::{self, MembersCheck};
 
 /// Where to start: the cursor given, else this run's unfinished progress, else a fresh pass.
 pub(crate) fn starting_point(
@@ -36,15 +36,6 @@ pub(crate) fn starting_point(
         (None, Some(p)) if !p.done => p,
         (None, _) => fresh(None),
     }
-}
-
-/// Connect kept throttling or failing past the client's retries, or the deadline came: the
-/// invocation returns what it did (the next one goes on).
-pub(crate) fn ends_the_invocation(class: ConnectErrorClass) -> bool {
-    matches!(
-        class,
-        ConnectErrorClass::Throttled | ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime
-    )
 }
 
 /// How a user's turn ended the page early.
@@ -91,7 +82,7 @@ struct Sweep<'a, C, S> {
 fn flush_every() -> std::time::Duration {
     static EVERY: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
     *EVERY.get_or_init(|| {
-        let factor = acgr::pace::Policy::from_env().map_or(1.0, |p| p.quota_factor);
+        let factor = acgr::connect::pace::Policy::from_env().map_or(1.0, |p| p.quota_factor);
         if factor > 1.0 {
             std::time::Duration::from_millis(250)
         } else {
@@ -108,7 +99,7 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     stop_at: Option<Instant>,
 ) -> Result<Output, StepError> {
     let group =
-        acgr::groups::home_group(&ctx.source, id, input.traffic_distribution_group.as_deref())
+        acgr::traffic::groups::home_group(&ctx.source, id, input.traffic_distribution_group.as_deref())
             .await?;
     let arn = group.arn.as_str();
     let run_id = input.header.run_id.as_str();
@@ -237,7 +228,7 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
         let from = token.as_deref();
         let page = match ctx.source.list_users_page(id, from, PAGE_SIZE).await {
             Ok(page) => page,
-            Err(e) if ends_the_invocation(e.class) && self.handled > 0 => {
+            Err(e) if e.class.ends_the_invocation() && self.handled > 0 => {
                 warn!(instance_id = %id, error = %e, "stopping early: ListUsers keeps failing");
                 return Ok(None);
             }
@@ -284,7 +275,7 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
             let listed = match self.ctx.replica.list_resources(self.id, Kind::Users).await {
                 Ok(users) => users,
                 Err(e) if e.class == ConnectErrorClass::OutOfTime => return Err(Stop::OutOfTime),
-                Err(e) if ends_the_invocation(e.class) => return Err(Stop::Exhausted(e)),
+                Err(e) if e.class.ends_the_invocation() => return Err(Stop::Exhausted(e)),
                 Err(e) => return Err(Stop::Fatal(e.into())),
             };
             self.in_replica = Some(listed.into_iter().map(|u| u.name).collect());
@@ -327,7 +318,7 @@ impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
             }
             // The username is not (or no longer) in the replica.
             ConnectErrorClass::InvalidRequest => self.progress.waiting_for_replica += 1,
-            class if ends_the_invocation(class) => return Err(Stop::Exhausted(e)),
+            class if class.ends_the_invocation() => return Err(Stop::Exhausted(e)),
             // Refusals of the caller, not of this user: every other user would get the same.
             ConnectErrorClass::AccessDenied
             | ConnectErrorClass::CredentialsRejected

@@ -12,8 +12,8 @@ use std::future::Future;
 
 use acgr::domain::{Region, RegionPair};
 use acgr::error::StepError;
-use acgr::parse_input;
-use acgr::request::{epoch_millis, FailoverRequest};
+use acgr::run::parse_input;
+use acgr::run::request::{parse_rfc3339, FailoverRequest};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
@@ -124,10 +124,10 @@ pub trait Starter: Send + Sync {
 /// The request's time: the event's, when it is an RFC 3339 date and time.
 fn requested_at(time: Option<&Value>) -> Option<String> {
     let t = time?.as_str()?;
-    if epoch_millis(t).is_some() {
+    if parse_rfc3339(t).is_some() {
         Some(t.to_string())
     } else {
-        warn!(time = %acgr::step::shown(t), "the event's time is not an RFC 3339 date and time: the execution's start stands for it");
+        warn!(time = %acgr::error::shown(t), "the event's time is not an RFC 3339 date and time: the execution's start stands for it");
         None
     }
 }
@@ -145,7 +145,7 @@ pub async fn intake<S: Starter>(
 ) -> Result<Output, StepError> {
     let name = detail.request_id.clone();
     // it names the execution and the run: the run ID's rule (any valid execution name)
-    acgr::run_ids::check_run_id(&name)
+    acgr::run::ids::check_run_id(&name)
         .map_err(|e| StepError::InvalidInput(format!("detail.requestId: {e}")))?;
     let request = detail.request(requested_at(time));
     let input = execution_input(&request, starter.pair())?;

@@ -35,8 +35,8 @@ use std::collections::BTreeMap;
 use acgr::connect::findings::{ClassCounts, ReportedFinding};
 use acgr::connect::{Connect, RegionStatus, ReplicationInfo};
 use acgr::error::StepError;
-use acgr::records::RunKind;
-use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::run::RunKind;
+use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
-pub use acgr::conflicts::Conflict;
+pub use acgr::mirroring::conflicts::Conflict;
 
 pub const STEP: &str = "poll-mirroring";
 
@@ -170,7 +170,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    let out = step::handle(event, step::deadline_margin(), |input, _| {
+    let out = run::handle(event, ctx.deadline_margin, |input, _| {
         poll(ctx, input, now())
     })
     .await?;
@@ -188,7 +188,7 @@ pub async fn poll<C: Connect, S: RunStore>(
     input: Input,
     now: i64,
 ) -> Result<Output, StepError> {
-    let id = input.header.source_instance(ctx)?;
+    let id = input.header.source_instance(ctx.source.region())?;
     let begin = Begin {
         header: &input.header,
         instance_id: &id,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use acgr::conflicts::{self, Conflict};
+use acgr::mirroring::conflicts::{self, Conflict};
 use acgr::connect::{Connect, ResourceSummary};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::{ConnectError, StepError};

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use acgr::conflicts;
+use acgr::mirroring::conflicts;
 use acgr::connect::findings::{ClassCounts, FindingClass};
 use acgr::connect::{Connect, ReplicationInfo};
 use acgr::domain::Kind;
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::records::SnapshotRecord;
+use acgr::mirroring::SnapshotRecord;
 use acgr::store::RunStore;
 use acgr::Context;
 
@@ -37,7 +37,7 @@ pub(crate) async fn measure<C: Connect, S: RunStore>(
     let replica_ready = match ctx.replica.describe_instance(id).await {
         // a replica that could not be created fails the run, with its reason
         Ok(Some(i)) => {
-            acgr::replication::check_replica(&i)?;
+            acgr::mirroring::replication::check_replica(&i)?;
             i.is_active()
         }
         Ok(None) => false,
@@ -277,7 +277,7 @@ fn report(
 
 /// The source's replication status: NotReady until replicated (or while the replica is being
 /// deleted); `ReplicationFailed` or `ReplicaDeletionFailed` once failed
-/// ([`acgr::replication::check`]).
+/// ([`acgr::mirroring::replication::check`]).
 async fn replication<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     id: &str,
@@ -291,7 +291,7 @@ async fn replication<C: Connect, S: RunStore>(
     let replication = info
         .replication
         .ok_or_else(|| StepError::NotReady(format!("instance {id} is not replicated yet")))?;
-    acgr::replication::check(id, &replication)?;
+    acgr::mirroring::replication::check(id, &replication)?;
     Ok(replication)
 }
 

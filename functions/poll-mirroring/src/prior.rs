@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use acgr::domain::Kind;
 use acgr::error::StepError;
-use acgr::records::{RunKind, SnapshotRecord};
+use acgr::mirroring::SnapshotRecord;
+use acgr::run::RunKind;
 use acgr::store::RunStore;
 use serde_json::Value;
 

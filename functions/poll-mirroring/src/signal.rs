@@ -1,7 +1,7 @@
 //! What ListReplicationFindings says of one kind: the drift, and its findings by class. Name
 //! conflicts go to the conflict ledger; the other classes are reported with their fixes.
 
-use acgr::conflicts::Conflict;
+use acgr::mirroring::conflicts::Conflict;
 use acgr::connect::findings::{FindingClass, ReportedFinding};
 use acgr::connect::{Findings, ResourceSummary};
 use acgr::domain::Kind;

@@ -10,7 +10,7 @@
 //! while the scan runs is read if its ID comes after the position; one deleted is skipped.)
 
 use acgr::connect::ResourceSummary;
-use acgr::records::{FlowScan, HardcodedPage, HardcodedRegion, ScanCursor};
+use acgr::flows::{FlowScan, HardcodedPage, HardcodedRegion, ScanCursor};
 use acgr::store::hardcoded_prefix;
 
 use super::*;
@@ -37,14 +37,6 @@ fn what(kind: Kind) -> &'static str {
     } else {
         "flow module"
     }
-}
-
-/// Calls that end this invocation's pass (the next one goes on) rather than a flow's check.
-fn ends_the_invocation(class: ConnectErrorClass) -> bool {
-    matches!(
-        class,
-        ConnectErrorClass::Throttled | ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime
-    )
 }
 
 /// One invocation's pass over one listing.
@@ -98,7 +90,7 @@ async fn pass<C: Connect>(connect: &C, id: &str, kind: Kind, cursor: ScanCursor)
     }
     let listed = match connect.list_resources(id, kind).await {
         Ok(listed) => listed,
-        Err(e) if ends_the_invocation(e.class) => {
+        Err(e) if e.class.ends_the_invocation() => {
             p.stopped = Some(e);
             return p;
         }
@@ -131,7 +123,7 @@ async fn pass<C: Connect>(connect: &C, id: &str, kind: Kind, cursor: ScanCursor)
                         .push(format!("{} '{}'", what(kind), cut(name, STRING_MAX)));
                 }
             }
-            Err(e) if ends_the_invocation(e.class) => {
+            Err(e) if e.class.ends_the_invocation() => {
                 p.left = Some((todo.len() - n) as u64);
                 p.stopped = Some(e);
                 return p;

@@ -15,12 +15,13 @@ mod replica;
 mod report;
 pub mod scan;
 
-use acgr::conflicts;
+use acgr::mirroring::conflicts;
 use acgr::connect::{Connect, IdentityType, InstanceInfo};
 use acgr::domain::{pair_support, paired_region, InstanceAlias, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::records::{FlowScan, RunKind};
-use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::flows::FlowScan;
+use acgr::run::RunKind;
+use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -65,20 +66,16 @@ pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
     event: LambdaEvent<Value>,
 ) -> Result<Report, Diagnostic> {
     let now = now();
-    let input: Input = step::parse_with(event.payload, |members| {
+    let defaults = |members: &mut serde_json::Map<String, Value>| {
         members
             .entry("runId")
             .or_insert_with(|| format!("preflight-{now}").into());
         Ok(())
-    })?;
-    let stop_at = acgr::deadline::stop_at(
-        event.context.deadline,
-        acgr::deadline::epoch_millis(),
-        step::deadline_margin(),
-    );
-    acgr::deadline::within(stop_at, Box::pin(preflight(ctx, probe, input, now)))
-        .await
-        .map_err(Diagnostic::from)
+    };
+    run::handle_with(event, ctx.deadline_margin, defaults, |input, _| {
+        preflight(ctx, probe, input, now)
+    })
+    .await
 }
 
 pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
@@ -87,7 +84,7 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
     input: Input,
     now: i64,
 ) -> Result<Report, StepError> {
-    let id = input.header.source_instance(ctx)?;
+    let id = input.header.source_instance(ctx.source.region())?;
     let run_id = &input.header.run_id;
     let replica = Region::parse_member("replicaRegion", &input.replica_region)?;
     if let Some(alias) = &input.replica_alias {

@@ -204,18 +204,15 @@ pub(crate) fn first(items: &[String], total: usize, n: usize, sep: &str) -> Stri
 /// either: the step fails once, by name); anything else makes this one check a warn that says it
 /// could not run.
 pub(crate) fn could_not_run(id: &str, e: ConnectError) -> Result<Check, StepError> {
-    match e.class {
-        ConnectErrorClass::Throttled
-        | ConnectErrorClass::Transient
-        | ConnectErrorClass::OutOfTime
-        | ConnectErrorClass::CredentialsRejected => Err(e.into()),
-        _ => Ok(Check::warn(
-            id,
-            format!("could not check: {e}"),
-            format!(
-                "Allow this function's role connect:{} in {}, then run again.",
-                e.operation, e.region
-            ),
-        )),
+    if e.class.ends_the_invocation() || e.class == ConnectErrorClass::CredentialsRejected {
+        return Err(e.into());
     }
+    Ok(Check::warn(
+        id,
+        format!("could not check: {e}"),
+        format!(
+            "Allow this function's role connect:{} in {}, then run again.",
+            e.operation, e.region
+        ),
+    ))
 }

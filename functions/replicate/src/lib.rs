@@ -4,16 +4,16 @@
 //! fails the run by name (`ReplicationFailed`, `ReplicaDeletionFailed`). Takes the instance lock.
 //! The intent (token, time) is on the run before the call; the outcome after it.
 
-use acgr::conflicts::{self, Conflict};
+use acgr::mirroring::conflicts::{self, Conflict};
 use acgr::connect::findings::{self, FindingClass};
 use acgr::connect::Connect;
 use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::records::{RunKind, RunRecord};
-use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::run::{RunKind, RunRecord};
+use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
-use acgr::{replication, runs};
+use acgr::mirroring::replication;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -71,7 +71,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
-    step::handle(event, step::deadline_margin(), |input, _| {
+    run::handle(event, ctx.deadline_margin, |input, _| {
         replicate(ctx, input, now())
     })
     .await
@@ -79,13 +79,13 @@ pub async fn handler<C: Connect, S: RunStore>(
 
 /// The ClientToken of a run: stable across the retries and restarts of the run, and never the
 /// same for two instances or two machines (or, for a step invoked by hand, two run kinds): a hash
-/// of the instance, the run's state machine and the run ID ([`acgr::runs::run_token`]).
+/// of the instance, the run's state machine and the run ID ([`acgr::run::run_token`]).
 pub fn client_token(instance_id: &str, run: &RunRecord) -> String {
     let scope = run
         .machine
         .clone()
         .unwrap_or_else(|| format!("{:?}", run.kind));
-    runs::run_token("acgr-replicate", instance_id, &scope, &run.run_id)
+    run::run_token("acgr-replicate", instance_id, &scope, &run.run_id)
 }
 
 pub async fn replicate<C: Connect, S: RunStore>(
@@ -93,7 +93,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
     input: Input,
     now: i64,
 ) -> Result<Output, StepError> {
-    let id = input.header.source_instance(ctx)?;
+    let id = input.header.source_instance(ctx.source.region())?;
     let replica = Region::parse_member("replicaRegion", &input.replica_region)?;
     ctx.check_replica(&replica)?;
     if let Some(alias) = &input.replica_alias {

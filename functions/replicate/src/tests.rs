@@ -3,8 +3,10 @@
 use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
 use acgr::connect::{Finding, Findings, RegionStatus, ReplicationInfo};
-use acgr::records::{ConflictRecord, RunStatus};
+use acgr::mirroring::ConflictRecord;
+use acgr::run::RunStatus;
 use acgr::store::memory::MemoryRunStore;
+use acgr::store::ports::*;
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
 
@@ -16,7 +18,7 @@ fn ctx() -> Context<FakeConnect, MemoryRunStore> {
 
 /// The token of a run of `ID` driven by hand (no state machine).
 fn token(run: &str) -> String {
-    acgr::runs::run_token("acgr-replicate", ID, "Replication", run)
+    acgr::run::run_token("acgr-replicate", ID, "Replication", run)
 }
 
 fn input(run: &str) -> Input {
@@ -233,7 +235,7 @@ async fn bad_input_changes_nothing() {
     }
     assert!(ctx.store.state().writes.is_empty());
     assert!(ctx.source.world().calls.is_empty());
-    let err = step::parse::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "replicaRegion": "us-west-2", "surprise": 1})).unwrap_err();
+    let err = run::parse::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "replicaRegion": "us-west-2", "surprise": 1})).unwrap_err();
     assert!(err.to_string().contains("surprise"));
 }
 
@@ -379,7 +381,7 @@ async fn the_token_is_scoped_by_instance_machine_and_run_and_kept_by_the_retries
     let machine =
         |name: &str| format!("arn:aws:states:us-east-1:123456789012:execution:{name}:nightly");
     let run = |instance: &str, execution: Option<String>| {
-        let mut r = acgr::records::RunRecord::new(
+        let mut r = acgr::run::RunRecord::new(
             instance,
             "nightly",
             RunKind::Replication,
@@ -387,7 +389,7 @@ async fn the_token_is_scoped_by_instance_machine_and_run_and_kept_by_the_retries
             Value::Null,
             1,
         );
-        r.machine = execution.as_deref().and_then(acgr::runs::machine_of);
+        r.machine = execution.as_deref().and_then(acgr::run::machine_of);
         r
     };
     let here = client_token(ID, &run(ID, Some(machine("replication"))));

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
 use acgr::domain::TrafficPlan;
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::records::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
+use acgr::traffic::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
 use acgr::store::RunStore;
 use acgr::Context;
 use serde_json::{json, Value};
@@ -120,7 +120,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
             // Compare and apply: the lock on the global table holds within a region; a shift
             // started from the other region's deployment shows up here as a moved split or a
             // moved LastFailoverTime (the fence both regions read).
-            let now_live = acgr::groups::live_distribution(self.client, group).await?;
+            let now_live = acgr::traffic::groups::live_distribution(self.client, group).await?;
             if now_live.split != *live || now_live.last_failover != fence {
                 record.status = ShiftStatus::Abandoned;
                 store.put_shift(&record).await?;
@@ -149,7 +149,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                 // body it refuses): the group's status says which.
                 Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
                     let refused =
-                        acgr::groups::refused_by_group(self.client, group, e, Some(fence)).await;
+                        acgr::traffic::groups::refused_by_group(self.client, group, e, Some(fence)).await;
                     if refused.error_type() != "NotReady" {
                         record.status = ShiftStatus::Failed;
                         store.put_shift(&record).await?;
@@ -180,7 +180,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         }
         record.status = ShiftStatus::Done;
         record.completed_at = Some(self.now);
-        record.completed_at_ms = i64::try_from(acgr::deadline::epoch_millis()).ok();
+        record.completed_at_ms = i64::try_from(acgr::run::handler::epoch_millis()).ok();
         store.put_shift(&record).await.map_err(StepError::from)
     }
 
@@ -345,7 +345,7 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
         loop {
             let g = self.client.describe_group(&group.arn).await?;
             if g.is_active() {
-                match acgr::groups::live_distribution(self.client, group).await {
+                match acgr::traffic::groups::live_distribution(self.client, group).await {
                     Ok(d) if d.split.matches(plan) => return Ok(d.last_failover),
                     Ok(_) => {}
                     // updating again between the Describe and the Get: read once more

@@ -4,7 +4,7 @@
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary, InstanceInfo};
 use acgr::domain::{region_of_arn, TrafficPlan};
 use acgr::error::StepError;
-use acgr::records::GroupRecord;
+use acgr::traffic::GroupRecord;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use acgr::connect::GroupSummary;
 use acgr::domain::{GroupRef, Region, RegionPair, Split, TrafficPlan};
 use acgr::error::StepError;
-use acgr::records::{Episode, GroupRecord, RunKind};
-use acgr::steady::failback_point;
+use acgr::run::RunKind;
+use acgr::traffic::{Episode, GroupRecord};
+use acgr::traffic::steady::failback_point;
 
 use crate::{Input, Preset};
 
@@ -112,7 +113,7 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    acgr::request::check_reason(reason).map_err(StepError::InvalidInput)?;
+    acgr::run::request::check_reason(reason).map_err(StepError::InvalidInput)?;
     let break_reason = match (input.break_lock, reason) {
         (false, _) => None,
         (true, Some(r)) => Some(r.to_string()),
@@ -127,10 +128,10 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
         .as_deref()
         .or(input.started_at.as_deref())
         .map(|t| {
-            acgr::request::epoch_millis(t).ok_or_else(|| {
+            acgr::run::request::parse_rfc3339(t).ok_or_else(|| {
                 StepError::InvalidInput(format!(
                     "requestedAt '{}' is not an RFC 3339 date and time",
-                    acgr::step::shown(t)
+                    acgr::error::shown(t)
                 ))
             })
         })

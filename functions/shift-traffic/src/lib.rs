@@ -23,8 +23,9 @@ use std::time::Duration;
 use acgr::connect::{Connect, CurrentDistribution};
 use acgr::domain::TrafficPlan;
 use acgr::error::StepError;
-use acgr::records::{RunKind, ShiftRecord, ShiftStatus};
-use acgr::step::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::run::RunKind;
+use acgr::traffic::{ShiftRecord, ShiftStatus};
+use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -52,8 +53,6 @@ pub struct Settings {
     /// How long to wait for the other region to show the shift (Connect's cross-region
     /// propagation; never past the deadline). A region that does not answer is not waited for.
     pub confirm_timeout: Duration,
-    /// Time kept before the invocation's deadline to record the outcome.
-    pub deadline_margin: Duration,
 }
 
 impl Default for Settings {
@@ -63,14 +62,13 @@ impl Default for Settings {
             verify_timeout: Duration::from_secs(60),
             verify_interval: Duration::from_secs(1),
             confirm_timeout: Duration::from_secs(30),
-            deadline_margin: Duration::from_secs(5),
         }
     }
 }
 
 impl Settings {
     /// `MIN_AGENT_SHARE` (0..1, default 0.9), `SHIFT_VERIFY_SECONDS` (60), `SHIFT_POLL_MS` (1000),
-    /// `SHIFT_CONFIRM_SECONDS` (30), `DEADLINE_MARGIN_MS` (5000).
+    /// `SHIFT_CONFIRM_SECONDS` (30). A value out of its bounds is `Misconfigured`.
     pub fn from_env() -> Result<Settings, StepError> {
         let d = Settings::default();
         let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -78,13 +76,13 @@ impl Settings {
             get(name)
                 .map(|v| {
                     v.parse::<f64>()
-                        .map_err(|_| StepError::InvalidInput(format!("{name} must be a number")))
+                        .map_err(|_| StepError::Misconfigured(format!("{name} must be a number")))
                 })
                 .transpose()
         };
         let share = num("MIN_AGENT_SHARE")?.unwrap_or(d.min_agent_share);
         if !(0.0..=1.0).contains(&share) {
-            return Err(StepError::InvalidInput(
+            return Err(StepError::Misconfigured(
                 "MIN_AGENT_SHARE must be between 0 and 1".into(),
             ));
         }
@@ -96,7 +94,6 @@ impl Settings {
             verify_interval: num("SHIFT_POLL_MS")?.map_or(d.verify_interval, millis),
             confirm_timeout: num("SHIFT_CONFIRM_SECONDS")?
                 .map_or(d.confirm_timeout, |s| Duration::from_secs_f64(s.max(0.0))),
-            deadline_margin: num("DEADLINE_MARGIN_MS")?.map_or(d.deadline_margin, millis),
         })
     }
 }
@@ -217,7 +214,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
     let started = Instant::now();
-    let out = step::handle(event, settings.deadline_margin, |input, deadline| {
+    let out = run::handle(event, ctx.deadline_margin, |input, deadline| {
         shift(ctx, settings, input, now(), deadline)
     })
     .await?;

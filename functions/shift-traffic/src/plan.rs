@@ -4,8 +4,8 @@
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
 use acgr::domain::{Region, RegionPair, TrafficPlan};
 use acgr::error::StepError;
-use acgr::records::{Episode, GroupRecord};
-use acgr::steady::failback_point;
+use acgr::traffic::{Episode, GroupRecord};
+use acgr::traffic::steady::failback_point;
 use acgr::store::RunStore;
 use acgr::Context;
 
@@ -154,7 +154,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
         Intent::Failback => known.failback_target(&pair),
     };
     let client = ctx.connect(&target)?;
-    let to_move = acgr::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
+    let to_move = acgr::traffic::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
     let mut gates = gates::instance_gates(client, id).await?;
     let mut planned = Vec::new();
     let mut episodes = Vec::new();
@@ -168,7 +168,7 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
             None => None,
         };
         let plan = group_plan(&checked.intent, &pair, &group, record, episode.as_ref())?;
-        let read = acgr::groups::live_distribution(client, &group).await?;
+        let read = acgr::traffic::groups::live_distribution(client, &group).await?;
         fences.push((group.arn.clone(), read.last_failover));
         let live = read.split;
         gates.extend(gates::group_gates(

@@ -44,7 +44,7 @@ pub(crate) fn functions_env(
             "AWS_ENDPOINT_URL_KMS",
             format!("http://127.0.0.1:{closed_port}"),
         ),
-        // The Connect clients' policy is the template's (acgr::pace), but for the factor: our
+        // The Connect clients' policy is the template's (acgr::connect::pace), but for the factor: our
         // pacers run at the control plane's quota factor, one setting for both.
         ("CONNECT_QUOTA_FACTOR", o.quota_factor.to_string()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_string()),

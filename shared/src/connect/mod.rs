@@ -4,6 +4,7 @@
 #[cfg(any(test, feature = "test-util"))]
 pub mod fake;
 pub mod findings;
+pub mod pace;
 pub mod sdk;
 mod status;
 

@@ -22,7 +22,7 @@ impl InstanceAlias {
             Err(StepError::InvalidInput(format!(
                 "'{}' is not a valid instance alias: 1 to 45 letters, digits and hyphens, \
                  not starting with 'd-', not starting or ending with a hyphen",
-                crate::step::shown(alias)
+                crate::error::shown(alias)
             )))
         }
     }

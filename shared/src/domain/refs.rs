@@ -45,7 +45,7 @@ impl InstanceRef {
         let (id, region) = parse_ref(s, "instance")?.ok_or_else(|| {
             StepError::InvalidInput(format!(
                 "instanceId '{}' is neither an instance ID nor an instance ARN",
-                crate::step::shown(s)
+                crate::error::shown(s)
             ))
         })?;
         Ok(InstanceRef { id, region })
@@ -65,7 +65,7 @@ impl GroupRef {
         let (id, region) = parse_ref(s, "traffic-distribution-group")?.ok_or_else(|| {
             StepError::InvalidInput(format!(
                 "trafficDistributionGroup '{}' is neither a group ID nor a group ARN",
-                crate::step::shown(s)
+                crate::error::shown(s)
             ))
         })?;
         Ok(GroupRef { id, region })

@@ -28,7 +28,7 @@ impl Region {
         } else {
             Err(StepError::InvalidInput(format!(
                 "'{}' is not an AWS region name",
-                crate::step::shown(s)
+                crate::error::shown(s)
             )))
         }
     }

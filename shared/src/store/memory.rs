@@ -3,12 +3,15 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::RunStore;
-use crate::error::StoreError;
-use crate::records::{
-    lock_allows, Association, AssociationProgress, ConflictRecord, Episode, FlowScan, GroupRecord,
-    HardcodedPage, Lock, LockOutcome, RunRecord, ShiftRecord, SnapshotRecord,
+use super::{
+    newest_first, AgentLedger, Listing, MirroringLedger, RunLedger, ScanLedger, TrafficLedger,
 };
+use crate::error::StoreError;
+use crate::agents::{Association, AssociationProgress};
+use crate::flows::{FlowScan, HardcodedPage};
+use crate::mirroring::{ConflictRecord, SnapshotRecord};
+use crate::run::{lock_allows, Lock, LockOutcome, RunRecord};
+use crate::traffic::{Episode, GroupRecord, ShiftRecord};
 
 #[derive(Default, Debug)]
 pub struct MemoryState {
@@ -40,7 +43,22 @@ impl MemoryRunStore {
     }
 }
 
-impl RunStore for MemoryRunStore {
+impl RunLedger for MemoryRunStore {
+    async fn runs(&self, instance_id: &str) -> Result<Listing<RunRecord>, StoreError> {
+        let mut records: Vec<RunRecord> = self
+            .state()
+            .runs
+            .iter()
+            .filter(|((i, _), _)| i == instance_id)
+            .map(|(_, r)| r.clone())
+            .collect();
+        newest_first(&mut records);
+        Ok(Listing {
+            records,
+            unreadable: Vec::new(),
+        })
+    }
+
     async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
         let mut s = self.state();
         s.writes.push(format!("RUN#{}#{}", run.run_id, run.step));
@@ -93,7 +111,9 @@ impl RunStore for MemoryRunStore {
     async fn get_lock(&self, instance_id: &str) -> Result<Option<Lock>, StoreError> {
         Ok(self.state().locks.get(instance_id).cloned())
     }
+}
 
+impl MirroringLedger for MemoryRunStore {
     async fn conflicts(&self, instance_id: &str) -> Result<Vec<ConflictRecord>, StoreError> {
         Ok(self
             .state()
@@ -137,7 +157,9 @@ impl RunStore for MemoryRunStore {
             .cloned()
             .collect())
     }
+}
 
+impl AgentLedger for MemoryRunStore {
     async fn associations(
         &self,
         instance_id: &str,
@@ -187,7 +209,9 @@ impl RunStore for MemoryRunStore {
             .insert((p.instance_id.clone(), p.run_id.clone()), p.clone());
         Ok(())
     }
+}
 
+impl TrafficLedger for MemoryRunStore {
     async fn put_shift(&self, shift: &ShiftRecord) -> Result<(), StoreError> {
         let mut s = self.state();
         s.writes
@@ -266,7 +290,9 @@ impl RunStore for MemoryRunStore {
         );
         Ok(())
     }
+}
 
+impl ScanLedger for MemoryRunStore {
     async fn get_flow_scan(
         &self,
         instance_id: &str,

@@ -26,13 +26,13 @@ pub mod dynamo;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 
-use std::future::Future;
-
-use crate::error::StoreError;
-use crate::records::{
-    Association, AssociationProgress, ConflictRecord, Episode, FlowScan, GroupRecord,
-    HardcodedPage, Lock, LockOutcome, RunRecord, ShiftRecord, SnapshotRecord,
-};
+pub use crate::agents::AgentLedger;
+use crate::flows::HardcodedPage;
+pub use crate::flows::ScanLedger;
+pub use crate::mirroring::MirroringLedger;
+pub use crate::run::RunLedger;
+use crate::traffic::ShiftRecord;
+pub use crate::traffic::TrafficLedger;
 
 pub const RUN_TTL_SECONDS: i64 = 90 * 86_400;
 pub const SHIFT_TTL_SECONDS: i64 = 400 * 86_400;
@@ -41,144 +41,35 @@ pub fn pk(instance_id: &str) -> String {
     format!("INSTANCE#{instance_id}")
 }
 
-/// The run store.
-pub trait RunStore: Send + Sync {
-    fn put_run(&self, run: &RunRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn get_run(
-        &self,
-        instance_id: &str,
-        run_id: &str,
-    ) -> impl Future<Output = Result<Option<RunRecord>, StoreError>> + Send;
+/// Every port, for code that holds a concrete store (tests, tools) and calls them all:
+/// `use acgr::store::ports::*`.
+pub mod ports {
+    pub use super::{AgentLedger, MirroringLedger, RunLedger, ScanLedger, TrafficLedger};
+}
 
-    /// Takes the instance lock if `records::lock_allows` says so, atomically.
-    fn acquire_lock(
-        &self,
-        lock: &Lock,
-        now: i64,
-    ) -> impl Future<Output = Result<LockOutcome, StoreError>> + Send;
-    /// Takes the instance lock whoever holds it (an operator's explicit override); returns the
-    /// lock it replaced.
-    fn break_lock(
-        &self,
-        lock: &Lock,
-    ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
-    /// Releases the lock if `run_id` holds it; otherwise does nothing.
-    fn release_lock(
-        &self,
-        instance_id: &str,
-        run_id: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn get_lock(
-        &self,
-        instance_id: &str,
-    ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
+/// The whole run store: every concern's port. A step's bound names the ports it touches.
+pub trait RunStore: RunLedger + MirroringLedger + AgentLedger + TrafficLedger + ScanLedger {}
 
-    fn conflicts(
-        &self,
-        instance_id: &str,
-    ) -> impl Future<Output = Result<Vec<ConflictRecord>, StoreError>> + Send;
-    fn put_conflict(
-        &self,
-        conflict: &ConflictRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+impl<S: RunLedger + MirroringLedger + AgentLedger + TrafficLedger + ScanLedger> RunStore for S {}
 
-    fn put_snapshot(
-        &self,
-        snapshot: &SnapshotRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn snapshots(
-        &self,
-        instance_id: &str,
-    ) -> impl Future<Output = Result<Vec<SnapshotRecord>, StoreError>> + Send;
+/// Records read by a query: those this version can read, and what it could not (an item written
+/// by a newer version during a deploy, or damaged by hand), so that a reader can say so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listing<T> {
+    pub records: Vec<T>,
+    pub unreadable: Vec<Unreadable>,
+}
 
-    /// The users recorded as associated with a group.
-    fn associations(
-        &self,
-        instance_id: &str,
-        group_arn: &str,
-    ) -> impl Future<Output = Result<Vec<Association>, StoreError>> + Send;
-    fn put_associations(
-        &self,
-        records: &[Association],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+/// An item a query could not decode.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unreadable {
+    pub sk: String,
+    pub error: String,
+}
 
-    fn get_progress(
-        &self,
-        instance_id: &str,
-        run_id: &str,
-    ) -> impl Future<Output = Result<Option<AssociationProgress>, StoreError>> + Send;
-    fn put_progress(
-        &self,
-        progress: &AssociationProgress,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    fn put_shift(&self, shift: &ShiftRecord)
-        -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Shifts of an instance, newest first.
-    fn shifts(
-        &self,
-        instance_id: &str,
-    ) -> impl Future<Output = Result<Vec<ShiftRecord>, StoreError>> + Send;
-
-    fn put_group(&self, group: &GroupRecord)
-        -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Every group on record for an instance.
-    fn groups(
-        &self,
-        instance_id: &str,
-    ) -> impl Future<Output = Result<Vec<GroupRecord>, StoreError>> + Send;
-
-    /// Opens an episode unless one is open for the group (a closed one is replaced): Ok(the open
-    /// episode, new or not).
-    fn open_episode(
-        &self,
-        episode: &Episode,
-    ) -> impl Future<Output = Result<Episode, StoreError>> + Send;
-    /// The group's episode, open or closed (a tombstone).
-    fn episode_record(
-        &self,
-        instance_id: &str,
-        group_arn: &str,
-    ) -> impl Future<Output = Result<Option<Episode>, StoreError>> + Send;
-    /// The group's open episode (a closed one is `None`).
-    fn episode(
-        &self,
-        instance_id: &str,
-        group_arn: &str,
-    ) -> impl Future<Output = Result<Option<Episode>, StoreError>> + Send {
-        async move {
-            Ok(self
-                .episode_record(instance_id, group_arn)
-                .await?
-                .filter(Episode::is_open))
-        }
-    }
-    /// Writes the group's episode closed (`closed_at` and `closed_by` set), whether or not an open
-    /// one is here: the tombstone outlives an open episode still replicating from the other region.
-    fn close_episode(
-        &self,
-        closed: &Episode,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    fn get_flow_scan(
-        &self,
-        instance_id: &str,
-        run_id: &str,
-    ) -> impl Future<Output = Result<Option<FlowScan>, StoreError>> + Send;
-    fn put_flow_scan(&self, scan: &FlowScan)
-        -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Writes (or rewrites: the same page of the same scan holds the same findings) one page.
-    fn put_hardcoded_page(
-        &self,
-        page: &HardcodedPage,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// The pages of one generation of a run's scan, in page order.
-    fn hardcoded_pages(
-        &self,
-        instance_id: &str,
-        run_id: &str,
-        generation: u32,
-    ) -> impl Future<Output = Result<Vec<HardcodedPage>, StoreError>> + Send;
+/// Runs in the order every reader shows them: newest first (by start, then run ID).
+pub fn newest_first(runs: &mut [crate::run::RunRecord]) {
+    runs.sort_by(|a, b| (b.started_at, &b.run_id).cmp(&(a.started_at, &a.run_id)));
 }
 
 /// The sort key prefix of one scan's `HARDCODED#` pages.

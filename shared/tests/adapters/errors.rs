@@ -3,9 +3,9 @@
 use acgr::connect::sdk::SdkConnect;
 use acgr::connect::Connect;
 use acgr::error::ConnectErrorClass;
-use acgr::records::RunKind;
+use acgr::run::RunKind;
 use acgr::store::dynamo::DynamoRunStore;
-use acgr::store::RunStore;
+use acgr::store::ports::*;
 use aws_sdk_connect::config::retry::RetryConfig;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -173,7 +173,7 @@ async fn run_store_refusals_are_permanent_and_keep_their_cause() {
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&rule], |c| c
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
     let store = DynamoRunStore::new(client, "acgr-runs-i-1");
-    let run = acgr::records::RunRecord::new(
+    let run = acgr::run::RunRecord::new(
         "i-1",
         "r1",
         RunKind::Replication,

@@ -9,9 +9,10 @@ use acgr::connect::sdk::SdkConnect;
 use acgr::connect::Connect;
 use acgr::domain::{Region, TrafficPlan};
 use acgr::error::ConnectErrorClass;
-use acgr::records::{Association, Lock, LockOutcome, RunKind};
+use acgr::agents::Association;
+use acgr::run::{Lock, LockOutcome, RunKind};
 use acgr::store::dynamo::DynamoRunStore;
-use acgr::store::RunStore;
+use acgr::store::ports::*;
 use aws_sdk_connect::config::retry::RetryConfig;
 use aws_sdk_connect::operation::describe_instance::DescribeInstanceOutput;
 use aws_sdk_connect::operation::replicate_instance::ReplicateInstanceOutput;
@@ -254,7 +255,7 @@ async fn unprocessed_association_writes_are_retried() {
 #[tokio::test]
 async fn a_flow_scan_and_its_pages_are_keyed_under_the_run() {
     use acgr::domain::Kind;
-    use acgr::records::{FlowScan, HardcodedPage, HardcodedRegion};
+    use acgr::flows::{FlowScan, HardcodedPage, HardcodedRegion};
     use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
     use aws_sdk_dynamodb::operation::query::QueryOutput;
 
@@ -360,7 +361,7 @@ async fn a_run_and_its_lock_name_their_machine_for_the_machines_conditions() {
         |c| c.retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
     );
     let store = DynamoRunStore::new(client, "runs");
-    let mut run = acgr::records::RunRecord::new(
+    let mut run = acgr::run::RunRecord::new(
         "i-1",
         "r1",
         RunKind::Replication,
@@ -380,7 +381,7 @@ async fn a_run_and_its_lock_name_their_machine_for_the_machines_conditions() {
 
 #[tokio::test]
 async fn items_written_by_a_newer_version_are_read_or_skipped_one_by_one() {
-    use acgr::records::ShiftStatus;
+    use acgr::traffic::ShiftStatus;
     use aws_sdk_dynamodb::operation::query::QueryOutput;
 
     // what a newer version might write during a deploy: a shift with a status and a member this

@@ -16,11 +16,9 @@ async fn hostile_inputs_are_refused_by_member_and_change_nothing() {
         ..Default::default()
     };
     let ctx = ctx(5, 5);
-    let settings = Settings::default();
     acgr::hostile::check_step(STEP, &spec, 0x5eed_0002, &ctx, |payload| {
         handler(
             &ctx,
-            &settings,
             LambdaEvent::new(payload, lambda_runtime::Context::default()),
         )
     })

@@ -5,9 +5,7 @@ use super::*;
 #[tokio::test]
 async fn the_lock_is_taken_with_the_kind_of_the_run() {
     let ctx = ctx(5, 5);
-    lock_instance(&ctx.store, ID, "repl-1", RunKind::Replication, 900, 50)
-        .await
-        .unwrap();
+    locked_by(&ctx.store, "repl-1", RunKind::Replication).await;
     let err = associate_agents(&ctx, input("sync-1"), 100, None)
         .await
         .unwrap_err();
@@ -16,21 +14,18 @@ async fn the_lock_is_taken_with_the_kind_of_the_run() {
 
     // A replication run's step outranks an agent sync that holds the lock.
     let ctx = self::ctx(5, 5);
-    begin_step(
-        &ctx.store,
-        ID,
-        "repl-1",
-        RunKind::Replication,
-        "poll-mirroring",
-        Value::Null,
-        None,
-        40,
-    )
-    .await
-    .unwrap();
-    lock_instance(&ctx.store, ID, "sync-0", RunKind::AgentSync, 900, 50)
-        .await
-        .unwrap();
+    let header = Header::new("repl-1", ID);
+    let replication = Begin {
+        header: &header,
+        instance_id: ID,
+        kind: RunKind::Replication,
+        step: "poll-mirroring",
+        inputs: Value::Null,
+        hold: Hold::Nothing,
+        lease_seconds: 900,
+    };
+    StepRun::begin(&ctx.store, replication, 40).await.unwrap();
+    locked_by(&ctx.store, "sync-0", RunKind::AgentSync).await;
     let out = associate_agents(&ctx, input("repl-1"), 100, None)
         .await
         .unwrap();
@@ -88,7 +83,7 @@ async fn bad_input_changes_nothing() {
     assert!(ctx.store.state().writes.is_empty());
     assert!(ctx.source.world().calls.is_empty());
 
-    let field = |payload: Value| step::parse::<Input>(payload).unwrap_err().to_string();
+    let field = |payload: Value| run::parse::<Input>(payload).unwrap_err().to_string();
     assert!(
         field(serde_json::json!({"runId": "r", "instanceId": ID, "surprise": 1}))
             .contains("surprise")
@@ -98,9 +93,9 @@ async fn bad_input_changes_nothing() {
     );
     assert!(field(serde_json::json!({"runId": 7, "instanceId": ID})).contains("runId"));
     assert!(field(serde_json::json!({"runId": "r"})).contains("instanceId"));
-    assert!(step::parse::<Input>(serde_json::json!([])).is_err());
+    assert!(run::parse::<Input>(serde_json::json!([])).is_err());
     let ok =
-        step::parse::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "cursor": null}))
+        run::parse::<Input>(serde_json::json!({"runId": "r", "instanceId": ID, "cursor": null}))
             .unwrap();
     assert_eq!(ok.cursor, None);
 }
@@ -114,7 +109,6 @@ async fn the_handler_runs_the_small_event() {
     .unwrap();
     let out = handler(
         &ctx,
-        &Settings::default(),
         LambdaEvent::new(payload.clone(), lambda_runtime::Context::default()),
     )
     .await
@@ -131,7 +125,6 @@ async fn the_handler_runs_the_small_event() {
     lambda_ctx.deadline = deadline::epoch_millis() + 1000;
     let err = handler(
         &fresh,
-        &Settings::default(),
         LambdaEvent::new(payload, lambda_ctx),
     )
     .await

@@ -5,7 +5,7 @@ use super::*;
 
 const LIST_MEMBERS: &str = "ListTrafficDistributionGroupUsers";
 
-const DAY: i64 = acgr::members::CHECK_EVERY_SECONDS;
+const DAY: i64 = acgr::agents::members::CHECK_EVERY_SECONDS;
 
 /// Someone disassociates users outside the tool.
 fn disassociate(ctx: &Context<FakeConnect, MemoryRunStore>, ids: &[&str]) {
@@ -16,7 +16,7 @@ fn disassociate(ctx: &Context<FakeConnect, MemoryRunStore>, ids: &[&str]) {
     }
 }
 
-fn checked_at(groups: &[acgr::records::GroupRecord]) -> Option<i64> {
+fn checked_at(groups: &[acgr::traffic::GroupRecord]) -> Option<i64> {
     groups[0].members_checked_at
 }
 

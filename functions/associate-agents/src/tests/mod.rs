@@ -13,10 +13,11 @@ mod resuming;
 use super::*;
 use acgr::connect::fake::{self, FakeConnect, FakeWorld};
 use acgr::connect::{GroupSummary, ResourceSummary};
-use acgr::deadline;
-use acgr::pace::Pacer;
-use acgr::records::RunStatus;
-use acgr::runs::{begin_step, lock_instance};
+use acgr::run::handler as deadline;
+use acgr::connect::pace::Pacer;
+use acgr::run::RunStatus;
+use acgr::run::{Begin, Hold, Lock, LockOutcome, StepRun};
+use acgr::store::ports::*;
 use acgr::store::memory::MemoryRunStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,4 +107,11 @@ fn count(ctx: &Context<FakeConnect, MemoryRunStore>, operation: &str) -> usize {
 fn assert_unique(targets: &[String]) {
     let set: HashSet<&String> = targets.iter().collect();
     assert_eq!(set.len(), targets.len(), "someone was associated twice");
+}
+
+/// Another run holds the instance's lock (taken at 50 for 900 s).
+async fn locked_by(store: &MemoryRunStore, run_id: &str, kind: RunKind) {
+    let lock = Lock::new(ID, run_id, kind, 900, 50);
+    let taken = store.acquire_lock(&lock, 50).await.unwrap();
+    assert!(matches!(taken, LockOutcome::Acquired { .. }), "{taken:?}");
 }

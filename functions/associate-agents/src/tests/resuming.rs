@@ -80,7 +80,7 @@ async fn without_a_cursor_the_stored_progress_resumes() {
 #[tokio::test(start_paused = true)]
 async fn throttling_past_the_clients_retries_ends_the_invocation_and_the_next_one_finishes() {
     let ctx = ctx(20, 20);
-    // What the client returns once its own retries are spent (`acgr::pace`).
+    // What the client returns once its own retries are spent (`acgr::connect::pace`).
     ctx.source
         .world()
         .fail_next(ASSOCIATE, "ThrottlingException", 1);

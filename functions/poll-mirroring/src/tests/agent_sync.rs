@@ -2,7 +2,7 @@
 //! replication run still fails on name conflicts.
 
 use super::*;
-use acgr::records::RunStatus;
+use acgr::run::RunStatus;
 
 /// A finished replication with a look-alike queue in the replica.
 fn blocked_by_a_look_alike() -> Ctx {

@@ -123,7 +123,7 @@ async fn a_replication_run_confirms_with_its_own_listing() {
 #[tokio::test]
 async fn a_failed_replication_or_replica_fails_the_run_by_name_at_once() {
     use acgr::connect::InstanceStatus;
-    use acgr::records::RunStatus;
+    use acgr::run::RunStatus;
 
     // replication failed: the status and its reason
     let failed = ctx("INSTANCE_REPLICATION_FAILED");

@@ -3,7 +3,7 @@
 
 use super::*;
 use acgr::connect::findings::FindingClass;
-use acgr::records::SnapshotRecord;
+use acgr::mirroring::SnapshotRecord;
 use ReplicationOperation::{Create, Update};
 
 const LAMBDA_MISSING: &str = "LAMBDA_FUNCTION_NOT_FOUND";

@@ -14,8 +14,9 @@ use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
 use acgr::connect::{Finding, Findings, ReplicationOperation, ResourceSummary};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
-use acgr::runs::begin_step;
+use acgr::run::{Begin, Hold, StepRun};
 use acgr::store::memory::MemoryRunStore;
+use acgr::store::ports::*;
 
 /// The instance of the shipped scenarios and example events.
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
@@ -76,18 +77,17 @@ fn run(id: &str) -> Input {
 
 /// A replication run (begun by an earlier step), not an agent sync.
 async fn replication_run(ctx: &Ctx, id: &str) {
-    begin_step(
-        &ctx.store,
-        ID,
-        id,
-        RunKind::Replication,
-        "replicate",
-        Value::Null,
-        None,
-        1,
-    )
-    .await
-    .unwrap();
+    let header = Header::new(id, ID);
+    let replicate = Begin {
+        header: &header,
+        instance_id: ID,
+        kind: RunKind::Replication,
+        step: "replicate",
+        inputs: Value::Null,
+        hold: Hold::Nothing,
+        lease_seconds: 900,
+    };
+    StepRun::begin(&ctx.store, replicate, 1).await.unwrap();
 }
 
 /// A replication run's poll (a name conflict fails it once replication has finished).

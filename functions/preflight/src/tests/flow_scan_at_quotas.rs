@@ -5,7 +5,7 @@ use super::*;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acgr::pace::Pacer;
+use acgr::connect::pace::Pacer;
 use tokio::time::Instant;
 
 /// The Lambda's budget (template.yaml's Timeout 120 s) less the step's margin.
@@ -26,7 +26,7 @@ async fn invocation(
     probe: &FakeProbe,
     now: i64,
 ) -> Result<Report, StepError> {
-    acgr::deadline::within(
+    acgr::run::handler::within(
         Some(Instant::now() + BUDGET),
         preflight(ctx, probe, input(), now),
     )
@@ -104,7 +104,7 @@ async fn the_handler_bounds_the_scan_by_the_invocations_deadline() {
     let ctx = at_real_quotas(ctx);
     let payload = serde_json::json!({"runId": "run-1", "instanceId": ID, "replicaRegion": WEST, "failOnError": false});
     let mut lambda = lambda_runtime::Context::default();
-    lambda.deadline = acgr::deadline::epoch_millis() + 60_000;
+    lambda.deadline = acgr::run::handler::epoch_millis() + 60_000;
     let report = handler(&ctx, &probe, LambdaEvent::new(payload, lambda))
         .await
         .unwrap();
@@ -164,7 +164,7 @@ async fn out_of_time_before_reading_anything_is_an_error_and_nothing_is_lost() {
     ] {
         pacer.bucket(op).drain();
     }
-    let err = acgr::deadline::within(Some(Instant::now()), preflight(&ctx, &probe, input(), 200))
+    let err = acgr::run::handler::within(Some(Instant::now()), preflight(&ctx, &probe, input(), 200))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "Transient", "{err}");

@@ -2,7 +2,7 @@
 //! failed check, and a finished scan run again.
 
 use super::*;
-use acgr::records::HardcodedPage;
+use acgr::flows::HardcodedPage;
 
 fn with_clean_modules(ctx: &Context<FakeConnect, MemoryRunStore>, n: usize) {
     let mut w = ctx.source.world();
@@ -51,7 +51,7 @@ async fn a_throttle_past_the_retries_mid_scan_saves_and_returns_what_is_done() {
     // then it fails (the machine backs off and retries) and the run goes on
     assert_eq!(err.error_type(), "Throttled");
     let run = ctx.store.get_run(ID, "run-1").await.unwrap().unwrap();
-    assert_eq!(run.status, acgr::records::RunStatus::Running);
+    assert_eq!(run.status, acgr::run::RunStatus::Running);
 
     // when one reads the modules before the flows' quota runs out
     throttle(&both[..1]);

@@ -3,7 +3,7 @@
 use super::*;
 use std::time::Duration;
 
-use acgr::records::ConflictRecord;
+use acgr::mirroring::ConflictRecord;
 
 #[tokio::test]
 async fn a_name_conflict_with_an_existing_replica_fails_and_is_recorded() {

@@ -173,7 +173,7 @@ async fn a_plan_outside_an_episode_is_the_new_steady_state_and_inside_one_is_not
 
 #[tokio::test]
 async fn a_failback_uses_the_episode_only_the_other_regions_table_holds_unless_closed_here_since() {
-    use acgr::records::Episode;
+    use acgr::traffic::Episode;
     let episode = |opened_at: i64| Episode {
         instance_id: ID.into(),
         group_arn: ARN.into(),

@@ -32,9 +32,8 @@ async fn a_stale_retry_refuses_to_reapply_over_a_newer_shift() {
 #[tokio::test]
 async fn the_lock_comes_before_any_read_and_break_lock_takes_it_with_a_reason() {
     let ctx = synced_at(100).await;
-    acgr::runs::lock_instance(&ctx.store, ID, "other", RunKind::Failover, 900, 90)
-        .await
-        .unwrap();
+    let other = acgr::run::Lock::new(ID, "other", RunKind::Failover, 900, 90);
+    ctx.store.acquire_lock(&other, 90).await.unwrap();
     let err = go(&ctx, failover("f1"), 100).await.unwrap_err();
     assert_eq!(err.error_type(), "RunInProgress");
     assert!(
@@ -134,7 +133,7 @@ async fn a_request_made_before_another_shift_completed_is_refused_not_applied_ov
 
 #[tokio::test]
 async fn a_shift_lock_the_other_region_released_is_taken_one_it_holds_is_not() {
-    use acgr::records::Lock;
+    use acgr::run::Lock;
     let lock = Lock {
         machine: Some("arn:aws:states:us-west-2:1:stateMachine:failover".into()),
         ..Lock::new(ID, "INC-west", RunKind::Failover, 900, 100)

@@ -15,10 +15,12 @@ use acgr::connect::GroupSummary;
 use acgr::connect::ResourceSummary;
 use acgr::domain::Kind;
 use acgr::domain::Region;
-use acgr::records::RunStatus;
-use acgr::records::{RunKind, ShiftStatus};
-use acgr::steady::{record_steady_state, AgentCounts};
+use acgr::run::RunStatus;
+use acgr::run::RunKind;
+use acgr::traffic::ShiftStatus;
+use acgr::traffic::steady::{record_steady_state, AgentCounts};
 use acgr::store::memory::MemoryRunStore;
+use acgr::store::ports::*;
 
 /// The instance of the shipped scenarios and example events.
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
@@ -63,7 +65,6 @@ fn settings() -> Settings {
         verify_timeout: Duration::from_millis(50),
         verify_interval: Duration::from_millis(1),
         confirm_timeout: Duration::from_millis(50),
-        deadline_margin: Duration::ZERO,
     }
 }
 

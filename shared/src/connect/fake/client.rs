@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{FakeCall, FakeWorld};
 use crate::connect::GroupSummary;
-use crate::deadline;
+use crate::run::handler as deadline;
 use crate::domain::Region;
 use crate::error::{ConnectError, ConnectErrorClass};
-use crate::pace::Pacer;
+use crate::connect::pace::Pacer;
 
 /// A view of the fake world from one region.
 #[derive(Clone, Debug)]

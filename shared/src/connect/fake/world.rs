@@ -238,6 +238,7 @@ impl FakeWorld {
             replica: FakeConnect::new(Region::parse(replica)?, world),
             store: Default::default(),
             lease_seconds: 900,
+            deadline_margin: crate::run::DEADLINE_MARGIN,
         })
     }
 

@@ -65,10 +65,10 @@ where
 /// The pacer's refusal inside a dispatch failure.
 fn out_of_time(
     d: &aws_smithy_runtime_api::client::result::DispatchFailure,
-) -> Option<&crate::pace::OutOfTime> {
+) -> Option<&crate::connect::pace::OutOfTime> {
     let mut source = std::error::Error::source(d.as_connector_error()?);
     while let Some(e) = source {
-        if let Some(o) = e.downcast_ref::<crate::pace::OutOfTime>() {
+        if let Some(o) = e.downcast_ref::<crate::connect::pace::OutOfTime>() {
             return Some(o);
         }
         source = e.source();

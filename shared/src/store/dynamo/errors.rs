@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::error::StoreError;
-use crate::error_codes::{self, Common};
+use crate::error::codes::{self, Common};
 
 /// Classifies a failed call of `operation` on `table`.
 pub(super) fn classify<E>(
@@ -52,7 +52,7 @@ where
         "TransactionConflictException" | "TransactionInProgressException" => {
             StoreError::Unavailable(cause)
         }
-        _ => match error_codes::common_or_status(code, Some(status)) {
+        _ => match codes::common_or_status(code, Some(status)) {
             Some(Common::Throttled) => StoreError::Throttled(cause),
             Some(Common::Transient) => StoreError::Unavailable(cause),
             Some(Common::AccessDenied) => StoreError::AccessDenied(format!(

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::connect::ResourceSummary;
 use crate::domain::Kind;
 use crate::error::StepError;
-use crate::records::ConflictRecord;
-use crate::store::RunStore;
+use crate::mirroring::ConflictRecord;
+use super::MirroringLedger;
 
 /// One sighting of a conflict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ pub fn diff(
 /// Records each sighting: `first_seen` stays while the conflict is unresolved (one seen again
 /// after it was resolved starts anew), `last_seen` is now, and IDs a sighting lacks are kept
 /// from the record. Linear in the sightings and the records (one index by kind and name).
-pub async fn upsert<S: RunStore>(
+pub async fn upsert<S: MirroringLedger>(
     store: &S,
     instance_id: &str,
     seen: &[Conflict],
@@ -104,7 +104,7 @@ pub async fn upsert<S: RunStore>(
 
 /// Resolves every unresolved conflict that is not among `seen`: only a caller that looked at
 /// every kind may say a conflict is gone.
-pub async fn resolve_absent<S: RunStore>(
+pub async fn resolve_absent<S: MirroringLedger>(
     store: &S,
     instance_id: &str,
     seen: &[Conflict],

@@ -9,7 +9,7 @@ use tracing::warn;
 use crate::connect::{Connect, GroupSummary, LiveDistribution};
 use crate::domain::region_of_arn;
 use crate::error::{ConnectError, ConnectErrorClass, StepError};
-use crate::records::GroupRecord;
+use crate::traffic::GroupRecord;
 
 /// The group must belong to the instance.
 fn check_owner(group: &GroupSummary, instance_id: &str) -> Result<(), StepError> {

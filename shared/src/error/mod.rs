@@ -2,7 +2,9 @@
 
 use lambda_runtime::Diagnostic;
 
-use crate::error_codes::{self, Common};
+pub mod codes;
+
+use codes::Common;
 
 /// What went wrong in a call to Connect, classified from the modeled error code (and, for a code
 /// the model does not list, from the codes AWS services share, then the HTTP status).
@@ -35,7 +37,7 @@ pub enum ConnectErrorClass {
     AccessDenied,
     QuotaExceeded,
     /// Not sent: its turn under the quota came after the invocation's deadline
-    /// ([`crate::pace::OutOfTime`]). Nothing happened; the work goes on in the next invocation.
+    /// ([`crate::connect::pace::OutOfTime`]). Nothing happened; the work goes on in the next invocation.
     OutOfTime,
     Other,
 }
@@ -52,6 +54,16 @@ impl From<Common> for ConnectErrorClass {
 }
 
 impl ConnectErrorClass {
+    /// Connect kept throttling or failing past the client's retries, or the invocation's deadline
+    /// came: the invocation returns what it did and the next one goes on (a long step's loops
+    /// stop on these rather than mark one resource failed).
+    pub fn ends_the_invocation(self) -> bool {
+        matches!(
+            self,
+            ConnectErrorClass::Throttled | ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime
+        )
+    }
+
     /// From the code alone (the status unknown).
     pub fn from_code(code: &str) -> ConnectErrorClass {
         ConnectErrorClass::classify(code, None)
@@ -76,7 +88,7 @@ impl ConnectErrorClass {
             _ => None,
         };
         modeled
-            .or_else(|| error_codes::common_or_status(code, status).map(Into::into))
+            .or_else(|| codes::common_or_status(code, status).map(Into::into))
             .unwrap_or(Self::Other)
     }
 }
@@ -151,11 +163,31 @@ pub enum StepError {
     /// used nor replaced until it is deleted.
     #[error("{0}")]
     ReplicaDeletionFailed(String),
+    /// The function's environment is wrong (a variable missing or unreadable): fix the
+    /// deployment. Never retried.
+    #[error("{0}")]
+    Misconfigured(String),
+}
+
+/// An input value as an error message quotes it: at most 64 characters, then how long it was
+/// (a hostile 100 KB member must not become a 100 KB error, or log line).
+pub fn shown(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.chars().count() <= MAX {
+        s.escape_debug().to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!(
+            "{}... ({} characters)",
+            head.escape_debug(),
+            s.chars().count()
+        )
+    }
 }
 
 impl StepError {
     /// One of each variant: the names the state machines may meet.
-    pub fn every() -> [StepError; 14] {
+    pub fn every() -> [StepError; 15] {
         let m = String::new;
         [
             StepError::InvalidInput(m()),
@@ -172,6 +204,7 @@ impl StepError {
             StepError::IdempotencyConflict(m()),
             StepError::ReplicationFailed(m()),
             StepError::ReplicaDeletionFailed(m()),
+            StepError::Misconfigured(m()),
         ]
     }
 
@@ -191,6 +224,7 @@ impl StepError {
             StepError::IdempotencyConflict(_) => "IdempotencyConflict",
             StepError::ReplicationFailed(_) => "ReplicationFailed",
             StepError::ReplicaDeletionFailed(_) => "ReplicaDeletionFailed",
+            StepError::Misconfigured(_) => "Misconfigured",
         }
     }
 

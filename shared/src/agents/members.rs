@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::connect::GROUP_USERS_PAGE_SIZE;
-use crate::records::Association;
+use crate::agents::Association;
 
 /// A group's members are checked at most this often.
 pub const CHECK_EVERY_SECONDS: i64 = 86_400;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::domain::{InstanceRef, Region, RegionPair};
 use crate::error::StepError;
-use crate::run_ids::{check_run_id, run_token};
+use crate::run::ids::{check_run_id, run_token};
 
 /// The longest `reason` taken, in characters (shift-traffic keeps it on the run and the lock).
 pub const MAX_REASON_CHARS: usize = 1000;
@@ -90,7 +90,7 @@ impl FailoverRequest {
         if let Some(p) = self.preset.as_deref().filter(|p| *p != "failback") {
             return Err(bad(format!(
                 "{at}preset '{}' is not known: the only preset is \"failback\"",
-                crate::step::shown(p)
+                crate::error::shown(p)
             )));
         }
         if self.incident.is_some() && self.plan.is_none() {
@@ -162,7 +162,7 @@ pub fn check_reason(reason: Option<&str>) -> Result<(), String> {
 /// Milliseconds since the epoch of an RFC 3339 date and time, as Step Functions writes
 /// `$$.Execution.StartTime` (`2026-12-02T12:59:11.515Z`) and moto does
 /// (`2026-12-02T12:59:11.515265+00:00`): the offset applied, past milliseconds dropped.
-pub fn epoch_millis(t: &str) -> Option<i64> {
+pub fn parse_rfc3339(t: &str) -> Option<i64> {
     let b = t.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let s = t.get(from..from + len)?;
@@ -213,7 +213,7 @@ pub fn epoch_millis(t: &str) -> Option<i64> {
 }
 
 /// An RFC 3339 date and time (UTC, milliseconds) of epoch milliseconds: the inverse of
-/// [`epoch_millis`], for requests made by code (an event's `time`).
+/// [`parse_rfc3339`], for requests made by code (an event's `time`).
 pub fn rfc3339(epoch_ms: i64) -> String {
     let (days, ms) = (
         epoch_ms.div_euclid(86_400_000),
@@ -332,12 +332,12 @@ mod tests {
 
 #[cfg(test)]
 mod time_tests {
-    use super::epoch_millis;
+    use super::parse_rfc3339;
 
     #[test]
     fn times_written_read_back() {
         for ms in [0, 951_782_400_000, 1_796_216_351_515, 4_102_444_799_999] {
-            assert_eq!(epoch_millis(&super::rfc3339(ms)), Some(ms), "{ms}");
+            assert_eq!(parse_rfc3339(&super::rfc3339(ms)), Some(ms), "{ms}");
         }
         assert_eq!(
             super::rfc3339(1_796_216_351_515),
@@ -347,20 +347,20 @@ mod time_tests {
 
     #[test]
     fn step_functions_and_moto_start_times_read_alike() {
-        assert_eq!(epoch_millis("1970-01-01T00:01:40Z"), Some(100_000));
+        assert_eq!(parse_rfc3339("1970-01-01T00:01:40Z"), Some(100_000));
         assert_eq!(
-            epoch_millis("2026-12-02T12:59:11.515Z"),
+            parse_rfc3339("2026-12-02T12:59:11.515Z"),
             Some(1_796_216_351_515)
         );
         assert_eq!(
-            epoch_millis("2026-12-02T12:59:11.515265+00:00"),
+            parse_rfc3339("2026-12-02T12:59:11.515265+00:00"),
             Some(1_796_216_351_515)
         );
         assert_eq!(
-            epoch_millis("2026-12-02T14:59:11.5+02:00"),
+            parse_rfc3339("2026-12-02T14:59:11.5+02:00"),
             Some(1_796_216_351_500)
         );
-        assert_eq!(epoch_millis("2000-02-29T00:00:00Z"), Some(951_782_400_000));
+        assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400_000));
         for bad in [
             "",
             "yesterday",
@@ -369,7 +369,7 @@ mod time_tests {
             "2026-12-02T12:59:11.Z",
             "2026-12-02T12:59:11+0200",
         ] {
-            assert_eq!(epoch_millis(bad), None, "{bad}");
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn check_run_id(run_id: &str) -> Result<(), StepError> {
         Err(StepError::InvalidInput(format!(
             "runId '{}' must be a valid execution name: 1 to 80 characters, no whitespace, \
              control characters or any of <>{{}}[]?*\"#%\\^|~`$&,;:/",
-            crate::step::shown(run_id)
+            crate::error::shown(run_id)
         )))
     }
 }

@@ -14,7 +14,7 @@
 //! would skip our bucket). A throttle seen on the wire drains the bucket: the quota is shared, the
 //! burst we thought we had is gone.
 //!
-//! The wait for a token is bounded by the invocation's deadline ([`crate::deadline::within`]):
+//! The wait for a token is bounded by the invocation's deadline ([`crate::run::handler::within`]):
 //! when the next token is due after it, the attempt fails at once with [`OutOfTime`] (nothing was
 //! sent), which the adapters classify as `ConnectErrorClass::OutOfTime` and the steps read as
 //! "stop here and save". The buckets run on tokio's clock, so tests can pause time (the
@@ -101,13 +101,13 @@ impl Policy {
         let d = Policy::default();
         let factor: f64 = env_or("CONNECT_QUOTA_FACTOR", d.quota_factor)?;
         if !(factor.is_finite() && factor > 0.0) {
-            return Err(StepError::InvalidInput(
+            return Err(StepError::Misconfigured(
                 "CONNECT_QUOTA_FACTOR must be a positive number".into(),
             ));
         }
         let attempts: u32 = env_or("CONNECT_MAX_ATTEMPTS", d.max_attempts)?;
         if attempts == 0 {
-            return Err(StepError::InvalidInput(
+            return Err(StepError::Misconfigured(
                 "CONNECT_MAX_ATTEMPTS must be at least 1".into(),
             ));
         }
@@ -140,7 +140,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, StepError> 
     match std::env::var(name) {
         Ok(v) if !v.is_empty() => v
             .parse()
-            .map_err(|_| StepError::InvalidInput(format!("{name} must be a number, not '{v}'"))),
+            .map_err(|_| StepError::Misconfigured(format!("{name} must be a number, not '{v}'"))),
         _ => Ok(default),
     }
 }
@@ -348,7 +348,7 @@ impl HttpConnector for PacedConnector {
             .extension::<OperationName>()
             .map(|op| (op.0.clone(), self.pacer.bucket(&op.0)));
         // Read here: the task-local is the calling step's, and this runs in its task.
-        let stop_at = crate::deadline::current();
+        let stop_at = crate::run::handler::current();
         let inner = self.inner.clone();
         HttpConnectorFuture::new(async move {
             if let Some((operation, bucket)) = &bucket {

@@ -4,8 +4,8 @@
 
 use crate::connect::{Connect, CurrentDistribution};
 use crate::error::StepError;
-use crate::records::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
-use crate::store::RunStore;
+use crate::traffic::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
+use super::TrafficLedger;
 use tracing::warn;
 
 /// Agents associated with one group by the run that records the steady state.
@@ -25,7 +25,7 @@ pub struct AgentCounts {
 /// on record that the home region no longer lists is marked gone (`goneAt`), never deleted. One
 /// ListTrafficDistributionGroups page per ten groups, one GetTrafficDistribution per ACTIVE
 /// group, one Query of the instance's shifts.
-pub async fn record_steady_state<C: Connect, S: RunStore>(
+pub async fn record_steady_state<C: Connect, S: TrafficLedger>(
     client: &C,
     store: &S,
     instance_id: &str,

@@ -1,0 +1,54 @@
+//! What agent sync leaves on record: the users known to be associated with a group, and where
+//! an association run stands.
+
+use serde::{Deserialize, Serialize};
+
+use super::members::MembersCheck;
+
+/// A user known to be associated with a group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Association {
+    pub instance_id: String,
+    pub group_arn: String,
+    pub user_id: String,
+    pub username: String,
+    /// The run that associated the user, or last found it among the group's members.
+    pub run_id: String,
+    /// When: a record older than the group's last complete members check is not trusted
+    /// ([`crate::agents::members`]).
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserFailure {
+    pub user_id: String,
+    pub error: String,
+}
+
+/// Where an association run stands: resumable from `cursor`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociationProgress {
+    pub instance_id: String,
+    pub run_id: String,
+    pub group_arn: String,
+    pub cursor: Option<String>,
+    pub associated: u64,
+    pub already_associated: u64,
+    pub waiting_for_replica: u64,
+    pub failed: Vec<UserFailure>,
+    pub done: bool,
+    pub updated_at: i64,
+    /// Users of the page at `cursor` already counted, when an invocation stopped inside it:
+    /// the resumed page skips them, so nobody is counted (or associated) twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_done: Vec<String>,
+    /// Of `associated`, users recorded as associated that a members check did not find.
+    #[serde(default)]
+    pub reassociated: u64,
+    /// This run's check of the group's members, made before the sweep when due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_check: Option<MembersCheck>,
+}

@@ -1,0 +1,26 @@
+//! The run store as mirroring sees it: conflicts and snapshots.
+
+use std::future::Future;
+
+use super::records::{ConflictRecord, SnapshotRecord};
+use crate::error::StoreError;
+
+pub trait MirroringLedger: Send + Sync {
+    fn conflicts(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<ConflictRecord>, StoreError>> + Send;
+    fn put_conflict(
+        &self,
+        conflict: &ConflictRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn put_snapshot(
+        &self,
+        snapshot: &SnapshotRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn snapshots(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<SnapshotRecord>, StoreError>> + Send;
+}
