@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use acgr::run::request::FailoverRequest;
 use acgr::agents::AgentLedger;
 use acgr::mirroring::MirroringLedger;
+use acgr::run::request::FailoverRequest;
 use acgr::run::RunLedger;
 use acgr::store::dynamo::DynamoRunStore;
 use acgr::traffic::TrafficLedger;

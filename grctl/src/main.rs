@@ -17,7 +17,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use acgr::run::RunLedger;
+use acgr::run::{AgentSyncRequest, ReplicationRequest, RunLedger};
 use acgr::traffic::TrafficLedger;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -260,19 +260,15 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
             poll_seconds,
             max_polls,
         } => {
-            let mut input = json!({
-                "instanceId": t.deployment.instance_id,
-                "replicaRegion": t.deployment.replica_region,
-            });
-            if let Some(a) = replica_alias {
-                input["replicaAlias"] = json!(a);
-            }
-            if let Some(p) = poll_seconds {
-                input["pollSeconds"] = json!(p);
-            }
-            if let Some(m) = max_polls {
-                input["maxPolls"] = json!(m);
-            }
+            let request = ReplicationRequest {
+                instance_id: t.deployment.instance_id.clone(),
+                replica_region: Some(t.deployment.replica_region.clone()),
+                replica_alias: replica_alias.clone(),
+                poll_seconds: poll_seconds.map(u64::from),
+                max_polls: max_polls.map(u64::from),
+                run_id: None,
+            };
+            let input = json!(request);
             source_machine(&t, "replicate", run_id.clone(), input, *wait, bars).await
         }
         Command::Sync {
@@ -280,10 +276,12 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
             run_id,
             check_members,
         } => {
-            let input = json!({
-                "instanceId": t.deployment.instance_id,
-                "checkMembers": check_members,
-            });
+            let request = AgentSyncRequest {
+                instance_id: t.deployment.instance_id.clone(),
+                check_members: Some(*check_members),
+                run_id: None,
+            };
+            let input = json!(request);
             source_machine(&t, "sync", run_id.clone(), input, *wait, bars).await
         }
         Command::Failover { to, shift } => {
@@ -505,7 +503,8 @@ fn started_by(run: Option<&acgr::run::RunRecord>) -> String {
     let execution = run
         .execution_arn
         .as_deref()
-        .and_then(|a| a.rsplit(':').next())
+        .and_then(acgr::domain::Arn::parse)
+        .map(|a| a.resource_id())
         .unwrap_or("");
     match run.inputs["breakLock"].as_str() {
         Some(reason) => format!("{execution} (lock broken: {reason})"),

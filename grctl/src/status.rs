@@ -3,10 +3,8 @@
 
 use acgr::connect::findings::FindingClass;
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary, InstanceInfo};
-use acgr::mirroring::SnapshotRecord;
-use acgr::run::{Lock, RunRecord};
-use acgr::mirroring::MirroringLedger;
-use acgr::run::RunLedger;
+use acgr::mirroring::{MirroringLedger, SnapshotRecord};
+use acgr::run::{Lock, RunLedger, RunRecord};
 use acgr::store::Unreadable;
 use acgr::traffic::TrafficLedger;
 use serde::Serialize;

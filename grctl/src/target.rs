@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use acgr::connect::pace::{self, Pacer, Policy};
 use acgr::connect::sdk::SdkConnect;
 use acgr::domain::{paired_region, Region};
-use acgr::connect::pace::{self, Pacer, Policy};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use serde::{Deserialize, Serialize};

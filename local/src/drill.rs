@@ -7,6 +7,7 @@
 //!
 //! [`Options::two_regions`]: crate::stack::Options::two_regions
 
+use acgr::run::{AgentSyncRequest, FailoverRequest, ReplicationRequest};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -243,11 +244,12 @@ async fn last_seq(stack: &Stack) -> u64 {
 /// Runs the drill on a two-region stack; fails on the first phase that does not end as it must.
 pub async fn run(stack: &Stack, drill: &Drill) -> Result<DrillReport> {
     let mut report = DrillReport::default();
-    let replication = json!({
-        "instanceId": drill.instance_id,
-        "replicaRegion": REPLICA_REGION,
-        "pollSeconds": drill.poll_seconds,
-        "maxPolls": (drill.timeout.as_secs() / drill.poll_seconds.max(1)).max(1),
+    let replication = json!(ReplicationRequest {
+        instance_id: drill.instance_id.clone(),
+        replica_region: Some(REPLICA_REGION.into()),
+        poll_seconds: Some(drill.poll_seconds),
+        max_polls: Some((drill.timeout.as_secs() / drill.poll_seconds.max(1)).max(1)),
+        ..Default::default()
     });
     let name = format!("{}-replicate", drill.request_id);
     phase(
@@ -273,9 +275,12 @@ pub async fn steady(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
     let name = |what: &str| format!("{}-{what}", drill.request_id);
     if let Some(p) = drill.steady_source_percent {
         let split = json!({east: p, west: 100 - p});
-        let plan = json!({"instanceId": id, "plan": {
-            "telephony": split, "agents": split,
-            "signIn": {east: true, west: true}}});
+        let plan = json!(FailoverRequest {
+            instance_id: id.clone(),
+            plan: Some(json!({"telephony": split, "agents": split,
+                "signIn": {east: true, west: true}})),
+            ..Default::default()
+        });
         phase(
             stack,
             report,
@@ -287,7 +292,10 @@ pub async fn steady(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
         )
         .await?;
     }
-    let sync = json!({"instanceId": id});
+    let sync = json!(AgentSyncRequest {
+        instance_id: id.clone(),
+        ..Default::default()
+    });
     phase(
         stack,
         report,

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
 
+use crate::connect::pace::{self, Pacer, Policy};
 use crate::connect::sdk::SdkConnect;
 use crate::connect::Connect;
 use crate::domain::{paired_region, Region, RegionPair};
 use crate::error::StepError;
-use crate::connect::pace::{self, Pacer, Policy};
 use crate::store::dynamo::DynamoRunStore;
 
 /// The run table's replica in the other region.
@@ -164,6 +164,30 @@ fn peer_table(
         (None, None) => {}
     }
     Some((peer, aws_sdk_dynamodb::Client::from_conf(builder.build())))
+}
+
+#[cfg(any(test, feature = "test-util"))]
+impl crate::connect::fake::FakeWorld {
+    /// A context over this world: Connect clients for `source` and `replica`, a memory store.
+    pub fn context(
+        self,
+        source: &str,
+        replica: &str,
+    ) -> Result<
+        Context<crate::connect::fake::FakeConnect, crate::store::memory::MemoryRunStore>,
+        StepError,
+    > {
+        use crate::connect::fake::FakeConnect;
+        let world = Arc::new(std::sync::Mutex::new(self));
+        Ok(Context {
+            peer: None,
+            source: FakeConnect::new(Region::parse(source)?, world.clone()),
+            replica: FakeConnect::new(Region::parse(replica)?, world),
+            store: Default::default(),
+            lease_seconds: 900,
+            deadline_margin: crate::run::DEADLINE_MARGIN,
+        })
+    }
 }
 
 /// Epoch seconds.

@@ -170,7 +170,10 @@ fn every_machine_checks_its_execution_input_in_its_first_step() {
             .map(|m| m.to_string())
             .collect();
         typed.sort();
-        assert_eq!(read, typed, "{name}: the ASL reads the request type's members");
+        assert_eq!(
+            read, typed,
+            "{name}: the ASL reads the request type's members"
+        );
 
         // every step reached before any other step is given the execution input to check
         let states = &machine["States"];

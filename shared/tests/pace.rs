@@ -8,12 +8,12 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use acgr::connect::pace::{self, Pacer, Policy};
 use acgr::connect::sdk::SdkConnect;
 use acgr::connect::Connect;
-use acgr::run::handler as deadline;
 use acgr::domain::Region;
 use acgr::error::ConnectErrorClass;
-use acgr::connect::pace::{self, Pacer, Policy};
+use acgr::run::handler as deadline;
 use aws_sdk_connect::config::{BehaviorVersion, Credentials};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,

@@ -483,7 +483,9 @@ async fn concurrent_runs_one_wins_and_the_other_changes_nothing() {
     let mut first = event.clone();
     first["detail"]["requestId"] = json!("INC-twice");
     // an event put now (the example's time is days old: it would be refused as stale)
-    first["time"] = json!(acgr::run::request::rfc3339(acgr::run::handler::epoch_millis() as i64));
+    first["time"] = json!(acgr::run::request::rfc3339(
+        acgr::run::handler::epoch_millis() as i64
+    ));
     let (x, y) = tokio::join!(
         stack.invoke_in(SOURCE_REGION, "incident-intake", first.clone()),
         stack.invoke_in(SOURCE_REGION, "incident-intake", first.clone())

@@ -6,6 +6,7 @@
 //! deleted after it was recorded; an incident event arrives late; the replica region's table
 //! does not have the episode when the source region fails back.
 
+use acgr::run::FailoverRequest;
 use std::time::Duration;
 
 use acgr::run::{Lock, RunKind};
@@ -56,16 +57,28 @@ async fn run_in(stack: &Stack, region: &str, name: &str, input: &Value) -> Execu
 
 fn plan(east: u8) -> Value {
     let split = json!({EAST: east, WEST: 100 - east});
-    json!({"instanceId": INSTANCE_ID, "plan": {"telephony": split, "agents": split,
-        "signIn": {EAST: true, WEST: true}}})
+    json!(FailoverRequest {
+        instance_id: INSTANCE_ID.into(),
+        plan: Some(json!({"telephony": split, "agents": split,
+            "signIn": {EAST: true, WEST: true}})),
+        ..Default::default()
+    })
 }
 
 fn failover_to(region: &str) -> Value {
-    json!({"instanceId": INSTANCE_ID, "targetRegion": region})
+    json!(FailoverRequest {
+        instance_id: INSTANCE_ID.into(),
+        target_region: Some(region.into()),
+        ..Default::default()
+    })
 }
 
 fn failback() -> Value {
-    json!({"instanceId": INSTANCE_ID, "preset": "failback"})
+    json!(FailoverRequest {
+        instance_id: INSTANCE_ID.into(),
+        preset: Some("failback".into()),
+        ..Default::default()
+    })
 }
 
 /// Telephony percent of `region` in the default group, as `view` (a region) reads it.

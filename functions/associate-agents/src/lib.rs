@@ -20,21 +20,19 @@ mod sweep;
 
 use std::collections::HashSet;
 
+use acgr::agents::{Association, AssociationProgress, UserFailure};
 use acgr::connect::Connect;
 use acgr::domain::{GroupRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::agents::{Association, AssociationProgress, UserFailure};
-use acgr::run::RunKind;
-use acgr::traffic::steady::{record_steady_state, AgentCounts};
-use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
 use acgr::store::RunStore;
+use acgr::traffic::steady::{record_steady_state, AgentCounts};
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::Instant;
 use tracing::{info, warn};
-
 
 use check::*;
 use sweep::*;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::*;
 use crate::members::{Check, Checked};
-use acgr::connect::{ResourceSummary, UserPage};
 use acgr::agents::members::{self, MembersCheck};
+use acgr::connect::{ResourceSummary, UserPage};
 
 /// Where to start: the cursor given, else this run's unfinished progress, else a fresh pass.
 pub(crate) fn starting_point(
@@ -98,9 +98,12 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     now: i64,
     stop_at: Option<Instant>,
 ) -> Result<Output, StepError> {
-    let group =
-        acgr::traffic::groups::home_group(&ctx.source, id, input.traffic_distribution_group.as_deref())
-            .await?;
+    let group = acgr::traffic::groups::home_group(
+        &ctx.source,
+        id,
+        input.traffic_distribution_group.as_deref(),
+    )
+    .await?;
     let arn = group.arn.as_str();
     let run_id = input.header.run_id.as_str();
     let stored = ctx.store.get_progress(id, run_id).await?;

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use acgr::mirroring::conflicts::{self, Conflict};
 use acgr::connect::{Connect, ResourceSummary};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::{ConnectError, StepError};
+use acgr::mirroring::conflicts::{self, Conflict};
 use acgr::store::RunStore;
 use acgr::Context;
 

@@ -2,12 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use acgr::mirroring::conflicts;
 use acgr::connect::findings::{ClassCounts, FindingClass};
 use acgr::connect::{Connect, ReplicationInfo};
 use acgr::domain::Kind;
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::mirroring::SnapshotRecord;
+use acgr::mirroring::{conflicts, SnapshotRecord};
 use acgr::store::RunStore;
 use acgr::Context;
 

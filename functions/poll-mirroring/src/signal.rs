@@ -1,10 +1,10 @@
 //! What ListReplicationFindings says of one kind: the drift, and its findings by class. Name
 //! conflicts go to the conflict ledger; the other classes are reported with their fixes.
 
-use acgr::mirroring::conflicts::Conflict;
 use acgr::connect::findings::{FindingClass, ReportedFinding};
 use acgr::connect::{Findings, ResourceSummary};
 use acgr::domain::Kind;
+use acgr::mirroring::conflicts::Conflict;
 
 use crate::KindProgress;
 

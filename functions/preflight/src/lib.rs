@@ -15,13 +15,12 @@ mod replica;
 mod report;
 pub mod scan;
 
-use acgr::mirroring::conflicts;
 use acgr::connect::{Connect, IdentityType, InstanceInfo};
 use acgr::domain::{pair_support, paired_region, InstanceAlias, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::flows::FlowScan;
-use acgr::run::RunKind;
-use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::mirroring::conflicts;
+use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};

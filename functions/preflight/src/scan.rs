@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use acgr::domain::Arn;
+
 /// The middle words of AWS region names. Matching on these rather than on any
 /// `[a-z]{2}-[a-z]+-[0-9]` keeps names such as `vq-main-2` or `my-queue-1` out of the report.
 const DIRECTIONS: &[&str] = &[
@@ -51,7 +53,7 @@ pub fn hardcoded_regions(content: &str) -> Vec<String> {
                 .map_or(content.len(), |n| start + n);
         }
         let arn = &content[start..token_end];
-        if arn.split(':').nth(3).is_some_and(is_region) {
+        if Arn::parse(arn).is_some_and(|a| is_region(a.region)) {
             arn_spans.push((start, token_end));
             found.push(cut(arn, MAX_ARN_LEN));
         }
@@ -160,10 +162,9 @@ fn is_number(s: &str) -> bool {
 /// The function name in a Lambda ARN (`arn:aws:lambda:r:a:function:NAME[:qualifier]`), or the
 /// string itself when it is already a name.
 pub fn function_name(arn_or_name: &str) -> &str {
-    match arn_or_name.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None => arn_or_name,
-    }
+    Arn::parse(arn_or_name)
+        .and_then(|a| a.resource.strip_prefix("function:"))
+        .map_or(arn_or_name, |f| f.split(':').next().unwrap_or(f))
 }
 
 #[cfg(test)]

@@ -4,16 +4,15 @@
 //! fails the run by name (`ReplicationFailed`, `ReplicaDeletionFailed`). Takes the instance lock.
 //! The intent (token, time) is on the run before the call; the outcome after it.
 
-use acgr::mirroring::conflicts::{self, Conflict};
 use acgr::connect::findings::{self, FindingClass};
 use acgr::connect::Connect;
 use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::run::{RunKind, RunRecord};
-use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::mirroring::conflicts::{self, Conflict};
+use acgr::mirroring::replication;
+use acgr::run::{self, Begin, Header, Hold, RunKind, RunRecord, StepInput, StepRun};
 use acgr::store::RunStore;
 use acgr::{now, Context};
-use acgr::mirroring::replication;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -5,10 +5,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
-use acgr::domain::TrafficPlan;
+use acgr::domain::{Arn, TrafficPlan};
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::traffic::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
 use acgr::store::RunStore;
+use acgr::traffic::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
 use acgr::Context;
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -149,7 +149,8 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                 // body it refuses): the group's status says which.
                 Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
                     let refused =
-                        acgr::traffic::groups::refused_by_group(self.client, group, e, Some(fence)).await;
+                        acgr::traffic::groups::refused_by_group(self.client, group, e, Some(fence))
+                            .await;
                     if refused.error_type() != "NotReady" {
                         record.status = ShiftStatus::Failed;
                         store.put_shift(&record).await?;
@@ -425,12 +426,9 @@ impl<C: Connect, S: RunStore> Apply<'_, C, S> {
                 .unwrap_or_else(|| GroupRecord {
                     instance_id: self.id.to_string(),
                     group_arn: g.group_arn.clone(),
-                    group_id: g
-                        .group_arn
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
+                    group_id: Arn::parse(&g.group_arn)
+                        .map(|a| a.resource_id().to_string())
+                        .unwrap_or_default(),
                     name: g.name.clone(),
                     is_default: g.is_default,
                     steady: None,

@@ -7,8 +7,8 @@ use acgr::connect::GroupSummary;
 use acgr::domain::{GroupRef, Region, RegionPair, Split, TrafficPlan};
 use acgr::error::StepError;
 use acgr::run::RunKind;
-use acgr::traffic::{Episode, GroupRecord};
 use acgr::traffic::steady::failback_point;
+use acgr::traffic::{Episode, GroupRecord};
 
 use crate::{Input, Preset};
 

@@ -21,12 +21,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use acgr::connect::{Connect, CurrentDistribution};
-use acgr::domain::TrafficPlan;
+use acgr::domain::{Arn, TrafficPlan};
 use acgr::error::StepError;
-use acgr::run::RunKind;
-use acgr::traffic::{ShiftRecord, ShiftStatus};
-use acgr::run::{self, Begin, Header, Hold, StepInput, StepRun};
+use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
 use acgr::store::RunStore;
+use acgr::traffic::{ShiftRecord, ShiftStatus};
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
@@ -352,7 +351,7 @@ async fn released_elsewhere<C: Connect, S: RunStore>(
         return None;
     }
     // the holder's machine names its region: arn:aws:states:REGION:ACCOUNT:stateMachine:NAME
-    let region = held.machine.as_deref()?.split(':').nth(3)?.to_string();
+    let region = Arn::parse(held.machine.as_deref()?)?.region.to_string();
     if region != peer.region.as_str() {
         return None;
     }

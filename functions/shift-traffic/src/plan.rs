@@ -4,9 +4,9 @@
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
 use acgr::domain::{Region, RegionPair, TrafficPlan};
 use acgr::error::StepError;
-use acgr::traffic::{Episode, GroupRecord};
-use acgr::traffic::steady::failback_point;
 use acgr::store::RunStore;
+use acgr::traffic::steady::failback_point;
+use acgr::traffic::{Episode, GroupRecord};
 use acgr::Context;
 
 use tracing::{info, warn};
@@ -154,7 +154,8 @@ pub(crate) async fn plan<C: Connect, S: RunStore>(
         Intent::Failback => known.failback_target(&pair),
     };
     let client = ctx.connect(&target)?;
-    let to_move = acgr::traffic::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
+    let to_move =
+        acgr::traffic::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
     let mut gates = gates::instance_gates(client, id).await?;
     let mut planned = Vec::new();
     let mut episodes = Vec::new();

@@ -122,11 +122,12 @@ impl Stack {
 
 /// The replication machine's input for the stack's instance and replica region.
 pub fn replication_input(poll_seconds: u64, max_polls: u64) -> Value {
-    json!({
-        "instanceId": super::INSTANCE_ID,
-        "replicaRegion": super::REPLICA_REGION,
-        "pollSeconds": poll_seconds,
-        "maxPolls": max_polls,
+    json!(acgr::run::ReplicationRequest {
+        instance_id: super::INSTANCE_ID.into(),
+        replica_region: Some(super::REPLICA_REGION.into()),
+        poll_seconds: Some(poll_seconds),
+        max_polls: Some(max_polls),
+        ..Default::default()
     })
 }
 

@@ -12,47 +12,15 @@
 //! both regions). A record written after the check started is trusted: it was associated (or
 //! confirmed) since.
 
-use serde::{Deserialize, Serialize};
-
+use super::records::Association;
+pub use super::records::MembersCheck;
 use crate::connect::GROUP_USERS_PAGE_SIZE;
-use crate::agents::Association;
 
 /// A group's members are checked at most this often.
 pub const CHECK_EVERY_SECONDS: i64 = 86_400;
 
 /// ListTrafficDistributionGroupUsers' quota (calls per second).
 pub const CALLS_PER_SECOND: u64 = 2;
-
-/// One check of a group's members, kept on the association run's progress.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MembersCheck {
-    pub started_at: i64,
-    /// The next page's token; `None` before the first page and once done.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
-    /// ListTrafficDistributionGroupUsers calls made.
-    pub pages: u64,
-    /// Users listed as members.
-    pub members: u64,
-    /// Records found among the members.
-    pub confirmed: u64,
-    /// Records not among the members once the listing is complete: associated again when in
-    /// both regions.
-    pub stale: u64,
-    pub done: bool,
-    /// What the listing costs at the quota: `pages` / 2 seconds.
-    pub seconds_at_quota: u64,
-}
-
-impl MembersCheck {
-    pub fn new(now: i64) -> MembersCheck {
-        MembersCheck {
-            started_at: now,
-            ..Default::default()
-        }
-    }
-}
 
 /// Seconds a complete check of `members` users costs at the quota.
 pub fn cost_seconds(members: u64) -> u64 {

@@ -7,4 +7,4 @@ pub mod members;
 pub mod records;
 
 pub use ledger::AgentLedger;
-pub use records::{Association, AssociationProgress, UserFailure};
+pub use records::{Association, AssociationProgress, MembersCheck, UserFailure};

@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::members::MembersCheck;
-
 /// A user known to be associated with a group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,4 +49,35 @@ pub struct AssociationProgress {
     /// This run's check of the group's members, made before the sweep when due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members_check: Option<MembersCheck>,
+}
+
+/// One check of a group's members, kept on the association run's progress.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembersCheck {
+    pub started_at: i64,
+    /// The next page's token; `None` before the first page and once done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// ListTrafficDistributionGroupUsers calls made.
+    pub pages: u64,
+    /// Users listed as members.
+    pub members: u64,
+    /// Records found among the members.
+    pub confirmed: u64,
+    /// Records not among the members once the listing is complete: associated again when in
+    /// both regions.
+    pub stale: u64,
+    pub done: bool,
+    /// What the listing costs at the quota: `pages` / 2 seconds.
+    pub seconds_at_quota: u64,
+}
+
+impl MembersCheck {
+    pub fn new(now: i64) -> MembersCheck {
+        MembersCheck {
+            started_at: now,
+            ..Default::default()
+        }
+    }
 }

@@ -121,19 +121,6 @@ impl Policy {
             attempt_timeout: Duration::from_millis(timeout_ms.max(1)),
         })
     }
-
-    /// The wait before retry number `attempt` (0-based) of work the SDK cannot retry for us
-    /// (a batch's unprocessed items): exponential from 50 ms, capped at 5 s, with equal jitter.
-    pub fn backoff(attempt: u32) -> Duration {
-        use std::hash::BuildHasher;
-        let ceiling = Duration::from_millis(50)
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(Duration::from_secs(5));
-        let half = ceiling / 2;
-        let jitter = std::collections::hash_map::RandomState::new().hash_one(attempt)
-            % (half.as_millis() as u64 + 1);
-        half + Duration::from_millis(jitter)
-    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, StepError> {
@@ -425,15 +412,5 @@ mod tests {
             &pacer.bucket("ReplicateInstance"),
             &pacer.bucket("ReplicateInstance")
         ));
-    }
-
-    #[test]
-    fn backoff_grows_is_capped_and_jittered() {
-        for attempt in 0..12 {
-            let d = Policy::backoff(attempt);
-            let ceiling =
-                (Duration::from_millis(50) * 2u32.pow(attempt)).min(Duration::from_secs(5));
-            assert!(d >= ceiling / 2 && d <= ceiling, "{attempt}: {d:?}");
-        }
     }
 }

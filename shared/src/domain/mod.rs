@@ -2,12 +2,14 @@
 //! resource kinds, and traffic plans that can only hold a valid distribution.
 
 mod alias;
+mod arn;
 mod kind;
 mod refs;
 mod region;
 mod traffic;
 
 pub use alias::InstanceAlias;
+pub use arn::Arn;
 pub use kind::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 pub use refs::{region_of_arn, GroupRef, InstanceRef};
 pub use region::{pair_support, paired_region, PairSupport, Region, RegionPair};

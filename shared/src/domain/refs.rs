@@ -1,6 +1,6 @@
 //! Instances and traffic distribution groups named by ID or by Connect ARN.
 
-use super::Region;
+use super::{Arn, Region};
 use crate::error::StepError;
 
 /// A Connect resource ID: 1 to 100 letters, digits, `-` or `_`.
@@ -14,11 +14,17 @@ fn valid_id(id: &str) -> bool {
 /// A resource named by ID, or by a Connect ARN `arn:PARTITION:connect:REGION:ACCOUNT:KIND/ID`.
 /// `Ok(None)` when `s` is neither.
 fn parse_ref(s: &str, kind: &str) -> Result<Option<(String, Option<Region>)>, StepError> {
-    let Some(rest) = s.strip_prefix("arn:") else {
+    if !s.starts_with("arn:") {
         return Ok(valid_id(s).then(|| (s.to_string(), None)));
-    };
-    let parts: Vec<&str> = rest.splitn(5, ':').collect();
-    let [_partition, "connect", region, account, resource] = parts.as_slice() else {
+    }
+    let Some(Arn {
+        service: "connect",
+        region,
+        account,
+        resource,
+        ..
+    }) = Arn::parse(s)
+    else {
         return Ok(None);
     };
     let Some(id) = resource
@@ -74,11 +80,9 @@ impl GroupRef {
 
 /// The region named in a Connect ARN (instance, group, ...).
 pub fn region_of_arn(arn: &str) -> Option<Region> {
-    let mut parts = arn.split(':');
-    (parts.next()? == "arn").then_some(())?;
-    let _partition = parts.next()?;
-    (parts.next()? == "connect").then_some(())?;
-    Region::parse(parts.next()?).ok()
+    Arn::parse(arn)
+        .filter(|a| a.service == "connect")
+        .and_then(|a| Region::parse(a.region).ok())
 }
 
 #[cfg(test)]

@@ -60,7 +60,9 @@ impl ConnectErrorClass {
     pub fn ends_the_invocation(self) -> bool {
         matches!(
             self,
-            ConnectErrorClass::Throttled | ConnectErrorClass::Transient | ConnectErrorClass::OutOfTime
+            ConnectErrorClass::Throttled
+                | ConnectErrorClass::Transient
+                | ConnectErrorClass::OutOfTime
         )
     }
 

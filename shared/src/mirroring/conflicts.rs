@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::MirroringLedger;
 use crate::connect::ResourceSummary;
 use crate::domain::Kind;
 use crate::error::StepError;
 use crate::mirroring::ConflictRecord;
-use super::MirroringLedger;
 
 /// One sighting of a conflict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

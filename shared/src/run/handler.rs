@@ -69,7 +69,6 @@ where
         .map_err(Diagnostic::from)
 }
 
-
 /// When work must stop: `margin` before `deadline_ms` (epoch milliseconds, as Lambda gives it),
 /// measured from `now_ms`. A deadline of 0 (a test's context) means none. `cargo lambda watch`
 /// sends its timeout (600000) instead of an epoch time: a "deadline" before 2001 is read as

@@ -1,6 +1,7 @@
 //! What names a run: its ID (any valid Step Functions execution name), the state machine it
 //! belongs to, and the idempotency tokens derived from both and the instance.
 
+use crate::domain::Arn;
 use crate::error::StepError;
 
 /// A run ID: any valid Step Functions execution name (the machines default the run ID to it): 1
@@ -32,15 +33,13 @@ pub fn check_run_id(run_id: &str) -> Result<(), StepError> {
 /// names it: `arn:<partition>:states:<region>:<account>:stateMachine:<name>`. A run belongs to
 /// the machine that drives it; `None` for anything that is not an execution ARN.
 pub fn machine_of(execution_arn: &str) -> Option<String> {
-    let parts: Vec<&str> = execution_arn.split(':').collect();
+    let arn = Arn::parse(execution_arn).filter(|a| a.service == "states")?;
+    let parts: Vec<&str> = arn.resource.split(':').collect();
     match parts.as_slice() {
-        ["arn", partition, "states", region, account, "execution" | "express", name, _, ..]
-            if !name.is_empty() =>
-        {
-            Some(format!(
-                "arn:{partition}:states:{region}:{account}:stateMachine:{name}"
-            ))
-        }
+        ["execution" | "express", name, _, ..] if !name.is_empty() => Some(format!(
+            "arn:{}:states:{}:{}:stateMachine:{name}",
+            arn.partition, arn.region, arn.account
+        )),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ids::{check_run_id, machine_of};
+use super::parse::parse_input;
 use super::request::check_execution_input;
 use crate::domain::{InstanceRef, Region, RegionPair};
 use crate::error::{shown, StepError};
@@ -136,20 +137,6 @@ pub fn parse_with<T: StepInput>(
     let mut input: T = parse_input(Value::Object(own))?;
     *input.header_mut() = header;
     Ok(input)
-}
-
-/// Parses a payload: unknown members and malformed values are `InvalidInput` naming the member
-/// (by its path: `plan.telephony.us-east-1`). A step's input goes through [`parse`].
-pub fn parse_input<T: DeserializeOwned>(payload: Value) -> Result<T, StepError> {
-    serde_path_to_error::deserialize(payload).map_err(|e| {
-        let at = e.path().to_string();
-        let e = e.into_inner();
-        if at == "." || at.is_empty() {
-            StepError::InvalidInput(format!("invalid input: {e}"))
-        } else {
-            StepError::InvalidInput(format!("invalid input: {at}: {e}"))
-        }
-    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@ use std::future::Future;
 
 use super::record::{Lock, LockOutcome, RunRecord};
 use crate::error::StoreError;
-use crate::store::Listing;
 
 pub trait RunLedger: Send + Sync {
     fn put_run(&self, run: &RunRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -42,4 +41,19 @@ pub trait RunLedger: Send + Sync {
         &self,
         instance_id: &str,
     ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
+}
+
+/// Records read by a query: those this version can read, and what it could not (an item written
+/// by a newer version during a deploy, or damaged by hand), so that a reader can say so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listing<T> {
+    pub records: Vec<T>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// An item a query could not decode.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unreadable {
+    pub sk: String,
+    pub error: String,
 }

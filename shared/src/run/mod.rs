@@ -8,16 +8,18 @@ pub mod ids;
 pub mod input;
 pub mod ledger;
 pub mod lifecycle;
+pub mod parse;
 pub mod record;
 pub mod request;
 
 pub use handler::{handle, handle_with, DEADLINE_MARGIN};
 pub use ids::{check_run_id, machine_of, run_token};
-pub use input::{parse, parse_input, parse_with, ExecutionInput, Header, StepInput};
-pub use ledger::RunLedger;
+pub use input::{parse, parse_with, ExecutionInput, Header, StepInput};
+pub use ledger::{Listing, RunLedger, Unreadable};
 pub use lifecycle::{Begin, Hold, StepRun};
+pub use parse::parse_input;
 pub use record::{
-    lock_allows, same_machine, BrokenLock, Lock, LockOutcome, RunError, RunKind, RunRecord,
-    RunStatus,
+    lock_allows, newest_first, same_machine, BrokenLock, Lock, LockOutcome, RunError, RunKind,
+    RunRecord, RunStatus,
 };
 pub use request::{AgentSyncRequest, FailoverRequest, Machine, ReplicationRequest};

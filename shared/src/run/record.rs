@@ -176,6 +176,11 @@ pub fn same_machine(a: &Lock, b: &Lock) -> bool {
     }
 }
 
+/// Runs in the order every reader shows them: newest first (by start, then run ID).
+pub fn newest_first(runs: &mut [RunRecord]) {
+    runs.sort_by(|a, b| (b.started_at, &b.run_id).cmp(&(a.started_at, &a.run_id)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

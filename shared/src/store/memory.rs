@@ -3,14 +3,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{
-    newest_first, AgentLedger, Listing, MirroringLedger, RunLedger, ScanLedger, TrafficLedger,
-};
-use crate::error::StoreError;
+use super::{AgentLedger, Listing, MirroringLedger, RunLedger, ScanLedger, TrafficLedger};
 use crate::agents::{Association, AssociationProgress};
+use crate::error::StoreError;
 use crate::flows::{FlowScan, HardcodedPage};
 use crate::mirroring::{ConflictRecord, SnapshotRecord};
-use crate::run::{lock_allows, Lock, LockOutcome, RunRecord};
+use crate::run::{lock_allows, newest_first, Lock, LockOutcome, RunRecord};
 use crate::traffic::{Episode, GroupRecord, ShiftRecord};
 
 #[derive(Default, Debug)]

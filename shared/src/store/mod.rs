@@ -30,7 +30,7 @@ pub use crate::agents::AgentLedger;
 use crate::flows::HardcodedPage;
 pub use crate::flows::ScanLedger;
 pub use crate::mirroring::MirroringLedger;
-pub use crate::run::RunLedger;
+pub use crate::run::{Listing, RunLedger, Unreadable};
 use crate::traffic::ShiftRecord;
 pub use crate::traffic::TrafficLedger;
 
@@ -52,26 +52,6 @@ pub trait RunStore: RunLedger + MirroringLedger + AgentLedger + TrafficLedger + 
 
 impl<S: RunLedger + MirroringLedger + AgentLedger + TrafficLedger + ScanLedger> RunStore for S {}
 
-/// Records read by a query: those this version can read, and what it could not (an item written
-/// by a newer version during a deploy, or damaged by hand), so that a reader can say so.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Listing<T> {
-    pub records: Vec<T>,
-    pub unreadable: Vec<Unreadable>,
-}
-
-/// An item a query could not decode.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Unreadable {
-    pub sk: String,
-    pub error: String,
-}
-
-/// Runs in the order every reader shows them: newest first (by start, then run ID).
-pub fn newest_first(runs: &mut [crate::run::RunRecord]) {
-    runs.sort_by(|a, b| (b.started_at, &b.run_id).cmp(&(a.started_at, &a.run_id)));
-}
-
 /// The sort key prefix of one scan's `HARDCODED#` pages.
 pub fn hardcoded_prefix(run_id: &str, generation: u32) -> String {
     format!("HARDCODED#{run_id}#{generation:04}#")
@@ -88,10 +68,7 @@ pub fn hardcoded_key(page: &HardcodedPage) -> String {
 
 /// The sort key of a shift: one per run and group, in time order.
 pub fn shift_key(shift: &ShiftRecord) -> String {
-    let group = shift
-        .group_arn
-        .rsplit('/')
-        .next()
-        .unwrap_or(&shift.group_arn);
+    let group = crate::domain::Arn::parse(&shift.group_arn)
+        .map_or(shift.group_arn.as_str(), |a| a.resource_id());
     format!("SHIFT#{:012}#{}#{group}", shift.at, shift.run_id)
 }

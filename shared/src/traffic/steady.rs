@@ -2,10 +2,10 @@
 //! recorded routinely by the runs that end replication and agent sync (long before any
 //! incident), and the rule that picks what a failback restores.
 
+use super::TrafficLedger;
 use crate::connect::{Connect, CurrentDistribution};
 use crate::error::StepError;
 use crate::traffic::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
-use super::TrafficLedger;
 use tracing::warn;
 
 /// Agents associated with one group by the run that records the steady state.

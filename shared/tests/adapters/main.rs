@@ -5,11 +5,11 @@
 
 mod errors;
 
+use acgr::agents::Association;
 use acgr::connect::sdk::SdkConnect;
 use acgr::connect::Connect;
 use acgr::domain::{Region, TrafficPlan};
 use acgr::error::ConnectErrorClass;
-use acgr::agents::Association;
 use acgr::run::{Lock, LockOutcome, RunKind};
 use acgr::store::dynamo::DynamoRunStore;
 use acgr::store::ports::*;

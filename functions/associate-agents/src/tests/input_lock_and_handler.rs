@@ -123,12 +123,9 @@ async fn the_handler_runs_the_small_event() {
     let fresh = self::ctx(50, 50);
     let mut lambda_ctx = lambda_runtime::Context::default();
     lambda_ctx.deadline = deadline::epoch_millis() + 1000;
-    let err = handler(
-        &fresh,
-        LambdaEvent::new(payload, lambda_ctx),
-    )
-    .await
-    .unwrap_err();
+    let err = handler(&fresh, LambdaEvent::new(payload, lambda_ctx))
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type, "Transient", "{err:?}");
     assert_eq!(count(&fresh, ASSOCIATE), 0);
     let out = serde_json::to_value(out).unwrap();

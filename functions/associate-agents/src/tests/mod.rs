@@ -12,13 +12,11 @@ mod resuming;
 
 use super::*;
 use acgr::connect::fake::{self, FakeConnect, FakeWorld};
-use acgr::connect::{GroupSummary, ResourceSummary};
-use acgr::run::handler as deadline;
 use acgr::connect::pace::Pacer;
-use acgr::run::RunStatus;
-use acgr::run::{Begin, Hold, Lock, LockOutcome, StepRun};
-use acgr::store::ports::*;
+use acgr::connect::{GroupSummary, ResourceSummary};
+use acgr::run::{handler as deadline, Begin, Hold, Lock, LockOutcome, RunStatus, StepRun};
 use acgr::store::memory::MemoryRunStore;
+use acgr::store::ports::*;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -4,8 +4,8 @@ use super::*;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acgr::run::handler as deadline;
 use acgr::connect::pace::Pacer;
+use acgr::run::handler as deadline;
 use tokio::time::Instant;
 
 /// Both regions' clients paced at Connect's quotas, as the SDK clients are.

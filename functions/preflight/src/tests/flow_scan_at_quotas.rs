@@ -164,9 +164,10 @@ async fn out_of_time_before_reading_anything_is_an_error_and_nothing_is_lost() {
     ] {
         pacer.bucket(op).drain();
     }
-    let err = acgr::run::handler::within(Some(Instant::now()), preflight(&ctx, &probe, input(), 200))
-        .await
-        .unwrap_err();
+    let err =
+        acgr::run::handler::within(Some(Instant::now()), preflight(&ctx, &probe, input(), 200))
+            .await
+            .unwrap_err();
     assert_eq!(err.error_type(), "Transient", "{err}");
     let after = ctx.store.get_flow_scan(ID, "run-1").await.unwrap().unwrap();
     assert_eq!(after, before, "the scan stands where it stood");

@@ -11,16 +11,13 @@ mod several_groups;
 
 use super::*;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
-use acgr::connect::GroupSummary;
-use acgr::connect::ResourceSummary;
-use acgr::domain::Kind;
-use acgr::domain::Region;
-use acgr::run::RunStatus;
-use acgr::run::RunKind;
-use acgr::traffic::ShiftStatus;
-use acgr::traffic::steady::{record_steady_state, AgentCounts};
+use acgr::connect::{GroupSummary, ResourceSummary};
+use acgr::domain::{Kind, Region};
+use acgr::run::{RunKind, RunStatus};
 use acgr::store::memory::MemoryRunStore;
 use acgr::store::ports::*;
+use acgr::traffic::steady::{record_steady_state, AgentCounts};
+use acgr::traffic::ShiftStatus;
 
 /// The instance of the shipped scenarios and example events.
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";

@@ -5,11 +5,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{FakeCall, FakeWorld};
+use crate::connect::pace::Pacer;
 use crate::connect::GroupSummary;
-use crate::run::handler as deadline;
 use crate::domain::Region;
 use crate::error::{ConnectError, ConnectErrorClass};
-use crate::connect::pace::Pacer;
+use crate::run::handler as deadline;
 
 /// A view of the fake world from one region.
 #[derive(Clone, Debug)]

@@ -1,9 +1,7 @@
 //! The fake's world, shared by both regions' clients, and the builder a test sets it up with.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 
-use super::FakeConnect;
 use crate::connect::{
     CurrentDistribution, Findings, GroupStatus, GroupSummary, IdentityType, InstanceInfo,
     InstanceStatus, LexBotRef, RegionStatus, ReplicationInfo, ResourceSummary,
@@ -222,24 +220,6 @@ impl FakeWorld {
     pub fn with_group(mut self, home: &str, other: &str, group: GroupSummary) -> FakeWorld {
         self.groups.push((home.into(), other.into(), group));
         self
-    }
-
-    /// A context over this world: Connect clients for `source` and `replica`, a memory store.
-    pub fn context(
-        self,
-        source: &str,
-        replica: &str,
-    ) -> Result<crate::Context<FakeConnect, crate::store::memory::MemoryRunStore>, crate::StepError>
-    {
-        let world = Arc::new(Mutex::new(self));
-        Ok(crate::Context {
-            peer: None,
-            source: FakeConnect::new(Region::parse(source)?, world.clone()),
-            replica: FakeConnect::new(Region::parse(replica)?, world),
-            store: Default::default(),
-            lease_seconds: 900,
-            deadline_margin: crate::run::DEADLINE_MARGIN,
-        })
     }
 
     pub fn users(&self, region: &str, instance: &str) -> &[ResourceSummary] {

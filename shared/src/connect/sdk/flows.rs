@@ -106,7 +106,7 @@ pub(super) async fn list_lex_bots(
             if let Some(alias) = b.lex_v2_bot().and_then(|v2| v2.alias_arn()) {
                 bots.push(LexBotRef {
                     name: alias.to_string(),
-                    region: alias.split(':').nth(3).map(String::from),
+                    region: crate::domain::Arn::parse(alias).map(|a| a.region.to_string()),
                 });
             }
         }

@@ -162,12 +162,7 @@ async fn record_step<S: RunLedger, T: Serialize>(
 /// Records a failed step on the run, best effort (the error itself is what the caller returns).
 /// A failure for good (not retryable) also releases the instance lock if this run holds it, so
 /// the next run need not wait for the lease; a retryable one keeps it for the retry.
-async fn record_failure<S: RunLedger>(
-    store: &S,
-    run: &mut RunRecord,
-    error: &StepError,
-    now: i64,
-) {
+async fn record_failure<S: RunLedger>(store: &S, run: &mut RunRecord, error: &StepError, now: i64) {
     run.error = Some(RunError {
         error_type: error.error_type().to_string(),
         message: error.to_string(),

@@ -253,17 +253,9 @@ async fn a_run_id_of_another_machine_is_refused_not_resumed() {
 #[tokio::test]
 async fn a_failure_for_good_or_the_end_of_a_run_unlocks_the_instance() {
     let store = MemoryRunStore::default();
-    let mut run = begun(
-        &store,
-        "r",
-        RunKind::Replication,
-        "x",
-        None,
-        Hold::Lock,
-        1,
-    )
-    .await
-    .unwrap();
+    let mut run = begun(&store, "r", RunKind::Replication, "x", None, Hold::Lock, 1)
+        .await
+        .unwrap();
 
     // a retryable failure keeps the lock for the retry
     record_failure(&store, &mut run, &StepError::Throttled("slow".into()), 2).await;

@@ -14,7 +14,7 @@ pub use agent_sync::AgentSyncRequest;
 pub use failover::{check_reason, parse_rfc3339, rfc3339, FailoverRequest, MAX_REASON_CHARS};
 pub use replication::ReplicationRequest;
 
-use super::input::parse_input;
+use super::parse::parse_input;
 use crate::error::{shown, StepError};
 
 /// A state machine of this project, by the name of its definition (`statemachine/<name>.asl.json`).
@@ -121,7 +121,14 @@ mod tests {
     fn each_machine_reads_its_request_types_members() {
         assert_eq!(
             Machine::Replication.members(),
-            ["instanceId", "replicaRegion", "replicaAlias", "pollSeconds", "maxPolls", "runId"]
+            [
+                "instanceId",
+                "replicaRegion",
+                "replicaAlias",
+                "pollSeconds",
+                "maxPolls",
+                "runId"
+            ]
         );
         assert_eq!(
             Machine::AgentSync.members(),

@@ -51,7 +51,7 @@ impl AgentLedger for DynamoRunStore {
                         requests.len()
                     )));
                 }
-                tokio::time::sleep(crate::connect::pace::Policy::backoff(attempt)).await;
+                tokio::time::sleep(backoff(attempt)).await;
             }
         }
         Ok(())
@@ -77,5 +77,34 @@ impl AgentLedger for DynamoRunStore {
             Some(ttl),
         )?)
         .await
+    }
+}
+
+/// The wait before retry number `attempt` (0-based) of a batch's unprocessed items, which the
+/// SDK cannot retry for us: exponential from 50 ms, capped at 5 s, with equal jitter.
+fn backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::BuildHasher;
+    use std::time::Duration;
+    let ceiling = Duration::from_millis(50)
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(Duration::from_secs(5));
+    let half = ceiling / 2;
+    let jitter = std::collections::hash_map::RandomState::new().hash_one(attempt)
+        % (half.as_millis() as u64 + 1);
+    half + Duration::from_millis(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        for attempt in 0..12 {
+            let d = super::backoff(attempt);
+            let ceiling =
+                (Duration::from_millis(50) * 2u32.pow(attempt)).min(Duration::from_secs(5));
+            assert!(d >= ceiling / 2 && d <= ceiling, "{attempt}: {d:?}");
+        }
     }
 }

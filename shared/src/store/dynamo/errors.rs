@@ -6,8 +6,8 @@
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::error::StoreError;
 use crate::error::codes::{self, Common};
+use crate::error::StoreError;
 
 /// Classifies a failed call of `operation` on `table`.
 pub(super) fn classify<E>(

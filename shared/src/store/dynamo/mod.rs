@@ -18,15 +18,14 @@ use serde::Serialize;
 use tracing::warn;
 
 use super::{
-    hardcoded_key, hardcoded_prefix, newest_first, pk, shift_key, AgentLedger, Listing,
-    MirroringLedger, RunLedger, ScanLedger, TrafficLedger, Unreadable, RUN_TTL_SECONDS,
-    SHIFT_TTL_SECONDS,
+    hardcoded_key, hardcoded_prefix, pk, shift_key, AgentLedger, Listing, MirroringLedger,
+    RunLedger, ScanLedger, TrafficLedger, Unreadable, RUN_TTL_SECONDS, SHIFT_TTL_SECONDS,
 };
-use crate::error::StoreError;
 use crate::agents::{Association, AssociationProgress};
+use crate::error::StoreError;
 use crate::flows::{FlowScan, HardcodedPage};
 use crate::mirroring::{ConflictRecord, SnapshotRecord};
-use crate::run::{Lock, LockOutcome, RunRecord};
+use crate::run::{newest_first, Lock, LockOutcome, RunRecord};
 use crate::traffic::{Episode, GroupRecord, ShiftRecord};
 
 #[derive(Clone, Debug)]
@@ -177,4 +176,3 @@ impl DynamoRunStore {
         Ok(listing.records)
     }
 }
-

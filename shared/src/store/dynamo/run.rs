@@ -122,7 +122,6 @@ impl RunLedger for DynamoRunStore {
     }
 }
 
-
 /// The lock item: the record, plus the attributes its condition (and the machines' ReleaseLock)
 /// reads.
 fn lock_item(lock: &Lock) -> Result<Item, StoreError> {
