@@ -41,7 +41,9 @@ def test_binaries():
         target = msg["target"]
         package_dir = os.path.dirname(msg["manifest_path"])
         src = os.path.relpath(target["src_path"], ROOT)
-        e2e = src.startswith("tests" + os.sep + "tests" + os.sep)
+        # the end-to-end files, and the reduced benchmark (which starts stacks of its own)
+        e2e = src.startswith(("tests" + os.sep + "tests" + os.sep,
+                              os.path.join("bench", "runner", "tests") + os.sep))
         kind = target["kind"][0]
         name = target["name"] if kind == "test" else f"{target['name']}-{kind}"
         found.append((name, msg["executable"], package_dir, e2e))

@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use crate::workspace;
 
 /// `target/<profile>`: where this executable's binaries live (a test's `.../deps/<test>` -> `..`).
-pub(crate) fn bin_dir() -> Result<PathBuf> {
+pub fn bin_dir() -> Result<PathBuf> {
     let exe = std::env::current_exe().context("current_exe")?;
     let deps = exe.parent().context("the executable has no directory")?;
     let dir = if deps.ends_with("deps") {

@@ -9,7 +9,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
 
 /// SDK configuration for a local server in `region`.
-pub(crate) async fn local_config(server: SocketAddr, region: &str) -> SdkConfig {
+pub async fn local_config(server: SocketAddr, region: &str) -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(format!("http://{server}"))
@@ -25,7 +25,7 @@ pub(crate) async fn local_config(server: SocketAddr, region: &str) -> SdkConfig 
 }
 
 /// `conf` with one attempt per call, each given up after `timeout`.
-pub(crate) fn one_attempt(conf: &SdkConfig, timeout: Duration) -> SdkConfig {
+pub fn one_attempt(conf: &SdkConfig, timeout: Duration) -> SdkConfig {
     conf.to_builder()
         .timeout_config(
             TimeoutConfig::builder()

@@ -43,7 +43,7 @@ impl FunctionError {
 }
 
 /// What an invocation came back with.
-pub(crate) enum Outcome {
+pub enum Outcome {
     Output(Value),
     Failed(FunctionError),
     /// No answer within [`NO_ANSWER`].
@@ -63,7 +63,7 @@ pub(crate) fn client(conf: &SdkConfig, watch: SocketAddr) -> aws_sdk_lambda::Cli
 /// with `X-Amz-Function-Error` from real Lambda and from the adapter, as a 500 with the error
 /// payload from the watch itself: both are [`Outcome::Failed`]. Anything else that is not an
 /// answer of the function is an error.
-pub(crate) async fn invoke(
+pub async fn invoke(
     client: &aws_sdk_lambda::Client,
     function: &str,
     payload: &Value,
@@ -119,7 +119,7 @@ pub fn event(function: &str, file: &str) -> Value {
 
 /// `cargo lambda invoke --data-file tests/events/<function>/<file>.json <function>` against the
 /// watch at `watch`. Ok(output) or Err(the CLI's error text).
-pub(crate) async fn invoke_event_file(
+pub async fn invoke_event_file(
     watch: SocketAddr,
     function: &str,
     file: &str,

@@ -12,25 +12,26 @@
 //! - [`replication`]: the run table as a global table; [`drill`]: the region-outage drill;
 //! - [`dynamodb_faults`]: DynamoDB errors injected between the functions and the table;
 //! - [`adapter`]: the `lambda-adapter` between moto's Step Functions and the watch;
-//! - [`bench`]: `make bench`, the figures of `BENCHMARKS.md`;
 //! - [`browser`]: Debian's headless Chromium, for the tests that look at a page.
+//!
+//! `make bench` (the figures of `BENCHMARKS.md`) is the `acgr-bench` crate in `bench/runner/`,
+//! which the end-to-end tests do not link.
 
 use std::path::{Path, PathBuf};
 
 pub mod adapter;
-pub mod bench;
 pub mod browser;
-mod build;
-mod config;
+pub mod build;
+pub mod config;
 pub mod deployment;
 pub mod drill;
 pub mod dynamodb_faults;
 mod http;
-mod invoke;
+pub mod invoke;
 mod moto;
 mod options;
 pub mod permissions;
-mod process;
+pub mod process;
 pub mod replication;
 pub mod sfn;
 pub mod sim_control;

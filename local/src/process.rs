@@ -93,7 +93,7 @@ pub(crate) fn tail(path: &Path, lines: usize) -> String {
 /// can be taken by anyone between our check and the child's bind, and with several stacks
 /// running at once (the end-to-end files run in parallel) that happened. Below the range only
 /// explicit binds compete: each process starts at its own offset and checks the port is free.
-pub(crate) fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     use std::sync::atomic::{AtomicU32, Ordering};
     const LOW: u32 = 20_000;
     const SPAN: u32 = 12_000;

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::agents::Bench;
 use super::report::{Row, Section};
 use super::{millis, percentile, runbook};
-use crate::stack::{REPLICA_REGION, SOURCE_REGION};
+use local_stack::stack::{REPLICA_REGION, SOURCE_REGION};
 
 /// How often the execution's status is read: the resolution of the figure.
 const POLL: Duration = Duration::from_millis(20);

@@ -1,14 +1,14 @@
 //! `make bench` (`scripts/bench.sh`, which builds first): runs every section of the benchmark
-//! (`local_stack::bench`) in one run on the local control plane, prints the table and writes it
+//! (`acgr_bench`) in one run on the local control plane, prints the table and writes it
 //! with the date and the machine. `--reduced`: small sizes, no packaging, about two minutes.
 //! Exits 1 if a section failed; every process it started is stopped on the way out.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use acgr_bench::report::Machine;
+use acgr_bench::{self as bench, Packages, Plan};
 use clap::Parser;
-use local_stack::bench::report::Machine;
-use local_stack::bench::{self, Packages, Plan};
 use local_stack::workspace;
 
 #[derive(Parser)]

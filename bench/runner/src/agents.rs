@@ -15,10 +15,10 @@ use serde_json::json;
 use super::calls::{quota, rate, CallLog};
 use super::report::{Row, Section};
 use super::{runbook, secs, Failed, Plan};
-use crate::config::local_config;
-use crate::drill::scenario_instance;
-use crate::stack::{Options, Stack, REPLICA_REGION, SOURCE_REGION};
-use crate::workspace;
+use local_stack::config::local_config;
+use local_stack::drill::scenario_instance;
+use local_stack::stack::{Options, Stack, REPLICA_REGION, SOURCE_REGION};
+use local_stack::workspace;
 
 /// How long one execution may take (10,000 agents at F = 100 take about a minute).
 const EXECUTION_LIMIT: Duration = Duration::from_secs(45 * 60);

@@ -10,11 +10,11 @@ use serde_json::json;
 use super::calls::{quota, CallLog};
 use super::report::{Row, Section};
 use super::{secs, Plan};
-use crate::config::{local_config, one_attempt};
-use crate::drill::scenario_instance;
-use crate::invoke::Outcome;
-use crate::stack::{Options, Stack, REPLICA_REGION, SOURCE_REGION};
-use crate::workspace;
+use local_stack::config::{local_config, one_attempt};
+use local_stack::drill::scenario_instance;
+use local_stack::invoke::Outcome;
+use local_stack::stack::{Options, Stack, REPLICA_REGION, SOURCE_REGION};
+use local_stack::workspace;
 
 /// `cargo lambda watch` gives an invocation 600 s: the client waits longer than that.
 const INVOCATION_LIMIT: Duration = Duration::from_secs(660);
@@ -45,7 +45,7 @@ pub(super) async fn run(plan: &Plan) -> Result<Vec<Row>> {
     let mut invocations = 0;
     loop {
         invocations += 1;
-        let out = match crate::invoke::invoke(&lambda, "preflight", &payload).await? {
+        let out = match local_stack::invoke::invoke(&lambda, "preflight", &payload).await? {
             Outcome::Output(v) => v,
             Outcome::Failed(e) => bail!("preflight: {e}"),
             Outcome::NoAnswer => bail!("preflight did not answer in {INVOCATION_LIMIT:?}"),

@@ -1,7 +1,7 @@
 //! The reduced benchmark (`make bench BENCH=reduced`): every section runs on small sizes and
 //! produces its rows. No figure is asserted: the figures are `make bench`'s to report.
 
-use local_stack::bench::{self, Plan, Section};
+use acgr_bench::{self as bench, Plan, Section};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reduced_benchmark_produces_a_row_for_every_section() {

@@ -21,10 +21,10 @@ use super::poll::mirror_to_the_end;
 use super::report::{Row, Section};
 use super::runtime_api::{Answer, RuntimeApi};
 use super::{millis, Packages};
-use crate::drill::scenario_instance;
-use crate::process::free_port;
-use crate::stack::{event_path, Options, Stack, REPLICA_REGION, SOURCE_REGION, TABLE_NAME};
-use crate::workspace;
+use local_stack::drill::scenario_instance;
+use local_stack::process::free_port;
+use local_stack::stack::{event_path, Options, Stack, REPLICA_REGION, SOURCE_REGION, TABLE_NAME};
+use local_stack::workspace;
 
 /// The floor.
 const HELLO: &str = "hello";
@@ -325,7 +325,7 @@ fn functions_env(stack: &Stack) -> Result<Vec<(String, String)>> {
         ("DEPLOYMENT_REGION", SOURCE_REGION.to_string()),
         (
             "FAILOVER_STATE_MACHINE_ARN",
-            crate::sfn::machine_arn(SOURCE_REGION, "failover"),
+            local_stack::sfn::machine_arn(SOURCE_REGION, "failover"),
         ),
         ("AWS_ACCESS_KEY_ID", "AKIDBENCHPACKAGE".to_string()),
         ("AWS_SECRET_ACCESS_KEY", "bench-secret".to_string()),

@@ -292,7 +292,7 @@ impl Machine {
         let git = |args: &[&str]| {
             std::process::Command::new("git")
                 .args(args)
-                .current_dir(crate::workspace())
+                .current_dir(local_stack::workspace())
                 .output()
                 .ok()
                 .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())

@@ -14,10 +14,10 @@ use serde_json::{json, Value};
 use super::calls::CallLog;
 use super::report::{Row, Section};
 use super::{millis, Plan};
-use crate::build::bin_dir;
-use crate::drill::scenario_instance;
-use crate::stack::{Options, Stack, REPLICA_REGION, SOURCE_REGION};
-use crate::workspace;
+use local_stack::build::bin_dir;
+use local_stack::drill::scenario_instance;
+use local_stack::stack::{Options, Stack, REPLICA_REGION, SOURCE_REGION};
+use local_stack::workspace;
 
 pub(super) async fn run(plan: &Plan, progress: &dyn Fn(&str)) -> Result<Vec<Row>> {
     let fixed = 2 + Kind::all().count();

@@ -12,9 +12,9 @@
 //! - [`packages`]: the deployable packages, and each function's init and memory against a minimal
 //!   `lambda_runtime` function (6); full pass only, on what `make package` built.
 //!
-//! `local/src/bin/bench.rs` prints the table and writes `BENCHMARKS.md` ([`report`]);
+//! `bench/runner/src/main.rs` prints the table and writes `BENCHMARKS.md` ([`report`]);
 //! `scripts/bench.sh` builds first. The reduced pass ([`Plan::reduced`]) runs every section but
-//! the packages on small sizes, in `make test` (`tests/tests/bench_reduced.rs`).
+//! the packages on small sizes, in `make test` (`bench/runner/tests/reduced.rs`).
 
 mod agents;
 mod calls;

@@ -15,8 +15,8 @@ use tokio::io::AsyncWriteExt;
 use super::agents::{Association, Bench};
 use super::report::{Row, Section};
 use super::{millis, secs};
-use crate::stack::SOURCE_REGION;
-use crate::workspace;
+use local_stack::stack::SOURCE_REGION;
+use local_stack::workspace;
 
 const CLI_KEY: &str = "AKIDBENCHRUNBOOKCLI";
 const BOTO3_KEY: &str = "AKIDBENCHRUNBOOKBOTO3";
