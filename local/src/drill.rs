@@ -7,9 +7,9 @@
 //!
 //! [`Options::two_regions`]: crate::stack::Options::two_regions
 
+pub use crate::scenario::scenario_instance;
 use acgr::run::{AgentSyncRequest, FailoverRequest, ReplicationRequest};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
@@ -152,16 +152,6 @@ impl DrillReport {
             }
         }
     }
-}
-
-/// The first instance of a shipped scenario (`sim/scenarios/<name>.json`).
-pub fn scenario_instance(root: &Path, scenario: &str) -> Result<String> {
-    let path = root.join("sim/scenarios").join(format!("{scenario}.json"));
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-    v["instances"][0]["id"]
-        .as_str()
-        .map(str::to_string)
-        .with_context(|| format!("{} has no instances[0].id", path.display()))
 }
 
 /// Every group's distribution, from connect-sim's state, default group first.

@@ -33,6 +33,7 @@ mod options;
 pub mod permissions;
 pub mod process;
 pub mod replication;
+pub mod scenario;
 pub mod sfn;
 pub mod sim_control;
 pub mod stack;

@@ -11,9 +11,9 @@ use aws_sdk_lambda::primitives::Blob;
 
 use crate::config::local_config;
 use crate::http::http;
+use crate::options::SOURCE_REGION;
 use crate::process::{wait_http, Proc};
 use crate::sfn::{ACCOUNT, FUNCTIONS};
-use crate::stack::SOURCE_REGION;
 
 /// Starts `moto_server` on `addr`. With an adapter, moto's interpreter calls Lambda (and
 /// DynamoDB) at `localhost:$MOTO_PORT`, which is then the adapter's port.

@@ -15,7 +15,7 @@ use anyhow::{bail, Context as _, Result};
 use connect_sim::control::AccessPolicy;
 use serde_json::Value;
 
-use crate::stack::{REPLICA_REGION, SOURCE_REGION};
+use crate::options::{REPLICA_REGION, SOURCE_REGION};
 
 /// The access key a function's process signs with in `region`: one per function and region, so
 /// that connect-sim tells their calls apart (`/_sim/calls` logs the key) and holds one policy each.
@@ -91,7 +91,7 @@ mod tests {
         let allows = |f: &str, action: &str, arn: &str| policies[f].allows(action, arn);
         let instance = format!(
             "arn:aws:connect:us-west-2:123456789012:instance/{}",
-            crate::stack::INSTANCE_ID
+            crate::options::INSTANCE_ID
         );
         let group = "arn:aws:connect:us-east-1:123456789012:traffic-distribution-group/g";
         assert!(allows(

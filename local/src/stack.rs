@@ -260,7 +260,7 @@ impl Stack {
         if stack.ctx.opts.state_machines {
             stack.prepare_replica_region(&scenario).await?;
             let instance =
-                crate::drill::scenario_instance(&stack.ctx.root, &stack.ctx.opts.scenario)
+                crate::scenario::scenario_instance(&stack.ctx.root, &stack.ctx.opts.scenario)
                     .unwrap_or_else(|_| INSTANCE_ID.to_string());
             for d in &stack.deployments {
                 d.publish_stack(&instance).await?;

@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use anyhow::Result;
 
 use super::Ctx;
+use crate::options::{REPLICA_REGION, SOURCE_REGION};
 use crate::process::free_port;
-use crate::stack::{REPLICA_REGION, SOURCE_REGION, TABLE_NAME};
+use crate::table::TABLE_NAME;
 
 /// Every variable but the runtime API's and the function's name (set per process).
 pub(crate) fn functions_env(

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::Deployment;
 use crate::config::local_config;
-use crate::stack::{REPLICA_REGION, SOURCE_REGION, TABLE_NAME};
+use crate::options::{REPLICA_REGION, SOURCE_REGION};
+use crate::table::TABLE_NAME;
 use crate::{moto, sfn, workspace};
 
 /// How an execution ended.
