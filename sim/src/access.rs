@@ -1,6 +1,7 @@
 //! Access policies: which calls an access key may make, and the resource ARN each call is
 //! authorised against, as IAM names them for Amazon Connect.
 
+use crate::error::SimError;
 use serde_json::Value;
 
 use crate::control::AccessPolicy;
@@ -9,26 +10,30 @@ use crate::ops::Operation;
 use crate::wire::{split_arn, ApiError, ErrorCode, Input};
 
 impl AccessPolicy {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SimError> {
         for s in &self.statements {
             if s.actions.is_empty() {
-                return Err("a statement needs at least one action".into());
+                return Err(SimError::BadRequest(
+                    "a statement needs at least one action".to_string(),
+                ));
             }
             if let Some(bad) = s
                 .actions
                 .iter()
                 .find(|a| *a != "*" && !a.to_ascii_lowercase().starts_with("connect:"))
             {
-                return Err(format!(
+                return Err(SimError::BadRequest(format!(
                     "action '{bad}' is not connect:Operation (wildcards allowed) or *"
-                ));
+                )));
             }
             if let Some(bad) = s
                 .resources
                 .iter()
                 .find(|r| *r != "*" && !r.starts_with("arn:"))
             {
-                return Err(format!("resource '{bad}' is not an ARN pattern or *"));
+                return Err(SimError::BadRequest(format!(
+                    "resource '{bad}' is not an ARN pattern or *"
+                )));
             }
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Injected faults: an error rate and added latency per operation, changeable at run time.
 
+use crate::error::SimError;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -25,13 +26,17 @@ pub struct Fault {
 pub struct Faults(pub HashMap<String, Fault>);
 
 impl Faults {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SimError> {
         for (op, f) in &self.0 {
             if !(0.0..=1.0).contains(&f.error_rate) {
-                return Err(format!("errorRate for {op} must be between 0 and 1"));
+                return Err(SimError::BadRequest(format!(
+                    "errorRate for {op} must be between 0 and 1"
+                )));
             }
             if f.latency_ms > 60_000 {
-                return Err(format!("latencyMs for {op} must be at most 60000"));
+                return Err(SimError::BadRequest(format!(
+                    "latencyMs for {op} must be at most 60000"
+                )));
             }
         }
         Ok(())

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod clock;
 pub mod control;
+pub mod error;
 pub mod faults;
 pub mod kinds;
 pub mod model;
@@ -19,6 +20,7 @@ pub mod sim;
 pub mod throttle;
 pub mod wire;
 
+use crate::error::SimError;
 use std::net::SocketAddr;
 
 pub use scenario::Scenario;
@@ -26,12 +28,12 @@ pub use server::{router, serve};
 pub use sim::{Options, Sim};
 
 /// Refuses any address that is not on the loopback interface.
-pub fn check_loopback(addr: &SocketAddr) -> Result<(), String> {
+pub fn check_loopback(addr: &SocketAddr) -> Result<(), SimError> {
     if addr.ip().is_loopback() {
         Ok(())
     } else {
-        Err(format!(
+        Err(SimError::BadRequest(format!(
             "{addr} is not a loopback address; connect-sim listens on loopback only"
-        ))
+        )))
     }
 }

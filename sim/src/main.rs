@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use connect_sim::error::SimError;
 use connect_sim::{check_loopback, serve, Options, Scenario, Sim};
 
 /// A local Amazon Connect control plane (two regions, Global Resiliency).
@@ -38,13 +39,16 @@ async fn main() {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(args: Args) -> Result<(), SimError> {
     check_loopback(&args.addr)?;
     if !(args.time_scale > 0.0 && args.time_scale.is_finite()) {
-        return Err("--time-scale must be a positive number".into());
+        return Err(SimError::BadRequest(
+            "--time-scale must be a positive number".to_string(),
+        ));
     }
-    let text = std::fs::read_to_string(&args.scenario)
-        .map_err(|e| format!("cannot read {}: {e}", args.scenario.display()))?;
+    let text = std::fs::read_to_string(&args.scenario).map_err(|e| {
+        SimError::BadRequest(format!("cannot read {}: {e}", args.scenario.display()))
+    })?;
     let scenario = Scenario::parse(&text)?;
     let options = Options {
         time_scale: args.time_scale,
@@ -54,13 +58,15 @@ async fn run(args: Args) -> Result<(), String> {
     let sim = Sim::new(scenario, options)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|e| SimError::Internal(format!("cannot listen on {}: {e}", args.addr)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| SimError::Internal(e.to_string()))?;
     println!("listening on http://{local}");
     let _ = std::io::stdout().flush();
     serve(listener, sim, shutdown_signal())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| SimError::Internal(e.to_string()))
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,7 @@
 //! The control plane: the world, and what surrounds it (the clock, quotas, faults, the call log
 //! and regional outages).
 
+use crate::error::SimError;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -56,7 +57,7 @@ pub fn lock(sim: &Shared) -> MutexGuard<'_, Sim> {
 }
 
 impl Sim {
-    pub fn new(scenario: Scenario, options: Options) -> Result<Sim, String> {
+    pub fn new(scenario: Scenario, options: Options) -> Result<Sim, SimError> {
         let clock = Clock::new(options.time_scale);
         let seed = options.seed.or(scenario.seed).unwrap_or(1);
         let world = scenario.build(seed, clock.now())?;
@@ -66,7 +67,9 @@ impl Sim {
             .or(scenario.quota_factor())
             .unwrap_or(1.0);
         if !(factor > 0.0 && factor.is_finite()) {
-            return Err("the quota factor must be a positive number".into());
+            return Err(SimError::BadRequest(
+                "the quota factor must be a positive number".to_string(),
+            ));
         }
         Ok(Sim {
             faults: scenario.faults.clone(),
@@ -85,7 +88,7 @@ impl Sim {
     }
 
     /// Back to the scenario's start: state, log, faults, buckets, outages (held calls answer).
-    pub fn reset(&mut self) -> Result<(), String> {
+    pub fn reset(&mut self) -> Result<(), SimError> {
         let seed = self.options.seed.or(self.scenario.seed).unwrap_or(1);
         self.world = self.scenario.build(seed, self.clock.now())?;
         self.faults = self.scenario.faults.clone();

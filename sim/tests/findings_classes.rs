@@ -359,5 +359,5 @@ async fn sync_failures_armed_in_the_scenario_fail_the_first_copy() {
             seed: None,
         },
     );
-    assert!(built.is_err_and(|e| e.contains("Nope")));
+    assert!(built.is_err_and(|e| e.to_string().contains("Nope")));
 }

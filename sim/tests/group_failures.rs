@@ -362,5 +362,5 @@ async fn the_update_window_and_its_answer_from_the_scenario() {
             seed: None,
         },
     );
-    assert!(built.is_err_and(|e| e.contains("updateInProgress")));
+    assert!(built.is_err_and(|e| e.to_string().contains("updateInProgress")));
 }

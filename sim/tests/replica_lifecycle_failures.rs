@@ -420,7 +420,7 @@ async fn scenario_replica_failures_are_checked() {
             seed: None,
         },
     );
-    assert!(built.is_err_and(|e| e.contains("seconds")));
+    assert!(built.is_err_and(|e| e.to_string().contains("seconds")));
     scenario["instances"][0]["replicaFailure"] = json!({"failure": "melted"});
     assert!(connect_sim::Scenario::parse(&scenario.to_string()).is_err());
 }

@@ -8,6 +8,7 @@ pub(crate) mod routes;
 mod stage_routes;
 mod staging;
 
+use crate::error::SimError;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -227,38 +228,40 @@ impl RegionOutage {
     }
 
     /// `{"outage": null}` is `None`; else the outage its members describe.
-    fn parse(obj: &serde_json::Map<String, Value>) -> Result<Option<RegionOutage>, String> {
+    fn parse(obj: &serde_json::Map<String, Value>) -> Result<Option<RegionOutage>, SimError> {
         let kind = match obj.get("outage") {
-            None => return Err("'outage' is missing".into()),
+            None => return Err(SimError::BadRequest("'outage' is missing".to_string())),
             Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.as_str()),
-            Some(other) => return Err(format!("got {other}")),
+            Some(other) => return Err(SimError::BadRequest(format!("got {other}"))),
         };
         let allowed: &[&str] = match kind {
             None | Some("unavailable" | "timeout" | "reset") => &[],
             Some("partial") => &["code"],
             Some("operations") => &["operations", "code"],
             Some("degraded") => &["latencySeconds", "errorRate"],
-            Some(other) => return Err(format!("got \"{other}\"")),
+            Some(other) => return Err(SimError::BadRequest(format!("got \"{other}\""))),
         };
         if let Some(k) = obj
             .keys()
             .find(|k| *k != "outage" && !allowed.contains(&k.as_str()))
         {
-            return Err(format!("unknown member '{k}'"));
+            return Err(SimError::BadRequest(format!("unknown member '{k}'")));
         }
         let code = |default: OutageCode| match obj.get("code") {
             None => Ok(default),
             Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
-                format!(
+                SimError::BadRequest(format!(
                     "code must be ServiceUnavailableException or InternalServiceException, got {v}"
-                )
+                ))
             }),
         };
-        let number = |name: &str, max: f64| -> Result<f64, String> {
+        let number = |name: &str, max: f64| -> Result<f64, SimError> {
             match obj.get(name).and_then(Value::as_f64) {
                 Some(n) if (0.0..=max).contains(&n) => Ok(n),
-                _ => Err(format!("{name} must be a number from 0 to {max}")),
+                _ => Err(SimError::BadRequest(format!(
+                    "{name} must be a number from 0 to {max}"
+                ))),
             }
         };
         Ok(Some(match kind {
@@ -280,15 +283,20 @@ impl RegionOutage {
                             .collect()
                     })
                     .filter(|v: &Vec<String>| !v.is_empty())
-                    .ok_or("operations must be a non-empty list of operation names or families")?;
+                    .ok_or_else(|| {
+                        SimError::BadRequest(
+                            "operations must be a non-empty list of operation names or families"
+                                .into(),
+                        )
+                    })?;
                 if let Some(bad) = operations
                     .iter()
                     .find(|o| !crate::ops::Operation::names_operations(o))
                 {
-                    return Err(format!(
+                    return Err(SimError::BadRequest(format!(
                         "'{bad}' is no operation and no family ({})",
                         crate::ops::FAMILIES.join(", ")
-                    ));
+                    )));
                 }
                 RegionOutage::Operations {
                     operations,
@@ -304,13 +312,15 @@ impl RegionOutage {
 }
 
 impl TryFrom<Value> for RegionOutage {
-    type Error = String;
+    type Error = SimError;
 
-    fn try_from(v: Value) -> Result<Self, String> {
+    fn try_from(v: Value) -> Result<Self, SimError> {
         let Value::Object(obj) = v else {
-            return Err("an outage is a JSON object".into());
+            return Err(SimError::BadRequest(
+                "an outage is a JSON object".to_string(),
+            ));
         };
-        RegionOutage::parse(&obj)?.ok_or_else(|| "'outage' is null".into())
+        RegionOutage::parse(&obj)?.ok_or_else(|| SimError::BadRequest("'outage' is null".into()))
     }
 }
 
@@ -341,15 +351,17 @@ impl From<RegionStatus> for Value {
 }
 
 impl TryFrom<Value> for RegionStatus {
-    type Error = String;
+    type Error = SimError;
 
-    fn try_from(v: Value) -> Result<Self, String> {
+    fn try_from(v: Value) -> Result<Self, SimError> {
         let Value::Object(mut obj) = v else {
-            return Err("a region entry is a JSON object".into());
+            return Err(SimError::BadRequest(
+                "a region entry is a JSON object".to_string(),
+            ));
         };
         let region = match obj.remove("region") {
             Some(Value::String(r)) => r,
-            _ => return Err("'region' is missing".into()),
+            _ => return Err(SimError::BadRequest("'region' is missing".to_string())),
         };
         let since = obj.remove("since").and_then(|s| s.as_f64());
         Ok(RegionStatus {
@@ -385,11 +397,13 @@ impl From<SetOutage> for Value {
 }
 
 impl TryFrom<Value> for SetOutage {
-    type Error = String;
+    type Error = SimError;
 
-    fn try_from(v: Value) -> Result<Self, String> {
+    fn try_from(v: Value) -> Result<Self, SimError> {
         let Value::Object(obj) = v else {
-            return Err("the body must be a JSON object".into());
+            return Err(SimError::BadRequest(
+                "the body must be a JSON object".to_string(),
+            ));
         };
         Ok(SetOutage {
             outage: RegionOutage::parse(&obj)?,
@@ -585,10 +599,10 @@ mod tests {
             })
         );
         assert_eq!(parse(r#"{"outage": null}"#), Ok(SetOutage { outage: None }));
-        assert!(parse("{}").is_err_and(|e| e.contains("missing")));
-        assert!(parse(r#"{"outage": null, "x": 1}"#).is_err_and(|e| e.contains("unknown member")));
-        assert!(parse(r#"{"outage": "down"}"#).is_err_and(|e| e.contains("down")));
-        assert!(parse(r#"{"outage": "reset", "code": "x"}"#).is_err_and(|e| e.contains("code")));
+        assert!(parse("{}").is_err_and(|e| e.to_string().contains("missing")));
+        assert!(parse(r#"{"outage": null, "x": 1}"#).is_err_and(|e| e.to_string().contains("unknown member")));
+        assert!(parse(r#"{"outage": "down"}"#).is_err_and(|e| e.to_string().contains("down")));
+        assert!(parse(r#"{"outage": "reset", "code": "x"}"#).is_err_and(|e| e.to_string().contains("code")));
     }
 
     #[test]
@@ -613,7 +627,7 @@ mod tests {
         );
         assert!(parse(r#"{"outage": "operations", "operations": []}"#).is_err());
         assert!(parse(r#"{"outage": "operations", "operations": ["Nope"]}"#)
-            .is_err_and(|e| e.contains("Nope")));
+            .is_err_and(|e| e.to_string().contains("Nope")));
         assert_eq!(
             parse(r#"{"outage": "degraded", "latencySeconds": 1.5, "errorRate": 0.2}"#),
             Ok(Some(RegionOutage::Degraded {
@@ -623,7 +637,7 @@ mod tests {
         );
         assert!(
             parse(r#"{"outage": "degraded", "latencySeconds": 1, "errorRate": 2}"#)
-                .is_err_and(|e| e.contains("errorRate"))
+                .is_err_and(|e| e.to_string().contains("errorRate"))
         );
         let partial = RegionOutage::Partial {
             code: OutageCode::InternalService,

@@ -16,24 +16,11 @@ use super::{
     Advance, Advanced, CallFilter, CallLog, ClockReading, Done, Faults, Health, QuotaFactor,
     RegionStatus, Regions, SetOutage, SetQuota, SimState,
 };
+pub(super) use crate::error::SimError;
 use crate::server::MAX_BODY;
 use crate::sim::{lock, Shared};
 use crate::throttle::Throttle;
 use crate::wire::{json_response, ApiError, ErrorCode, REQUEST_ID};
-
-/// How a control call fails; answered in [`SimError::into_response`] only.
-#[derive(Debug, thiserror::Error)]
-pub enum SimError {
-    /// 400 `InvalidRequestException`: a body, query or region that is not what the call takes.
-    #[error("{0}")]
-    BadRequest(String),
-    /// 404 `UnknownOperationException`: no control call at this method and path.
-    #[error("no control operation at {method} {path}")]
-    UnknownCall { method: Method, path: String },
-    /// 500 `InternalServiceException`: the scenario no longer builds.
-    #[error("{0}")]
-    Internal(String),
-}
 
 impl IntoResponse for SimError {
     fn into_response(self) -> Response {
@@ -125,7 +112,7 @@ async fn faults(State(sim): State<Shared>) -> Reply<Faults> {
 }
 
 async fn set_faults(State(sim): State<Shared>, Body(faults): Body<Faults>) -> Answer<Faults> {
-    faults.validate().map_err(SimError::BadRequest)?;
+    faults.validate()?;
     lock(&sim).faults = faults.clone();
     Ok(Reply(faults))
 }
@@ -187,7 +174,9 @@ async fn advance(State(sim): State<Shared>, Body(advance): Body<Advance>) -> Ans
 }
 
 async fn reset(State(sim): State<Shared>) -> Answer<Done> {
-    lock(&sim).reset().map_err(SimError::Internal)?;
+    lock(&sim)
+        .reset()
+        .map_err(|e| SimError::Internal(e.to_string()))?;
     Ok(Reply(Done {}))
 }
 

@@ -67,10 +67,7 @@ async fn stage_sync(
     let Body(failure) = body?;
     let mut sim = lock(&sim);
     let now = sim.catch_up();
-    let staged = sim
-        .world
-        .stage_sync_failure(failure, now)
-        .map_err(SimError::BadRequest)?;
+    let staged = sim.world.stage_sync_failure(failure, now)?;
     Ok(Reply(staged))
 }
 
@@ -123,7 +120,7 @@ async fn set_access_policy(
 ) -> Answer<AccessPolicy> {
     let key = label(key);
     let Body(policy) = body?;
-    policy.validate().map_err(SimError::BadRequest)?;
+    policy.validate()?;
     lock(&sim).world.access_policies.insert(key, policy.clone());
     Ok(Reply(policy))
 }
@@ -150,8 +147,7 @@ async fn disassociate(
     sim.catch_up();
     let users = sim
         .world
-        .disassociate_outside(&d.group, d.instance_id.as_deref(), &d.users)
-        .map_err(SimError::BadRequest)?;
+        .disassociate_outside(&d.group, d.instance_id.as_deref(), &d.users)?;
     Ok(Reply(Disassociated { users }))
 }
 
@@ -166,11 +162,7 @@ async fn change_settings(
     let Body(change) = body?;
     let mut sim = lock(&sim);
     sim.catch_up();
-    let view = sim
-        .world
-        .settings
-        .change(&change)
-        .map_err(SimError::BadRequest)?;
+    let view = sim.world.settings.change(&change)?;
     Ok(Reply(view))
 }
 
@@ -181,10 +173,7 @@ async fn stage_group(
     let Body(failure) = body?;
     let mut sim = lock(&sim);
     let now = sim.catch_up();
-    let staged = sim
-        .world
-        .stage_group_failure(failure, now)
-        .map_err(SimError::BadRequest)?;
+    let staged = sim.world.stage_group_failure(failure, now)?;
     Ok(Reply(staged))
 }
 
@@ -197,9 +186,6 @@ async fn stage_replica(
     let Body(failure) = body?;
     let mut sim = lock(&sim);
     let now = sim.catch_up();
-    let staged = sim
-        .world
-        .stage_replica_failure(&instance, failure, now)
-        .map_err(SimError::BadRequest)?;
+    let staged = sim.world.stage_replica_failure(&instance, failure, now)?;
     Ok(Reply(staged))
 }

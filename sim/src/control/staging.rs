@@ -1,6 +1,7 @@
 //! The control API's staged failures: what a scenario file or a control call can put the control
 //! plane into, as the JSON both take. `sim/README.md` ("Staged failures") says what each does.
 
+use crate::error::SimError;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -57,12 +58,14 @@ fn default_deletion_seconds() -> f64 {
 }
 
 impl ReplicaFailure {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SimError> {
         let non_negative = |v: f64, name: &str| {
             if v >= 0.0 && v.is_finite() {
                 Ok(())
             } else {
-                Err(format!("{name} must be a number of seconds, 0 or more"))
+                Err(SimError::BadRequest(format!(
+                    "{name} must be a number of seconds, 0 or more"
+                )))
             }
         };
         match self {
@@ -74,7 +77,9 @@ impl ReplicaFailure {
             } => {
                 if let Some(r) = region {
                     if !crate::wire::is_region(r) {
-                        return Err(format!("region '{r}' is not a region name"));
+                        return Err(SimError::BadRequest(format!(
+                            "region '{r}' is not a region name"
+                        )));
                     }
                 }
                 non_negative(*after_seconds, "afterSeconds")

@@ -3,6 +3,7 @@
 
 use super::{arn, Phase, TaskClass, World};
 use crate::control::{ReplicaFailure, ReplicaStaged};
+use crate::error::SimError;
 
 impl World {
     /// Stages a failure of instance `id`'s replica at simulated time `now`: armed for the next
@@ -12,7 +13,7 @@ impl World {
         id: &str,
         failure: ReplicaFailure,
         now: f64,
-    ) -> Result<ReplicaStaged, String> {
+    ) -> Result<ReplicaStaged, SimError> {
         failure.validate()?;
         let staged = |armed, at| ReplicaStaged {
             instance_id: id.to_string(),
@@ -26,7 +27,7 @@ impl World {
                 .values()
                 .any(|i| i.id == id && i.replica_of.is_none())
             {
-                return Err(format!("there is no instance {id}"));
+                return Err(SimError::BadRequest(format!("there is no instance {id}")));
             }
             self.replica_plans.insert(id.to_string(), failure.clone());
             return Ok(staged(true, None));
@@ -39,35 +40,37 @@ impl World {
         let later = |after: f64| (!creating).then_some(now + after);
         let plan_at = match (&failure, &rep.phase) {
             (_, Phase::Deleting { .. }) => {
-                return Err(format!("the replica of {id} is being deleted"));
+                return Err(SimError::BadRequest(format!(
+                    "the replica of {id} is being deleted"
+                )));
             }
             (ReplicaFailure::CreationFailed { .. }, Phase::Running) if creating => None,
             (ReplicaFailure::CreationFailed { .. }, _) => {
-                return Err(format!(
+                return Err(SimError::BadRequest(format!(
                     "the replica of {id} in {} is {replica_status}: its creation is over",
                     rep.replica
-                ));
+                )));
             }
             (ReplicaFailure::ReplicationFailed { region, .. }, _)
                 if region
                     .as_ref()
                     .is_some_and(|r| *r != rep.source && *r != rep.replica) =>
             {
-                return Err(format!(
+                return Err(SimError::BadRequest(format!(
                     "instance {id} is replicated between {} and {}, not {}",
                     rep.source,
                     rep.replica,
                     region.as_deref().unwrap_or_default()
-                ));
+                )));
             }
             (ReplicaFailure::ReplicationFailed { after_seconds, .. }, Phase::Running) => {
                 later(*after_seconds)
             }
             (ReplicaFailure::ReplicationFailed { .. }, phase) => {
-                return Err(format!(
+                return Err(SimError::BadRequest(format!(
                     "the replication of {id} is {}: it can no longer fail",
                     phase.name()
-                ));
+                )));
             }
             (ReplicaFailure::Deletion { after_seconds, .. }, _) => later(*after_seconds),
         };

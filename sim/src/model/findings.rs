@@ -3,6 +3,7 @@
 
 use super::{Task, TaskOp, World};
 use crate::control::{SyncFailure, SyncStaged};
+use crate::error::SimError;
 use crate::kinds::Kind;
 
 /// A change of a resource that could not be applied in `to`.
@@ -21,9 +22,9 @@ pub struct FailedSync {
 impl World {
     /// Stages a sync failure at simulated time `now`: an update that failed just now when the
     /// resource is in both regions, else armed for the next mirroring of it into the region.
-    pub fn stage_sync_failure(&mut self, f: SyncFailure, now: f64) -> Result<SyncStaged, String> {
+    pub fn stage_sync_failure(&mut self, f: SyncFailure, now: f64) -> Result<SyncStaged, SimError> {
         let Some(iid) = f.instance_id.clone() else {
-            return Err("instanceId is required".into());
+            return Err(SimError::BadRequest("instanceId is required".to_string()));
         };
         let Some(rep) = self.replications.get(&iid) else {
             if !self
@@ -31,17 +32,17 @@ impl World {
                 .values()
                 .any(|i| i.id == iid && i.replica_of.is_none())
             {
-                return Err(format!("there is no instance {iid}"));
+                return Err(SimError::BadRequest(format!("there is no instance {iid}")));
             }
             self.sync_plans.push(f);
             return Ok(SyncStaged { armed: true });
         };
         let to = f.region.clone().unwrap_or_else(|| rep.replica.clone());
         let Some(from) = rep.other(&to).map(str::to_string) else {
-            return Err(format!(
+            return Err(SimError::BadRequest(format!(
                 "instance {iid} is replicated between {} and {}, not {to}",
                 rep.source, rep.replica
-            ));
+            )));
         };
         let source = self
             .instance(&from, &iid)

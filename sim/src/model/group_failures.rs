@@ -3,6 +3,7 @@
 
 use super::{Tdg, Version, World, ACTIVE};
 use crate::control::{GroupFailure, GroupFailureKind, GroupStaged};
+use crate::error::SimError;
 use crate::kinds::Kind;
 use crate::wire::is_uuid;
 
@@ -30,7 +31,11 @@ impl World {
     }
 
     /// The group named by `group` (its name, ID or ARN), of `instance_id` when given.
-    fn find_group(&self, group: &str, instance_id: Option<&str>) -> Result<Option<String>, String> {
+    fn find_group(
+        &self,
+        group: &str,
+        instance_id: Option<&str>,
+    ) -> Result<Option<String>, SimError> {
         let matching: Vec<String> = self
             .tdgs
             .values()
@@ -41,7 +46,9 @@ impl World {
         match matching.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(one.clone())),
-            _ => Err(format!("several groups are named {group}; give instanceId")),
+            _ => Err(SimError::BadRequest(format!(
+                "several groups are named {group}; give instanceId"
+            ))),
         }
     }
 
@@ -52,10 +59,10 @@ impl World {
         group: &str,
         instance_id: Option<&str>,
         users: &[String],
-    ) -> Result<Vec<String>, String> {
-        let id = self
-            .find_group(group, instance_id)?
-            .ok_or_else(|| format!("there is no traffic distribution group {group}"))?;
+    ) -> Result<Vec<String>, SimError> {
+        let id = self.find_group(group, instance_id)?.ok_or_else(|| {
+            SimError::BadRequest(format!("there is no traffic distribution group {group}"))
+        })?;
         let t = &self.tdgs[&id];
         let source = self.instance(&t.home, &t.instance_id);
         let mut ids = Vec::new();
@@ -65,7 +72,12 @@ impl World {
                 .and_then(|s| s.get(u).or_else(|| s.by_name(u)))
                 .map(|r| r.id.clone())
                 .or_else(|| t.users.contains(u).then(|| u.clone()))
-                .ok_or_else(|| format!("there is no user {u} in instance {}", t.instance_id))?;
+                .ok_or_else(|| {
+                    SimError::BadRequest(format!(
+                        "there is no user {u} in instance {}",
+                        t.instance_id
+                    ))
+                })?;
             ids.push(uid);
         }
         let mut removed = Vec::new();
@@ -84,13 +96,17 @@ impl World {
         &mut self,
         f: GroupFailure,
         now: f64,
-    ) -> Result<GroupStaged, String> {
+    ) -> Result<GroupStaged, SimError> {
         if let Some(s) = f.seconds {
             if f.failure != GroupFailureKind::UpdateInProgress {
-                return Err("seconds goes with updateInProgress only".into());
+                return Err(SimError::BadRequest(
+                    "seconds goes with updateInProgress only".to_string(),
+                ));
             }
             if !(s >= 0.0 && s.is_finite()) {
-                return Err("seconds must be a number of seconds, 0 or more".into());
+                return Err(SimError::BadRequest(
+                    "seconds must be a number of seconds, 0 or more".to_string(),
+                ));
             }
         }
         let id = match self.find_group(&f.group, f.instance_id.as_deref())? {
@@ -98,10 +114,10 @@ impl World {
             None => {
                 let by_id = f.group.starts_with("arn:") || is_uuid(&f.group);
                 if f.failure == GroupFailureKind::UpdateInProgress || by_id {
-                    return Err(format!(
+                    return Err(SimError::BadRequest(format!(
                         "there is no traffic distribution group {}",
                         f.group
-                    ));
+                    )));
                 }
                 self.group_plans.push(f);
                 return Ok(GroupStaged {
@@ -116,18 +132,18 @@ impl World {
         let lag = self.settings.cross_region_lag_seconds;
         let seq = self.next_seq();
         let Some(t) = self.tdgs.get_mut(&id) else {
-            return Err(format!(
+            return Err(SimError::BadRequest(format!(
                 "there is no traffic distribution group {}",
                 f.group
-            ));
+            )));
         };
         let at = match f.failure {
             GroupFailureKind::CreationFailed => {
                 if t.lifecycle != "CREATION_IN_PROGRESS" {
-                    return Err(format!(
+                    return Err(SimError::BadRequest(format!(
                         "group {} is {}: its creation is over",
                         t.name, t.lifecycle
-                    ));
+                    )));
                 }
                 t.fail_creation = true;
                 Some(t.until)
@@ -138,10 +154,10 @@ impl World {
             }
             GroupFailureKind::UpdateInProgress => {
                 if t.lifecycle != ACTIVE {
-                    return Err(format!(
+                    return Err(SimError::BadRequest(format!(
                         "group {} is {}; only an ACTIVE group can be updating",
                         t.name, t.lifecycle
-                    ));
+                    )));
                 }
                 // As if another client had just updated it at home without a change: the other
                 // region sees the window a lag later.

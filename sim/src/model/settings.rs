@@ -1,5 +1,6 @@
 //! Timing and quota knobs, from the scenario's `settings`.
 
+use crate::error::SimError;
 use std::collections::HashMap;
 
 use crate::control::{RefusalCode, SettingsChange, SimSettings, ThrottleCode};
@@ -77,14 +78,16 @@ impl Settings {
     }
 
     /// Applies a change: all of it, or nothing when a member is out of range.
-    pub fn change(&mut self, c: &SettingsChange) -> Result<SimSettings, String> {
+    pub fn change(&mut self, c: &SettingsChange) -> Result<SimSettings, SimError> {
         let mut next = self.clone();
         let seconds = |v: Option<f64>, name: &str, slot: &mut f64| match v {
             Some(v) if v >= 0.0 && v.is_finite() => {
                 *slot = v;
                 Ok(())
             }
-            Some(_) => Err(format!("{name} must be a number of seconds, 0 or more")),
+            Some(_) => Err(SimError::BadRequest(format!(
+                "{name} must be a number of seconds, 0 or more"
+            ))),
             None => Ok(()),
         };
         seconds(
@@ -119,7 +122,9 @@ impl Settings {
         )?;
         if let Some(rate) = c.mirror_per_second {
             if !(rate > 0.0 && rate.is_finite()) {
-                return Err("mirrorPerSecond must be a positive number".into());
+                return Err(SimError::BadRequest(
+                    "mirrorPerSecond must be a positive number".to_string(),
+                ));
             }
             next.mirror_per_second = rate;
         }
@@ -155,11 +160,11 @@ impl Settings {
 
 impl Settings {
     /// The per-call latency is at most a minute, base and jitter each.
-    pub fn check_latency(&self) -> Result<(), String> {
+    pub fn check_latency(&self) -> Result<(), SimError> {
         if self.call_latency_ms > MAX_LATENCY_MS || self.call_latency_jitter_ms > MAX_LATENCY_MS {
-            return Err(format!(
+            return Err(SimError::BadRequest(format!(
                 "callLatencyMs and callLatencyJitterMs must be at most {MAX_LATENCY_MS}"
-            ));
+            )));
         }
         Ok(())
     }

@@ -1,15 +1,20 @@
 //! Scenario entries: one resource from its JSON entry, references resolved by name.
 
+use crate::error::SimError;
 use serde_json::{Map, Value};
 
 use crate::kinds::Kind;
 use crate::model::{default_attrs, Instance, Resource, World};
 
-pub(super) fn lookup(inst: &Instance, kind: Kind, name: &str) -> Result<String, String> {
+pub(super) fn lookup(inst: &Instance, kind: Kind, name: &str) -> Result<String, SimError> {
     inst.set(kind)
         .and_then(|s| s.by_name(name))
         .map(|r| r.id.clone())
-        .ok_or_else(|| format!("{kind:?} '{name}' is referenced but not defined (define it first)"))
+        .ok_or_else(|| {
+            SimError::BadRequest(format!(
+                "{kind:?} '{name}' is referenced but not defined (define it first)"
+            ))
+        })
 }
 
 fn str_field<'a>(entry: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -23,10 +28,10 @@ pub(super) fn resource_from(
     kind: Kind,
     entry: &Map<String, Value>,
     now: f64,
-) -> Result<Resource, String> {
+) -> Result<Resource, SimError> {
     let name = str_field(entry, "name")
         .or_else(|| str_field(entry, "username"))
-        .ok_or_else(|| format!("a {kind:?} entry has no name"))?
+        .ok_or_else(|| SimError::BadRequest(format!("a {kind:?} entry has no name")))?
         .to_string();
     let mut attrs = default_attrs(kind);
     if let Some(Value::Object(extra)) = entry.get("attrs") {
@@ -56,7 +61,9 @@ pub(super) fn resource_from(
                 .into_iter()
                 .flatten()
             {
-                let q = q.as_str().ok_or("routing profile queues must be names")?;
+                let q = q.as_str().ok_or_else(|| {
+                    SimError::BadRequest("routing profile queues must be names".into())
+                })?;
                 ids.push(Value::String(lookup(inst, Kind::Queues, q)?));
             }
             set(&mut attrs, "QueueIds", Value::Array(ids));
@@ -76,7 +83,9 @@ pub(super) fn resource_from(
                 .into_iter()
                 .flatten()
             {
-                let sp = sp.as_str().ok_or("security profiles must be names")?;
+                let sp = sp.as_str().ok_or_else(|| {
+                    SimError::BadRequest("security profiles must be names".into())
+                })?;
                 sps.push(Value::String(lookup(inst, Kind::SecurityProfiles, sp)?));
             }
             set(&mut attrs, "SecurityProfileIds", Value::Array(sps));
@@ -112,7 +121,9 @@ pub(super) fn resource_from(
             // A prompt stored in S3: never mirrored.
             if let Some(uri) = str_field(entry, "s3Uri") {
                 if !uri.starts_with("s3://") {
-                    return Err(format!("prompt '{name}': s3Uri must be an s3:// URI"));
+                    return Err(SimError::BadRequest(format!(
+                        "prompt '{name}': s3Uri must be an s3:// URI"
+                    )));
                 }
                 set(&mut attrs, "S3Uri", uri.into());
             }

@@ -1,6 +1,7 @@
 //! Scenario files: the instances, resources and settings the control plane starts from.
 //! The format is documented in `sim/README.md`.
 
+use crate::error::SimError;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
@@ -174,8 +175,9 @@ const DEFAULT_ATTRIBUTES: &[(&str, &str)] = &[
 ];
 
 impl Scenario {
-    pub fn parse(text: &str) -> Result<Scenario, String> {
-        serde_json::from_str(text).map_err(|e| format!("scenario is not valid: {e}"))
+    pub fn parse(text: &str) -> Result<Scenario, SimError> {
+        serde_json::from_str(text)
+            .map_err(|e| SimError::BadRequest(format!("scenario is not valid: {e}")))
     }
 
     pub fn quota_factor(&self) -> Option<f64> {
@@ -183,7 +185,7 @@ impl Scenario {
     }
 
     /// Builds the world this scenario describes, at simulated time `now`.
-    pub fn build(&self, seed: u64, now: f64) -> Result<World, String> {
+    pub fn build(&self, seed: u64, now: f64) -> Result<World, SimError> {
         let s = &self.settings;
         let d = Settings::default();
         let settings = Settings {
@@ -217,7 +219,9 @@ impl Scenario {
         settings.check_latency()?;
         let lag = settings.cross_region_lag_seconds;
         if !(lag >= 0.0 && lag.is_finite()) {
-            return Err("crossRegionLagSeconds must be a number of seconds, 0 or more".into());
+            return Err(SimError::BadRequest(
+                "crossRegionLagSeconds must be a number of seconds, 0 or more".to_string(),
+            ));
         }
         for rate in settings.mirror_per_second_by_kind.values() {
             positive(*rate, "mirrorPerSecondByKind")?;
@@ -226,12 +230,14 @@ impl Scenario {
         for (key, policy) in &self.access_policies {
             policy
                 .validate()
-                .map_err(|e| format!("accessPolicies: {key}: {e}"))?;
+                .map_err(|e| SimError::BadRequest(format!("accessPolicies: {key}: {e}")))?;
             world.access_policies.insert(key.clone(), policy.clone());
         }
         for (region, functions) in &self.lambda_functions {
             if !crate::wire::is_region(region) {
-                return Err(format!("lambdaFunctions: '{region}' is not a region"));
+                return Err(SimError::BadRequest(format!(
+                    "lambdaFunctions: '{region}' is not a region"
+                )));
             }
             world.lambda_functions.insert(
                 region.clone(),
@@ -244,9 +250,12 @@ impl Scenario {
         Ok(world)
     }
 
-    fn add_instance(&self, world: &mut World, f: &InstanceFile, now: f64) -> Result<(), String> {
+    fn add_instance(&self, world: &mut World, f: &InstanceFile, now: f64) -> Result<(), SimError> {
         if !crate::wire::is_region(&f.region) {
-            return Err(format!("instance region '{}' is not a region", f.region));
+            return Err(SimError::BadRequest(format!(
+                "instance region '{}' is not a region",
+                f.region
+            )));
         }
         let id = f.id.clone().unwrap_or_else(|| world.ids.uuid());
         let mut attributes: Vec<(String, String)> = DEFAULT_ATTRIBUTES
@@ -296,7 +305,10 @@ impl Scenario {
             for entry in entries {
                 let r = resource_from(world, &inst, kind, &entry, now)?;
                 if inst.set(kind).and_then(|s| s.by_name(&r.name)).is_some() {
-                    return Err(format!("{kind:?} '{}' appears twice", r.name));
+                    return Err(SimError::BadRequest(format!(
+                        "{kind:?} '{}' appears twice",
+                        r.name
+                    )));
                 }
                 inst.set_mut(kind).insert(r);
             }
@@ -309,19 +321,19 @@ impl Scenario {
             if let Some(g) = &n.group {
                 let len = g.chars().count();
                 if !(1..=128).contains(&len) || g.trim() != g {
-                    return Err(format!(
+                    return Err(SimError::BadRequest(format!(
                         "phone number {}: group '{g}' must be 1 to 128 characters, without white space at either end",
                         n.number
-                    ));
+                    )));
                 }
                 if f.alias
                     .as_ref()
                     .is_some_and(|a| *g == format!("{a}-default"))
                 {
-                    return Err(format!(
+                    return Err(SimError::BadRequest(format!(
                         "phone number {}: group '{g}' is the default group's name; leave out `group` for the default group",
                         n.number
-                    ));
+                    )));
                 }
             }
             let pid = world.ids.uuid();
@@ -352,14 +364,14 @@ impl Scenario {
         if let Some(failure) = &f.replica_failure {
             failure
                 .validate()
-                .map_err(|e| format!("instance {id}: replicaFailure: {e}"))?;
+                .map_err(|e| SimError::BadRequest(format!("instance {id}: replicaFailure: {e}")))?;
             world.replica_plans.insert(id.clone(), failure.clone());
         }
         for g in &f.group_failures {
             if g.failure == GroupFailureKind::UpdateInProgress || g.instance_id.is_some() {
-                return Err(format!(
+                return Err(SimError::BadRequest(format!(
                     "instance {id}: groupFailures take a group name and creationFailed or deletionFailed (updateInProgress is staged at run time)"
-                ));
+                )));
             }
             world.group_plans.push(GroupFailure {
                 instance_id: Some(id.clone()),
@@ -368,17 +380,19 @@ impl Scenario {
         }
         for s in &f.sync_failures {
             if s.instance_id.is_some() {
-                return Err(format!("instance {id}: syncFailures take no instanceId"));
+                return Err(SimError::BadRequest(format!(
+                    "instance {id}: syncFailures take no instanceId"
+                )));
             }
             if inst
                 .set(s.kind)
                 .and_then(|set| set.by_name(&s.name))
                 .is_none()
             {
-                return Err(format!(
+                return Err(SimError::BadRequest(format!(
                     "instance {id}: syncFailures: {:?} '{}' is not defined",
                     s.kind, s.name
-                ));
+                )));
             }
             world.sync_plans.push(SyncFailure {
                 instance_id: Some(id.clone()),
@@ -390,10 +404,12 @@ impl Scenario {
     }
 }
 
-fn positive(v: f64, name: &str) -> Result<f64, String> {
+fn positive(v: f64, name: &str) -> Result<f64, SimError> {
     if v > 0.0 && v.is_finite() {
         Ok(v)
     } else {
-        Err(format!("{name} must be a positive number"))
+        Err(SimError::BadRequest(format!(
+            "{name} must be a positive number"
+        )))
     }
 }

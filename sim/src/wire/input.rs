@@ -161,7 +161,7 @@ impl Input {
     pub fn page_query(&self, max: usize, default: usize) -> ApiResult<PageRequest> {
         let size = match self.query_one("maxResults")? {
             None => default.min(max),
-            Some(v) => parse_page_size(v, max).map_err(|m| self.bad(m))?,
+            Some(v) => parse_page_size(v, max).map_err(|m| self.bad(m.to_string()))?,
         };
         let after = match self.query_one("nextToken")? {
             None | Some("") => None,

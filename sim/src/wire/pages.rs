@@ -1,11 +1,13 @@
 //! Pagination: page sizes, opaque tokens that are stable under deletions, and cutting pages.
 
-pub(super) fn parse_page_size(v: &str, max: usize) -> Result<usize, String> {
+use crate::error::SimError;
+
+pub(super) fn parse_page_size(v: &str, max: usize) -> Result<usize, SimError> {
     match v.parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
+        _ => Err(SimError::BadRequest(format!(
             "maxResults must be an integer from 1 to {max} (got '{v}')"
-        )),
+        ))),
     }
 }
 
