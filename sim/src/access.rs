@@ -1,10 +1,10 @@
 //! Access policies: which calls an access key may make, and the resource ARN each call is
 //! authorised against, as IAM names them for Amazon Connect.
 
-use crate::error::SimError;
 use serde_json::Value;
 
-use crate::control::AccessPolicy;
+use crate::error::SimError;
+use crate::model::staging::AccessPolicy;
 use crate::model::{arn, World};
 use crate::ops::Operation;
 use crate::wire::{split_arn, ApiError, ErrorCode, Input};
@@ -197,7 +197,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::Statement;
+    use crate::model::staging::Statement;
 
     #[test]
     fn globs_match_like_iam() {

@@ -1,10 +1,10 @@
 //! Injected faults: an error rate and added latency per operation, changeable at run time.
 
-use crate::error::SimError;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::SimError;
 use crate::ops::Operation;
 
 /// What to do to calls of one operation (or of every operation, under the key `*`).

@@ -20,8 +20,9 @@ pub mod sim;
 pub mod throttle;
 pub mod wire;
 
-use crate::error::SimError;
 use std::net::SocketAddr;
+
+use crate::error::SimError;
 
 pub use scenario::Scenario;
 pub use server::{router, serve};

@@ -1,7 +1,6 @@
 //! The control plane: the world, and what surrounds it (the clock, quotas, faults, the call log
 //! and regional outages).
 
-use crate::error::SimError;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,6 +12,7 @@ use crate::control::{
     BlockedState, CallRecord, GroupState, GroupView, InstanceState, NumberState, RegionOutage,
     RegionStatus, ReplicationState, SimState,
 };
+use crate::error::SimError;
 use crate::faults::Faults;
 use crate::kinds::Kind;
 use crate::model::{IdGen, View, World};

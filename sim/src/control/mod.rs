@@ -6,20 +6,19 @@
 mod client;
 pub(crate) mod routes;
 mod stage_routes;
-mod staging;
 
-use crate::error::SimError;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::SimError;
 pub use crate::faults::{Fault, Faults};
 use crate::kinds::Kind;
 
+pub use crate::model::staging::*;
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError};
-pub use staging::*;
 
 /// The paths of the control API.
 pub mod paths {
@@ -600,9 +599,11 @@ mod tests {
         );
         assert_eq!(parse(r#"{"outage": null}"#), Ok(SetOutage { outage: None }));
         assert!(parse("{}").is_err_and(|e| e.to_string().contains("missing")));
-        assert!(parse(r#"{"outage": null, "x": 1}"#).is_err_and(|e| e.to_string().contains("unknown member")));
+        assert!(parse(r#"{"outage": null, "x": 1}"#)
+            .is_err_and(|e| e.to_string().contains("unknown member")));
         assert!(parse(r#"{"outage": "down"}"#).is_err_and(|e| e.to_string().contains("down")));
-        assert!(parse(r#"{"outage": "reset", "code": "x"}"#).is_err_and(|e| e.to_string().contains("code")));
+        assert!(parse(r#"{"outage": "reset", "code": "x"}"#)
+            .is_err_and(|e| e.to_string().contains("code")));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::{
     Advance, Advanced, CallFilter, CallLog, ClockReading, Done, Faults, Health, QuotaFactor,
     RegionStatus, Regions, SetOutage, SetQuota, SimState,
 };
-pub(super) use crate::error::SimError;
+use crate::error::SimError;
 use crate::server::MAX_BODY;
 use crate::sim::{lock, Shared};
 use crate::throttle::Throttle;

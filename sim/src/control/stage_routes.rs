@@ -6,12 +6,13 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use super::paths::*;
-use super::routes::{Answer, Body, Reply, SimError, Usage};
+use super::routes::{Answer, Body, Reply, Usage};
 use super::{
     AccessPolicies, AccessPolicy, Disassociate, Disassociated, Done, GroupFailure, GroupStaged,
     LambdaFunctions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SettingsChange,
     SimSettings, SyncFailure, SyncStaged,
 };
+use crate::error::SimError;
 use crate::model::lambda_name;
 use crate::sim::{lock, Shared};
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use super::staging::ReplicaFailure;
 use super::{FailedSync, ResourceSet, Settled, Version};
-use crate::control::ReplicaFailure;
 use crate::kinds::Kind;
 
 #[derive(Debug, Clone)]

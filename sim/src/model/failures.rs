@@ -1,8 +1,9 @@
 //! Staged replica failures: a replica that is never created, a replication that stops, a replica
 //! deleted (or not); when each falls due, and what it leaves behind.
 
+use super::staging::{ReplicaFailure, ReplicaStaged};
 use super::{arn, Phase, TaskClass, World};
-use crate::control::{ReplicaFailure, ReplicaStaged};
+
 use crate::error::SimError;
 
 impl World {

@@ -1,8 +1,8 @@
 //! What mirroring leaves for the customer besides name conflicts: changes that failed to sync
 //! (staged), and the Lambda functions a flow names that a region does not have.
 
+use super::staging::{SyncFailure, SyncStaged};
 use super::{Task, TaskOp, World};
-use crate::control::{SyncFailure, SyncStaged};
 use crate::error::SimError;
 use crate::kinds::Kind;
 

@@ -1,8 +1,8 @@
 //! Staged failures of traffic distribution groups: a creation or a deletion that fails, and a
 //! group held `UPDATE_IN_PROGRESS`.
 
+use super::staging::{GroupFailure, GroupFailureKind, GroupStaged};
 use super::{Tdg, Version, World, ACTIVE};
-use crate::control::{GroupFailure, GroupFailureKind, GroupStaged};
 use crate::error::SimError;
 use crate::kinds::Kind;
 use crate::wire::is_uuid;

@@ -10,15 +10,16 @@ mod ids;
 mod mirroring;
 mod resources;
 mod settings;
+pub mod staging;
 mod traffic;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::control::{AccessPolicy, GroupFailure, ReplicaFailure, SyncFailure};
 use crate::kinds::Kind;
 use crate::ops::Operation;
+use staging::{AccessPolicy, GroupFailure, ReplicaFailure, SyncFailure};
 
 pub use entities::{Blocked, Distribution, Instance, Phase, PhoneNumber, Replication, Tdg};
 pub use findings::{lambda_name, lambda_names, FailedSync};

@@ -1,9 +1,9 @@
 //! Timing and quota knobs, from the scenario's `settings`.
 
-use crate::error::SimError;
 use std::collections::HashMap;
 
-use crate::control::{RefusalCode, SettingsChange, SimSettings, ThrottleCode};
+use super::staging::{RefusalCode, SettingsChange, SimSettings, ThrottleCode};
+use crate::error::SimError;
 use crate::kinds::Kind;
 
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 //! Scenario entries: one resource from its JSON entry, references resolved by name.
 
-use crate::error::SimError;
 use serde_json::{Map, Value};
 
+use crate::error::SimError;
 use crate::kinds::Kind;
 use crate::model::{default_attrs, Instance, Resource, World};
 

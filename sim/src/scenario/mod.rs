@@ -1,18 +1,18 @@
 //! Scenario files: the instances, resources and settings the control plane starts from.
 //! The format is documented in `sim/README.md`.
 
-use crate::error::SimError;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::control::{
+use crate::error::SimError;
+use crate::faults::Faults;
+use crate::kinds::Kind;
+use crate::model::staging::{
     AccessPolicy, GroupFailure, GroupFailureKind, RefusalCode, ReplicaFailure, SyncFailure,
     ThrottleCode,
 };
-use crate::faults::Faults;
-use crate::kinds::Kind;
 use crate::model::{default_region_pairs, lambda_name, Instance, PhoneNumber, Settings, World};
 
 mod entries;

@@ -1,11 +1,12 @@
-//! The control API's staged failures: what a scenario file or a control call can put the control
-//! plane into, as the JSON both take. `sim/README.md` ("Staged failures") says what each does.
+//! The staged failures and settings the model runs on: what a scenario file or a control call can
+//! put the control plane into, as the JSON both take (the control API re-exports them).
+//! `sim/README.md` ("Staged failures") says what each does.
 
-use crate::error::SimError;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::SimError;
 use crate::kinds::Kind;
 use crate::wire::ErrorCode;
 
