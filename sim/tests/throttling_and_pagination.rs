@@ -134,53 +134,54 @@ async fn pagination_honours_each_operations_page_maximum() {
     assert_eq!(names.len(), 50);
 
     // Out-of-range page sizes and forged tokens are the modeled 400s.
-    let err = east
-        .list_users()
-        .instance_id(INSTANCE)
-        .max_results(1001)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidParameterException");
-    let err = east
-        .list_users()
-        .instance_id(INSTANCE)
-        .max_results(0)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidParameterException");
-    let err = east
-        .list_instances()
-        .max_results(11)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidRequestException");
-    let err = east
-        .list_predefined_attributes()
-        .instance_id(INSTANCE)
-        .max_results(101)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidParameterException");
-    let err = east
-        .list_lambda_functions()
-        .instance_id(INSTANCE)
-        .max_results(26)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidParameterException");
-    let err = east
-        .list_users()
-        .instance_id(INSTANCE)
-        .next_token("forged")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidParameterException");
+    let users = || east.list_users().instance_id(INSTANCE);
+    let refusals: Vec<(&str, Result<(), String>, &str)> = vec![
+        (
+            "ListUsers 1001",
+            refused(users().max_results(1001).send().await),
+            "InvalidParameterException",
+        ),
+        (
+            "ListUsers 0",
+            refused(users().max_results(0).send().await),
+            "InvalidParameterException",
+        ),
+        (
+            "ListInstances 11",
+            refused(east.list_instances().max_results(11).send().await),
+            "InvalidRequestException",
+        ),
+        (
+            "ListPredefinedAttributes 101",
+            refused(
+                east.list_predefined_attributes()
+                    .instance_id(INSTANCE)
+                    .max_results(101)
+                    .send()
+                    .await,
+            ),
+            "InvalidParameterException",
+        ),
+        (
+            "ListLambdaFunctions 26",
+            refused(
+                east.list_lambda_functions()
+                    .instance_id(INSTANCE)
+                    .max_results(26)
+                    .send()
+                    .await,
+            ),
+            "InvalidParameterException",
+        ),
+        (
+            "ListUsers with a forged token",
+            refused(users().next_token("forged").send().await),
+            "InvalidParameterException",
+        ),
+    ];
+    for (call, answer, expected) in refusals {
+        assert_eq!(answer, Err(expected.to_string()), "{call}");
+    }
 
     // Attributes page at 7; type filters apply.
     let attrs = east

@@ -157,6 +157,13 @@ pub fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
         .to_string()
 }
 
+/// A call's answer as a table-driven test compares it: `Ok(())`, or `Err(its error code)`.
+pub fn refused<T, E: ProvideErrorMetadata, R>(
+    answer: Result<T, SdkError<E, R>>,
+) -> Result<(), String> {
+    answer.map(drop).map_err(|e| code(&e))
+}
+
 pub fn message<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
     e.as_service_error()
         .and_then(ProvideErrorMetadata::message)
