@@ -77,12 +77,22 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// Whether a step reads the run table's replica in the other region too (a traffic shift does:
+/// a failback merges the episodes written there); the other steps do not build its client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tables {
+    Local,
+    LocalAndPeer,
+}
+
 impl Context<SdkConnect, DynamoRunStore> {
     /// From the environment: `TABLE_NAME` (required), `SOURCE_REGION` (default `AWS_REGION`),
     /// `REPLICA_REGION` (default: the source's pair), `LOCK_LEASE_SECONDS` (default 900), and
     /// the Connect clients' pacing and retry policy ([`Policy::from_env`]).
     /// Local endpoints come from `AWS_ENDPOINT_URL_CONNECT` / `AWS_ENDPOINT_URL_DYNAMODB`.
-    pub async fn from_env() -> Result<Self, StepError> {
+    /// Built once, at cold start: one HTTPS client (one TLS configuration and connection pool)
+    /// for every client of the context, the Connect clients paced per region.
+    pub async fn from_env(tables: Tables) -> Result<Self, StepError> {
         let missing =
             |n: &str| StepError::Misconfigured(format!("environment variable {n} is not set"));
         let table = env("TABLE_NAME").ok_or_else(|| missing("TABLE_NAME"))?;
@@ -105,6 +115,13 @@ impl Context<SdkConnect, DynamoRunStore> {
         let policy = Policy::from_env()?;
         let deadline_margin = crate::run::handler::deadline_margin_from_env()?;
         let conf = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let conf = match conf.http_client() {
+            Some(_) => conf,
+            None => conf
+                .into_builder()
+                .http_client(pace::https_client())
+                .build(),
+        };
         // One pacer per region: Connect's quotas are per region.
         let for_region = |r: &Region| {
             let pacer = Arc::new(Pacer::new(policy.quota_factor));
@@ -118,8 +135,10 @@ impl Context<SdkConnect, DynamoRunStore> {
                     .with_max_attempts(policy.max_attempts),
             )
             .build();
-        let peer =
-            peer_table(&conf, &source, &replica, policy.max_attempts).map(|(region, c)| Peer {
+        let peer = (tables == Tables::LocalAndPeer)
+            .then(|| peer_table(&conf, &source, &replica, policy.max_attempts))
+            .flatten()
+            .map(|(region, c)| Peer {
                 region,
                 store: DynamoRunStore::new(c, table.clone()),
             });

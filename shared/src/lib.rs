@@ -17,5 +17,5 @@ pub mod run;
 pub mod store;
 pub mod traffic;
 
-pub use context::{now, Context, Peer};
+pub use context::{now, Context, Peer, Tables};
 pub use error::StepError;

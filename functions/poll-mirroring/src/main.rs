@@ -5,7 +5,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let metrics = acgr::metrics::init("poll-mirroring");
-    let ctx = acgr::Context::from_env().await?;
+    let ctx = acgr::Context::from_env(acgr::Tables::Local).await?;
     run(service_fn(|event: LambdaEvent<Value>| {
         acgr::metrics::flushed(metrics, poll_mirroring::handler(&ctx, event))
     }))

@@ -6,7 +6,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let metrics = acgr::metrics::init("preflight");
-    let ctx = acgr::Context::from_env().await?;
+    let ctx = acgr::Context::from_env(acgr::Tables::Local).await?;
     let replica = ctx.pair().replica;
     let probe = SdkProbe::for_region(&replica).await;
     run(service_fn(|event: LambdaEvent<Value>| {

@@ -245,16 +245,21 @@ pub fn connect_config(
                 .build(),
         )
         .interceptor(NameTheOperation);
-    // The SDK's own default (hyper 1, rustls with aws-lc) unless the configuration brings one:
-    // `load_defaults` leaves it to each client, which would bypass the pacer.
-    let inner = conf.http_client().unwrap_or_else(|| {
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_https()
-    });
+    // The configuration's client ([`crate::Context::from_env`] sets one for all its clients),
+    // else the SDK's own default: `load_defaults` leaves it to each client, which would bypass
+    // the pacer.
+    let inner = conf.http_client().unwrap_or_else(https_client);
     builder.http_client(PacedClient { inner, pacer }).build()
+}
+
+/// The SDK's default HTTPS client (hyper 1, rustls with aws-lc), built explicitly so that the
+/// clients of a context can share one.
+pub fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_https()
 }
 
 /// Paces an HTTP client: every request takes a token from its operation's bucket first.
