@@ -1,4 +1,4 @@
-.PHONY: rehearse test build package bench chaos deploy demo bench-sim fmt lint audit clean
+.PHONY: rehearse test build package bench bench-packages chaos deploy demo bench-sim fmt lint audit clean
 
 ## The full rehearsal on this machine: replication, failover and failback, then the region-outage
 ## drill (the source region down, failover from the replica region alone, failback).
@@ -24,6 +24,11 @@ package:
 ## BENCH=reduced: small sizes, no packaging (target/bench/BENCHMARKS.reduced.md).
 bench:
 	scripts/bench.sh $(if $(filter reduced,$(BENCH)),--reduced)
+
+## Section 6 of BENCHMARKS.md alone (the packages, init and memory against bench/hello), its rows
+## replaced in place: after a change to what a function does at cold start.
+bench-packages:
+	scripts/bench.sh --only-packages
 
 ## One step with an example event on the local stack: make invoke-preflight (EVENT=small,
 ## SCENARIO=small), the event being tests/events/<function>/<EVENT>.json.

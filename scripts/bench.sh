@@ -4,6 +4,7 @@
 # table and writes BENCHMARKS.md. Section 6 measures the packages `make package` builds (built
 # here if missing or stale, with the x86-64 build it runs on this machine and, once, the
 # baseline without the release profile): the first full run takes long, later ones reuse them.
+#   --only-packages  section 6 alone, its rows replaced in BENCHMARKS.md (make bench-packages)
 #   --reduced   small sizes and no packaging, about a minute once built; writes
 #               target/bench/BENCHMARKS.reduced.md (bench/runner/tests/reduced.rs runs the same)
 # Every process it starts listens on 127.0.0.1 and is stopped by PID before it exits.
@@ -14,6 +15,6 @@ cargo build --workspace --bins
 if [[ "${1:-}" != "--reduced" ]]; then
   scripts/package.sh
   scripts/package.sh --x86-64
-  [[ -d target/lambda-baseline ]] || scripts/package.sh --baseline
+  [[ -d target/lambda-baseline || "${1:-}" == "--only-packages" ]] || scripts/package.sh --baseline
 fi
 exec target/debug/bench "$@"

@@ -173,6 +173,20 @@ pub async fn run(plan: &Plan, progress: &dyn Fn(&str)) -> Report {
     report
 }
 
+/// Section 6 alone (`make bench-packages`): the packages, init and memory, on what `make
+/// package` built.
+pub async fn run_packages(p: &Packages, progress: &dyn Fn(&str)) -> Report {
+    let mut report = Report::new(&Plan::full(p.clone()));
+    let started = Instant::now();
+    progress("section 6: packages, init and memory against a minimal function");
+    match packages::run(p, progress).await {
+        Ok(rows) => report.rows.extend(rows),
+        Err(e) => report.fail(Section::Packages, e),
+    }
+    report.took = started.elapsed();
+    report
+}
+
 /// A section's failure, with the section it stopped in (sections 1-3 and 7 share a stack).
 pub(crate) struct Failed {
     pub(crate) section: Section,

@@ -33,6 +33,9 @@ struct Args {
     /// Full sizes without section 6 (no release builds needed).
     #[arg(long, conflicts_with = "reduced")]
     skip_packages: bool,
+    /// Section 6 alone, its rows replaced in the existing report (`make bench-packages`).
+    #[arg(long, conflicts_with_all = ["reduced", "skip_packages"])]
+    only_packages: bool,
     /// Cold starts per function for the init time.
     #[arg(long, default_value_t = 5)]
     cold_starts: usize,
@@ -84,15 +87,37 @@ async fn main() -> ExitCode {
         }
     };
     let progress = |line: &str| eprintln!("bench: {line}");
+    let run = async {
+        match (&plan.packages, args.only_packages) {
+            (Some(p), true) => bench::run_packages(p, &progress).await,
+            _ => bench::run(&plan, &progress).await,
+        }
+    };
     let report = tokio::select! {
-        r = bench::run(&plan, &progress) => r,
+        r = run => r,
         _ = stop => {
             eprintln!("bench interrupted; local stacks stopped");
             return ExitCode::FAILURE;
         }
     };
     println!("{}", report.table());
-    let text = report.markdown(&Machine::this(), command);
+    let text = if args.only_packages {
+        let existing = std::fs::read_to_string(&out).unwrap_or_default();
+        match report.merged_into(
+            &existing,
+            bench::Section::Packages,
+            &Machine::this(),
+            "make bench-packages",
+        ) {
+            Some(text) => text,
+            None => {
+                eprintln!("bench: {} has no section 6 to replace", out.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        report.markdown(&Machine::this(), command)
+    };
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -107,7 +132,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if report.is_complete() {
+    if report.failures.is_empty() && (args.only_packages || report.is_complete()) {
         ExitCode::SUCCESS
     } else {
         for (section, e) in &report.failures {

@@ -172,6 +172,48 @@ impl Report {
         out
     }
 
+    /// `existing` (a `BENCHMARKS.md`) with the rows of `section` replaced by this report's, and a
+    /// line after the first one that says when and on which commit they were measured again.
+    /// `None` when `existing` has no row of the section to replace.
+    pub fn merged_into(
+        &self,
+        existing: &str,
+        section: Section,
+        machine: &Machine,
+        command: &str,
+    ) -> Option<String> {
+        let prefix = format!("| {} {} |", section.number(), section.title());
+        let note = format!("Section {} measured again", section.number());
+        let table = self.table();
+        let ours: Vec<&str> = table.lines().filter(|l| l.starts_with(&prefix)).collect();
+        let first = existing.lines().position(|l| l.starts_with(&prefix))?;
+        let mut out: Vec<String> = Vec::new();
+        let mut lines = existing.lines().enumerate().peekable();
+        while let Some((i, line)) = lines.next() {
+            if i == first {
+                out.extend(ours.iter().map(|l| l.to_string()));
+            }
+            if line.starts_with(&note) {
+                // an earlier note, and the blank line after it
+                lines.next_if(|(_, l)| l.is_empty());
+                continue;
+            }
+            if line.starts_with(&prefix) {
+                continue;
+            }
+            out.push(line.to_string());
+            if line.starts_with("Measured by") {
+                out.push(String::new());
+                out.push(format!(
+                    "{note} by `{command}` on {} (UTC), commit {}.",
+                    date(self.started),
+                    machine.commit
+                ));
+            }
+        }
+        Some(out.join("\n") + "\n")
+    }
+
     /// `BENCHMARKS.md`: the date, the machine, the table, and how each figure is measured.
     pub fn markdown(&self, machine: &Machine, command: &str) -> String {
         let mut out = String::from("# Benchmarks\n\n");
@@ -341,6 +383,41 @@ mod tests {
         assert_eq!(date(UNIX_EPOCH), "1970-01-01 00:00");
         let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096); // 2024-02-29 12:34:56
         assert_eq!(date(t), "2024-02-29 12:34");
+    }
+
+    #[test]
+    fn a_section_measured_again_replaces_its_rows_only() {
+        let existing = "# Benchmarks\n\nMeasured by `make bench` on then.\n\nMachine: m.\n\n\
+            | # | what | measured | against | goal |\n|---|---|---|---|---|\n\
+            | 5 Preflight at real quotas | p | 1 s | | |\n\
+            | 6 Packages | old a | 1 | | |\n| 6 Packages | old b | 2 | | |\n\
+            | 7 Failover | f | 3 s | | |\n\nHow.\n";
+        let mut report = Report::new(&Plan::reduced());
+        report.rows.push(Row::new(Section::Packages, "new", "9"));
+        let machine = Machine {
+            cores: 2,
+            cpu: "cpu".into(),
+            memory_gib: 1.0,
+            commit: "abc".into(),
+        };
+        let once = report
+            .merged_into(existing, Section::Packages, &machine, "make bench-packages")
+            .unwrap();
+        assert!(once.contains("| 6 Packages | new | 9 |"), "{once}");
+        assert!(!once.contains("old a") && !once.contains("old b"), "{once}");
+        assert!(once.contains("| 5 Preflight at real quotas | p | 1 s |"));
+        assert!(once.contains("| 7 Failover | f | 3 s |"));
+        assert!(once.contains("Section 6 measured again by `make bench-packages`"));
+        assert!(once.contains("commit abc."));
+        // again: one note, and the rest as it was
+        let twice = report
+            .merged_into(&once, Section::Packages, &machine, "make bench-packages")
+            .unwrap();
+        assert_eq!(twice, once);
+        assert_eq!(
+            report.merged_into("no table", Section::Packages, &machine, "x"),
+            None
+        );
     }
 
     #[test]
