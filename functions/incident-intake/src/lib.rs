@@ -12,7 +12,7 @@ use std::future::Future;
 
 use acgr::domain::{Region, RegionPair};
 use acgr::error::StepError;
-use acgr::run::parse_input;
+use acgr::run::{parse_input, parse_member};
 use acgr::run::request::{parse_rfc3339, FailoverRequest};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -23,54 +23,59 @@ use tracing::{info, warn};
 /// The event as EventBridge delivers it: `detail`, and `time` (when the event was put).
 #[derive(Debug, Deserialize)]
 pub struct Event {
-    pub detail: Detail,
+    pub detail: Value,
     #[serde(default)]
     pub time: Option<Value>,
 }
 
-/// What incident tooling puts in `detail`: one request, named by `requestId`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// What incident tooling puts in `detail`: a failover request (the failover machine's own
+/// type), named by `requestId`, which becomes its run ID. `runId` and `requestedAt` are the
+/// intake's to set (the request ID, and the event's time).
+#[derive(Debug, Clone)]
 pub struct Detail {
     /// Names the execution: any valid execution name (the run ID's rule).
     pub request_id: String,
-    pub instance_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub incident: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub force: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub break_lock: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic_distribution_groups: Option<Vec<String>>,
+    pub request: FailoverRequest,
 }
 
 impl Detail {
+    /// Reads `detail`; a member refused is named by its path (`detail.force`).
+    pub fn parse(detail: Value) -> Result<Detail, StepError> {
+        let bad = |m: String| StepError::InvalidInput(format!("invalid input: {m}"));
+        let Value::Object(mut members) = detail else {
+            return Err(bad("detail: expected a JSON object".into()));
+        };
+        for intakes in ["runId", "requestedAt"] {
+            if members.contains_key(intakes) {
+                return Err(bad(format!(
+                    "detail.{intakes}: not a member of an incident request (requestId names the \
+                     run; the event's time is when it was requested)"
+                )));
+            }
+        }
+        let request_id = match members.remove("requestId") {
+            Some(Value::String(id)) => id,
+            Some(other) => {
+                return Err(bad(format!(
+                    "detail.requestId: expected a string, not {}",
+                    acgr::error::shown(&other.to_string())
+                )))
+            }
+            None => return Err(bad("detail: missing field `requestId`".into())),
+        };
+        let request = parse_member(Value::Object(members), "detail")?;
+        Ok(Detail {
+            request_id,
+            request,
+        })
+    }
+
     /// The failover machine's request: run ID = request ID, requested at the event's time.
     pub fn request(&self, requested_at: Option<String>) -> FailoverRequest {
         FailoverRequest {
-            instance_id: self.instance_id.clone(),
-            target_region: self.target_region.clone(),
-            preset: self.preset.clone(),
-            plan: self.plan.clone(),
-            incident: self.incident,
-            force: self.force,
-            dry_run: self.dry_run,
-            break_lock: self.break_lock,
-            reason: self.reason.clone(),
-            traffic_distribution_groups: self.traffic_distribution_groups.clone(),
             run_id: Some(self.request_id.clone()),
             requested_at,
+            ..self.request.clone()
         }
     }
 }
@@ -233,7 +238,8 @@ pub async fn handler<S: Starter>(
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
     let event: Event = parse_input(event.payload)?;
-    intake(starter, event.detail, event.time.as_ref())
+    let detail = Detail::parse(event.detail)?;
+    intake(starter, detail, event.time.as_ref())
         .await
         .map_err(Diagnostic::from)
 }
@@ -539,7 +545,10 @@ mod tests {
             (without("targetRegion"), "exactly one"),
             (with("breakLock", json!(true)), "reason"),
             (with("surprise", json!(1)), "surprise"),
-            (with("force", json!("yes")), "invalid type"),
+            (with("force", json!("yes")), "detail.force: invalid type"),
+            (with("runId", json!("r2")), "detail.runId"),
+            (with("requestedAt", json!("2026-12-07T00:00:00Z")), "detail.requestedAt"),
+            (json!([1]), "detail: expected a JSON object"),
         ];
         for (detail, needle) in cases {
             let err = handler(&fake, event(detail.clone())).await.unwrap_err();

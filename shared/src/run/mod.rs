@@ -17,7 +17,7 @@ pub use ids::{check_run_id, machine_of, run_token};
 pub use input::{parse, parse_with, ExecutionInput, Header, StepInput};
 pub use ledger::{Listing, RunLedger, Unreadable};
 pub use lifecycle::{Begin, Hold, StepRun};
-pub use parse::parse_input;
+pub use parse::{parse_input, parse_member};
 pub use record::{
     lock_allows, newest_first, same_machine, BrokenLock, Lock, LockOutcome, RunError, RunKind,
     RunRecord, RunStatus,
