@@ -265,12 +265,10 @@ pub async fn steady(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
     let name = |what: &str| format!("{}-{what}", drill.request_id);
     if let Some(p) = drill.steady_source_percent {
         let split = json!({east: p, west: 100 - p});
-        let plan = json!(FailoverRequest {
-            instance_id: id.clone(),
-            plan: Some(json!({"telephony": split, "agents": split,
-                "signIn": {east: true, west: true}})),
-            ..Default::default()
-        });
+        let plan = json!(FailoverRequest::plan(
+            id,
+            json!({"telephony": split, "agents": split, "signIn": {east: true, west: true}})
+        ));
         phase(
             stack,
             report,
@@ -282,10 +280,7 @@ pub async fn steady(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
         )
         .await?;
     }
-    let sync = json!(AgentSyncRequest {
-        instance_id: id.clone(),
-        ..Default::default()
-    });
+    let sync = json!(AgentSyncRequest::new(id));
     phase(
         stack,
         report,
@@ -385,7 +380,7 @@ pub async fn outage(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
     // would: its table has not received what the replica region wrote during the outage (the
     // episode, the failover's shifts), and the failback must not need it.
     stack.region_up(east).await?;
-    let failback = json!({"instanceId": id, "preset": "failback"});
+    let failback = json!(FailoverRequest::failback(id));
     let name = format!("{}-failback", drill.request_id);
     phase(stack, report, east, "failover", &name, &failback, timeout).await?;
     report.splits.push(("failback".into(), splits(stack).await));

@@ -3,6 +3,7 @@
 //! real quotas, and failback from the recovered source region restores the steady state
 //! recorded before the incident, 70/30 included.
 
+use acgr::run::FailoverRequest;
 use std::time::Duration;
 
 use acgr_e2e::{Options, Stack, INSTANCE_ID, REPLICA_REGION, SOURCE_REGION};
@@ -83,8 +84,8 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
     assert_eq!(report.split_after("failback").unwrap(), steady.as_slice());
     // with both regions up, either region's deployment fails back: over from the source
     // region's, back from the replica region's
-    let over = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
-    let back = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    let over = json!(FailoverRequest::failover_to(INSTANCE_ID, REPLICA_REGION));
+    let back = json!(FailoverRequest::failback(INSTANCE_ID));
     // (one right after the other: neither waits for the tables to converge)
     for (region, name, input) in [
         (SOURCE_REGION, "over-from-source", &over),

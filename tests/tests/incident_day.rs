@@ -6,7 +6,7 @@
 //! deleted after it was recorded; an incident event arrives late; the replica region's table
 //! does not have the episode when the source region fails back.
 
-use acgr::run::FailoverRequest;
+use acgr::run::{AgentSyncRequest, FailoverRequest};
 use std::time::Duration;
 
 use acgr::run::{Lock, RunKind};
@@ -57,28 +57,18 @@ async fn run_in(stack: &Stack, region: &str, name: &str, input: &Value) -> Execu
 
 fn plan(east: u8) -> Value {
     let split = json!({EAST: east, WEST: 100 - east});
-    json!(FailoverRequest {
-        instance_id: INSTANCE_ID.into(),
-        plan: Some(json!({"telephony": split, "agents": split,
-            "signIn": {EAST: true, WEST: true}})),
-        ..Default::default()
-    })
+    json!(FailoverRequest::plan(
+        INSTANCE_ID,
+        json!({"telephony": split, "agents": split, "signIn": {EAST: true, WEST: true}})
+    ))
 }
 
 fn failover_to(region: &str) -> Value {
-    json!(FailoverRequest {
-        instance_id: INSTANCE_ID.into(),
-        target_region: Some(region.into()),
-        ..Default::default()
-    })
+    json!(FailoverRequest::failover_to(INSTANCE_ID, region))
 }
 
 fn failback() -> Value {
-    json!(FailoverRequest {
-        instance_id: INSTANCE_ID.into(),
-        preset: Some("failback".into()),
-        ..Default::default()
-    })
+    json!(FailoverRequest::failback(INSTANCE_ID))
 }
 
 /// Telephony percent of `region` in the default group, as `view` (a region) reads it.
@@ -123,7 +113,7 @@ async fn a_corrected_resend_runs_a_deleted_group_is_skipped_and_a_late_event_is_
         .run_execution(
             "agent-sync",
             "sync-1",
-            &json!({"instanceId": INSTANCE_ID}),
+            &json!(AgentSyncRequest::new(INSTANCE_ID)),
             RUN,
         )
         .await
@@ -222,7 +212,7 @@ async fn a_corrected_resend_runs_a_deleted_group_is_skipped_and_a_late_event_is_
         .run_execution(
             "agent-sync",
             "sync-2",
-            &json!({"instanceId": INSTANCE_ID}),
+            &json!(AgentSyncRequest::new(INSTANCE_ID)),
             RUN,
         )
         .await
@@ -287,7 +277,7 @@ async fn a_failback_before_the_tables_converge_leaves_no_zombie_and_the_next_one
         .run_execution(
             "agent-sync",
             "sync-window",
-            &json!({"instanceId": INSTANCE_ID}),
+            &json!(AgentSyncRequest::new(INSTANCE_ID)),
             RUN,
         )
         .await

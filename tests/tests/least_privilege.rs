@@ -4,6 +4,7 @@
 //! actions it used. A grant no path uses is removed from the template, unless it serves a path
 //! this run does not take (listed below, with the path).
 
+use acgr::run::FailoverRequest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -53,11 +54,11 @@ async fn every_function_uses_what_the_template_grants_it_and_nothing_more() {
     succeeded(&stack, SOURCE_REGION, "replication", "repl-2", &replication).await;
     let sync = json!({"instanceId": INSTANCE_ID, "checkMembers": true});
     succeeded(&stack, SOURCE_REGION, "agent-sync", "sync-1", &sync).await;
-    let failover = json!({"instanceId": INSTANCE_ID, "targetRegion": REPLICA_REGION});
+    let failover = json!(FailoverRequest::failover_to(INSTANCE_ID, REPLICA_REGION));
     succeeded(&stack, REPLICA_REGION, "failover", "failover-1", &failover).await;
     // at once: the failover's lock, replicated here before its release, is taken as released
     // in the region that holds it
-    let failback = json!({"instanceId": INSTANCE_ID, "preset": "failback"});
+    let failback = json!(FailoverRequest::failback(INSTANCE_ID));
     succeeded(&stack, SOURCE_REGION, "failover", "failback-1", &failback).await;
 
     // then no function was denied anything, and each used every action granted to it

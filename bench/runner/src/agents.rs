@@ -4,6 +4,7 @@
 //! associates the same agents ([`super::runbook`], 3), failover and failback are timed
 //! ([`super::failover`], 7).
 
+use acgr::run::AgentSyncRequest;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _, Result};
@@ -256,7 +257,7 @@ impl<'a> Bench<'a> {
         let hires = self.plan.new_hires;
         self.hire(hires).await?;
         let before = self.log.mark().await?;
-        let input = json!({"instanceId": self.instance});
+        let input = json!(AgentSyncRequest::new(&self.instance));
         let started = Instant::now();
         let arn = self.execute("agent-sync", "bench-sync", &input).await?;
         let took = started.elapsed();

@@ -2,6 +2,7 @@
 //! failback alternating, against one AWS CLI update-traffic-distribution call on the same
 //! control plane.
 
+use acgr::run::FailoverRequest;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _, Result};
@@ -23,13 +24,13 @@ pub(super) async fn run(b: &mut Bench<'_>) -> Result<Vec<Row>> {
         let (what, input, to) = if i % 2 == 0 {
             (
                 "failover",
-                json!({"instanceId": b.instance, "targetRegion": REPLICA_REGION}),
+                json!(FailoverRequest::failover_to(&b.instance, REPLICA_REGION)),
                 REPLICA_REGION,
             )
         } else {
             (
                 "failback",
-                json!({"instanceId": b.instance, "preset": "failback"}),
+                json!(FailoverRequest::failback(&b.instance)),
                 SOURCE_REGION,
             )
         };

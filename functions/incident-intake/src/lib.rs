@@ -12,8 +12,8 @@ use std::future::Future;
 
 use acgr::domain::{Region, RegionPair};
 use acgr::error::StepError;
-use acgr::run::{parse_input, parse_member};
 use acgr::run::request::{parse_rfc3339, FailoverRequest};
+use acgr::run::{parse_input, parse_member};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
@@ -547,7 +547,10 @@ mod tests {
             (with("surprise", json!(1)), "surprise"),
             (with("force", json!("yes")), "detail.force: invalid type"),
             (with("runId", json!("r2")), "detail.runId"),
-            (with("requestedAt", json!("2026-12-07T00:00:00Z")), "detail.requestedAt"),
+            (
+                with("requestedAt", json!("2026-12-07T00:00:00Z")),
+                "detail.requestedAt",
+            ),
             (json!([1]), "detail: expected a JSON object"),
         ];
         for (detail, needle) in cases {

@@ -14,3 +14,12 @@ pub struct AgentSyncRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
 }
+
+impl AgentSyncRequest {
+    pub fn new(instance_id: &str) -> AgentSyncRequest {
+        AgentSyncRequest {
+            instance_id: instance_id.to_string(),
+            ..Default::default()
+        }
+    }
+}

@@ -52,6 +52,33 @@ pub struct FailoverRequest {
 }
 
 impl FailoverRequest {
+    /// Every group of the instance 100 % to `region`, sign-in there only.
+    pub fn failover_to(instance_id: &str, region: &str) -> FailoverRequest {
+        FailoverRequest {
+            instance_id: instance_id.to_string(),
+            target_region: Some(region.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// Every group back to its failback point.
+    pub fn failback(instance_id: &str) -> FailoverRequest {
+        FailoverRequest {
+            instance_id: instance_id.to_string(),
+            preset: Some("failback".into()),
+            ..Default::default()
+        }
+    }
+
+    /// A plan (`telephony`, `agents`, `signIn`): a change of the steady state.
+    pub fn plan(instance_id: &str, plan: Value) -> FailoverRequest {
+        FailoverRequest {
+            instance_id: instance_id.to_string(),
+            plan: Some(plan),
+            ..Default::default()
+        }
+    }
+
     /// The checks that need no call: the instance and the regions inside `pair`, exactly one of
     /// `targetRegion`, `preset` and `plan`, a known preset, `breakLock` with a reason, bounded
     /// text, a valid run ID. `at` prefixes member names in errors (`detail.` for an event).
