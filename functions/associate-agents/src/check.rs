@@ -3,7 +3,7 @@
 use super::*;
 
 /// Validates the input without calling anything; returns the instance ID.
-pub(crate) fn check<C: Connect, S: RunStore>(
+pub(crate) fn check<C: Connect, S: SyncStore>(
     ctx: &Context<C, S>,
     input: &Input,
 ) -> Result<String, StepError> {

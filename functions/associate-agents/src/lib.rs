@@ -18,6 +18,9 @@ mod check;
 mod members;
 mod sweep;
 
+use acgr::agents::AgentLedger;
+use acgr::run::RunLedger;
+use acgr::traffic::TrafficLedger;
 use std::collections::HashSet;
 
 use acgr::agents::{Association, AssociationProgress, UserFailure};
@@ -25,7 +28,6 @@ use acgr::connect::Connect;
 use acgr::domain::{GroupRef, Kind, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
-use acgr::store::RunStore;
 use acgr::traffic::steady::{record_steady_state, AgentCounts};
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -36,6 +38,11 @@ use tracing::{info, warn};
 
 use check::*;
 use sweep::*;
+
+/// The run store as an agent sync: its run, the associations and their progress, the groups it records.
+pub trait SyncStore: RunLedger + AgentLedger + TrafficLedger {}
+
+impl<S: RunLedger + AgentLedger + TrafficLedger> SyncStore for S {}
 
 pub const STEP: &str = "associate-agents";
 
@@ -110,7 +117,7 @@ impl Output {
     }
 }
 
-pub async fn handler<C: Connect, S: RunStore>(
+pub async fn handler<C: Connect, S: SyncStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
@@ -122,7 +129,7 @@ pub async fn handler<C: Connect, S: RunStore>(
 
 /// Checks the input, then runs (or resumes) the association under the instance lock.
 /// `stop_at`: no new call starts after it (None: no deadline).
-pub async fn associate_agents<C: Connect, S: RunStore>(
+pub async fn associate_agents<C: Connect, S: SyncStore>(
     ctx: &Context<C, S>,
     input: Input,
     now: i64,

@@ -27,7 +27,7 @@ pub(crate) struct Check<'a, C, S> {
     pub stop_at: Option<Instant>,
 }
 
-impl<C: Connect, S: RunStore> Check<'_, C, S> {
+impl<C: Connect, S: SyncStore> Check<'_, C, S> {
     /// Lists the members from the check's cursor until done or stopped; each record found is
     /// rewritten as of now, so that it is trusted once the check is complete.
     pub async fn run(

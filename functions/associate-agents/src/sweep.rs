@@ -91,7 +91,7 @@ fn flush_every() -> std::time::Duration {
     })
 }
 
-pub(crate) async fn work<C: Connect, S: RunStore>(
+pub(crate) async fn work<C: Connect, S: SyncStore>(
     ctx: &Context<C, S>,
     id: &str,
     input: &Input,
@@ -178,7 +178,7 @@ pub(crate) async fn work<C: Connect, S: RunStore>(
     .await
 }
 
-impl<C: Connect, S: RunStore> Sweep<'_, C, S> {
+impl<C: Connect, S: SyncStore> Sweep<'_, C, S> {
     async fn run(mut self) -> Result<Output, StepError> {
         loop {
             if self.stop_at.is_some_and(|t| Instant::now() >= t) {
@@ -401,7 +401,7 @@ fn untouched(p: &AssociationProgress) -> bool {
 }
 
 /// After a ResourceNotFoundException: NotReady unless the group is still there and ACTIVE.
-pub(crate) async fn still_active<C: Connect, S: RunStore>(
+pub(crate) async fn still_active<C: Connect, S: SyncStore>(
     ctx: &Context<C, S>,
     arn: &str,
 ) -> Result<(), StepError> {

@@ -30,18 +30,24 @@ mod measure;
 mod prior;
 mod signal;
 
+use acgr::mirroring::MirroringLedger;
+use acgr::run::RunLedger;
 use std::collections::BTreeMap;
 
 use acgr::connect::findings::{ClassCounts, ReportedFinding};
 use acgr::connect::{Connect, RegionStatus, ReplicationInfo};
 use acgr::error::StepError;
 use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
-use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
+
+/// The run store as a mirroring poll: its run, conflicts and snapshots.
+pub trait PollStore: RunLedger + MirroringLedger {}
+
+impl<S: RunLedger + MirroringLedger> PollStore for S {}
 
 pub use acgr::mirroring::conflicts::Conflict;
 
@@ -165,7 +171,7 @@ pub struct Output {
     pub partial: bool,
 }
 
-pub async fn handler<C: Connect, S: RunStore>(
+pub async fn handler<C: Connect, S: PollStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
@@ -182,7 +188,7 @@ pub async fn handler<C: Connect, S: RunStore>(
     Ok(out)
 }
 
-pub async fn poll<C: Connect, S: RunStore>(
+pub async fn poll<C: Connect, S: PollStore>(
     ctx: &Context<C, S>,
     input: Input,
     now: i64,

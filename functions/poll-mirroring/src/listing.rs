@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::PollStore;
 use acgr::connect::{Connect, ResourceSummary};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::error::{ConnectError, StepError};
 use acgr::mirroring::conflicts::{self, Conflict};
-use acgr::store::RunStore;
 use acgr::Context;
 
 use crate::measure::out_of_time;
@@ -36,7 +36,7 @@ impl Listing {
 /// finds the replica-side ID of each look-alike, which the operator needs in order to delete it.
 /// Resources a finding explains (a missing dependency, not mirrored by design) are left out of
 /// the diff, and counted by class from the findings.
-pub(crate) async fn list_and_diff<C: Connect, S: RunStore>(
+pub(crate) async fn list_and_diff<C: Connect, S: PollStore>(
     ctx: &Context<C, S>,
     id: &str,
     kinds: &[Kind],

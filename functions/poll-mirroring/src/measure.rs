@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::PollStore;
 use acgr::connect::findings::{ClassCounts, FindingClass};
 use acgr::connect::{Connect, ReplicationInfo};
 use acgr::domain::Kind;
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::mirroring::{conflicts, SnapshotRecord};
-use acgr::store::RunStore;
 use acgr::Context;
 
 use crate::listing::{emergency_ready, list_and_diff, merge_conflicts, Listing};
@@ -23,7 +23,7 @@ pub(crate) fn out_of_time(e: &ConnectError) -> bool {
     e.class == ConnectErrorClass::OutOfTime
 }
 
-pub(crate) async fn measure<C: Connect, S: RunStore>(
+pub(crate) async fn measure<C: Connect, S: PollStore>(
     ctx: &Context<C, S>,
     run_id: &str,
     id: &str,
@@ -197,7 +197,7 @@ fn to_list(kinds: &BTreeMap<String, KindProgress>, listed_at: Option<i64>, now: 
 }
 
 /// Adds to `seen` the unresolved conflicts on record of `kinds`.
-async fn keep_standing<S: RunStore>(
+async fn keep_standing<S: PollStore>(
     store: &S,
     id: &str,
     kinds: &[Kind],
@@ -277,7 +277,7 @@ fn report(
 /// The source's replication status: NotReady until replicated (or while the replica is being
 /// deleted); `ReplicationFailed` or `ReplicaDeletionFailed` once failed
 /// ([`acgr::mirroring::replication::check`]).
-async fn replication<C: Connect, S: RunStore>(
+async fn replication<C: Connect, S: PollStore>(
     ctx: &Context<C, S>,
     id: &str,
 ) -> Result<ReplicationInfo, StepError> {
@@ -296,7 +296,7 @@ async fn replication<C: Connect, S: RunStore>(
 
 /// One ListReplicationFindings per kind, until the deadline: true when it cut the loop short.
 /// A deadline before the first kind is an error (nothing was measured).
-async fn signals<C: Connect, S: RunStore>(
+async fn signals<C: Connect, S: PollStore>(
     ctx: &Context<C, S>,
     id: &str,
     replica_region: &str,

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::PollStore;
 use acgr::domain::Kind;
 use acgr::error::StepError;
 use acgr::mirroring::SnapshotRecord;
 use acgr::run::RunKind;
-use acgr::store::RunStore;
 use serde_json::Value;
 
 use crate::{KindProgress, Output};
@@ -21,7 +21,7 @@ pub(crate) struct Prior {
 }
 
 impl Prior {
-    pub(crate) async fn load<S: RunStore>(
+    pub(crate) async fn load<S: PollStore>(
         store: &S,
         instance_id: &str,
         run_kind: RunKind,

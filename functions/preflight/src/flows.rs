@@ -178,7 +178,7 @@ pub(crate) struct Resumed {
 /// Scans on from where `scan` stands, within the invocation's deadline, and folds what this
 /// invocation found into it; its findings are written to new `HARDCODED#` pages first (a retry
 /// after a failed save rewrites the same pages). The caller stores `scan`.
-pub(crate) async fn resume<C: Connect, S: RunStore>(
+pub(crate) async fn resume<C: Connect, S: PreflightStore>(
     connect: &C,
     store: &S,
     scan: &mut FlowScan,
@@ -220,7 +220,7 @@ pub(crate) async fn resume<C: Connect, S: RunStore>(
 }
 
 /// The findings in pages of at most [`PAGE_BYTES`] of JSON, numbered on from the scan's.
-async fn write_pages<S: RunStore>(
+async fn write_pages<S: PreflightStore>(
     store: &S,
     scan: &mut FlowScan,
     hits: &[&HardcodedRegion],

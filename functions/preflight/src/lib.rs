@@ -19,9 +19,11 @@ use acgr::connect::{Connect, IdentityType, InstanceInfo};
 use acgr::domain::{pair_support, paired_region, InstanceAlias, Kind, PairSupport, Region};
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
 use acgr::flows::FlowScan;
+use acgr::flows::ScanLedger;
 use acgr::mirroring::conflicts;
+use acgr::mirroring::MirroringLedger;
+use acgr::run::RunLedger;
 use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
-use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,11 @@ use crate::probe::{Probe, ReplicaProbe, CONNECT_KEY_ALIAS};
 use crate::report::{capped, could_not_run, in_order};
 pub use crate::report::{Check, FlowCounts, Report, Verdict};
 use crate::{flows::*, instance::*, name_conflicts::*, replica::*};
+
+/// The run store as preflight: its run, the conflicts it finds, the flow scan.
+pub trait PreflightStore: RunLedger + MirroringLedger + ScanLedger {}
+
+impl<S: RunLedger + MirroringLedger + ScanLedger> PreflightStore for S {}
 
 pub const STEP: &str = "preflight";
 
@@ -59,7 +66,7 @@ impl StepInput for Input {
     }
 }
 
-pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
+pub async fn handler<C: Connect, S: PreflightStore, P: ReplicaProbe>(
     ctx: &Context<C, S>,
     probe: &P,
     event: LambdaEvent<Value>,
@@ -77,7 +84,7 @@ pub async fn handler<C: Connect, S: RunStore, P: ReplicaProbe>(
     .await
 }
 
-pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
+pub async fn preflight<C: Connect, S: PreflightStore, P: ReplicaProbe>(
     ctx: &Context<C, S>,
     probe: &P,
     input: Input,
@@ -140,7 +147,7 @@ pub async fn preflight<C: Connect, S: RunStore, P: ReplicaProbe>(
 
 /// The checks of one invocation: the run's first makes every check but the flow scan (kept on
 /// the scan's item), then each scans flows until done or out of time.
-async fn assess<C: Connect, S: RunStore, P: ReplicaProbe>(
+async fn assess<C: Connect, S: PreflightStore, P: ReplicaProbe>(
     ctx: &Context<C, S>,
     probe: &P,
     id: &str,
@@ -203,7 +210,7 @@ async fn assess<C: Connect, S: RunStore, P: ReplicaProbe>(
     })
 }
 
-async fn run_checks<C: Connect, S: RunStore, P: ReplicaProbe>(
+async fn run_checks<C: Connect, S: PreflightStore, P: ReplicaProbe>(
     ctx: &Context<C, S>,
     probe: &P,
     id: &str,

@@ -6,7 +6,7 @@ use crate::report::first;
 /// Same name, different ID, in an existing replica: ReplicateInstance would not mirror it.
 /// Each conflict is also upserted into the run store. Linear in the listings (one index by
 /// name per kind) and in the conflicts on record; the message names the first few.
-pub(crate) async fn conflict_check<C: Connect, S: RunStore>(
+pub(crate) async fn conflict_check<C: Connect, S: PreflightStore>(
     ctx: &Context<C, S>,
     id: &str,
     now: i64,

@@ -10,13 +10,19 @@ use acgr::domain::{InstanceAlias, Kind, Region};
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::mirroring::conflicts::{self, Conflict};
 use acgr::mirroring::replication;
+use acgr::mirroring::MirroringLedger;
+use acgr::run::RunLedger;
 use acgr::run::{self, Begin, Header, Hold, RunKind, RunRecord, StepInput, StepRun};
-use acgr::store::RunStore;
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
+
+/// The run store as a replication: its run and lock, the conflicts it resolves.
+pub trait ReplicateStore: RunLedger + MirroringLedger {}
+
+impl<S: RunLedger + MirroringLedger> ReplicateStore for S {}
 
 pub const STEP: &str = "replicate";
 
@@ -66,7 +72,7 @@ struct Record {
     message: Option<String>,
 }
 
-pub async fn handler<C: Connect, S: RunStore>(
+pub async fn handler<C: Connect, S: ReplicateStore>(
     ctx: &Context<C, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Output, Diagnostic> {
@@ -87,7 +93,7 @@ pub fn client_token(instance_id: &str, run: &RunRecord) -> String {
     run::run_token("acgr-replicate", instance_id, &scope, &run.run_id)
 }
 
-pub async fn replicate<C: Connect, S: RunStore>(
+pub async fn replicate<C: Connect, S: ReplicateStore>(
     ctx: &Context<C, S>,
     input: Input,
     now: i64,
@@ -141,7 +147,7 @@ pub async fn replicate<C: Connect, S: RunStore>(
     }
 }
 
-async fn call_or_adopt<C: Connect, S: RunStore>(
+async fn call_or_adopt<C: Connect, S: ReplicateStore>(
     ctx: &Context<C, S>,
     id: &str,
     replica: &Region,
@@ -255,7 +261,7 @@ async fn call_or_adopt<C: Connect, S: RunStore>(
 /// The replica's ARN if the instance is already replicated to `replica`, and the replica can be
 /// used: a failed replication or replica fails the run by name (`ReplicationFailed`,
 /// `ReplicaDeletionFailed`), a replica being deleted is waited for (`NotReady`), never adopted.
-async fn existing_replica<C: Connect, S: RunStore>(
+async fn existing_replica<C: Connect, S: ReplicateStore>(
     ctx: &Context<C, S>,
     info: &acgr::connect::InstanceInfo,
     replica: &Region,
@@ -312,7 +318,7 @@ fn names_a_conflict(message: &str) -> bool {
 /// Upserts a conflict record for every finding of every kind that is a name conflict (or names
 /// no class); returns how many. Findings of other classes (a missing Lambda function, a failed sync, a prompt in S3)
 /// are poll-mirroring's to report: no look-alike is there to delete.
-async fn record_conflicts<C: Connect, S: RunStore>(
+async fn record_conflicts<C: Connect, S: ReplicateStore>(
     ctx: &Context<C, S>,
     id: &str,
     now: i64,

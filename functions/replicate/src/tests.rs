@@ -6,7 +6,6 @@ use acgr::connect::{Finding, Findings, RegionStatus, ReplicationInfo};
 use acgr::mirroring::ConflictRecord;
 use acgr::run::RunStatus;
 use acgr::store::memory::MemoryRunStore;
-use acgr::store::ports::*;
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
 

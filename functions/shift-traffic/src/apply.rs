@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
 use acgr::domain::{Arn, TrafficPlan};
 use acgr::error::{ConnectErrorClass, StepError};
-use acgr::store::RunStore;
 use acgr::traffic::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
 use acgr::Context;
 use serde_json::{json, Value};
@@ -15,7 +14,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::plan::Planned;
-use crate::{GroupShift, Settings};
+use crate::{GroupShift, Settings, ShiftStore};
 
 /// Applies the plan group by group, under the lock.
 pub(crate) struct Apply<'a, C, S> {
@@ -38,7 +37,7 @@ pub(crate) struct Apply<'a, C, S> {
     pub(crate) other_silent: AtomicBool,
 }
 
-impl<C: Connect, S: RunStore> Apply<'_, C, S> {
+impl<C: Connect, S: ShiftStore> Apply<'_, C, S> {
     pub(crate) async fn group(
         &self,
         out: &mut GroupShift,

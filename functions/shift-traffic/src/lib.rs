@@ -23,8 +23,9 @@ use std::time::Duration;
 use acgr::connect::{Connect, CurrentDistribution};
 use acgr::domain::{Arn, TrafficPlan};
 use acgr::error::StepError;
+use acgr::run::RunLedger;
 use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
-use acgr::store::RunStore;
+use acgr::traffic::TrafficLedger;
 use acgr::traffic::{ShiftRecord, ShiftStatus};
 use acgr::{now, Context};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -40,6 +41,11 @@ use intent::{check, Checked};
 use plan::{plan, Planned};
 
 pub const STEP: &str = "shift-traffic";
+
+/// The run store as a traffic shift uses it: its run (and the lock), and the traffic records.
+pub trait ShiftStore: RunLedger + TrafficLedger {}
+
+impl<S: RunLedger + TrafficLedger> ShiftStore for S {}
 
 /// Gates and timings, read once per cold start.
 #[derive(Debug, Clone)]
@@ -207,7 +213,7 @@ pub struct Output {
     pub calls: Vec<PlannedCall>,
 }
 
-pub async fn handler<C: Connect, S: RunStore>(
+pub async fn handler<C: Connect, S: ShiftStore>(
     ctx: &Context<C, S>,
     settings: &Settings,
     event: LambdaEvent<Value>,
@@ -245,7 +251,7 @@ fn record_metrics(out: &Output, seconds: f64) {
     }
 }
 
-pub async fn shift<C: Connect, S: RunStore>(
+pub async fn shift<C: Connect, S: ShiftStore>(
     ctx: &Context<C, S>,
     settings: &Settings,
     input: Input,
@@ -338,7 +344,7 @@ pub async fn shift<C: Connect, S: RunStore>(
 /// here yet (a failback run as soon as the source region is back). Then the lock is taken, with
 /// that as the recorded reason; while the other region still holds it, or does not answer, the
 /// lock rule stands.
-async fn released_elsewhere<C: Connect, S: RunStore>(
+async fn released_elsewhere<C: Connect, S: ShiftStore>(
     ctx: &Context<C, S>,
     id: &str,
     run_id: &str,

@@ -4,7 +4,6 @@
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
 use acgr::domain::{Region, RegionPair, TrafficPlan};
 use acgr::error::StepError;
-use acgr::store::RunStore;
 use acgr::traffic::steady::failback_point;
 use acgr::traffic::{Episode, GroupRecord};
 use acgr::Context;
@@ -12,7 +11,7 @@ use acgr::Context;
 use tracing::{info, warn};
 
 use crate::intent::{group_plan, Checked, Intent};
-use crate::{gates, Gate, Settings};
+use crate::{gates, Gate, Settings, ShiftStore};
 
 /// How long a failback waits for the other region's table to answer.
 const PEER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -26,7 +25,7 @@ struct OnRecord {
 }
 
 impl OnRecord {
-    async fn load<S: RunStore>(store: &S, id: &str) -> Result<OnRecord, StepError> {
+    async fn load<S: ShiftStore>(store: &S, id: &str) -> Result<OnRecord, StepError> {
         let groups = store.groups(id).await?;
         let (mut episodes, mut closed) = (Vec::new(), Vec::new());
         for g in &groups {
@@ -48,7 +47,7 @@ impl OnRecord {
     /// still lags): an open episode there that is older than this region's (or that this region
     /// does not have) is the failback point. A replica that does not answer at once is not
     /// waited for.
-    async fn merge_peer<S: RunStore>(&mut self, peer: &S, id: &str) {
+    async fn merge_peer<S: ShiftStore>(&mut self, peer: &S, id: &str) {
         for g in self.groups.iter().filter(|g| g.gone_at.is_none()) {
             let read = tokio::time::timeout(PEER_WAIT, peer.episode(id, &g.group_arn)).await;
             let theirs = match read {
@@ -136,7 +135,7 @@ impl Planned {
     }
 }
 
-pub(crate) async fn plan<C: Connect, S: RunStore>(
+pub(crate) async fn plan<C: Connect, S: ShiftStore>(
     ctx: &Context<C, S>,
     settings: &Settings,
     checked: &Checked,

@@ -16,7 +16,6 @@ use acgr::connect::pace::Pacer;
 use acgr::connect::{GroupSummary, ResourceSummary};
 use acgr::run::{handler as deadline, Begin, Hold, Lock, LockOutcome, RunStatus, StepRun};
 use acgr::store::memory::MemoryRunStore;
-use acgr::store::ports::*;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -16,7 +16,6 @@ use acgr::connect::{Finding, Findings, ReplicationOperation, ResourceSummary};
 use acgr::domain::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 use acgr::run::{Begin, Hold, StepRun};
 use acgr::store::memory::MemoryRunStore;
-use acgr::store::ports::*;
 
 /// The instance of the shipped scenarios and example events.
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";

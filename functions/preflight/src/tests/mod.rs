@@ -15,7 +15,6 @@ use crate::probe::FakeProbe;
 use acgr::connect::fake::{FakeConnect, FakeWorld};
 use acgr::connect::ResourceSummary;
 use acgr::store::memory::MemoryRunStore;
-use acgr::store::ports::*;
 
 const ID: &str = "4a3f6a2e-0f6b-4c41-9a7e-2f1d5c8b9e10";
 
