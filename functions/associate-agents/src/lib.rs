@@ -39,7 +39,8 @@ use tracing::{info, warn};
 use check::*;
 use sweep::*;
 
-/// The run store as an agent sync: its run, the associations and their progress, the groups it records.
+/// The run store as an agent sync uses it: its run, the associations and their progress, and
+/// the groups it records.
 pub trait SyncStore: RunLedger + AgentLedger + TrafficLedger {}
 
 impl<S: RunLedger + AgentLedger + TrafficLedger> SyncStore for S {}

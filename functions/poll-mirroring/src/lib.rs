@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
-/// The run store as a mirroring poll: its run, conflicts and snapshots.
+/// The run store as a mirroring poll uses it: its run, conflicts and snapshots.
 pub trait PollStore: RunLedger + MirroringLedger {}
 
 impl<S: RunLedger + MirroringLedger> PollStore for S {}

@@ -36,7 +36,7 @@ use crate::report::{capped, could_not_run, in_order};
 pub use crate::report::{Check, FlowCounts, Report, Verdict};
 use crate::{flows::*, instance::*, name_conflicts::*, replica::*};
 
-/// The run store as preflight: its run, the conflicts it finds, the flow scan.
+/// The run store as preflight uses it: its run, the conflicts it finds, the flow scan.
 pub trait PreflightStore: RunLedger + MirroringLedger + ScanLedger {}
 
 impl<S: RunLedger + MirroringLedger + ScanLedger> PreflightStore for S {}

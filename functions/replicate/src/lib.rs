@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
-/// The run store as a replication: its run and lock, the conflicts it resolves.
+/// The run store as the replicate step uses it: its run and lock, the conflicts it resolves.
 pub trait ReplicateStore: RunLedger + MirroringLedger {}
 
 impl<S: RunLedger + MirroringLedger> ReplicateStore for S {}
