@@ -5,6 +5,7 @@ use std::future::Future;
 use super::records::{Association, AssociationProgress};
 use crate::error::StoreError;
 
+/// The run store's port for agent sync: association records and a run's progress.
 pub trait AgentLedger: Send + Sync {
     /// The users recorded as associated with a group.
     fn associations(

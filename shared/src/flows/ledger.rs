@@ -5,6 +5,7 @@ use std::future::Future;
 use super::records::{FlowScan, HardcodedPage};
 use crate::error::StoreError;
 
+/// The run store's port for preflight's flow scan: its position and its pages of findings.
 pub trait ScanLedger: Send + Sync {
     fn get_flow_scan(
         &self,

@@ -5,6 +5,7 @@ use std::future::Future;
 use super::records::{ConflictRecord, SnapshotRecord};
 use crate::error::StoreError;
 
+/// The run store's port for mirroring: name conflicts and each kind's latest snapshot.
 pub trait MirroringLedger: Send + Sync {
     fn conflicts(
         &self,

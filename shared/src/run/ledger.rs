@@ -5,6 +5,7 @@ use std::future::Future;
 use super::record::{Lock, LockOutcome, RunRecord};
 use crate::error::StoreError;
 
+/// The run store's port for runs and the instance lock: what every step's lifecycle needs.
 pub trait RunLedger: Send + Sync {
     fn put_run(&self, run: &RunRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn get_run(

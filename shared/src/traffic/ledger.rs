@@ -5,6 +5,7 @@ use std::future::Future;
 use super::records::{Episode, GroupRecord, ShiftRecord};
 use crate::error::StoreError;
 
+/// The run store's port for traffic: shifts, groups (the steady state) and failover episodes.
 pub trait TrafficLedger: Send + Sync {
     fn put_shift(&self, shift: &ShiftRecord)
         -> impl Future<Output = Result<(), StoreError>> + Send;
