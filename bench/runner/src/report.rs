@@ -355,23 +355,10 @@ impl Machine {
 
 /// `YYYY-MM-DD HH:MM` of a time, in UTC.
 pub fn date(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60
-    )
+    let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    // `YYYY-MM-DDTHH:MM:SS.mmmZ`
+    let full = acgr::run::request::rfc3339(i64::try_from(ms).unwrap_or(i64::MAX));
+    format!("{} {}", &full[..10], &full[11..16])
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
-use acgr::domain::{Arn, TrafficPlan};
+use acgr::domain::TrafficPlan;
 use acgr::error::{ConnectErrorClass, StepError};
 use acgr::traffic::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
 use acgr::Context;
@@ -422,24 +422,7 @@ impl<C: Connect, S: ShiftStore> Apply<'_, C, S> {
                 .planned
                 .record(&g.group_arn)
                 .cloned()
-                .unwrap_or_else(|| GroupRecord {
-                    instance_id: self.id.to_string(),
-                    group_arn: g.group_arn.clone(),
-                    group_id: Arn::parse(&g.group_arn)
-                        .map(|a| a.resource_id().to_string())
-                        .unwrap_or_default(),
-                    name: g.name.clone(),
-                    is_default: g.is_default,
-                    steady: None,
-                    steady_at: 0,
-                    recorded_by: String::new(),
-                    agents_associated: 0,
-                    agents_total: 0,
-                    agents_at: 0,
-                    members_checked_at: None,
-                    gone_at: None,
-                    unexplained: None,
-                });
+                .unwrap_or_else(|| GroupRecord::new(self.id, &g.group_arn, &g.name, g.is_default));
             r.steady = Some(CurrentDistribution::from(&g.after));
             r.steady_at = self.now;
             r.recorded_by = self.run_id.to_string();

@@ -89,6 +89,30 @@ pub struct GroupRecord {
     pub unexplained: Option<CurrentDistribution>,
 }
 
+impl GroupRecord {
+    /// A group first seen: nothing on record yet (no steady state, no agents counted).
+    pub fn new(instance_id: &str, group_arn: &str, name: &str, is_default: bool) -> GroupRecord {
+        GroupRecord {
+            instance_id: instance_id.to_string(),
+            group_arn: group_arn.to_string(),
+            group_id: crate::domain::Arn::parse(group_arn)
+                .map(|a| a.resource_id().to_string())
+                .unwrap_or_default(),
+            name: name.to_string(),
+            is_default,
+            steady: None,
+            steady_at: 0,
+            recorded_by: String::new(),
+            agents_associated: 0,
+            agents_total: 0,
+            agents_at: 0,
+            members_checked_at: None,
+            gone_at: None,
+            unexplained: None,
+        }
+    }
+}
+
 /// A failover episode of one group: opened once the first shift away from the steady state is
 /// accepted by Connect, and closed by the failback. It keeps the split from before that first
 /// shift, so repeated failovers never move the failback point. A closed episode stays as a
