@@ -87,11 +87,12 @@ pub enum Tables {
 
 impl Context<SdkConnect, DynamoRunStore> {
     /// From the environment: `TABLE_NAME` (required), `SOURCE_REGION` (default `AWS_REGION`),
-    /// `REPLICA_REGION` (default: the source's pair), `LOCK_LEASE_SECONDS` (default 900), and
-    /// the Connect clients' pacing and retry policy ([`Policy::from_env`]).
-    /// Local endpoints come from `AWS_ENDPOINT_URL_CONNECT` / `AWS_ENDPOINT_URL_DYNAMODB`.
-    /// Built once, at cold start: one HTTPS client (one TLS configuration and connection pool)
-    /// for every client of the context, the Connect clients paced per region.
+    /// `REPLICA_REGION` (default: the source's pair), `LOCK_LEASE_SECONDS` (default 900),
+    /// `DEADLINE_MARGIN_MS` (default 5000), and the Connect clients' pacing and retry policy
+    /// ([`Policy::from_env`]). Local endpoints come from `AWS_ENDPOINT_URL_CONNECT` /
+    /// `AWS_ENDPOINT_URL_DYNAMODB`. Built once, at cold start: one HTTPS client (one TLS
+    /// configuration and connection pool) for every client of the context, the Connect clients
+    /// paced per region; the peer table's client only for `Tables::LocalAndPeer`.
     pub async fn from_env(tables: Tables) -> Result<Self, StepError> {
         let missing =
             |n: &str| StepError::Misconfigured(format!("environment variable {n} is not set"));
