@@ -8,16 +8,9 @@ use common::*;
 
 #[tokio::test]
 async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associations() {
-    let sim = Harness::start_text(&scenario_text("small"), Some(100.0)).await;
+    let sim = replicated(400.0).await;
     let east = sim.client(SOURCE);
     let west = sim.client(REPLICA);
-    east.replicate_instance()
-        .instance_id(INSTANCE)
-        .replica_region(REPLICA)
-        .send()
-        .await
-        .unwrap();
-    sim.advance(400.0).await;
     let arn = default_group_arn(&east).await;
     let id = arn.rsplit('/').next().unwrap().to_string();
 
@@ -95,16 +88,9 @@ async fn the_replica_region_accepts_group_arns_only_and_home_only_takes_associat
 
 #[tokio::test]
 async fn new_hires_are_mirrored_and_can_only_be_associated_once_they_exist_in_both_regions() {
-    let sim = Harness::start_text(&scenario_text("small"), Some(100.0)).await;
+    let sim = replicated(400.0).await;
     let east = sim.client(SOURCE);
     let west = sim.client(REPLICA);
-    east.replicate_instance()
-        .instance_id(INSTANCE)
-        .replica_region(REPLICA)
-        .send()
-        .await
-        .unwrap();
-    sim.advance(400.0).await;
     let arn = default_group_arn(&east).await;
     let rp = east
         .list_routing_profiles()

@@ -6,6 +6,39 @@ mod common;
 use aws_sdk_connect::types::InstanceReplicationStatus;
 use common::*;
 
+/// `ListReplicationFindings` of one resource type in the region `client` calls, or the error's
+/// code.
+async fn findings_of(
+    client: &aws_sdk_connect::Client,
+    resource_type: &str,
+) -> Result<
+    aws_sdk_connect::operation::list_replication_findings::ListReplicationFindingsOutput,
+    String,
+> {
+    client
+        .list_replication_findings()
+        .instance_id(INSTANCE)
+        .resource_type(resource_type)
+        .send()
+        .await
+        .map_err(|e| code(&e))
+}
+
+/// The ID of the queue named Billing in the region `client` calls.
+async fn billing(client: &aws_sdk_connect::Client) -> String {
+    let out = client
+        .list_queues()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap();
+    out.queue_summary_list()
+        .iter()
+        .find(|q| q.name() == Some("Billing"))
+        .and_then(|q| q.id().map(String::from))
+        .expect("a Billing queue")
+}
+
 #[tokio::test]
 async fn a_replica_side_look_alike_blocks_its_resource_until_deleted_and_replicated_again() {
     // Given the conflict scenario, replicated to the end.
@@ -21,37 +54,12 @@ async fn a_replica_side_look_alike_blocks_its_resource_until_deleted_and_replica
     sim.advance(500.0).await;
 
     // Then the source's Billing queue is not mirrored: the replica keeps its own, other ID.
-    let queues = |out: aws_sdk_connect::operation::list_queues::ListQueuesOutput| {
-        out.queue_summary_list()
-            .iter()
-            .find(|q| q.name() == Some("Billing"))
-            .and_then(|q| q.id().map(String::from))
-            .expect("a Billing queue")
-    };
-    let source_billing = queues(
-        east.list_queues()
-            .instance_id(INSTANCE)
-            .send()
-            .await
-            .unwrap(),
-    );
-    let replica_billing = queues(
-        west.list_queues()
-            .instance_id(INSTANCE)
-            .send()
-            .await
-            .unwrap(),
-    );
+    let source_billing = billing(&east).await;
+    let replica_billing = billing(&west).await;
     assert_ne!(source_billing, replica_billing);
 
     // And it shows as a finding, in the drift count and in the replication status reason.
-    let findings = west
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("QUEUE")
-        .send()
-        .await
-        .unwrap();
+    let findings = findings_of(&west, "QUEUE").await.unwrap();
     let list = findings.replication_findings_list();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].name(), Some("Billing"));
@@ -67,13 +75,7 @@ async fn a_replica_side_look_alike_blocks_its_resource_until_deleted_and_replica
         .resource_replication_statuses()
         .iter()
         .any(|s| s.region() == REPLICA && s.status() == "BLOCKED"));
-    let users = west
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("AGENT")
-        .send()
-        .await
-        .unwrap();
+    let users = findings_of(&west, "AGENT").await.unwrap();
     assert!(
         users.replication_findings_list().is_empty(),
         "other kinds are clean"
@@ -114,13 +116,7 @@ async fn a_replica_side_look_alike_blocks_its_resource_until_deleted_and_replica
         .send()
         .await
         .unwrap();
-    let err = west
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("QUEUE")
-        .send()
-        .await
-        .unwrap();
+    let err = findings_of(&west, "QUEUE").await.unwrap();
     assert_eq!(
         err.replication_findings_list().len(),
         1,
@@ -148,34 +144,16 @@ async fn a_replica_side_look_alike_blocks_its_resource_until_deleted_and_replica
     sim.advance(11.0).await;
 
     // Then the source's queue is mirrored with its own ID and the finding is gone.
-    let mirrored = queues(
-        west.list_queues()
-            .instance_id(INSTANCE)
-            .send()
-            .await
-            .unwrap(),
-    );
+    let mirrored = billing(&west).await;
     assert_eq!(mirrored, source_billing);
-    let findings = west
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("QUEUE")
-        .send()
-        .await
-        .unwrap();
+    let findings = findings_of(&west, "QUEUE").await.unwrap();
     assert!(findings.replication_findings_list().is_empty());
     assert!(findings
         .approximate_drifted_resource_counts()
         .iter()
         .all(|d| d.count() == 0));
     // The source's own queue was never touched by the replica-side delete.
-    let source_now = queues(
-        east.list_queues()
-            .instance_id(INSTANCE)
-            .send()
-            .await
-            .unwrap(),
-    );
+    let source_now = billing(&east).await;
     assert_eq!(source_now, source_billing);
     // A clean, complete replication is "already replicated" again.
     let err = east
@@ -192,16 +170,9 @@ async fn a_replica_side_look_alike_blocks_its_resource_until_deleted_and_replica
 async fn findings_refuse_unknown_types_and_unreplicated_instances() {
     let sim = Harness::start("small").await;
     let east = sim.client(SOURCE);
-    let err = east
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("QUEUE")
-        .send()
-        .await
-        .unwrap_err();
+    let err = findings_of(&east, "QUEUE").await.unwrap_err();
     assert_eq!(
-        code(&err),
-        "InvalidRequestException",
+        err, "InvalidRequestException",
         "not set up for Global Resiliency"
     );
     east.replicate_instance()
@@ -210,30 +181,12 @@ async fn findings_refuse_unknown_types_and_unreplicated_instances() {
         .send()
         .await
         .unwrap();
-    let err = east
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("SPACESHIP")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidRequestException");
-    let ok = east
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("VIEW")
-        .send()
-        .await
-        .unwrap();
+    let err = findings_of(&east, "SPACESHIP").await.unwrap_err();
+    assert_eq!(err, "InvalidRequestException");
+    let ok = findings_of(&east, "VIEW").await.unwrap();
     assert!(ok.replication_findings_list().is_empty());
     // Before the replica exists, every resource counts as drift in the replica region.
-    let users = east
-        .list_replication_findings()
-        .instance_id(INSTANCE)
-        .resource_type("AGENT")
-        .send()
-        .await
-        .unwrap();
+    let users = findings_of(&east, "AGENT").await.unwrap();
     let replica_drift = users
         .approximate_drifted_resource_counts()
         .iter()
