@@ -17,7 +17,7 @@ pub struct FakeConnect {
     pub(super) region: Region,
     pub world: Arc<Mutex<FakeWorld>>,
     /// When set, every call takes its operation's token first, as the SDK client's do
-    /// (`acgr::pace`), bounded by the task's deadline.
+    /// (`acgr::connect::pace`), bounded by the task's deadline.
     pub(super) pacer: Option<Arc<Pacer>>,
 }
 
