@@ -1,6 +1,6 @@
 //! Instances and traffic distribution groups named by ID or by Connect ARN.
 
-use super::{Arn, Region};
+use super::{Arn, Region, RegionPair};
 use crate::error::StepError;
 
 /// A Connect resource ID: 1 to 100 letters, digits, `-` or `_`.
@@ -55,6 +55,17 @@ impl InstanceRef {
             ))
         })?;
         Ok(InstanceRef { id, region })
+    }
+
+    /// Refuses an ARN of a region outside `pair` (an ID names no region), naming `member`.
+    pub fn check_in(&self, pair: &RegionPair, member: &str) -> Result<(), StepError> {
+        match &self.region {
+            Some(r) if !pair.contains(r) => Err(StepError::InvalidInput(format!(
+                "{member} names {r}, outside this deployment's pair ({}, {})",
+                pair.source, pair.replica
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -21,11 +21,16 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 /// read once, at cold start, by [`crate::Context::from_env`]. A value that is not a number is
 /// `Misconfigured`.
 pub fn deadline_margin_from_env() -> Result<Duration, StepError> {
-    match std::env::var("DEADLINE_MARGIN_MS") {
-        Ok(v) if !v.is_empty() => v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+    deadline_margin(std::env::var("DEADLINE_MARGIN_MS").ok().as_deref())
+}
+
+/// The margin a `DEADLINE_MARGIN_MS` value sets: empty or absent is [`DEADLINE_MARGIN`].
+fn deadline_margin(value: Option<&str>) -> Result<Duration, StepError> {
+    match value {
+        Some(v) if !v.is_empty() => v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
             StepError::Misconfigured(format!(
                 "DEADLINE_MARGIN_MS must be a number of milliseconds, not '{}'",
-                shown(&v)
+                shown(v)
             ))
         }),
         _ => Ok(DEADLINE_MARGIN),
@@ -161,5 +166,21 @@ mod tests {
             left > Duration::from_secs(594) && left <= Duration::from_secs(595),
             "{left:?}"
         );
+    }
+
+    #[test]
+    fn the_margin_is_milliseconds_and_a_bad_one_is_misconfigured() {
+        assert_eq!(deadline_margin(None).unwrap(), DEADLINE_MARGIN);
+        assert_eq!(deadline_margin(Some("")).unwrap(), DEADLINE_MARGIN);
+        assert_eq!(
+            deadline_margin(Some("7000")).unwrap(),
+            Duration::from_secs(7)
+        );
+        for bad in ["5s", "-1", "1.5"] {
+            let e = deadline_margin(Some(bad)).unwrap_err();
+            assert_eq!(e.error_type(), "Misconfigured", "{bad}");
+            assert!(!e.is_retryable());
+            assert!(e.to_string().contains("DEADLINE_MARGIN_MS"), "{e}");
+        }
     }
 }

@@ -80,13 +80,8 @@ impl Header {
     pub fn any_region_instance(&self, pair: &RegionPair) -> Result<String, StepError> {
         self.check()?;
         let instance = InstanceRef::parse(&self.instance_id)?;
-        match &instance.region {
-            Some(r) if !pair.contains(r) => Err(StepError::InvalidInput(format!(
-                "instanceId names {r}, outside this deployment's pair ({}, {})",
-                pair.source, pair.replica
-            ))),
-            _ => Ok(instance.id),
-        }
+        instance.check_in(pair, "instanceId")?;
+        Ok(instance.id)
     }
 
     /// The run ID, and the execution ARN when given (it names the run's machine).

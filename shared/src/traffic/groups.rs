@@ -332,20 +332,9 @@ mod tests {
 
     fn record(g: &GroupSummary) -> GroupRecord {
         GroupRecord {
-            instance_id: ID.into(),
-            group_arn: g.arn.clone(),
             group_id: g.id.clone(),
-            name: g.name.clone(),
-            is_default: g.is_default,
-            steady: None,
-            steady_at: 0,
             recorded_by: "sync".into(),
-            agents_associated: 0,
-            agents_total: 0,
-            agents_at: 0,
-            members_checked_at: None,
-            gone_at: None,
-            unexplained: None,
+            ..GroupRecord::new(ID, &g.arn, &g.name, g.is_default)
         }
     }
 

@@ -432,3 +432,44 @@ async fn items_written_by_a_newer_version_are_read_or_skipped_one_by_one() {
         "the unknown status is read as Unknown; the undecodable item is skipped"
     );
 }
+
+#[tokio::test]
+async fn the_runs_an_item_cannot_be_read_of_are_named_not_dropped() {
+    use aws_sdk_dynamodb::operation::query::QueryOutput;
+
+    let run = |id: &str, started: i64| {
+        serde_json::json!({
+            "instanceId": "i-1", "runId": id, "kind": "replication", "status": "succeeded",
+            "step": "poll-mirroring", "inputs": null, "startedAt": started, "updatedAt": started
+        })
+        .to_string()
+    };
+    let item = |sk: &str, data: String| {
+        [
+            ("sk".to_string(), AttributeValue::S(sk.into())),
+            ("data".to_string(), AttributeValue::S(data)),
+        ]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>()
+    };
+    let items = vec![
+        item("RUN#older", run("older", 5)),
+        item("RUN#damaged", "{not json".to_string()),
+        item("RUN#newer", run("newer", 9)),
+    ];
+    let query = mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
+        QueryOutput::builder()
+            .set_items(Some(items.clone()))
+            .build()
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&query], |c| c
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+    let store = DynamoRunStore::new(client, "runs");
+
+    let listing = store.runs("i-1").await.expect("the query does not fail");
+    let ids: Vec<&str> = listing.records.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["newer", "older"], "newest first");
+    let unreadable: Vec<&str> = listing.unreadable.iter().map(|u| u.sk.as_str()).collect();
+    assert_eq!(unreadable, ["RUN#damaged"], "the damaged item is named");
+    assert!(!listing.unreadable[0].error.is_empty());
+}

@@ -89,12 +89,7 @@ impl FailoverRequest {
         }
         let instance = InstanceRef::parse(&self.instance_id)
             .map_err(|e| bad(format!("{at}instanceId: {e}")))?;
-        if let Some(r) = instance.region.filter(|r| !pair.contains(r)) {
-            return Err(bad(format!(
-                "{at}instanceId names {r}, outside this deployment's pair ({}, {})",
-                pair.source, pair.replica
-            )));
-        }
+        instance.check_in(pair, &format!("{at}instanceId"))?;
         let asked = [
             self.target_region.is_some(),
             self.preset.is_some(),
