@@ -59,7 +59,7 @@ struct Shared {
     table: String,
     stats: Stats,
     /// Each completed pass: when its scans began, and the stamp it gave what they saw.
-    passes: Vec<(Instant, Instant)>,
+    passes: std::collections::VecDeque<(Instant, Instant)>,
 }
 
 /// The replicator task of a two-region stack (see the module documentation). Aborted on drop.
@@ -94,7 +94,7 @@ impl Replicator {
             clients: [c0, c1],
             table: table.to_string(),
             stats: Stats::default(),
-            passes: Vec::new(),
+            passes: std::collections::VecDeque::new(),
         }));
         let task = tokio::spawn({
             let shared = shared.clone();
@@ -204,8 +204,8 @@ impl Shared {
         }
         // Only the first pass after a given moment is ever asked for: keep a short history.
         if self.passes.len() >= 64 {
-            self.passes.remove(0);
+            self.passes.pop_front();
         }
-        self.passes.push((began, now));
+        self.passes.push_back((began, now));
     }
 }
