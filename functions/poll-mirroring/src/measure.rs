@@ -303,7 +303,7 @@ async fn signals<C: Connect, S: PollStore>(
 ) -> Result<(BTreeMap<Kind, Signal>, bool), StepError> {
     let mut out = BTreeMap::new();
     for kind in Kind::ALL {
-        match ctx.source.list_findings(id, kind).await {
+        match ctx.source.list_findings(id, kind.finding_type()).await {
             Ok(f) => {
                 out.insert(kind, Signal::read(kind, &f, replica_region));
             }

@@ -325,7 +325,7 @@ async fn record_conflicts<C: Connect, S: ReplicateStore>(
 ) -> Result<usize, StepError> {
     let mut seen = Vec::new();
     for kind in Kind::ALL {
-        let findings = match ctx.source.list_findings(id, kind).await {
+        let findings = match ctx.source.list_findings(id, kind.finding_type()).await {
             Ok(f) => f,
             Err(e) if e.class == ConnectErrorClass::InvalidRequest => continue,
             Err(e) => return Err(e.into()),

@@ -163,7 +163,7 @@ async fn name_conflicts_are_recorded_and_returned_as_resource_conflict() {
         let mut w = ctx.source.world();
         w.fail_next("ReplicateInstance", "ResourceConflictException", 1);
         w.findings.insert(
-            (ID.into(), Kind::Queues),
+            (ID.into(), Kind::Queues.finding_type().to_string()),
             Findings {
                 findings: vec![
                     serde_json::from_value::<Finding>(serde_json::json!({

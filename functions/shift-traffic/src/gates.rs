@@ -1,8 +1,8 @@
 //! The health gates of a shift, read in the region that takes the traffic. None lists users:
 //! the agents gate reads the association counts on record (from the last agent sync).
 
-use acgr::connect::{Connect, CurrentDistribution, GroupSummary, InstanceInfo};
-use acgr::domain::{region_of_arn, TrafficPlan};
+use acgr::connect::{CurrentDistribution, GroupSummary, InstanceInfo};
+use acgr::domain::{region_of_arn, Region, TrafficPlan};
 use acgr::error::StepError;
 use acgr::traffic::GroupRecord;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ pub struct Gate {
 }
 
 impl Gate {
-    fn new(id: &str, ok: bool, overridable: bool, message: String) -> Gate {
+    pub(crate) fn new(id: &str, ok: bool, overridable: bool, message: String) -> Gate {
         Gate {
             id: id.into(),
             ok,
@@ -28,22 +28,21 @@ impl Gate {
     }
 }
 
-/// The gates of the target region's instance: ACTIVE, and mirroring complete.
-pub async fn instance_gates<C: Connect>(
-    client: &C,
+/// The gates of the target region's instance (`info`, as it describes it there): ACTIVE, and
+/// mirroring complete.
+pub fn instance_gates(
+    info: Option<&InstanceInfo>,
+    target: &Region,
     instance_id: &str,
-) -> Result<Vec<Gate>, StepError> {
-    let info: Option<InstanceInfo> = client.describe_instance(instance_id).await?;
-    let target = client.region();
+) -> Vec<Gate> {
     let status = info
-        .as_ref()
         .and_then(|i| i.status.as_ref())
         .map_or("missing", |s| s.as_str());
-    let replication = info.as_ref().and_then(|i| i.replication.as_ref());
-    Ok(vec![
+    let replication = info.and_then(|i| i.replication.as_ref());
+    vec![
         Gate::new(
             "target-instance-active",
-            info.as_ref().is_some_and(InstanceInfo::is_active),
+            info.is_some_and(InstanceInfo::is_active),
             false,
             format!("instance {instance_id} in {target} is {status}"),
         ),
@@ -61,7 +60,7 @@ pub async fn instance_gates<C: Connect>(
                     .join(", "),
             },
         ),
-    ])
+    ]
 }
 
 /// The gates of one group's plan: calls land where agents work, and (unless forced, when it is

@@ -136,6 +136,13 @@ pub(crate) fn check(input: &Input, pair: &RegionPair) -> Result<Checked, StepErr
             })
         })
         .transpose()?;
+    if input.isolate.is_some() && !matches!(intent, Intent::FailoverTo(_)) {
+        return Err(StepError::InvalidInput(
+            "isolate goes with a failover only (a failback restores the routing its failover \
+             found; a plan leaves routing alone)"
+                .into(),
+        ));
+    }
     if input.incident && input.plan.is_none() {
         return Err(StepError::InvalidInput(
             "incident goes with plan only (a failover is always part of an incident)".into(),

@@ -14,6 +14,7 @@ mod apply;
 mod gates;
 mod intent;
 mod plan;
+mod routing;
 #[cfg(test)]
 mod tests;
 
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use acgr::connect::{Connect, CurrentDistribution};
-use acgr::domain::{Arn, TrafficPlan};
+use acgr::domain::{Arn, Isolate, TrafficPlan};
 use acgr::error::StepError;
 use acgr::run::RunLedger;
 use acgr::run::{self, Begin, Header, Hold, RunKind, StepInput, StepRun};
@@ -35,6 +36,7 @@ use tokio::time::Instant;
 use tracing::warn;
 
 pub use gates::Gate;
+pub use routing::RoutingShift;
 
 use apply::{update_body, Apply};
 use intent::{check, Checked};
@@ -58,6 +60,8 @@ pub struct Settings {
     /// How long to wait for the other region to show the shift (Connect's cross-region
     /// propagation; never past the deadline). A region that does not answer is not waited for.
     pub confirm_timeout: Duration,
+    /// How long the region being left has to answer before `isolate: auto` takes it as impaired.
+    pub impaired_probe: Duration,
 }
 
 impl Default for Settings {
@@ -67,6 +71,7 @@ impl Default for Settings {
             verify_timeout: Duration::from_secs(60),
             verify_interval: Duration::from_secs(1),
             confirm_timeout: Duration::from_secs(30),
+            impaired_probe: Duration::from_secs(3),
         }
     }
 }
@@ -99,6 +104,7 @@ impl Settings {
             verify_interval: num("SHIFT_POLL_MS")?.map_or(d.verify_interval, millis),
             confirm_timeout: num("SHIFT_CONFIRM_SECONDS")?
                 .map_or(d.confirm_timeout, |s| Duration::from_secs_f64(s.max(0.0))),
+            impaired_probe: num("IMPAIRED_PROBE_MS")?.map_or(d.impaired_probe, millis),
         })
     }
 }
@@ -143,6 +149,9 @@ pub struct Input {
     /// episode like a failover and never becomes the steady state.
     #[serde(default)]
     pub incident: bool,
+    /// With a failover: whether to isolate cross-region routing (default `auto`).
+    #[serde(default)]
+    pub isolate: Option<Isolate>,
     #[serde(default)]
     pub force: bool,
     #[serde(default)]
@@ -210,6 +219,9 @@ pub struct Output {
     /// Groups on record that Connect no longer has (deleted): skipped, not moved.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gone: Vec<String>,
+    /// What the shift does to cross-region routing (absent for a plan, which leaves it alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingShift>,
     pub calls: Vec<PlannedCall>,
 }
 
@@ -259,8 +271,9 @@ pub async fn shift<C: Connect, S: ShiftStore>(
     deadline: Option<Instant>,
 ) -> Result<Output, StepError> {
     let checked = check(&input, &ctx.pair())?;
+    let isolate = input.isolate.unwrap_or_default();
     if input.dry_run {
-        let planned = plan(ctx, settings, &checked, input.force).await?;
+        let planned = plan(ctx, settings, &checked, isolate, input.force).await?;
         return Ok(output(&input, &checked, &planned));
     }
 
@@ -277,6 +290,7 @@ pub async fn shift<C: Connect, S: ShiftStore>(
             "force": input.force,
             "trafficDistributionGroups": checked.named,
             "breakLock": checked.break_reason,
+            "isolate": input.isolate,
         }),
         hold: match &checked.break_reason {
             Some(reason) => Hold::BreakLock(reason.clone()),
@@ -294,7 +308,7 @@ pub async fn shift<C: Connect, S: ShiftStore>(
         if let Some(at) = checked.requested_at {
             unseen_shift(&shifts, &input.header.run_id, at)?;
         }
-        let planned = plan(ctx, settings, &checked, input.force).await?;
+        let planned = plan(ctx, settings, &checked, isolate, input.force).await?;
         let mut out = output(&input, &checked, &planned);
         // A retry of a run that recorded an intent passed the gates when it decided, under the
         // lock it still holds: it settles and completes what it started (each group checks its
@@ -329,6 +343,12 @@ pub async fn shift<C: Connect, S: ShiftStore>(
         }
         // success only for a split that still stands when the run ends
         apply.still_standing(&out.groups).await?;
+        if let Some(r) = &planned.routing {
+            let failback = matches!(checked.intent, intent::Intent::Failback);
+            let shown = routing::apply(ctx, client, r, failback, &input.header.run_id, &checked.id, now)
+                .await?;
+            out.routing = Some(shown);
+        }
         out.changed = out.groups.iter().any(|g| g.changed);
         if !checked.in_incident() {
             apply.record_steady(&out.groups).await?;
@@ -409,6 +429,7 @@ fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {
         changed: false,
         gates: planned.gates.clone(),
         gone: planned.gone.clone(),
+        routing: planned.routing.as_ref().map(|r| r.shown.clone()),
         groups: planned
             .groups
             .iter()
@@ -430,6 +451,12 @@ fn output(input: &Input, checked: &Checked, planned: &Planned) -> Output {
                 id: g.arn.clone(),
                 body: update_body(plan),
             })
+            .chain(
+                planned
+                    .routing
+                    .as_ref()
+                    .and_then(|r| r.call(&planned.target, &checked.id)),
+            )
             .collect(),
     }
 }

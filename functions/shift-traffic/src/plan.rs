@@ -2,7 +2,7 @@
 //! in the region taking the traffic, each group's plan and live split, and the gates.
 
 use acgr::connect::{Connect, CurrentDistribution, GroupSummary};
-use acgr::domain::{Region, RegionPair, TrafficPlan};
+use acgr::domain::{Isolate, Region, RegionPair, TrafficPlan};
 use acgr::error::StepError;
 use acgr::traffic::steady::failback_point;
 use acgr::traffic::{Episode, GroupRecord};
@@ -11,6 +11,7 @@ use acgr::Context;
 use tracing::{info, warn};
 
 use crate::intent::{group_plan, Checked, Intent};
+use crate::routing::{self, RoutingPlan};
 use crate::{gates, Gate, Settings, ShiftStore};
 
 /// How long a failback waits for the other region's table to answer.
@@ -116,6 +117,8 @@ pub(crate) struct Planned {
     pub(crate) records: Vec<GroupRecord>,
     /// The episodes open for the planned groups, as read under the lock.
     pub(crate) episodes: Vec<Episode>,
+    /// Cross-region routing: what the shift does to it (`None`: a plan, which leaves it alone).
+    pub(crate) routing: Option<RoutingPlan>,
 }
 
 impl Planned {
@@ -139,6 +142,7 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
     ctx: &Context<C, S>,
     settings: &Settings,
     checked: &Checked,
+    isolate: Isolate,
     force: bool,
 ) -> Result<Planned, StepError> {
     let pair = ctx.pair();
@@ -155,7 +159,18 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
     let client = ctx.connect(&target)?;
     let to_move =
         acgr::traffic::groups::groups_to_move(client, id, &checked.named, &known.groups).await?;
-    let mut gates = gates::instance_gates(client, id).await?;
+    let info = client.describe_instance(id).await?;
+    let mut gates = gates::instance_gates(info.as_ref(), &target, id);
+    let routing = routing::plan(
+        ctx,
+        checked,
+        isolate,
+        &target,
+        info.as_ref(),
+        settings.impaired_probe,
+    )
+    .await?;
+    gates.extend(routing.as_ref().and_then(|r| r.gate.clone()));
     let mut planned = Vec::new();
     let mut episodes = Vec::new();
     let mut fences = Vec::new();
@@ -198,5 +213,6 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
         gates,
         records: known.groups,
         episodes,
+        routing,
     })
 }

@@ -17,7 +17,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Kind, Region, TrafficPlan};
+use crate::domain::{Kind, Region, RoutingState, TrafficPlan};
 use crate::error::ConnectError;
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -29,6 +29,8 @@ pub struct InstanceInfo {
     pub status: Option<InstanceStatus>,
     /// `Instance.StatusReason.Message`: why the instance could not be created, when it could not.
     pub status_reason: Option<String>,
+    /// `InstanceAccessUrl`: region-subdomained for an instance enabled for global routing.
+    pub access_url: Option<String>,
     pub replication: Option<ReplicationInfo>,
 }
 
@@ -51,6 +53,14 @@ pub struct RegionStatus {
 impl InstanceInfo {
     pub fn is_active(&self) -> bool {
         self.status == Some(InstanceStatus::Active)
+    }
+
+    /// Whether the instance is named as Connect names instances enabled for global routing
+    /// (a region-subdomained access URL): the one sign of it in DescribeInstance.
+    pub fn global_routing_named(&self) -> bool {
+        self.access_url
+            .as_deref()
+            .is_some_and(crate::domain::region_subdomained)
     }
 }
 
@@ -135,6 +145,9 @@ pub struct GroupUserPage {
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub id: String,
+    /// `ResourceType` as the finding names it.
+    #[serde(default)]
+    pub resource_type: Option<String>,
     pub name: Option<String>,
     /// Where the replication failed.
     pub region: Option<String>,
@@ -291,11 +304,13 @@ pub trait Connect: Send + Sync {
         page_size: i32,
     ) -> impl Future<Output = Result<UserPage, ConnectError>> + Send;
 
-    /// A kind's findings (all pages, each of [`FINDINGS_PAGE_SIZE`]) and drift counts.
+    /// The findings of a resource type (`ResourceType`: a kind's [`Kind::finding_type`], or any
+    /// type the service reports), all pages of [`FINDINGS_PAGE_SIZE`], with drift counts and
+    /// each region's replication status of the type.
     fn list_findings(
         &self,
         instance_id: &str,
-        kind: Kind,
+        resource_type: &str,
     ) -> impl Future<Output = Result<Findings, ConnectError>> + Send;
 
     /// A published flow's content; `None` when it is not published.
@@ -321,4 +336,18 @@ pub trait Connect: Send + Sync {
         &self,
         instance_id: &str,
     ) -> impl Future<Output = Result<Vec<LexBotRef>, ConnectError>> + Send;
+
+    /// GetCrossRegionRouting: `None` for an instance not enabled for global routing (Connect
+    /// answers it InvalidRequestException).
+    fn get_routing(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Option<RoutingState>, ConnectError>> + Send;
+
+    /// UpdateCrossRegionRouting: `IsolatedAll`.
+    fn update_routing(
+        &self,
+        instance_id: &str,
+        isolated_all: bool,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send;
 }

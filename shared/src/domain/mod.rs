@@ -6,6 +6,7 @@ mod arn;
 mod kind;
 mod refs;
 mod region;
+mod routing;
 mod traffic;
 
 pub use alias::InstanceAlias;
@@ -13,4 +14,5 @@ pub use arn::Arn;
 pub use kind::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 pub use refs::{region_of_arn, GroupRef, InstanceRef};
 pub use region::{pair_support, paired_region, PairSupport, Region, RegionPair};
+pub use routing::{region_subdomained, Isolate, RoutingState};
 pub use traffic::{CurrentDistribution, Split, TrafficPlan};

@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::flows::{FlowScan, HardcodedPage};
 use crate::mirroring::{ConflictRecord, SnapshotRecord};
 use crate::run::{lock_allows, newest_first, Lock, LockOutcome, RunRecord};
-use crate::traffic::{Episode, GroupRecord, ShiftRecord};
+use crate::traffic::{Episode, GroupRecord, RoutingEpisode, ShiftRecord};
 
 #[derive(Default, Debug)]
 pub struct MemoryState {
@@ -22,6 +22,8 @@ pub struct MemoryState {
     pub shifts: Vec<ShiftRecord>,
     pub groups: BTreeMap<(String, String), GroupRecord>,
     pub episodes: BTreeMap<(String, String), Episode>,
+    /// Keyed by instance ID.
+    pub routing: BTreeMap<String, RoutingEpisode>,
     /// Keyed by (instance ID, run ID).
     pub flow_scans: BTreeMap<(String, String), FlowScan>,
     /// Keyed by (instance ID, sort key).
@@ -286,6 +288,30 @@ impl TrafficLedger for MemoryRunStore {
             (closed.instance_id.clone(), closed.group_arn.clone()),
             closed.clone(),
         );
+        Ok(())
+    }
+
+    async fn open_routing(&self, e: &RoutingEpisode) -> Result<RoutingEpisode, StoreError> {
+        let mut s = self.state();
+        if let Some(open) = s.routing.get(&e.instance_id).filter(|e| e.is_open()) {
+            return Ok(open.clone());
+        }
+        s.writes.push("ROUTING#EPISODE".into());
+        s.routing.insert(e.instance_id.clone(), e.clone());
+        Ok(e.clone())
+    }
+
+    async fn routing_record(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<RoutingEpisode>, StoreError> {
+        Ok(self.state().routing.get(instance_id).cloned())
+    }
+
+    async fn close_routing(&self, closed: &RoutingEpisode) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push("ROUTING#EPISODE#closed".into());
+        s.routing.insert(closed.instance_id.clone(), closed.clone());
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use super::records::{Episode, GroupRecord, ShiftRecord};
+use super::records::{Episode, GroupRecord, RoutingEpisode, ShiftRecord};
 use crate::error::StoreError;
 
 /// The run store's port for traffic: shifts, groups (the steady state) and failover episodes.
@@ -53,5 +53,22 @@ pub trait TrafficLedger: Send + Sync {
     fn close_episode(
         &self,
         closed: &Episode,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Opens the instance's routing episode unless one is open (a closed one is replaced):
+    /// Ok(the open episode, new or not).
+    fn open_routing(
+        &self,
+        episode: &RoutingEpisode,
+    ) -> impl Future<Output = Result<RoutingEpisode, StoreError>> + Send;
+    /// The instance's routing episode, open or closed (a tombstone).
+    fn routing_record(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Option<RoutingEpisode>, StoreError>> + Send;
+    /// Writes the routing episode closed, whether or not an open one is here.
+    fn close_routing(
+        &self,
+        closed: &RoutingEpisode,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

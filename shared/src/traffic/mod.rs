@@ -8,4 +8,4 @@ pub mod records;
 pub mod steady;
 
 pub use ledger::TrafficLedger;
-pub use records::{Episode, GroupRecord, ShiftRecord, ShiftStatus};
+pub use records::{Episode, GroupRecord, RoutingEpisode, ShiftRecord, ShiftStatus};

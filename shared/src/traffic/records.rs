@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::CurrentDistribution;
+use crate::domain::{CurrentDistribution, RoutingState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -134,6 +134,35 @@ pub struct Episode {
 }
 
 impl Episode {
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+}
+
+/// The cross-region routing half of a failover episode, one per instance: what routing was
+/// before the failover (read in the region taking the traffic), and what the failover did to
+/// it. Opened before UpdateCrossRegionRouting is called (or when the failover decided to leave
+/// routing as it was), kept by repeated failovers, restored and closed by the failback; a
+/// closed one stays as a tombstone, as group episodes do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingEpisode {
+    pub instance_id: String,
+    pub opened_by: String,
+    pub opened_at: i64,
+    /// What failback restores.
+    pub before: RoutingState,
+    /// Whether the failover asked Connect to isolate every region.
+    pub isolated: bool,
+    /// Why it did or did not (the request's `isolate`, and what the region left answered).
+    pub decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+}
+
+impl RoutingEpisode {
     pub fn is_open(&self) -> bool {
         self.closed_at.is_none()
     }

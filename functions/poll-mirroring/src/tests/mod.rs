@@ -104,6 +104,7 @@ fn finding(id: &str, name: &str, code: &str, operation: ReplicationOperation) ->
         message: Some(format!("{code} ({name})")),
         operation: Some(operation),
         reference_code: Some(code.into()),
+        resource_type: None,
     }
 }
 
@@ -124,7 +125,7 @@ async fn end(ctx: &Ctx, run_id: &str) {
 
 fn drift(ctx: &Ctx, kind: Kind, n: i64, findings: Vec<Finding>) {
     ctx.source.world().findings.insert(
-        (ID.into(), kind),
+        (ID.into(), kind.finding_type().to_string()),
         Findings {
             findings,
             drift: vec![(EAST.into(), 0), (WEST.into(), n)],

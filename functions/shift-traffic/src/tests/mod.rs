@@ -7,6 +7,7 @@ mod handler_and_dry_run;
 mod hostile;
 mod lock_and_concurrency;
 mod retries_and_crashes;
+mod routing;
 mod several_groups;
 
 use super::*;
@@ -62,6 +63,7 @@ fn settings() -> Settings {
         verify_timeout: Duration::from_millis(50),
         verify_interval: Duration::from_millis(1),
         confirm_timeout: Duration::from_millis(50),
+        impaired_probe: Duration::from_millis(50),
     }
 }
 

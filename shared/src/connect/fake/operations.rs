@@ -5,7 +5,7 @@ use crate::connect::{
     self, Connect, Findings, GroupStatus, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef,
     LiveDistribution, ResourceSummary, UserPage,
 };
-use crate::domain::{Kind, Region, TrafficPlan};
+use crate::domain::{Kind, Region, RoutingState, TrafficPlan};
 use crate::error::ConnectError;
 
 /// The pages a listing of `items` takes at `page_size`: at least one.
@@ -280,17 +280,29 @@ impl Connect for FakeConnect {
     }
 
     /// One logged call per page of [`connect::FINDINGS_PAGE_SIZE`] findings.
-    async fn list_findings(&self, instance_id: &str, kind: Kind) -> Result<Findings, ConnectError> {
+    async fn list_findings(
+        &self,
+        instance_id: &str,
+        resource_type: &str,
+    ) -> Result<Findings, ConnectError> {
         let found = {
             let w = self.world();
             w.findings
-                .get(&(instance_id.to_string(), kind))
+                .get(&(instance_id.to_string(), resource_type.to_string()))
                 .cloned()
                 .unwrap_or_default()
         };
         for _ in 0..pages(found.findings.len(), connect::FINDINGS_PAGE_SIZE) {
             self.pace("ListReplicationFindings").await?;
-            drop(self.call("ListReplicationFindings", kind.finding_type())?);
+            drop(self.call("ListReplicationFindings", resource_type)?);
+        }
+        let w = self.world();
+        if !w.finding_types.is_empty() && !w.finding_types.iter().any(|t| t == resource_type) {
+            return Err(self.err(
+                "ListReplicationFindings",
+                "InvalidRequestException",
+                &format!("ResourceType '{resource_type}' is not supported"),
+            ));
         }
         Ok(found)
     }
@@ -337,5 +349,36 @@ impl Connect for FakeConnect {
         self.pace("ListBots").await?;
         let w = self.call("ListBots", instance_id)?;
         Ok(w.lex_bots.get(instance_id).cloned().unwrap_or_default())
+    }
+
+    async fn get_routing(&self, instance_id: &str) -> Result<Option<RoutingState>, ConnectError> {
+        self.pace("GetCrossRegionRouting").await?;
+        let w = self.call("GetCrossRegionRouting", instance_id)?;
+        Ok(w.routing.get(instance_id).cloned())
+    }
+
+    async fn update_routing(
+        &self,
+        instance_id: &str,
+        isolated_all: bool,
+    ) -> Result<(), ConnectError> {
+        self.pace("UpdateCrossRegionRouting").await?;
+        let mut w = self.call("UpdateCrossRegionRouting", instance_id)?;
+        let regions: Vec<String> = w
+            .instances
+            .keys()
+            .filter(|(_, id)| id == instance_id)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let Some(state) = w.routing.get_mut(instance_id) else {
+            return Err(self.err(
+                "UpdateCrossRegionRouting",
+                "InvalidRequestException",
+                "This operation is available only for Amazon Connect Global Resiliency instances enabled for global routing.",
+            ));
+        };
+        state.isolated_regions = if isolated_all { regions } else { Vec::new() };
+        state.isolated_regions.sort();
+        Ok(())
     }
 }

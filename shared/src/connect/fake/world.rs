@@ -45,7 +45,13 @@ pub struct FakeWorld {
     pub group_users: HashMap<String, BTreeSet<String>>,
     /// Keyed by (region, instance ID, kind).
     pub resources: HashMap<(String, String, Kind), Vec<ResourceSummary>>,
-    pub findings: HashMap<(String, Kind), Findings>,
+    /// Keyed by (instance ID, resource type).
+    pub findings: HashMap<(String, String), Findings>,
+    /// The resource types ListReplicationFindings accepts; empty: every type.
+    pub finding_types: Vec<String>,
+    /// Cross-region routing of the instances enabled for global routing, by instance ID (one
+    /// state for both regions).
+    pub routing: HashMap<String, crate::domain::RoutingState>,
     /// Published flow contents, keyed by (region, instance ID, flow ID).
     pub flows: HashMap<(String, String, String), String>,
     /// Flow module contents, keyed by (region, instance ID, module ID).
@@ -117,9 +123,23 @@ impl FakeWorld {
                 identity: Some(IdentityType::Saml),
                 status: Some(InstanceStatus::Active),
                 status_reason: None,
+                access_url: Some("https://acme.my.connect.aws".into()),
                 replication,
             },
         );
+        self
+    }
+
+    /// The instance enabled for global routing: region-subdomained access URLs, cross-region
+    /// routing on.
+    pub fn with_global_routing(mut self, instance_id: &str) -> FakeWorld {
+        for ((region, id), info) in self.instances.iter_mut() {
+            if id == instance_id {
+                info.access_url = Some(format!("https://{region}.acme.my.connect.aws"));
+            }
+        }
+        self.routing
+            .insert(instance_id.to_string(), Default::default());
         self
     }
 

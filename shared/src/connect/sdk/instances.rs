@@ -1,8 +1,9 @@
-//! Instances and their replication: DescribeInstance, ReplicateInstance.
+//! Instances, their replication and their cross-region routing: DescribeInstance,
+//! ReplicateInstance, Get/UpdateCrossRegionRouting.
 
 use super::SdkConnect;
 use crate::connect::{InstanceInfo, RegionStatus, ReplicationInfo, ReplicationStatus};
-use crate::domain::Region;
+use crate::domain::{Region, RoutingState};
 use crate::error::{ConnectError, ConnectErrorClass};
 
 pub(super) async fn describe_instance(
@@ -56,6 +57,7 @@ pub(super) async fn describe_instance(
             .status_reason()
             .and_then(|r| r.message())
             .map(String::from),
+        access_url: i.instance_access_url().map(String::from),
         replication,
     }))
 }
@@ -78,4 +80,47 @@ pub(super) async fn replicate_instance(
         .await
         .map_err(|e| connect.error("ReplicateInstance", e))?;
     Ok(out.arn().unwrap_or_default().to_string())
+}
+
+pub(super) async fn get_routing(
+    connect: &SdkConnect,
+    instance_id: &str,
+) -> Result<Option<RoutingState>, ConnectError> {
+    match connect
+        .client
+        .get_cross_region_routing()
+        .instance_id(instance_id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(RoutingState {
+            isolated_regions: out.isolated_regions().to_vec(),
+        })),
+        Err(e) => {
+            let e = connect.error("GetCrossRegionRouting", e);
+            // "available only for ACGR instances enabled for global routing": the model's
+            // InvalidRequestException is the answer for any other instance
+            if e.code == "InvalidRequestException" {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+pub(super) async fn update_routing(
+    connect: &SdkConnect,
+    instance_id: &str,
+    isolated_all: bool,
+) -> Result<(), ConnectError> {
+    connect
+        .client
+        .update_cross_region_routing()
+        .instance_id(instance_id)
+        .isolated_all(isolated_all)
+        .send()
+        .await
+        .map_err(|e| connect.error("UpdateCrossRegionRouting", e))?;
+    Ok(())
 }

@@ -129,7 +129,7 @@ pub(super) async fn list_users_page(
 pub(super) async fn list_findings(
     connect: &SdkConnect,
     instance_id: &str,
-    kind: Kind,
+    resource_type: &str,
 ) -> Result<Findings, ConnectError> {
     let mut out = Findings::default();
     let mut token: Option<String> = None;
@@ -138,7 +138,7 @@ pub(super) async fn list_findings(
             .client
             .list_replication_findings()
             .instance_id(instance_id)
-            .resource_type(kind.finding_type())
+            .resource_type(resource_type)
             .max_results(FINDINGS_PAGE_SIZE)
             .set_next_token(token.take())
             .send()
@@ -148,6 +148,7 @@ pub(super) async fn list_findings(
             .extend(page.replication_findings_list().iter().map(|f| {
                 Finding {
                     id: f.id().to_string(),
+                    resource_type: Some(f.resource_type().to_string()),
                     name: f.name().map(String::from),
                     region: f.region().map(String::from),
                     message: f.message().map(String::from),
@@ -248,7 +249,10 @@ mod tests {
             .unwrap();
         assert_eq!(attrs[0].name, "tier");
         assert_eq!(attributes.num_calls(), 1);
-        let found = connect.list_findings("i-1", Kind::Users).await.unwrap();
+        let found = connect
+            .list_findings("i-1", Kind::Users.finding_type())
+            .await
+            .unwrap();
         assert_eq!(findings.num_calls(), 1);
         let f = &found.findings[0];
         assert_eq!(

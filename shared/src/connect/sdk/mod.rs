@@ -18,7 +18,7 @@ use super::{
     Connect, Findings, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef, LiveDistribution,
     ResourceSummary, UserPage,
 };
-use crate::domain::{Kind, Region, TrafficPlan};
+use crate::domain::{Kind, Region, RoutingState, TrafficPlan};
 use crate::error::ConnectError;
 
 /// Connect in one region.
@@ -121,8 +121,12 @@ impl Connect for SdkConnect {
         listings::list_users_page(self, instance_id, next_token, page_size).await
     }
 
-    async fn list_findings(&self, instance_id: &str, kind: Kind) -> Result<Findings, ConnectError> {
-        listings::list_findings(self, instance_id, kind).await
+    async fn list_findings(
+        &self,
+        instance_id: &str,
+        resource_type: &str,
+    ) -> Result<Findings, ConnectError> {
+        listings::list_findings(self, instance_id, resource_type).await
     }
 
     async fn flow_content(
@@ -147,5 +151,19 @@ impl Connect for SdkConnect {
 
     async fn list_lex_bots(&self, instance_id: &str) -> Result<Vec<LexBotRef>, ConnectError> {
         flows::list_lex_bots(self, instance_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn get_routing(&self, instance_id: &str) -> Result<Option<RoutingState>, ConnectError> {
+        instances::get_routing(self, instance_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn update_routing(
+        &self,
+        instance_id: &str,
+        isolated_all: bool,
+    ) -> Result<(), ConnectError> {
+        instances::update_routing(self, instance_id, isolated_all).await
     }
 }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::{InstanceRef, Region, RegionPair};
+use crate::domain::{InstanceRef, Isolate, Region, RegionPair};
 use crate::error::StepError;
 use crate::run::ids::{check_run_id, run_token};
 
@@ -32,6 +32,10 @@ pub struct FailoverRequest {
     /// becomes the failback point), not a deliberate change of the steady state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<bool>,
+    /// With `targetRegion`: whether to isolate cross-region routing of an instance enabled for
+    /// global routing (`auto`, the default: when the region being left is impaired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<Isolate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +119,12 @@ impl FailoverRequest {
                 crate::error::shown(p)
             )));
         }
+        if self.isolate.is_some() && self.target_region.is_none() {
+            return Err(bad(format!(
+                "{at}isolate goes with targetRegion only (a failback restores the routing its \
+                 failover found)"
+            )));
+        }
         if self.incident.is_some() && self.plan.is_none() {
             return Err(bad(format!(
                 "{at}incident goes with plan only (a failover is always part of an incident)"
@@ -139,6 +149,7 @@ impl FailoverRequest {
             && self.target_region == other.target_region
             && self.preset == other.preset
             && self.plan == other.plan
+            && self.isolate.unwrap_or_default() == other.isolate.unwrap_or_default()
             && flag(self.incident) == flag(other.incident)
             && flag(self.force) == flag(other.force)
             && flag(self.dry_run) == flag(other.dry_run)
@@ -298,6 +309,12 @@ mod tests {
         let mut c = a.clone();
         c.reason = Some("again".into());
         assert!(!a.same_request(&c));
+        // `auto` is the default: spelled out or not, the same request
+        let mut d = a.clone();
+        d.isolate = Some(Isolate::Auto);
+        assert!(a.same_request(&d));
+        d.isolate = Some(Isolate::Never);
+        assert!(!a.same_request(&d));
     }
 
     #[test]
@@ -340,6 +357,20 @@ mod tests {
         let mut r = failover();
         r.incident = Some(true);
         assert!(r.check(&p, "").is_err());
+        let mut r = failover();
+        r.isolate = Some(Isolate::Always);
+        r.check(&p, "").unwrap();
+        let mut r = FailoverRequest::failback(&r.instance_id);
+        r.isolate = Some(Isolate::Never);
+        let e = r.check(&p, "detail.").unwrap_err().to_string();
+        assert!(e.contains("detail.isolate goes with targetRegion"), "{e}");
+        // an unknown isolate is not a request
+        assert_eq!(
+            FailoverRequest::from_input(
+                r#"{"instanceId": "i", "targetRegion": "us-west-2", "isolate": "sometimes"}"#
+            ),
+            None
+        );
         let mut r = failover();
         r.target_region = Some("eu-west-2".into());
         let e = r.check(&p, "").unwrap_err().to_string();

@@ -26,7 +26,7 @@ use crate::error::StoreError;
 use crate::flows::{FlowScan, HardcodedPage};
 use crate::mirroring::{ConflictRecord, SnapshotRecord};
 use crate::run::{newest_first, Lock, LockOutcome, RunRecord};
-use crate::traffic::{Episode, GroupRecord, ShiftRecord};
+use crate::traffic::{Episode, GroupRecord, RoutingEpisode, ShiftRecord};
 
 #[derive(Clone, Debug)]
 pub struct DynamoRunStore {
