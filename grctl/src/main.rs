@@ -6,6 +6,7 @@
 
 mod exit;
 mod follow;
+mod global_routing;
 mod render;
 mod report;
 mod shift;
@@ -17,6 +18,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use acgr::domain::Isolate;
 use acgr::run::{AgentSyncRequest, ReplicationRequest, RunLedger};
 use acgr::traffic::TrafficLedger;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -67,7 +69,9 @@ struct Cli {
 /// The `--run-id` of a command that starts an execution.
 fn run_id_of(c: &Command) -> Option<&str> {
     match c {
-        Command::Replicate { run_id, .. } | Command::Sync { run_id, .. } => run_id.as_deref(),
+        Command::Replicate { run_id, .. }
+        | Command::Sync { run_id, .. }
+        | Command::GlobalRouting { run_id, .. } => run_id.as_deref(),
         Command::Failover { shift, .. } | Command::Failback { shift } => shift.run_id.as_deref(),
         _ => None,
     }
@@ -116,6 +120,10 @@ enum Command {
     Failover {
         #[arg(long)]
         to: String,
+        /// Isolate cross-region routing (an instance with global routing): `auto` when the
+        /// region left is impaired, `always`, or `never`.
+        #[arg(long, value_enum, default_value_t = IsolateArg::Auto)]
+        isolate: IsolateArg,
         #[command(flatten)]
         shift: ShiftArgs,
     },
@@ -138,12 +146,39 @@ enum Command {
     },
     /// The deployment grctl resolved (a deployment file's shape).
     Deployment,
+    /// Where the instance stands with global routing in both regions; with --migrate, the
+    /// documented migration (ReplicateInstance again, through the replication machine).
+    GlobalRouting {
+        /// Run the migration (once AWS Support granted global routing to the account).
+        #[arg(long)]
+        migrate: bool,
+        /// The migration's execution name and run ID (default `grctl-migrate-<ms>`).
+        #[arg(long)]
+        run_id: Option<String>,
+    },
     /// One self-contained HTML page: each group's distribution over time, mirroring per kind,
     /// agents, findings.
     Report {
         #[arg(long)]
         html: PathBuf,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IsolateArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<IsolateArg> for Isolate {
+    fn from(a: IsolateArg) -> Isolate {
+        match a {
+            IsolateArg::Auto => Isolate::Auto,
+            IsolateArg::Always => Isolate::Always,
+            IsolateArg::Never => Isolate::Never,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -171,9 +206,10 @@ struct ShiftArgs {
 }
 
 impl ShiftArgs {
-    fn request(&self, to: Option<String>) -> shift::Request {
+    fn request(&self, to: Option<String>, isolate: Option<Isolate>) -> shift::Request {
         shift::Request {
             to,
+            isolate,
             groups: self.groups.clone(),
             force: self.force,
             dry_run: self.dry_run,
@@ -266,6 +302,7 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
                 replica_alias: replica_alias.clone(),
                 poll_seconds: poll_seconds.map(u64::from),
                 max_polls: max_polls.map(u64::from),
+                migrate: None,
                 run_id: None,
             };
             let input = json!(request);
@@ -284,10 +321,14 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
             let input = json!(request);
             source_machine(&t, "sync", run_id.clone(), input, *wait, bars).await
         }
-        Command::Failover { to, shift } => {
-            shift_cmd(cli, &t, shift.request(Some(to.clone())), bars).await
+        Command::GlobalRouting { migrate, run_id } => {
+            global_routing_cmd(&t, *migrate, run_id.clone(), bars).await
         }
-        Command::Failback { shift } => shift_cmd(cli, &t, shift.request(None), bars).await,
+        Command::Failover { to, isolate, shift } => {
+            let r = shift.request(Some(to.clone()), Some((*isolate).into()));
+            shift_cmd(cli, &t, r, bars).await
+        }
+        Command::Failback { shift } => shift_cmd(cli, &t, shift.request(None, None), bars).await,
     }
 }
 
@@ -390,6 +431,48 @@ async fn source_machine(
         &json!({"execution": f, "run": run, "status": s}),
         text,
         exit,
+    ))
+}
+
+/// `grctl global-routing [--migrate]`: where the instance stands; the migration through the
+/// replication machine (followed to its end), then where it stands and what remains.
+async fn global_routing_cmd(
+    t: &Target,
+    migrate: bool,
+    run_id: Option<String>,
+    bars: bool,
+) -> Result<Done, CliError> {
+    let before = global_routing::standing(t).await;
+    if !migrate || before.state == "enabled" {
+        let mut text = global_routing::render(&before);
+        if migrate {
+            text.push_str("already enabled: no migration started\n");
+        }
+        let exit = if before.state == "unknown" {
+            Exit::Unreachable
+        } else {
+            Exit::Done
+        };
+        return Ok(done(&before, text, exit));
+    }
+    let request = ReplicationRequest {
+        instance_id: t.deployment.instance_id.clone(),
+        replica_region: Some(t.deployment.replica_region.clone()),
+        migrate: Some(true),
+        ..ReplicationRequest::default()
+    };
+    let name = run_id.unwrap_or_else(|| follow::execution_name("migrate"));
+    let ran = source_machine(t, "replicate", Some(name), json!(request), true, bars).await?;
+    let after = global_routing::standing(t).await;
+    let text = format!(
+        "{}\n{}",
+        ran.text.lines().next().unwrap_or_default(),
+        global_routing::render(&after)
+    );
+    Ok(done(
+        &json!({"migration": ran.json["execution"], "globalRouting": after}),
+        text,
+        ran.exit,
     ))
 }
 

@@ -88,7 +88,14 @@ pub fn status(s: &Status) -> String {
         "instance {} ({} → {})\n",
         s.instance_id, s.source_region, s.replica_region
     );
-    let mut regions = table(&["region", "Connect", "run table", "instance", "replication"]);
+    let mut regions = table(&[
+        "region",
+        "Connect",
+        "run table",
+        "instance",
+        "replication",
+        "cross-region routing",
+    ]);
     let reach = |r: &Reach| match r {
         Reach::Ok => "ok".to_string(),
         Reach::Unreachable(e) => {
@@ -111,10 +118,19 @@ pub fn status(s: &Status) -> String {
                     .join(", ")
             })
             .unwrap_or_default(),
+            r.routing.as_ref().map_or("-".into(), |x| x.describe()),
         ]);
     }
     out.push_str(&regions.to_string());
     out.push('\n');
+    if let Some(e) = &s.routing_episode {
+        out.push_str(&format!(
+            "routing episode open (run {}): failback restores routing {} ({})\n",
+            e.opened_by,
+            e.before.describe(),
+            e.decision
+        ));
+    }
     let mut groups = table(&[
         "group",
         "status",
@@ -237,11 +253,37 @@ pub fn plan(plan: &Value) -> String {
         ]);
     }
     out.push_str(&groups.to_string());
+    if let Some(r) = plan.get("routing").filter(|r| r.is_object()) {
+        out.push_str(&format!("\ncross-region routing: {}\n", routing_shift(r)));
+    }
     out.push_str(&format!(
         "\ncalled in {}\n",
         plan["calledIn"].as_str().unwrap_or("?")
     ));
     out
+}
+
+/// What a shift does to cross-region routing, in one line.
+fn routing_shift(r: &Value) -> String {
+    let state = |v: &Value| match v["isolatedRegions"].as_array() {
+        None => "?".to_string(),
+        Some(a) if a.is_empty() => "on".to_string(),
+        Some(a) => format!(
+            "isolated ({})",
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let what = match (r["globalRouting"].as_bool(), r["isolatedAll"].as_bool()) {
+        (Some(false), _) => "no global routing".to_string(),
+        (_, Some(true)) => format!("{} -> isolated", state(&r["before"])),
+        (_, Some(false)) => format!("{} -> on", state(&r["before"])),
+        _ if r["before"].is_object() => format!("{} (unchanged)", state(&r["before"])),
+        _ => "unchanged".to_string(),
+    };
+    format!("{what}: {}", r["why"].as_str().unwrap_or(""))
 }
 
 /// `grctl history`: one row per group shifted.

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, Write};
 
+use acgr::domain::Isolate;
 use acgr::run::request::FailoverRequest;
 use serde::Serialize;
 use serde_json::Value;
@@ -17,6 +18,8 @@ use crate::target::{Clients, Target};
 pub struct Request {
     /// `Some(region)`: failover to it; `None`: failback.
     pub to: Option<String>,
+    /// A failover's `isolate` (`auto` is sent as absent: the default).
+    pub isolate: Option<Isolate>,
     pub groups: Vec<String>,
     pub force: bool,
     pub dry_run: bool,
@@ -42,6 +45,7 @@ impl Request {
             instance_id: t.deployment.instance_id.clone(),
             target_region: self.to.clone(),
             preset: failback.then(|| "failback".to_string()),
+            isolate: self.isolate.filter(|i| *i != Isolate::Auto),
             dry_run: Some(dry_run),
             force: Some(self.force),
             break_lock: self.break_lock.then_some(true),

@@ -32,6 +32,9 @@ pub struct Status {
     /// Run items of the table this version of grctl cannot read (written by a newer version,
     /// or damaged by hand): named, never silently left out.
     pub unreadable_runs: Vec<UnreadableView>,
+    /// The open routing episode: the routing a failover found, which failback restores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing_episode: Option<acgr::traffic::RoutingEpisode>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +60,40 @@ pub struct RegionView {
     pub connect: Reach,
     pub table: Reach,
     pub instance: Option<InstanceView>,
+    /// Cross-region routing as this region answers it (absent when Connect did not answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingView>,
+}
+
+/// Cross-region routing as one region answers GetCrossRegionRouting.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum RoutingView {
+    /// The instance is not named as global-routing instances are (no call made), or the region
+    /// answered that it is not enabled for global routing.
+    Off,
+    /// Global routing, with the regions isolated (none: contacts cross regions).
+    #[serde(rename_all = "camelCase")]
+    On { isolated_regions: Vec<String> },
+    /// Not read: the error.
+    NotRead { error: String },
+}
+
+impl RoutingView {
+    pub fn describe(&self) -> String {
+        match self {
+            RoutingView::Off => "no global routing".into(),
+            RoutingView::On { isolated_regions } if isolated_regions.is_empty() => {
+                "on (contacts cross regions)".into()
+            }
+            RoutingView::On { isolated_regions } => {
+                format!("ISOLATED ({})", isolated_regions.join(", "))
+            }
+            RoutingView::NotRead { error } => {
+                format!("not read: {}", error.chars().take(60).collect::<String>())
+            }
+        }
+    }
 }
 
 /// Whether a service of a region answered.
@@ -79,6 +116,8 @@ pub struct InstanceView {
     pub status: Option<String>,
     pub alias: Option<String>,
     pub status_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_url: Option<String>,
     /// The replication status of each region, as Connect reports it.
     pub replication: Vec<acgr::connect::RegionStatus>,
 }
@@ -89,6 +128,7 @@ impl From<InstanceInfo> for InstanceView {
             status: i.status.map(|s| s.to_string()),
             alias: i.alias,
             status_reason: i.status_reason,
+            access_url: i.access_url,
             replication: i.replication.map(|r| r.statuses).unwrap_or_default(),
         }
     }
@@ -221,15 +261,41 @@ pub async fn live_groups(c: &Clients, instance_id: &str) -> Vec<GroupView> {
     groups
 }
 
-/// Connect's view of one region: the instance, and the groups with their live distributions.
-async fn connect_view(
-    c: &Clients,
-    instance_id: &str,
-) -> (Reach, Option<InstanceInfo>, Vec<GroupView>) {
+/// Connect's view of one region: the instance, its cross-region routing, and the groups with
+/// their live distributions.
+async fn connect_view(c: &Clients, instance_id: &str) -> ConnectView {
     match c.connect.describe_instance(instance_id).await {
-        Err(e) => (unreachable(e), None, Vec::new()),
-        Ok(None) => (Reach::Ok, None, Vec::new()),
-        Ok(Some(i)) => (Reach::Ok, Some(i), live_groups(c, instance_id).await),
+        Err(e) => (unreachable(e), None, None, Vec::new()),
+        Ok(None) => (Reach::Ok, None, None, Vec::new()),
+        Ok(Some(i)) => {
+            let routing = routing_view(c, &i).await;
+            let groups = live_groups(c, instance_id).await;
+            (Reach::Ok, Some(i), Some(routing), groups)
+        }
+    }
+}
+
+type ConnectView = (
+    Reach,
+    Option<InstanceInfo>,
+    Option<RoutingView>,
+    Vec<GroupView>,
+);
+
+/// GetCrossRegionRouting in `c`'s region, for an instance named as global-routing instances
+/// are; no call for another.
+pub async fn routing_view(c: &Clients, info: &InstanceInfo) -> RoutingView {
+    if !info.global_routing_named() {
+        return RoutingView::Off;
+    }
+    match c.connect.get_routing(&info.id).await {
+        Ok(None) => RoutingView::Off,
+        Ok(Some(r)) => RoutingView::On {
+            isolated_regions: r.isolated_regions,
+        },
+        Err(e) => RoutingView::NotRead {
+            error: e.to_string(),
+        },
     }
 }
 
@@ -243,6 +309,7 @@ struct TableView {
     conflicts: Vec<ConflictView>,
     groups: Vec<acgr::traffic::GroupRecord>,
     episodes: Vec<acgr::traffic::Episode>,
+    routing: Option<acgr::traffic::RoutingEpisode>,
 }
 
 async fn table_view(t: &Target, c: &Clients) -> TableView {
@@ -263,10 +330,15 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
                     .map_err(|e| e.to_string())?,
             );
         }
-        Ok::<_, String>((lock, runs, mirroring, conflicts, groups, episodes))
+        let routing = table
+            .routing_record(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .filter(acgr::traffic::RoutingEpisode::is_open);
+        Ok::<_, String>((lock, runs, mirroring, conflicts, groups, episodes, routing))
     };
     match read.await {
-        Ok((lock, runs, mirroring, conflicts, groups, episodes)) => TableView {
+        Ok((lock, runs, mirroring, conflicts, groups, episodes, routing)) => TableView {
             reach: Reach::Ok,
             lock,
             runs: runs.records,
@@ -294,6 +366,7 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
                 .collect(),
             groups,
             episodes,
+            routing,
         },
         Err(e) => TableView {
             reach: unreachable(e),
@@ -304,6 +377,7 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
             conflicts: Vec::new(),
             groups: Vec::new(),
             episodes: Vec::new(),
+            routing: None,
         },
     }
 }
@@ -311,7 +385,7 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
 /// Reads both regions at once.
 pub async fn status(t: &Target, last_runs: usize) -> Status {
     let id = &t.deployment.instance_id;
-    let ((sc, si, sg), (rc, ri, rg), st, rt) = tokio::join!(
+    let ((sc, si, sr, sg), (rc, ri, rr, rg), st, rt) = tokio::join!(
         connect_view(&t.source, id),
         connect_view(&t.replica, id),
         table_view(t, &t.source),
@@ -323,12 +397,14 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
             connect: sc.clone(),
             table: st.reach.clone(),
             instance: si.map(Into::into),
+            routing: sr,
         },
         RegionView {
             region: t.replica.region.to_string(),
             connect: rc.clone(),
             table: rt.reach.clone(),
             instance: ri.map(Into::into),
+            routing: rr,
         },
     ];
     // Connect's groups from the source region when it answers (the groups are its resources),
@@ -398,6 +474,7 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
             .map(RunView::from)
             .collect(),
         unreadable_runs: table.unreadable_runs.iter().map(Into::into).collect(),
+        routing_episode: table.routing,
     }
 }
 

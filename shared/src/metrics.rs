@@ -119,6 +119,16 @@ pub fn distribution(instance_id: &str, group: &str, region: &str, telephony: u8,
     metrics::histogram!("AgentsPercent", &labels).record(f64::from(agents));
 }
 
+/// Cross-region routing as a shift read it back in `region`: 1 isolated, 0 on.
+pub fn routing(instance_id: &str, region: &str, isolated: bool) {
+    metrics::gauge!(
+        "RoutingIsolated",
+        "InstanceId" => instance_id.to_string(),
+        "Region" => region.to_string()
+    )
+    .set(if isolated { 1.0 } else { 0.0 });
+}
+
 /// Runs one invocation, then writes its metrics.
 pub async fn flushed<F: std::future::Future>(
     collector: Option<&Collector>,

@@ -34,6 +34,9 @@ pub struct Input {
     pub replica_region: String,
     #[serde(default)]
     pub replica_alias: Option<String>,
+    /// Re-run ReplicateInstance on an existing replica without global routing (the migration).
+    #[serde(default)]
+    pub migrate: bool,
 }
 
 impl StepInput for Input {
@@ -54,6 +57,10 @@ pub struct Output {
     pub replica_arn: String,
     /// True when the replica existed already and no call was made.
     pub adopted: bool,
+    /// True when ReplicateInstance was re-run on the existing replica (the global-routing
+    /// migration).
+    #[serde(default)]
+    pub migrated: bool,
     pub client_token: String,
 }
 
@@ -110,7 +117,7 @@ pub async fn replicate<C: Connect, S: ReplicateStore>(
         instance_id: &id,
         kind: RunKind::Replication,
         step: STEP,
-        inputs: serde_json::json!({"instanceId": input.header.instance_id, "replicaRegion": input.replica_region, "replicaAlias": input.replica_alias}),
+        inputs: serde_json::json!({"instanceId": input.header.instance_id, "replicaRegion": input.replica_region, "replicaAlias": input.replica_alias, "migrate": input.migrate}),
         hold: Hold::Lock,
         lease_seconds: ctx.lease_seconds,
     };
@@ -129,6 +136,7 @@ pub async fn replicate<C: Connect, S: ReplicateStore>(
         replica_region: replica.to_string(),
         replica_arn: arn,
         adopted,
+        migrated: input.migrate && !adopted,
         client_token: token.clone(),
     };
 
@@ -170,6 +178,9 @@ async fn call_or_adopt<C: Connect, S: ReplicateStore>(
         .filter(|c| !c.resolved)
         .count();
     let existing = existing_replica(ctx, &info, replica).await?;
+    if let (true, Some(existing)) = (input.migrate, &existing) {
+        return migrate(ctx, &info, existing, replica, input, token, run, now).await;
+    }
     if let (Some(existing), 0) = (&existing, unresolved) {
         let existing = existing.clone();
         let record = Record {
@@ -251,6 +262,78 @@ async fn call_or_adopt<C: Connect, S: ReplicateStore>(
             }
             Err(StepError::PreflightFailed(format!(
                 "ReplicateInstance refused: {}",
+                e.message
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The documented migration of an instance created before global routing (admin guide, "Global
+/// routing across ACGR Regions", steps 6-7): once AWS granted global routing to the account,
+/// ReplicateInstance is called again on the replicated instance, and the replication goes back
+/// through `INSTANCE_REPLICATION_IN_PROGRESS` to `INSTANCE_REPLICATION_COMPLETE` (poll-mirroring
+/// waits for it). An instance already named as global-routing instances are is adopted: nothing
+/// to migrate. A refusal (not granted) fails the run `PreflightFailed`, saying what to do.
+#[allow(clippy::too_many_arguments)]
+async fn migrate<C: Connect, S: ReplicateStore>(
+    ctx: &Context<C, S>,
+    info: &acgr::connect::InstanceInfo,
+    existing: &str,
+    replica: &Region,
+    input: &Input,
+    token: &str,
+    run: &mut StepRun<'_, S>,
+    now: i64,
+) -> Result<(String, bool), StepError> {
+    let id = &info.id;
+    let mut record = Record {
+        state: "migration-requested".into(),
+        client_token: token.to_string(),
+        intent_at: now,
+        replica_arn: None,
+        adopted: false,
+        message: None,
+    };
+    if info.global_routing_named() {
+        record.state = "adopted".into();
+        record.adopted = true;
+        record.replica_arn = Some(existing.to_string());
+        record.message = Some("global routing is already enabled: nothing to migrate".into());
+        run.note(&record).await?;
+        return Ok((existing.to_string(), true));
+    }
+    // ReplicaAlias is required again: the one asked for, else the replica's own
+    let alias = match &input.replica_alias {
+        Some(a) => Some(a.clone()),
+        None => ctx
+            .replica
+            .describe_instance(id)
+            .await?
+            .and_then(|r| r.alias)
+            .or_else(|| info.alias.clone()),
+    };
+    run.note(&record).await?;
+    match ctx
+        .source
+        .replicate_instance(id, replica, alias.as_deref(), token)
+        .await
+    {
+        Ok(arn) => {
+            record.state = "migration-accepted".into();
+            record.replica_arn = Some(arn.clone());
+            run.note(&record).await?;
+            info!(instance_id = %id, replica = %replica, "ReplicateInstance re-run: global-routing migration started");
+            Ok((arn, false))
+        }
+        Err(e) if e.class == ConnectErrorClass::InvalidRequest => {
+            record.state = "migration-refused".into();
+            record.message = Some(e.message.clone());
+            run.note(&record).await?;
+            Err(StepError::PreflightFailed(format!(
+                "ReplicateInstance refused the global-routing migration: {}. Global routing is \
+                 granted to older instances by AWS Support: open a case for this account, then \
+                 run the migration again",
                 e.message
             )))
         }

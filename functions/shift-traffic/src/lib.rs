@@ -245,6 +245,9 @@ fn record_metrics(out: &Output, seconds: f64) {
         return;
     }
     acgr::metrics::shift(&out.instance_id, &out.reason, seconds);
+    if let Some(after) = out.routing.as_ref().and_then(|r| r.after.as_ref()) {
+        acgr::metrics::routing(&out.instance_id, &out.called_in, after.isolated());
+    }
     for g in out.groups.iter().filter(|g| g.changed) {
         let agents = g.after.agents().entries();
         for (region, telephony) in g.after.telephony().entries() {

@@ -20,6 +20,10 @@ pub struct ReplicationRequest {
     /// Polls before the machine gives up (its Choice's bound; default 240).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_polls: Option<u64>,
+    /// Re-run ReplicateInstance on the existing replica: the documented migration of an
+    /// instance created before global routing, once AWS granted it to the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate: Option<bool>,
     /// Defaults to the execution name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
