@@ -25,6 +25,7 @@ fn input(run: &str) -> Input {
         header: Header::new(run, ID),
         replica_region: "us-west-2".into(),
         replica_alias: None,
+        migrate: false,
     }
 }
 
@@ -446,4 +447,54 @@ async fn hostile_inputs_are_refused_by_member_and_change_nothing() {
         )
     })
     .await;
+}
+
+fn migration(run: &str) -> Input {
+    Input {
+        migrate: true,
+        ..input(run)
+    }
+}
+
+#[tokio::test]
+async fn a_migration_re_runs_replicate_instance_on_the_existing_replica() {
+    let ctx = ctx();
+    mark_replicated(&ctx);
+    let out = replicate(&ctx, migration("m1"), 100).await.unwrap();
+    assert!(out.migrated && !out.adopted, "{out:?}");
+    let requests = ctx.source.world().replicate_requests.clone();
+    assert_eq!(requests.len(), 1, "one call");
+    assert_eq!(requests[0].2, token("m1"));
+    let run = ctx.store.get_run(ID, "m1").await.unwrap().unwrap();
+    assert_eq!(run.steps["replicate"]["state"], "migration-accepted");
+    assert_eq!(run.inputs["migrate"], true);
+    // the retry of the same run answers from its record
+    let again = replicate(&ctx, migration("m1"), 130).await.unwrap();
+    assert_eq!(ctx.source.world().replicate_requests.len(), 1);
+    assert!(again.migrated);
+}
+
+#[tokio::test]
+async fn a_refused_migration_says_to_ask_aws_support_and_an_enabled_instance_needs_none() {
+    let refused = ctx();
+    mark_replicated(&refused);
+    refused.source
+        .world()
+        .fail_next("ReplicateInstance", "InvalidRequestException", 1);
+    let err = replicate(&refused, migration("m1"), 100).await.unwrap_err();
+    assert_eq!(err.error_type(), "PreflightFailed");
+    assert!(err.to_string().contains("AWS Support"), "{err}");
+    let run = refused.store.get_run(ID, "m1").await.unwrap().unwrap();
+    assert_eq!(run.steps["replicate"]["state"], "migration-refused");
+
+    let enabled = ctx();
+    mark_replicated(&enabled);
+    {
+        let mut w = enabled.source.world();
+        let world = std::mem::take(&mut *w);
+        *w = world.with_global_routing(ID);
+    }
+    let out = replicate(&enabled, migration("m2"), 100).await.unwrap();
+    assert!(out.adopted && !out.migrated);
+    assert!(enabled.source.world().calls_of("ReplicateInstance").is_empty());
 }
