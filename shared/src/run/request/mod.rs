@@ -127,6 +127,7 @@ mod tests {
                 "replicaAlias",
                 "pollSeconds",
                 "maxPolls",
+                "migrate",
                 "runId"
             ]
         );
@@ -135,6 +136,7 @@ mod tests {
             ["instanceId", "checkMembers", "runId"]
         );
         assert!(Machine::Failover.members().contains(&"requestedAt"));
+        assert!(Machine::Failover.members().contains(&"isolate"));
         assert_eq!(Machine::parse("agent-sync"), Some(Machine::AgentSync));
         assert_eq!(Machine::parse("nope"), None);
     }
