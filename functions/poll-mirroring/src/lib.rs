@@ -99,6 +99,9 @@ pub struct KindProgress {
     /// Findings of a resource not mirrored by design: reported, never blocking.
     #[serde(default)]
     pub not_mirrored: u64,
+    /// Findings whose reference code this version does not know: shown, never blocking.
+    #[serde(default)]
+    pub unknown: u64,
 }
 
 impl KindProgress {
@@ -151,6 +154,10 @@ pub struct Output {
     pub conflicts_total: u64,
     #[serde(default)]
     pub findings: FindingsReport,
+    /// Every resource type beside the kinds (views, data tables, test cases, ... and types AWS
+    /// added since): drift, statuses and findings by class.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<acgr::mirroring::TypeSnapshot>,
     /// In an agent sync, what a replication run would have failed with: replication finished
     /// and name conflicts still block resources. The agent-sync machine fails with
     /// `ResourceConflict` and this cause once the agents are associated.

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use crate::PollStore;
-use acgr::connect::findings::{ClassCounts, FindingClass};
+use acgr::connect::findings::{ClassCounts, FindingClass, ReportedFinding};
 use acgr::connect::{Connect, ReplicationInfo};
 use acgr::domain::Kind;
 use acgr::error::{ConnectError, ConnectErrorClass, StepError};
-use acgr::mirroring::{conflicts, SnapshotRecord};
+use acgr::mirroring::{conflicts, finding_types, SnapshotRecord, TypeSnapshot, TypesRecord};
 use acgr::Context;
 
 use crate::listing::{emergency_ready, list_and_diff, merge_conflicts, Listing};
@@ -47,6 +47,15 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
         Err(e) => return Err(e.into()),
     };
     let (mut kinds, mut carried_conflicts) = progress(&signals, &prior);
+    // every other resource type the service reports, once the kinds were read
+    let types = if partial {
+        None
+    } else {
+        let extra = finding_types::extra_from_env()?;
+        let (types, cut) = other_types(ctx, id, &replica_region, &extra).await?;
+        partial |= cut;
+        Some(types)
+    };
 
     // The listing diff: once the signals say done (or done but for findings: name conflicts then
     // stop the run, naming the look-alikes' replica IDs).
@@ -107,12 +116,20 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
         }
     }
 
+    let types = merge_types(&ctx.store, id, run_id, types, now).await?;
+    let types_blocking: u64 = types.iter().map(TypeSnapshot::blocking).sum();
     let complete = !partial
         && replica_ready
         && replication.complete()
         && kinds.len() == Kind::ALL.len()
         && kinds.values().all(KindProgress::confirmed)
-        && seen.is_empty();
+        && seen.is_empty()
+        && types_blocking == 0;
+    // other types that hold completion back with missing dependencies only
+    let types_need_action = types
+        .iter()
+        .all(|t| t.counts.name_conflict == 0 && t.counts.sync_failure == 0)
+        && types.iter().any(|t| t.counts.missing_dependency > 0);
     let needs_action = !complete
         && !partial
         && replica_ready
@@ -122,10 +139,13 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
         && kinds
             .values()
             .all(|k| k.listed_clean() && k.sync_failures == 0)
-        && kinds.values().any(|k| k.missing_dependencies > 0);
+        && types
+            .iter()
+            .all(|t| t.counts.name_conflict == 0 && t.counts.sync_failure == 0)
+        && (kinds.values().any(|k| k.missing_dependencies > 0) || types_need_action);
     let conflicts_total = seen.len() as u64;
     seen.truncate(MAX_CONFLICTS_LISTED);
-    let findings = report(&kinds, &signals, conflicts_total);
+    let findings = report(&kinds, &signals, &types, conflicts_total);
     let listed = !listing.kinds.is_empty();
     Ok(Output {
         run_id: run_id.to_string(),
@@ -137,6 +157,7 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
         conflicts: seen,
         conflicts_total,
         findings,
+        types,
         blocked: None,
         replication_status: replication.statuses,
         listed,
@@ -239,6 +260,9 @@ fn snapshot(
         missing_dependencies: k.missing_dependencies,
         sync_failures: k.sync_failures,
         not_mirrored: k.not_mirrored,
+        unknown: k.unknown,
+        drift: signal.drift.clone(),
+        statuses: signal.statuses.clone(),
         findings: signal
             .others
             .iter()
@@ -255,6 +279,7 @@ fn snapshot(
 fn report(
     kinds: &BTreeMap<String, KindProgress>,
     signals: &BTreeMap<Kind, Signal>,
+    types: &[TypeSnapshot],
     conflicts_total: u64,
 ) -> FindingsReport {
     let mut counts = ClassCounts::default();
@@ -263,15 +288,106 @@ fn report(
         counts.add(FindingClass::MissingDependency, k.missing_dependencies);
         counts.add(FindingClass::SyncFailure, k.sync_failures);
         counts.add(FindingClass::NotMirrored, k.not_mirrored);
+        counts.add(FindingClass::Unknown, k.unknown);
+    }
+    for t in types {
+        for class in FindingClass::ALL {
+            counts.add(class, t.counts.get(class));
+        }
     }
     FindingsReport {
         counts,
         first: signals
             .values()
             .flat_map(|s| s.others.iter().cloned())
+            .chain(types.iter().flat_map(|t| t.findings.iter().cloned()))
             .take(MAX_FINDINGS_LISTED)
             .collect(),
     }
+}
+
+/// One ListReplicationFindings per resource type beside the kinds ([`finding_types::others`]),
+/// until the deadline: true when it cut the loop short. A type the service refuses
+/// (InvalidRequestException: not supported there) is recorded as such and skipped.
+async fn other_types<C: Connect, S: PollStore>(
+    ctx: &Context<C, S>,
+    id: &str,
+    replica_region: &str,
+    extra: &[String],
+) -> Result<(Vec<TypeSnapshot>, bool), StepError> {
+    let mut out = Vec::new();
+    for resource_type in finding_types::others(extra) {
+        match ctx.source.list_findings(id, &resource_type).await {
+            Ok(f) => out.push(type_snapshot(&resource_type, &f, replica_region)),
+            Err(e) if out_of_time(&e) => return Ok((out, true)),
+            Err(e) if e.class == ConnectErrorClass::InvalidRequest => out.push(TypeSnapshot {
+                resource_type,
+                unsupported: Some(e.message),
+                ..Default::default()
+            }),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((out, false))
+}
+
+/// A type's findings, classified (an unknown reference code stays unknown), with its drift and
+/// statuses.
+fn type_snapshot(
+    resource_type: &str,
+    f: &acgr::connect::Findings,
+    replica_region: &str,
+) -> TypeSnapshot {
+    let reported: Vec<ReportedFinding> = f
+        .findings
+        .iter()
+        .map(|x| ReportedFinding::new(resource_type, x, replica_region))
+        .collect();
+    let mut counts = ClassCounts::default();
+    for r in &reported {
+        counts.add(r.class, 1);
+    }
+    TypeSnapshot {
+        resource_type: resource_type.to_string(),
+        drift: crate::signal::region_counts(f),
+        statuses: crate::signal::region_states(f),
+        counts,
+        findings: reported
+            .into_iter()
+            .take(MAX_FINDINGS_PER_SNAPSHOT)
+            .collect(),
+        unsupported: None,
+    }
+}
+
+/// This poll's types over the ones on record (a poll cut short keeps what the last one knew of
+/// the types it did not reach), written back when this poll read any.
+async fn merge_types<S: PollStore>(
+    store: &S,
+    id: &str,
+    run_id: &str,
+    read: Option<Vec<TypeSnapshot>>,
+    now: i64,
+) -> Result<Vec<TypeSnapshot>, StepError> {
+    let known = store.types(id).await?.map(|r| r.types).unwrap_or_default();
+    let Some(read) = read.filter(|r| !r.is_empty()) else {
+        return Ok(known);
+    };
+    let mut types = read;
+    for k in known {
+        if !types.iter().any(|t| t.resource_type == k.resource_type) {
+            types.push(k);
+        }
+    }
+    store
+        .put_types(&TypesRecord {
+            instance_id: id.to_string(),
+            run_id: run_id.to_string(),
+            at: now,
+            types: types.clone(),
+        })
+        .await?;
+    Ok(types)
 }
 
 /// The source's replication status: NotReady until replicated (or while the replica is being

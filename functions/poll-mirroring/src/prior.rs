@@ -62,6 +62,7 @@ impl Prior {
                         missing_dependencies: s.missing_dependencies,
                         sync_failures: s.sync_failures,
                         not_mirrored: s.not_mirrored,
+                        unknown: s.unknown,
                     },
                 )
             })

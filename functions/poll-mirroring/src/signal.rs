@@ -5,6 +5,7 @@ use acgr::connect::findings::{FindingClass, ReportedFinding};
 use acgr::connect::{Findings, ResourceSummary};
 use acgr::domain::Kind;
 use acgr::mirroring::conflicts::Conflict;
+use acgr::mirroring::{RegionCount, RegionState};
 
 use crate::KindProgress;
 
@@ -15,6 +16,9 @@ pub(crate) struct Signal {
     pub conflicts: Vec<Conflict>,
     /// Every other finding, classified.
     pub others: Vec<ReportedFinding>,
+    /// The drift counts and replication statuses of every region, as Connect gave them.
+    pub drift: Vec<RegionCount>,
+    pub statuses: Vec<RegionState>,
 }
 
 impl Signal {
@@ -28,7 +32,7 @@ impl Signal {
         let mut conflicts = Vec::new();
         let mut others = Vec::new();
         for finding in &f.findings {
-            let reported = ReportedFinding::new(kind, finding, replica_region);
+            let reported = ReportedFinding::new(kind.finding_type(), finding, replica_region);
             if reported.class == FindingClass::NameConflict {
                 conflicts.push(Conflict {
                     kind,
@@ -45,6 +49,8 @@ impl Signal {
             missing: drift.saturating_sub(f.findings.len() as u64),
             conflicts,
             others,
+            drift: region_counts(f),
+            statuses: region_states(f),
         }
     }
 
@@ -86,6 +92,7 @@ impl Signal {
             missing_dependencies: self.count(FindingClass::MissingDependency),
             sync_failures: self.count(FindingClass::SyncFailure),
             not_mirrored: self.count(FindingClass::NotMirrored),
+            unknown: self.count(FindingClass::Unknown),
             ..k
         }
     }
@@ -116,4 +123,26 @@ impl Signal {
             f.class != FindingClass::SyncFailure || !listed.iter().any(|c| c.name == f.label())
         });
     }
+}
+
+/// `ApproximateDriftedResourceCounts` as the record keeps them.
+pub(crate) fn region_counts(f: &Findings) -> Vec<RegionCount> {
+    f.drift
+        .iter()
+        .map(|(region, count)| RegionCount {
+            region: region.clone(),
+            count: *count,
+        })
+        .collect()
+}
+
+/// `ResourceReplicationStatuses` as the record keeps them.
+pub(crate) fn region_states(f: &Findings) -> Vec<RegionState> {
+    f.statuses
+        .iter()
+        .map(|(region, status)| RegionState {
+            region: region.clone(),
+            status: status.clone(),
+        })
+        .collect()
 }

@@ -478,7 +478,8 @@ async fn a_migration_re_runs_replicate_instance_on_the_existing_replica() {
 async fn a_refused_migration_says_to_ask_aws_support_and_an_enabled_instance_needs_none() {
     let refused = ctx();
     mark_replicated(&refused);
-    refused.source
+    refused
+        .source
         .world()
         .fail_next("ReplicateInstance", "InvalidRequestException", 1);
     let err = replicate(&refused, migration("m1"), 100).await.unwrap_err();
@@ -496,5 +497,9 @@ async fn a_refused_migration_says_to_ask_aws_support_and_an_enabled_instance_nee
     }
     let out = replicate(&enabled, migration("m2"), 100).await.unwrap();
     assert!(out.adopted && !out.migrated);
-    assert!(enabled.source.world().calls_of("ReplicateInstance").is_empty());
+    assert!(enabled
+        .source
+        .world()
+        .calls_of("ReplicateInstance")
+        .is_empty());
 }

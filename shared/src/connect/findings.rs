@@ -7,10 +7,12 @@
 //! | name conflict | a code naming a name conflict (`NAME_CONFLICT`, `DUPLICATE`, `ALREADY_EXISTS`), any operation | delete or rename the replica-side look-alike, then resync (the conflict ledger's runbook) |
 //! | missing dependency | a code naming a dependency (`DEPENDENCY`, `MISSING`, `NOT_FOUND`, `LAMBDA`, `LEX`, `BOT`) on a create or update | deploy the dependency in that region (a flow's Lambda function, say); delete nothing |
 //! | not mirrored by design | a code naming S3 (any operation), or an unsupported resource (`NOT_SUPPORTED`, `UNSUPPORTED`, `NOT_REPLICABLE`, `NOT_MIRRORED`) on a create | recreate it in that region by hand if needed; it does not block completion |
-//! | sync failure | every other finding: a code naming a failed sync (`SYNC_FAILED`, say), an update or delete that did not reach the other region, a create whose code names nothing above | re-save it in the source, or resync |
+//! | sync failure | a code naming a failed sync (`SYNC`, `FAILED`, `FAILURE`, `TIMED OUT`), or a dependency or unsupported code on an update or delete that did not reach the other region | re-save it in the source, or resync |
+//! | unknown | a code naming none of the above, or no code at all | read Connect's message; it holds back nothing by itself |
 //!
 //! A dependency or unsupported code on a delete is a sync failure: the deletion did not reach the
-//! other region, which is not fixed by deploying or recreating anything.
+//! other region, which is not fixed by deploying or recreating anything. A code this version
+//! cannot read is never taken for a known class: it is shown as unknown, with its message.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,19 +32,24 @@ pub enum FindingClass {
     NotMirrored,
     /// A change that failed to reach the other region.
     SyncFailure,
+    /// A reference code this version does not know (or none): shown with Connect's message,
+    /// holding back nothing by itself.
+    Unknown,
 }
 
 impl FindingClass {
-    pub const ALL: [FindingClass; 4] = [
+    pub const ALL: [FindingClass; 5] = [
         FindingClass::NameConflict,
         FindingClass::MissingDependency,
         FindingClass::NotMirrored,
         FindingClass::SyncFailure,
+        FindingClass::Unknown,
     ];
 
-    /// Everything but a resource not mirrored by design keeps mirroring from completing.
+    /// Every known class but a resource not mirrored by design keeps mirroring from completing;
+    /// an unknown code does not by itself.
     pub fn blocks_completion(self) -> bool {
-        self != FindingClass::NotMirrored
+        !matches!(self, FindingClass::NotMirrored | FindingClass::Unknown)
     }
 
     pub fn key(self) -> &'static str {
@@ -51,6 +58,7 @@ impl FindingClass {
             FindingClass::MissingDependency => "missingDependency",
             FindingClass::NotMirrored => "notMirrored",
             FindingClass::SyncFailure => "syncFailure",
+            FindingClass::Unknown => "unknown",
         }
     }
 
@@ -76,13 +84,17 @@ impl FindingClass {
                  minutes: if it stays, re-save the resource in the source region, or run the \
                  replication again (a resync)"
             ),
+            FindingClass::Unknown => format!(
+                "a finding this version of the tool does not know: read Connect's message and \
+                 act on it in {region}; it does not hold back completion by itself"
+            ),
         }
     }
 }
 
 /// Word sequences of a reference code, by the class they name, in the order they are tried: S3
 /// first (a prompt stored there is never mirrored, whatever else the code says), then name
-/// conflicts, dependencies and unsupported resources. Anything else is a failed sync.
+/// conflicts, dependencies, unsupported resources and failed syncs. Anything else is unknown.
 const S3: &[&[&str]] = &[&["S3"]];
 const NAME_CONFLICT: &[&[&str]] = &[
     &["NAME", "CONFLICT"],
@@ -100,6 +112,13 @@ const DEPENDENCY: &[&[&str]] = &[
     &["LAMBDA"],
     &["LEX"],
     &["BOT"],
+];
+const SYNC: &[&[&str]] = &[
+    &["SYNC"],
+    &["SYNCHRONIZATION"],
+    &["FAILED"],
+    &["FAILURE"],
+    &["TIMED", "OUT"],
 ];
 const UNSUPPORTED: &[&[&str]] = &[
     &["NOT", "SUPPORTED"],
@@ -128,9 +147,11 @@ pub fn classify(finding: &Finding) -> FindingClass {
         FindingClass::MissingDependency
     } else if names(UNSUPPORTED) && creation {
         FindingClass::NotMirrored
-    } else {
-        // A failed sync named, or nothing known: the change did not reach the other region.
+    } else if names(SYNC) || names(DEPENDENCY) || names(UNSUPPORTED) {
+        // a failed sync named, or a known class on an operation it does not fix
         FindingClass::SyncFailure
+    } else {
+        FindingClass::Unknown
     }
 }
 
@@ -162,7 +183,12 @@ fn words(code: &str) -> Vec<String> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportedFinding {
-    pub kind: Kind,
+    /// The mirrored kind, for the types this tool lists ([`Kind::finding_type`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    /// `ResourceType`, as asked (`QUEUE`, `VIEW`, a type AWS added since).
+    #[serde(default)]
+    pub resource_type: String,
     pub class: FindingClass,
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,12 +206,13 @@ pub struct ReportedFinding {
 }
 
 impl ReportedFinding {
-    /// `finding` of `kind`, classified; `replica_region` where the finding names no region.
-    pub fn new(kind: Kind, finding: &Finding, replica_region: &str) -> ReportedFinding {
+    /// `finding` of `resource_type`, classified; `replica_region` where the finding names no region.
+    pub fn new(resource_type: &str, finding: &Finding, replica_region: &str) -> ReportedFinding {
         let class = classify(finding);
         let region = finding.region.as_deref().unwrap_or(replica_region);
         ReportedFinding {
-            kind,
+            kind: Kind::by_finding_type(resource_type),
+            resource_type: resource_type.to_string(),
             class,
             id: finding.id.clone(),
             name: finding.name.clone(),
@@ -211,6 +238,8 @@ pub struct ClassCounts {
     pub missing_dependency: u64,
     pub not_mirrored: u64,
     pub sync_failure: u64,
+    #[serde(default)]
+    pub unknown: u64,
 }
 
 impl ClassCounts {
@@ -224,6 +253,7 @@ impl ClassCounts {
             FindingClass::MissingDependency => self.missing_dependency,
             FindingClass::NotMirrored => self.not_mirrored,
             FindingClass::SyncFailure => self.sync_failure,
+            FindingClass::Unknown => self.unknown,
         }
     }
 
@@ -233,6 +263,7 @@ impl ClassCounts {
             FindingClass::MissingDependency => &mut self.missing_dependency,
             FindingClass::NotMirrored => &mut self.not_mirrored,
             FindingClass::SyncFailure => &mut self.sync_failure,
+            FindingClass::Unknown => &mut self.unknown,
         }
     }
 
@@ -275,6 +306,8 @@ mod tests {
             ("UNSUPPORTED_RESOURCE", "CREATE", NotMirrored),
             ("SYNC_FAILED", "UPDATE", SyncFailure),
             ("REPLICATION_TIMED_OUT", "CREATE", SyncFailure),
+            ("XYZ_0042", "UPDATE", Unknown),
+            ("VIEW_VERSION_SKEW", "CREATE", Unknown),
         ] {
             assert_eq!(class(code, op), expected, "{code} on {op}");
         }
@@ -288,14 +321,16 @@ mod tests {
         assert_eq!(class("DEPENDENCY_IN_USE", "DELETE"), SyncFailure);
         // A mirrored resource whose one update is not supported there did not sync.
         assert_eq!(class("FEATURE_NOT_SUPPORTED", "UPDATE"), SyncFailure);
-        // A code this build does not know, or none at all.
-        assert_eq!(class("XYZ_0042", "UPDATE"), SyncFailure);
-        assert_eq!(class("XYZ_0042", "CREATE"), SyncFailure);
-        assert_eq!(classify(&finding(None, None)), SyncFailure);
+        // A code this build does not know, or none at all: never a known class.
+        assert_eq!(class("XYZ_0042", "UPDATE"), Unknown);
+        assert_eq!(class("XYZ_0042", "CREATE"), Unknown);
+        assert_eq!(classify(&finding(None, None)), Unknown);
+        assert!(!Unknown.blocks_completion());
         // A name conflict whatever the operation (an update renaming it to a taken name).
         assert_eq!(class("NAME_CONFLICT", "UPDATE"), NameConflict);
         // Words, not substrings: "S3" inside another word is not S3.
         assert_eq!(class("ACCESS3_FAILED", "CREATE"), SyncFailure);
+        assert_eq!(class("ACCESS3_BROKEN", "CREATE"), Unknown);
         assert_eq!(
             words("ResourceNameConflict"),
             ["RESOURCE", "NAME", "CONFLICT"]
@@ -316,7 +351,7 @@ mod tests {
         assert!(fixes[2].contains("recreate it in us-west-2 by hand"));
         assert!(fixes[3].contains("re-save") && fixes[3].contains("resync"));
         let r = ReportedFinding::new(
-            Kind::ContactFlows,
+            Kind::ContactFlows.finding_type(),
             &Finding {
                 region: Some("us-west-2".into()),
                 ..finding(Some("MISSING_DEPENDENCY"), Some("CREATE"))
@@ -324,6 +359,7 @@ mod tests {
             "us-west-2",
         );
         assert_eq!(r.class, FindingClass::MissingDependency);
+        assert_eq!(r.kind, Some(Kind::ContactFlows));
         assert_eq!(r.label(), "Main menu");
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["class"], "missingDependency");

@@ -55,6 +55,14 @@ impl Kind {
         }
     }
 
+    /// The kind whose findings are of `resource_type`; `None` for the types this tool does not
+    /// list (they are polled as [`crate::mirroring::finding_types`] data).
+    pub fn by_finding_type(resource_type: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.finding_type() == resource_type)
+    }
+
     /// The camelCase name used in payloads and the run store.
     pub fn key(self) -> &'static str {
         match self {

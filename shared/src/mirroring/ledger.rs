@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use super::records::{ConflictRecord, SnapshotRecord};
+use super::records::{ConflictRecord, SnapshotRecord, TypesRecord};
 use crate::error::StoreError;
 
 /// The run store's port for mirroring: name conflicts and each kind's latest snapshot.
@@ -24,4 +24,12 @@ pub trait MirroringLedger: Send + Sync {
         &self,
         instance_id: &str,
     ) -> impl Future<Output = Result<Vec<SnapshotRecord>, StoreError>> + Send;
+
+    /// Replaces the instance's record of the other resource types.
+    fn put_types(&self, types: &TypesRecord)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn types(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Option<TypesRecord>, StoreError>> + Send;
 }

@@ -2,9 +2,12 @@
 //! ([`replication`]) and each kind's snapshot, kept through the [`MirroringLedger`] port.
 
 pub mod conflicts;
+pub mod finding_types;
 pub mod ledger;
 pub mod records;
 pub mod replication;
 
 pub use ledger::MirroringLedger;
-pub use records::{ConflictRecord, SnapshotRecord};
+pub use records::{
+    ConflictRecord, RegionCount, RegionState, SnapshotRecord, TypeSnapshot, TypesRecord,
+};

@@ -7,7 +7,7 @@ use super::{AgentLedger, Listing, MirroringLedger, RunLedger, ScanLedger, Traffi
 use crate::agents::{Association, AssociationProgress};
 use crate::error::StoreError;
 use crate::flows::{FlowScan, HardcodedPage};
-use crate::mirroring::{ConflictRecord, SnapshotRecord};
+use crate::mirroring::{ConflictRecord, SnapshotRecord, TypesRecord};
 use crate::run::{lock_allows, newest_first, Lock, LockOutcome, RunRecord};
 use crate::traffic::{Episode, GroupRecord, RoutingEpisode, ShiftRecord};
 
@@ -17,6 +17,8 @@ pub struct MemoryState {
     pub locks: BTreeMap<String, Lock>,
     pub conflicts: BTreeMap<(String, String), ConflictRecord>,
     pub snapshots: BTreeMap<(String, String), SnapshotRecord>,
+    /// Keyed by instance ID.
+    pub types: BTreeMap<String, TypesRecord>,
     pub associations: BTreeMap<(String, String, String), Association>,
     pub progress: BTreeMap<(String, String), AssociationProgress>,
     pub shifts: Vec<ShiftRecord>,
@@ -156,6 +158,17 @@ impl MirroringLedger for MemoryRunStore {
             .filter(|s| s.instance_id == instance_id)
             .cloned()
             .collect())
+    }
+
+    async fn put_types(&self, types: &TypesRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        s.writes.push("TYPES".into());
+        s.types.insert(types.instance_id.clone(), types.clone());
+        Ok(())
+    }
+
+    async fn types(&self, instance_id: &str) -> Result<Option<TypesRecord>, StoreError> {
+        Ok(self.state().types.get(instance_id).cloned())
     }
 }
 

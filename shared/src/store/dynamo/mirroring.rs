@@ -1,4 +1,4 @@
-//! Conflicts and snapshots in the table.
+//! Conflicts, snapshots and the other resource types in the table.
 
 use super::*;
 
@@ -31,5 +31,23 @@ impl MirroringLedger for DynamoRunStore {
 
     async fn snapshots(&self, instance_id: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
         self.query(instance_id, "SNAPSHOT#", false).await
+    }
+
+    async fn put_types(&self, types: &TypesRecord) -> Result<(), StoreError> {
+        let ttl = types.at + RUN_TTL_SECONDS;
+        self.put(item(
+            &types.instance_id,
+            "TYPES".to_string(),
+            types,
+            Some(ttl),
+        )?)
+        .await
+    }
+
+    async fn types(&self, instance_id: &str) -> Result<Option<TypesRecord>, StoreError> {
+        self.get(instance_id, "TYPES")
+            .await?
+            .map(|i| decode::<TypesRecord>(&i))
+            .transpose()
     }
 }

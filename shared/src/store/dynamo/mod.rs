@@ -24,7 +24,7 @@ use super::{
 use crate::agents::{Association, AssociationProgress};
 use crate::error::StoreError;
 use crate::flows::{FlowScan, HardcodedPage};
-use crate::mirroring::{ConflictRecord, SnapshotRecord};
+use crate::mirroring::{ConflictRecord, SnapshotRecord, TypesRecord};
 use crate::run::{newest_first, Lock, LockOutcome, RunRecord};
 use crate::traffic::{Episode, GroupRecord, RoutingEpisode, ShiftRecord};
 
