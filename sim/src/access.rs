@@ -107,6 +107,17 @@ pub fn resource_arn(
         }
     };
     let all = |what: &str| arn(&w.account, region, &format!("{what}/*"));
+    // Cross-region routing is the instance's wherever it is called from: authorised against the
+    // instance ARN of the calling region, even when the call names the other region's ARN.
+    if matches!(
+        op,
+        Operation::GetCrossRegionRouting | Operation::UpdateCrossRegionRouting
+    ) {
+        if let Some(i) = label("InstanceId") {
+            let id = split_arn(i).map_or(i, |(_, _, _, id)| id);
+            return w.instance_arn(region, id);
+        }
+    }
     if let Some(g) = label("TrafficDistributionGroupId").or(label("Id")) {
         if g.starts_with("arn:") {
             return g.to_string();

@@ -211,17 +211,56 @@ pub const SPECS: &[KindSpec] = &[
     },
 ];
 
-/// Resource types ListReplicationFindings accepts that this control plane never has findings for.
-pub const OTHER_FINDING_TYPES: &[&str] = &[
+/// The resource types ListReplicationFindings accepts: exactly those the botocore model
+/// documents for `ResourceType` ("Additional resource types can be supported over time": the
+/// `extraFindingTypes` setting plays those). The mirrored kinds' types are among them; the
+/// others have no modelled resources, only staged findings (`POST /_sim/findings`).
+pub const FINDING_TYPES: &[&str] = &[
+    "AGENT",
+    "AGENT_GROUP",
     "AGENT_GROUP_LEVEL",
+    "AGENT_STATE",
+    "ATTRIBUTE",
+    "CONTACT_FLOW",
+    "DATA_TABLE",
+    "DATA_TABLE_ATTRIBUTE",
+    "DATA_TABLE_RECORD",
+    "DATA_TABLE_VALUE",
+    "FLOW_MODULE",
+    "FLOW_MODULE_ALIAS",
+    "FLOW_MODULE_VERSION",
+    "METRIC",
+    "NOTIFICATION",
+    "OPERATING_HOURS",
     "PHONE_NUMBER",
+    "PROMPT",
+    "QUEUE",
+    "REPORT",
+    "ROUTING_PROFILE",
+    "SECURITY_PROFILE",
     "TASK_TEMPLATE",
+    "TEST_CASE",
+    "TRANSFER_DESTINATION",
     "VIEW",
     "WORKSPACE",
-    "SAVED_REPORT",
-    "DATA_TABLE",
-    "NOTIFICATION",
 ];
+
+/// The resource segment of a finding's ARN (`instance/{id}/{segment}/{resourceId}`) for a
+/// resource type: the type in lower case with hyphens. That is each mirrored kind's own
+/// segment (`OPERATING_HOURS` is `operating-hours`, `AGENT_STATE` `agent-state`), and our
+/// choice for the types whose ARNs AWS does not document here.
+pub fn finding_arn_segment(resource_type: &str) -> String {
+    resource_type
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
 
 impl Kind {
     pub fn spec(self) -> &'static KindSpec {
@@ -260,6 +299,28 @@ mod tests {
         for k in kinds {
             assert_eq!(k.spec().kind, k);
         }
+    }
+
+    #[test]
+    fn every_kind_has_a_documented_finding_type_and_its_segment() {
+        for spec in SPECS {
+            assert!(
+                FINDING_TYPES.contains(&spec.finding_type),
+                "{:?}",
+                spec.kind
+            );
+            assert_eq!(
+                finding_arn_segment(spec.finding_type),
+                spec.arn_segment.unwrap_or("attribute"),
+                "{:?}",
+                spec.kind
+            );
+        }
+        assert_eq!(FINDING_TYPES.len(), 27);
+        assert_eq!(
+            finding_arn_segment("FLOW_MODULE_ALIAS"),
+            "flow-module-alias"
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::control::{
-    BlockedState, CallRecord, GroupState, GroupView, InstanceState, NumberState, RegionOutage,
-    RegionStatus, ReplicationState, SimState,
+    BlockedState, CallRecord, GroupState, GroupView, InstanceState, MigrationState, NumberState,
+    RegionOutage, RegionStatus, ReplicationState, SimState,
 };
 use crate::error::SimError;
 use crate::faults::Faults;
@@ -210,6 +210,7 @@ impl Sim {
     /// A summary of everything, for tests and people.
     pub fn state(&self) -> SimState {
         let w = &self.world;
+        let now = self.clock.now();
         let instances = w
             .instances
             .values()
@@ -223,6 +224,25 @@ impl Sim {
                 counts: Kind::all()
                     .map(|k| (k, i.set(k).map_or(0, |s| s.len())))
                     .collect(),
+                global_routing: w.routing.get(&i.id).is_some_and(|r| r.enabled),
+                isolated_regions: w
+                    .replications
+                    .get(&i.id)
+                    .map(|r| {
+                        [&r.source, &r.replica]
+                            .into_iter()
+                            .map(|region| (region.clone(), w.isolated_regions(&i.id, region, now)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                migration: w
+                    .routing
+                    .get(&i.id)
+                    .and_then(|r| r.migration)
+                    .map(|m| MigrationState {
+                        started_at: m.started_at,
+                        until: m.until,
+                    }),
             })
             .collect();
         let replications = w
@@ -255,7 +275,6 @@ impl Sim {
             .collect();
         let mut groups: Vec<&crate::model::Tdg> = w.tdgs.values().collect();
         groups.sort_by_key(|t| t.seq);
-        let now = self.clock.now();
         let traffic_distribution_groups = groups
             .into_iter()
             .map(|t| {

@@ -23,12 +23,40 @@ fn aws_cli() -> PathBuf {
 
 struct Cli<'a> {
     sim: &'a Harness,
+    /// `AWS_DATA_PATH`: models that take precedence over the CLI's own.
+    data_path: Option<PathBuf>,
+}
+
+/// A directory holding the Connect model of the `.venv`'s botocore (1.44.18), for
+/// `AWS_DATA_PATH`. The pinned CLI (awscli 1.46.3) runs on its own bundled botocore 1.43.62,
+/// whose Connect model predates Get/UpdateCrossRegionRouting; botocore's loader prefers a
+/// model found on `AWS_DATA_PATH`.
+fn newer_connect_model() -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/lib");
+    let model = std::fs::read_dir(&venv)
+        .expect("the .venv's lib")
+        .filter_map(Result::ok)
+        .map(|e| {
+            e.path()
+                .join("site-packages/botocore/data/connect/2017-08-08/service-2.json.gz")
+        })
+        .find(|p| p.exists())
+        .expect("botocore's Connect model in .venv");
+    let dir = std::env::temp_dir().join(format!("connect-sim-cli-model-{}", std::process::id()));
+    let target = dir.join("connect/2017-08-08");
+    std::fs::create_dir_all(&target).expect("model dir");
+    std::fs::copy(model, target.join("service-2.json.gz")).expect("copy the model");
+    dir
 }
 
 impl Cli<'_> {
     /// Runs `aws connect ARGS` in a region; Ok(stdout as JSON) or Err(stderr).
     async fn run(&self, region: &str, args: &[&str]) -> Result<Value, String> {
-        let out = tokio::process::Command::new(aws_cli())
+        let mut command = tokio::process::Command::new(aws_cli());
+        if let Some(path) = &self.data_path {
+            command.env("AWS_DATA_PATH", path);
+        }
+        let out = command
             .arg("connect")
             .args(args)
             .args([
@@ -66,7 +94,10 @@ impl Cli<'_> {
 #[tokio::test]
 async fn the_acgr_flow_works_with_the_aws_cli() {
     let sim = Harness::start("small").await;
-    let cli = Cli { sim: &sim };
+    let cli = Cli {
+        sim: &sim,
+        data_path: None,
+    };
 
     // Replicate through the CLI (it fills in its own ClientToken).
     let out = cli
@@ -260,4 +291,86 @@ async fn the_acgr_flow_works_with_the_aws_cli() {
         updates[1].error_type.as_deref(),
         Some("InvalidRequestException")
     );
+}
+
+#[tokio::test]
+async fn cross_region_routing_works_with_the_aws_cli() {
+    let sim = replicated(400.0).await;
+    let model = newer_connect_model();
+    let cli = Cli {
+        sim: &sim,
+        data_path: Some(model.clone()),
+    };
+    let got = cli
+        .run(
+            REPLICA,
+            &["get-cross-region-routing", "--instance-id", INSTANCE],
+        )
+        .await
+        .expect("get-cross-region-routing");
+    assert_eq!(got["IsolatedRegions"], serde_json::json!([]));
+    let arn = format!("arn:aws:connect:{SOURCE}:123456789012:instance/{INSTANCE}");
+    let out = cli
+        .run(
+            REPLICA,
+            &[
+                "update-cross-region-routing",
+                "--instance-id",
+                &arn,
+                "--isolated-all",
+            ],
+        )
+        .await
+        .expect("update-cross-region-routing");
+    assert!(
+        out.is_null() || out == serde_json::json!({}),
+        "nothing to print: {out}"
+    );
+    let got = cli
+        .run(SOURCE, &["get-cross-region-routing", "--instance-id", &arn])
+        .await
+        .unwrap();
+    assert_eq!(got["IsolatedRegions"], serde_json::json!([SOURCE, REPLICA]));
+    cli.run(
+        SOURCE,
+        &[
+            "update-cross-region-routing",
+            "--instance-id",
+            INSTANCE,
+            "--no-isolated-all",
+        ],
+    )
+    .await
+    .expect("--no-isolated-all");
+    let got = cli
+        .run(
+            REPLICA,
+            &["get-cross-region-routing", "--instance-id", INSTANCE],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got["IsolatedRegions"], serde_json::json!([]));
+
+    // Not enabled for global routing: the documented refusal.
+    let legacy = Harness::start("legacy").await;
+    let err = Cli {
+        sim: &legacy,
+        data_path: Some(model.clone()),
+    }
+    .run(
+        SOURCE,
+        &["get-cross-region-routing", "--instance-id", INSTANCE],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.contains("InvalidRequestException") && err.contains("enabled for global routing"),
+        "{err}"
+    );
+    let calls = sim.calls("UpdateCrossRegionRouting").await;
+    assert_eq!(calls.len(), 2);
+    assert!(calls
+        .iter()
+        .all(|c| c.access_key_id == "AKIDCLI" && c.status == 200));
+    let _ = std::fs::remove_dir_all(model);
 }

@@ -14,10 +14,10 @@ use serde::Serialize;
 use super::paths::*;
 use super::{
     AccessPolicies, AccessPolicy, Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading,
-    Disassociate, Disassociated, Done, Faults, GroupFailure, GroupStaged, Health, LambdaFunctions,
-    Outage, QuotaFactor, RegionOutage, RegionStatus, Regions, ReplicaFailure, ReplicaStaged,
-    SetLambdaFunctions, SetOutage, SetQuota, SettingsChange, SimSettings, SimState, SyncFailure,
-    SyncStaged,
+    Disassociate, Disassociated, Done, Faults, FindingStaged, FindingsCleared, GroupFailure,
+    GroupStaged, Health, LambdaFunctions, Outage, QuotaFactor, RegionOutage, RegionStatus, Regions,
+    ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SetOutage, SetQuota, SettingsChange,
+    SimSettings, SimState, StagedFinding, SyncFailure, SyncStaged,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -232,6 +232,18 @@ impl Client {
         failure: &SyncFailure,
     ) -> Result<SyncStaged, ClientError> {
         self.send(Method::POST, SYNC_FAILURES, Some(failure)).await
+    }
+
+    /// `POST /_sim/findings`: stages a replication finding; answers its resource ID.
+    pub async fn stage_finding(&self, finding: &StagedFinding) -> Result<String, ClientError> {
+        let staged: FindingStaged = self.send(Method::POST, FINDINGS, Some(finding)).await?;
+        Ok(staged.id)
+    }
+
+    /// `DELETE /_sim/findings`: removes every staged finding; answers how many there were.
+    pub async fn clear_findings(&self) -> Result<usize, ClientError> {
+        let cleared: FindingsCleared = self.send(Method::DELETE, FINDINGS, None::<&()>).await?;
+        Ok(cleared.cleared)
     }
 
     /// `GET /_sim/lambda-functions`: the functions deployed per region.

@@ -46,6 +46,8 @@ pub mod paths {
     /// `ACCESS/{accessKeyId}`: one key's policy.
     pub const ACCESS: &str = "/_sim/access";
     pub const ACCESS_KEY: &str = "/_sim/access/{key}";
+    /// `POST` stages a replication finding, `DELETE` clears them all.
+    pub const FINDINGS: &str = "/_sim/findings";
 }
 
 /// `GET /_sim/health`.
@@ -491,6 +493,26 @@ pub struct InstanceState {
     pub replica_of: Option<String>,
     /// How many resources of each kind it holds.
     pub counts: BTreeMap<Kind, usize>,
+    /// Whether the instance (its ID: source and replica alike) is enabled for global routing.
+    /// It takes effect once the instance is replicated.
+    #[serde(default)]
+    pub global_routing: bool,
+    /// The regions each region of the pair sees isolated from cross-region routing
+    /// (GetCrossRegionRouting's `IsolatedRegions` there), by region; empty when not replicated.
+    #[serde(default)]
+    pub isolated_regions: BTreeMap<String, Vec<String>>,
+    /// A migration to global routing under way (a ReplicateInstance re-run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<MigrationState>,
+}
+
+/// A migration to global routing: replication is `INSTANCE_REPLICATION_IN_PROGRESS` in both
+/// regions from `startedAt` until `until` (simulated epoch seconds), then global routing is on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationState {
+    pub started_at: f64,
+    pub until: f64,
 }
 
 /// The replication of an instance.

@@ -8,9 +8,9 @@ use axum::Router;
 use super::paths::*;
 use super::routes::{Answer, Body, Reply, Usage};
 use super::{
-    AccessPolicies, AccessPolicy, Disassociate, Disassociated, Done, GroupFailure, GroupStaged,
-    LambdaFunctions, ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SettingsChange,
-    SimSettings, SyncFailure, SyncStaged,
+    AccessPolicies, AccessPolicy, Disassociate, Disassociated, Done, FindingStaged,
+    FindingsCleared, GroupFailure, GroupStaged, LambdaFunctions, ReplicaFailure, ReplicaStaged,
+    SetLambdaFunctions, SettingsChange, SimSettings, StagedFinding, SyncFailure, SyncStaged,
 };
 use crate::error::SimError;
 use crate::model::lambda_name;
@@ -31,6 +31,7 @@ pub fn routes() -> Router<Shared> {
             ACCESS_KEY,
             put(set_access_policy).delete(remove_access_policy),
         )
+        .route(FINDINGS, post(stage_finding).delete(clear_findings))
 }
 
 fn label(path: Result<Path<String>, PathRejection>) -> String {
@@ -70,6 +71,27 @@ async fn stage_sync(
     let now = sim.catch_up();
     let staged = sim.world.stage_sync_failure(failure, now)?;
     Ok(Reply(staged))
+}
+
+impl Usage for StagedFinding {
+    const USAGE: &'static str = "give {\"instanceId\", \"resourceType\", \"name\", \"id\"?, \"region\"?, \"operation\"?, \"referenceCode\"?, \"message\"?, \"blocking\"?}";
+}
+
+async fn stage_finding(
+    State(sim): State<Shared>,
+    body: Result<Body<StagedFinding>, SimError>,
+) -> Answer<FindingStaged> {
+    let Body(finding) = body?;
+    let mut sim = lock(&sim);
+    sim.catch_up();
+    let staged = sim.world.stage_finding(finding)?;
+    Ok(Reply(staged))
+}
+
+async fn clear_findings(State(sim): State<Shared>) -> Reply<FindingsCleared> {
+    Reply(FindingsCleared {
+        cleared: lock(&sim).world.clear_findings(),
+    })
 }
 
 async fn lambda_functions(State(sim): State<Shared>) -> Reply<LambdaFunctions> {

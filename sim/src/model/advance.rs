@@ -23,6 +23,7 @@ impl World {
                 .fold(now, f64::min);
             self.advance_instances(until);
             self.advance_tdgs(until);
+            self.advance_routing(until);
             self.run_tasks(until);
             match event {
                 Some((at, id)) if at <= until => self.replica_event(at, &id),

@@ -9,7 +9,9 @@ mod group_failures;
 mod ids;
 mod mirroring;
 mod resources;
+mod routing;
 mod settings;
+mod staged_findings;
 pub mod staging;
 mod traffic;
 
@@ -19,14 +21,15 @@ use serde_json::Value;
 
 use crate::kinds::Kind;
 use crate::ops::Operation;
-use staging::{AccessPolicy, GroupFailure, ReplicaFailure, SyncFailure};
+use staging::{AccessPolicy, GroupFailure, ReplicaFailure, StagedFinding, SyncFailure};
 
 pub use entities::{Blocked, Distribution, Instance, Phase, PhoneNumber, Replication, Tdg};
 pub use findings::{lambda_name, lambda_names, FailedSync};
 pub use ids::IdGen;
 pub use mirroring::{Task, TaskClass, TaskOp};
 pub use resources::{default_attrs, Resource, ResourceSet};
-pub use settings::{default_region_pairs, Settings};
+pub use routing::{IsolationUpdate, Migration, Routing, GLOBAL_ROUTING_SINCE};
+pub use settings::{check_finding_types, default_region_pairs, Settings};
 pub use traffic::{Settled, Version, View, ACTIVE, UPDATE_IN_PROGRESS};
 
 /// Everything the control plane knows.
@@ -59,6 +62,10 @@ pub struct World {
     pub lambda_functions: BTreeMap<String, Vec<String>>,
     /// Identity-based policies by access key ID (the front door enforces them).
     pub access_policies: BTreeMap<String, AccessPolicy>,
+    /// Global routing by instance ID (shared by the source and its replica).
+    pub routing: BTreeMap<String, Routing>,
+    /// Findings staged through the control API, in the order staged (IDs filled in).
+    pub staged_findings: Vec<StagedFinding>,
 }
 
 pub fn arn(account: &str, region: &str, resource: &str) -> String {
@@ -85,6 +92,8 @@ impl World {
             sync_plans: Vec::new(),
             lambda_functions: BTreeMap::new(),
             access_policies: BTreeMap::new(),
+            routing: BTreeMap::new(),
+            staged_findings: Vec::new(),
         }
     }
 

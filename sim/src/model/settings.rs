@@ -29,6 +29,14 @@ pub struct Settings {
     pub call_latency_ms: u64,
     /// ... plus up to this much more, drawn from seeded dice.
     pub call_latency_jitter_ms: u64,
+    /// Whether AWS granted global routing to the account (scenario `globalRoutingGranted`):
+    /// a ReplicateInstance re-run then migrates an older instance to it.
+    pub global_routing_granted: bool,
+    /// How long (simulated seconds) such a migration keeps replication `IN_PROGRESS`.
+    pub migration_seconds: f64,
+    /// ListReplicationFindings resource types beyond the documented ones (scenario
+    /// `extraFindingTypes`): types "AWS added later".
+    pub extra_finding_types: Vec<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +59,9 @@ impl Default for Settings {
             error_type_suffix: true,
             call_latency_ms: 0,
             call_latency_jitter_ms: 0,
+            global_routing_granted: false,
+            migration_seconds: 300.0,
+            extra_finding_types: Vec::new(),
         }
     }
 }
@@ -74,6 +85,9 @@ impl Settings {
             error_type_suffix: self.error_type_suffix,
             call_latency_ms: self.call_latency_ms,
             call_latency_jitter_ms: self.call_latency_jitter_ms,
+            global_routing_granted: self.global_routing_granted,
+            migration_seconds: self.migration_seconds,
+            extra_finding_types: self.extra_finding_types.clone(),
         }
     }
 
@@ -120,6 +134,18 @@ impl Settings {
             "crossRegionLagSeconds",
             &mut next.cross_region_lag_seconds,
         )?;
+        seconds(
+            c.migration_seconds,
+            "migrationSeconds",
+            &mut next.migration_seconds,
+        )?;
+        if let Some(on) = c.global_routing_granted {
+            next.global_routing_granted = on;
+        }
+        if let Some(types) = &c.extra_finding_types {
+            check_finding_types(types)?;
+            next.extra_finding_types = types.clone();
+        }
         if let Some(rate) = c.mirror_per_second {
             if !(rate > 0.0 && rate.is_finite()) {
                 return Err(SimError::BadRequest(
@@ -171,6 +197,29 @@ impl Settings {
 }
 
 const MAX_LATENCY_MS: u64 = 60_000;
+
+/// Extra finding types are strings of 1 to 128 characters, as the model's
+/// `ReplicationFindingResourceType`.
+pub fn check_finding_types(types: &[String]) -> Result<(), SimError> {
+    match types
+        .iter()
+        .find(|t| !(1..=128).contains(&t.chars().count()))
+    {
+        Some(bad) => Err(SimError::BadRequest(format!(
+            "extraFindingTypes: '{bad}' must be 1 to 128 characters long"
+        ))),
+        None => Ok(()),
+    }
+}
+
+impl Settings {
+    /// Whether ListReplicationFindings accepts `resource_type`: a documented type, or one of
+    /// `extraFindingTypes`.
+    pub fn accepts_finding_type(&self, resource_type: &str) -> bool {
+        crate::kinds::FINDING_TYPES.contains(&resource_type)
+            || self.extra_finding_types.iter().any(|t| t == resource_type)
+    }
+}
 
 /// The pairs in the replica-creation guide: both ways, and nothing else.
 pub fn default_region_pairs() -> Vec<(String, String)> {

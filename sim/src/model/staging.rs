@@ -184,6 +184,16 @@ pub struct SimSettings {
     /// ... plus up to this many more, drawn from seeded dice.
     #[serde(default)]
     pub call_latency_jitter_ms: u64,
+    /// Whether AWS granted global routing to the account: a ReplicateInstance re-run then
+    /// migrates an instance created before 2026-09-01 to it.
+    #[serde(default)]
+    pub global_routing_granted: bool,
+    /// How long (simulated seconds) such a migration keeps replication `IN_PROGRESS`.
+    #[serde(default)]
+    pub migration_seconds: f64,
+    /// ListReplicationFindings resource types accepted beyond the documented ones.
+    #[serde(default)]
+    pub extra_finding_types: Vec<String>,
 }
 
 /// The body of `PUT /_sim/settings`: the members given change, the others stay.
@@ -220,6 +230,55 @@ pub struct SettingsChange {
     pub call_latency_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_latency_jitter_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_routing_granted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_finding_types: Option<Vec<String>>,
+}
+
+/// A replication finding staged for tests: the body of `POST /_sim/findings`. It is listed by
+/// ListReplicationFindings of its type after the findings the control plane computes, and
+/// counted in its region's drift count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StagedFinding {
+    pub instance_id: String,
+    /// A documented type, or one of `extraFindingTypes`.
+    pub resource_type: String,
+    /// The resource's name (1 to 512 characters).
+    pub name: String,
+    /// The resource's ID (default: a generated UUID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Where the finding is (default: the replica's region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Default `CREATE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// Left out of the finding when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_code: Option<String>,
+    /// Default: a sentence naming the operation, type and region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When true, the type's `ResourceReplicationStatuses` entry for the region is `BLOCKED`.
+    #[serde(default)]
+    pub blocking: bool,
+}
+
+/// The answer of `POST /_sim/findings`: the finding's resource ID.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingStaged {
+    pub id: String,
+}
+
+/// The answer of `DELETE /_sim/findings`: how many staged findings were removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingsCleared {
+    pub cleared: usize,
 }
 
 /// What a traffic distribution group is made to do.

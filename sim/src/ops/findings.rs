@@ -1,10 +1,14 @@
 //! ListReplicationFindings: name conflicts, changes that failed to sync, prompts stored in S3
 //! (never mirrored), and flows naming Lambda functions a region lacks; with drift counts and
-//! each region's own replication status for the type.
+//! each region's own replication status for the type. Findings staged through the control API
+//! (`POST /_sim/findings`) follow the computed ones, of any accepted type.
 
 use super::*;
+use crate::control::StagedFinding;
 
-/// The stable class codes of the findings (the service publishes no list; these are ours).
+/// The stable class codes of the findings. The service publishes no list (the model says only
+/// "a stable code that identifies the class of the finding"): these four are this control
+/// plane's own.
 pub const NAME_CONFLICT: &str = "RESOURCE_NAME_CONFLICT";
 pub const SYNC_FAILED: &str = "SYNC_FAILED";
 pub const S3_PROMPT: &str = "S3_PROMPT_NOT_SUPPORTED";
@@ -14,7 +18,7 @@ pub(super) fn list_replication_findings(w: &mut World, c: &Call) -> ApiResult {
     let resource_type = c.input.query_required("resourceType", 1, 128)?;
     let page = c.input.page_query(100, 100)?;
     let kind = Kind::by_finding_type(&resource_type);
-    if kind.is_none() && !OTHER_FINDING_TYPES.contains(&resource_type.as_str()) {
+    if !w.settings.accepts_finding_type(&resource_type) {
         return Err(ApiError::invalid_request(format!(
             "ResourceType '{resource_type}' is not supported"
         )));
@@ -26,21 +30,33 @@ pub(super) fn list_replication_findings(w: &mut World, c: &Call) -> ApiResult {
             inst.id
         ))
     })?;
-    let findings = match kind {
+    let mut findings = match kind {
         Some(kind) => findings(w, rep, kind, &resource_type),
         None => Vec::new(),
+    };
+    let staged: Vec<_> = w.staged_of(&rep.instance_id, &resource_type).collect();
+    findings.extend(staged.iter().map(|f| w.staged_finding_json(f)));
+    let in_region = |r: &str| -> Vec<&StagedFinding> {
+        staged
+            .iter()
+            .filter(|f| f.region.as_deref() == Some(r))
+            .copied()
+            .collect()
     };
     let regions = [rep.source.clone(), rep.replica.clone()];
     let drift: Vec<Value> = regions
         .iter()
         .map(|r| {
-            let count = kind.map_or(0, |k| w.drift(&rep.instance_id, k, r));
+            let count = kind.map_or(0, |k| w.drift(&rep.instance_id, k, r)) + in_region(r).len();
             json!({"Region": r, "Count": count, "Timestamp": c.now})
         })
         .collect();
     let statuses: Vec<Value> = regions
         .iter()
-        .map(|r| json!({"Region": r, "Status": type_status(rep, kind, r)}))
+        .map(|r| {
+            let blocking = in_region(r).iter().any(|f| f.blocking);
+            json!({"Region": r, "Status": type_status(rep, kind, r, blocking)})
+        })
         .collect();
     let (list, token) = paginate(
         findings
@@ -61,15 +77,21 @@ pub(super) fn list_replication_findings(w: &mut World, c: &Call) -> ApiResult {
 
 /// The replication status of a resource type in `region`: `DISABLED` when replication into it
 /// stopped (failed, never created, being or failed to be deleted), `BLOCKED` while resources of
-/// the type are blocked or failed to sync there, else `ENABLED`.
-fn type_status(rep: &Replication, kind: Option<Kind>, region: &str) -> &'static str {
+/// the type are blocked or failed to sync there (or a blocking finding is staged), else `ENABLED`.
+fn type_status(
+    rep: &Replication,
+    kind: Option<Kind>,
+    region: &str,
+    staged_blocking: bool,
+) -> &'static str {
     if !rep.phase.syncs_to(region) {
         return "DISABLED";
     }
-    let blocked = rep
-        .blocked
-        .iter()
-        .any(|b| Some(b.kind) == kind && b.to == region)
+    let blocked = staged_blocking
+        || rep
+            .blocked
+            .iter()
+            .any(|b| Some(b.kind) == kind && b.to == region)
         || rep
             .failed_syncs
             .iter()

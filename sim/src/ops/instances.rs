@@ -77,7 +77,8 @@ pub(super) fn replication_status(
     let ready = w
         .instance(&rep.replica, &rep.instance_id)
         .is_some_and(|i| i.status == "ACTIVE");
-    let status = if !ready || rep.in_progress() {
+    let migrating = w.migrating(&rep.instance_id);
+    let status = if !ready || rep.in_progress() || migrating {
         "INSTANCE_REPLICATION_IN_PROGRESS"
     } else {
         "INSTANCE_REPLICATION_COMPLETE"
@@ -121,6 +122,23 @@ pub(super) fn replication_configuration(w: &World, inst: &Instance) -> Option<Va
     }))
 }
 
+/// `https://{alias}.my.connect.aws`; with global routing (admin guide: aliases become
+/// subdomain-based), `https://{region}.{alias}.my.connect.aws` in each region, the alias being
+/// the source's (derived from it, as the guide says; the replica's `InstanceAlias` stays what
+/// ReplicateInstance gave).
+fn access_url(w: &World, inst: &Instance, alias: &str) -> String {
+    if !w.routing_on(&inst.id) {
+        return format!("https://{alias}.my.connect.aws");
+    }
+    let source_alias = w
+        .replications
+        .get(&inst.id)
+        .and_then(|r| w.instance(&r.source, &inst.id))
+        .and_then(|i| i.alias.as_deref())
+        .unwrap_or(alias);
+    format!("https://{}.{source_alias}.my.connect.aws", inst.region)
+}
+
 pub(super) fn instance_summary(w: &World, inst: &Instance) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("Id".into(), inst.id.clone().into());
@@ -131,10 +149,7 @@ pub(super) fn instance_summary(w: &World, inst: &Instance) -> Map<String, Value>
     );
     if let Some(a) = &inst.alias {
         m.insert("InstanceAlias".into(), a.clone().into());
-        m.insert(
-            "InstanceAccessUrl".into(),
-            format!("https://{a}.my.connect.aws").into(),
-        );
+        m.insert("InstanceAccessUrl".into(), access_url(w, inst, a).into());
     }
     m.insert("CreatedTime".into(), inst.created.into());
     m.insert(

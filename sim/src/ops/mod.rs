@@ -9,16 +9,18 @@ mod instances;
 mod numbers;
 mod replication;
 mod resources;
+mod routing;
 
 use axum::routing::MethodFilter;
 use serde_json::{json, Map, Value};
 
 use self::{
-    distribution::*, findings::*, groups::*, instances::*, numbers::*, replication::*, resources::*,
+    distribution::*, findings::*, groups::*, instances::*, numbers::*, replication::*,
+    resources::*, routing::*,
 };
 
 use crate::control::{RefusalCode, ReplicaFailure};
-use crate::kinds::{Kind, OTHER_FINDING_TYPES};
+use crate::kinds::Kind;
 use crate::model::{
     default_attrs, Distribution, Instance, Phase, PhoneNumber, Replication, Resource, Settled,
     Task, TaskClass, TaskOp, Tdg, Version, World, ACTIVE, UPDATE_IN_PROGRESS,
@@ -100,6 +102,8 @@ operations! {
     ListBots: GET "/instance/{InstanceId}/bots", InvalidRequest, STANDARD, list_bots;
     ListLexBots: GET "/instance/{InstanceId}/lex-bots", InvalidParameter, STANDARD, list_lex_bots;
     ListReplicationFindings: GET "/replication-findings/{InstanceId}", InvalidRequest, STANDARD, list_replication_findings;
+    GetCrossRegionRouting: GET "/cross-region-routing/{InstanceId}", InvalidRequest, STANDARD, get_cross_region_routing;
+    UpdateCrossRegionRouting: PUT "/cross-region-routing/{InstanceId}", InvalidRequest, STANDARD, update_cross_region_routing;
 
     // Traffic distribution groups
     CreateTrafficDistributionGroup: PUT "/traffic-distribution-group", InvalidRequest, STANDARD, create_tdg;
@@ -177,7 +181,8 @@ impl Operation {
 
     /// The API family it belongs to, as the operation table groups them (our choice):
     /// `traffic` (traffic distribution groups, their users and distributions), `numbers`
-    /// (phone numbers), `instances` (instances, replication and what is listed of an instance),
+    /// (phone numbers), `instances` (instances, replication, cross-region routing and what is
+    /// listed of an instance),
     /// `resources` (users, queues, flows, modules and the mirrored kinds' lists).
     pub fn family(self) -> &'static str {
         let name = self.name();
@@ -189,6 +194,8 @@ impl Operation {
             || matches!(
                 self,
                 Operation::ListReplicationFindings
+                    | Operation::GetCrossRegionRouting
+                    | Operation::UpdateCrossRegionRouting
                     | Operation::ListLambdaFunctions
                     | Operation::ListBots
                     | Operation::ListLexBots

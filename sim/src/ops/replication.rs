@@ -43,6 +43,32 @@ pub(super) fn replicate_instance(w: &mut World, c: &Call) -> ApiResult {
     Ok(out)
 }
 
+/// A re-run on an instance replicated without global routing (admin guide, migration steps 6-7):
+/// once AWS granted global routing to the account, replication is in progress again in both
+/// regions for `migrationSeconds`, then complete with global routing on. Without the grant, or
+/// while a migration runs, the instance is "already replicated".
+fn migrate_to_global_routing(
+    w: &mut World,
+    c: &Call,
+    id: &str,
+    replica: &str,
+    answer: Value,
+) -> ApiResult {
+    if w.migrating(id) {
+        return Err(ApiError::invalid_request(format!(
+            "instance {id} is already replicated to {replica}; its migration to global routing is in progress"
+        )));
+    }
+    if !w.settings.global_routing_granted {
+        return Err(ApiError::invalid_request(format!(
+            "instance {id} is already replicated to {replica}, and global routing is not enabled for account {}: ask AWS Support to enable it, then call ReplicateInstance again",
+            w.account
+        )));
+    }
+    w.start_migration(id, c.now);
+    Ok(answer)
+}
+
 /// Global Resiliency is enabled by AWS per account: without it, ReplicateInstance and
 /// CreateTrafficDistributionGroup are refused (AccessDeniedException, the error their model lists
 /// for what the caller may not do).
@@ -97,6 +123,9 @@ pub(super) fn replicate_checked(
         if running && rep.replica == replica && to_retry {
             retry_blocked(w, c, rep)?;
             return Ok(answer);
+        }
+        if running && rep.replica == replica && !w.routing_on(id) {
+            return migrate_to_global_routing(w, c, id, replica, answer);
         }
         let state = match &rep.phase {
             Phase::Running => String::new(),
@@ -198,6 +227,11 @@ pub(super) fn start_replication(
     };
     w.instances
         .insert((replica.to_string(), inst.id.clone()), replica_inst);
+    // An instance replicated for the first time on an account granted global routing gets it
+    // with its replica (our choice: the grant applies to the next run).
+    if w.settings.global_routing_granted {
+        w.routing.entry(inst.id.clone()).or_default().enabled = true;
+    }
 
     // The first copy: kind by kind, defaults first, at the scenario's rate.
     let mut due = ready_at;

@@ -13,7 +13,10 @@ use crate::model::staging::{
     AccessPolicy, GroupFailure, GroupFailureKind, RefusalCode, ReplicaFailure, SyncFailure,
     ThrottleCode,
 };
-use crate::model::{default_region_pairs, lambda_name, Instance, PhoneNumber, Settings, World};
+use crate::model::{
+    default_region_pairs, lambda_name, Instance, PhoneNumber, Routing, Settings, World,
+    GLOBAL_ROUTING_SINCE,
+};
 
 mod entries;
 
@@ -41,6 +44,13 @@ pub struct Scenario {
     /// Identity-based policies by access key ID; keys without one may do everything.
     #[serde(default)]
     pub access_policies: BTreeMap<String, AccessPolicy>,
+    /// Whether AWS granted global routing to the account (a ReplicateInstance re-run then
+    /// migrates an older instance to it).
+    #[serde(default)]
+    pub global_routing_granted: bool,
+    /// ListReplicationFindings resource types accepted beyond the documented ones.
+    #[serde(default)]
+    pub extra_finding_types: Vec<String>,
 }
 
 fn default_account() -> String {
@@ -69,6 +79,7 @@ pub struct SettingsFile {
     pub error_type_suffix: Option<bool>,
     pub call_latency_ms: Option<u64>,
     pub call_latency_jitter_ms: Option<u64>,
+    pub migration_seconds: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +117,107 @@ pub struct InstanceFile {
     /// Resources whose next mirroring into the replica region (or `region`) fails.
     #[serde(default)]
     pub sync_failures: Vec<SyncFailure>,
+    /// When the instance was created: an RFC 3339 date or date-time, or epoch seconds
+    /// (default: a day before the scenario starts).
+    pub created_at: Option<CreatedAt>,
+    /// Whether it is enabled for global routing (default: created on or after 2026-09-01).
+    pub global_routing: Option<bool>,
+}
+
+/// An instance's `createdAt`: epoch seconds, or an RFC 3339 date or date-time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CreatedAt {
+    Seconds(f64),
+    Text(String),
+}
+
+impl CreatedAt {
+    fn seconds(&self) -> Result<f64, SimError> {
+        match self {
+            CreatedAt::Seconds(s) if s.is_finite() => Ok(*s),
+            CreatedAt::Seconds(s) => {
+                Err(SimError::BadRequest(format!("createdAt {s} is not a time")))
+            }
+            CreatedAt::Text(t) => {
+                parse_time(t).map_err(|e| SimError::BadRequest(format!("createdAt '{t}': {e}")))
+            }
+        }
+    }
+}
+
+/// Epoch seconds of an RFC 3339 date (`2025-03-01`, midnight UTC) or date-time
+/// (`2025-03-01T12:30:00Z`, `...T12:30:00.5+02:00`).
+pub fn parse_time(text: &str) -> Result<f64, String> {
+    let bad = || format!("'{text}' is not an RFC 3339 date or date-time");
+    let (date, time) = match text.split_once(['T', 't', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let num = |s: &str, len: usize| -> Result<i64, String> {
+        if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
+    if !(1..=12).contains(&m) || !(1..=days_in_month(y, m)).contains(&d) {
+        return Err(bad());
+    }
+    let mut seconds = (days_from_civil(y, m, d) * 86_400) as f64;
+    if let Some(time) = time {
+        let (clock, offset) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
+            (c, 0)
+        } else {
+            let at = time.rfind(['+', '-']).ok_or_else(bad)?;
+            let (c, o) = time.split_at(at);
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let (oh, om) = o[1..].split_once(':').ok_or_else(bad)?;
+            (c, sign * (num(oh, 2)? * 3600 + num(om, 2)? * 60))
+        };
+        let (whole, fraction) = match clock.split_once('.') {
+            Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
+                (w, format!("0.{f}").parse::<f64>().map_err(|_| bad())?)
+            }
+            Some(_) => return Err(bad()),
+            None => (clock, 0.0),
+        };
+        let hms: Vec<&str> = whole.split(':').collect();
+        let [h, mi, s] = hms.as_slice() else {
+            return Err(bad());
+        };
+        let (h, mi, s) = (num(h, 2)?, num(mi, 2)?, num(s, 2)?);
+        if h > 23 || mi > 59 || s > 60 {
+            return Err(bad());
+        }
+        seconds += (h * 3600 + mi * 60 + s - offset) as f64 + fraction;
+    }
+    Ok(seconds)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 fn saml() -> String {
@@ -215,7 +327,17 @@ impl Scenario {
             error_type_suffix: s.error_type_suffix.unwrap_or(true),
             call_latency_ms: s.call_latency_ms.unwrap_or(d.call_latency_ms),
             call_latency_jitter_ms: s.call_latency_jitter_ms.unwrap_or(d.call_latency_jitter_ms),
+            global_routing_granted: self.global_routing_granted,
+            migration_seconds: s.migration_seconds.unwrap_or(d.migration_seconds),
+            extra_finding_types: self.extra_finding_types.clone(),
         };
+        crate::model::check_finding_types(&settings.extra_finding_types)?;
+        let migration = settings.migration_seconds;
+        if !(migration >= 0.0 && migration.is_finite()) {
+            return Err(SimError::BadRequest(
+                "migrationSeconds must be a number of seconds, 0 or more".to_string(),
+            ));
+        }
         settings.check_latency()?;
         let lag = settings.cross_region_lag_seconds;
         if !(lag >= 0.0 && lag.is_finite()) {
@@ -258,6 +380,20 @@ impl Scenario {
             )));
         }
         let id = f.id.clone().unwrap_or_else(|| world.ids.uuid());
+        let created = match &f.created_at {
+            Some(at) => at
+                .seconds()
+                .map_err(|e| SimError::BadRequest(format!("instance {id}: {e}")))?,
+            None => now - 86_400.0,
+        };
+        let global_routing = f.global_routing.unwrap_or(created >= GLOBAL_ROUTING_SINCE);
+        world.routing.insert(
+            id.clone(),
+            Routing {
+                enabled: global_routing,
+                ..Routing::default()
+            },
+        );
         let mut attributes: Vec<(String, String)> = DEFAULT_ATTRIBUTES
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -279,7 +415,7 @@ impl Scenario {
             alias: f.alias.clone(),
             identity: f.identity_management_type.clone(),
             status: f.status.clone(),
-            created: now - 86_400.0,
+            created,
             ready_at: now,
             attributes,
             lambda_functions: f.lambda_functions.clone(),
@@ -411,5 +547,26 @@ fn positive(v: f64, name: &str) -> Result<f64, SimError> {
         Err(SimError::BadRequest(format!(
             "{name} must be a positive number"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_read_as_rfc_3339_dates_and_date_times() {
+        assert_eq!(parse_time("1970-01-01"), Ok(0.0));
+        assert_eq!(parse_time("2025-03-01"), Ok(1_740_787_200.0));
+        assert_eq!(parse_time("2025-03-01T00:00:00Z"), Ok(1_740_787_200.0));
+        assert_eq!(parse_time("2025-03-01T02:00:00+02:00"), Ok(1_740_787_200.0));
+        assert_eq!(
+            parse_time("2025-02-28T19:00:00.5-05:00"),
+            Ok(1_740_787_200.5)
+        );
+        assert!(parse_time("2025-02-29").is_err());
+        assert!(parse_time("2025-3-1").is_err());
+        assert!(parse_time("2025-03-01T25:00:00Z").is_err());
+        assert!(parse_time("yesterday").is_err());
     }
 }
