@@ -1,9 +1,11 @@
 //! **poll-mirroring**: how far the replica's configuration has mirrored, kind by kind.
 //!
 //! A poll costs the same number of calls whatever the instance's size: DescribeInstance in each
-//! region (the replication status, the replica's state) and one ListReplicationFindings per kind
-//! (findings and drift counts). Listings are made only when those signals allow, and are
-//! remembered:
+//! region (the replication status, the replica's state) and one ListReplicationFindings per
+//! resource type (findings, drift counts and each region's status of the type): the twelve kinds
+//! first, then every other type the service documents and those a deployment adds in
+//! `EXTRA_FINDING_TYPES` ([`acgr::mirroring::finding_types`], data, not code). Listings are made
+//! only when those signals allow, and are remembered:
 //!
 //! - **Completion** is confirmed by one listing diff of both regions, by name and ID, once the
 //!   signals say done. A kind that the diff confirmed stays confirmed while its signals stay
@@ -21,7 +23,9 @@
 //! conflict ledger (first and last seen; resolved when they disappear); missing dependencies,
 //! resources not mirrored by design and sync failures are counted per kind, on the snapshots and
 //! in the output, each with its fix. A resource not mirrored by design does not keep mirroring
-//! from completing. When replication has finished and name conflicts still block resources, a
+//! from completing, nor does a finding whose reference code this version does not know (shown as
+//! unknown, with Connect's message). The other types' findings of a known blocking class hold
+//! completion back like the kinds'; their drift alone does not (the counts are approximate). When replication has finished and name conflicts still block resources, a
 //! replication run fails with `ResourceConflict`; an agent sync returns the same message as
 //! `blocked` and goes on to associate agents (its state machine fails after that).
 

@@ -47,15 +47,6 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
         Err(e) => return Err(e.into()),
     };
     let (mut kinds, mut carried_conflicts) = progress(&signals, &prior);
-    // every other resource type the service reports, once the kinds were read
-    let types = if partial {
-        None
-    } else {
-        let extra = finding_types::extra_from_env()?;
-        let (types, cut) = other_types(ctx, id, &replica_region, &extra).await?;
-        partial |= cut;
-        Some(types)
-    };
 
     // The listing diff: once the signals say done (or done but for findings: name conflicts then
     // stop the run, naming the look-alikes' replica IDs).
@@ -94,6 +85,17 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
         }
     } else {
         false
+    };
+
+    // Every other resource type the service reports, last: the kinds' signals and listings come
+    // first within the deadline.
+    let types = if partial {
+        None
+    } else {
+        let extra = finding_types::extra_from_env()?;
+        let (types, cut) = other_types(ctx, id, &replica_region, &extra).await?;
+        partial |= cut;
+        Some(types)
     };
 
     // Conflicts: the findings', completed by the listings'; a kind carried from a listing that

@@ -24,7 +24,7 @@ async fn completion_is_confirmed_by_one_listing_diff() {
     clear_calls(&ctx);
     let out = poll(&ctx, input(), 70).await.unwrap();
     assert!(out.complete && !out.listed);
-    assert_eq!(calls(&ctx), 14);
+    assert_eq!(calls(&ctx), per_poll());
 }
 
 #[tokio::test]
@@ -44,7 +44,7 @@ async fn the_listing_diff_catches_what_the_counts_missed_and_only_that_kind_is_l
     let out = poll(&ctx, input(), 70).await.unwrap();
     assert!(!out.listed && !out.complete);
     assert_eq!(out.kinds["users"].missing, 1, "the listing's word stands");
-    assert_eq!(calls(&ctx), 14);
+    assert_eq!(calls(&ctx), per_poll());
 
     // Then only the kind that disagreed, once RELIST_AFTER_SECONDS have passed.
     ctx.source
@@ -82,7 +82,7 @@ async fn an_agent_sync_of_a_replica_recorded_complete_lists_nothing_until_the_si
 
     // then the record is trusted: complete, emergency access ready, no listing
     assert!(out.complete && !out.listed && out.emergency_access_ready);
-    assert_eq!(calls(&ctx), 14);
+    assert_eq!(calls(&ctx), per_poll());
     assert_eq!(out.kinds["users"].source, Some(10_000));
     end(&ctx, "sync-1").await;
 
@@ -92,7 +92,7 @@ async fn an_agent_sync_of_a_replica_recorded_complete_lists_nothing_until_the_si
     let out = poll(&ctx, run("sync-2"), 7200).await.unwrap();
     assert!(!out.complete && !out.listed);
     assert_eq!(out.kinds["users"].missing, 20);
-    assert_eq!(calls(&ctx), 14);
+    assert_eq!(calls(&ctx), per_poll());
     end(&ctx, "sync-2").await;
 
     // Mirrored: the kind that moved is listed once to confirm, and only that one.
@@ -105,7 +105,7 @@ async fn an_agent_sync_of_a_replica_recorded_complete_lists_nothing_until_the_si
     end(&ctx, "sync-3").await;
     clear_calls(&ctx);
     poll(&ctx, run("sync-4"), 14_400).await.unwrap();
-    assert_eq!(calls(&ctx), 14);
+    assert_eq!(calls(&ctx), per_poll());
 }
 
 #[tokio::test]

@@ -95,7 +95,7 @@ async fn outputs_are_bounded() {
     assert_eq!(ctx.store.conflicts(ID).await.unwrap().len(), 250);
     assert_eq!(
         ctx.source.world().calls_of("ListReplicationFindings").len(),
-        12 + 2,
+        per_poll() - 2 + 2,
         "findings in pages of 100"
     );
 

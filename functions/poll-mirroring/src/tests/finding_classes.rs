@@ -137,7 +137,7 @@ async fn resources_not_mirrored_by_design_do_not_block_completion() {
     let out = poll(&ctx, run("sync-1"), 3600).await.unwrap();
     assert!(out.complete && !out.listed);
     assert_eq!(out.kinds["prompts"].not_mirrored, 1);
-    assert_eq!(calls(&ctx), 14);
+    assert_eq!(calls(&ctx), per_poll());
     end(&ctx, "sync-1").await;
 
     // The operator recreates it by hand in the replica (another ID): not a look-alike.
@@ -230,5 +230,121 @@ async fn a_failed_sync_whose_name_a_look_alike_holds_is_a_name_conflict() {
             counts["syncFailure"].as_u64()
         ),
         (Some(1), Some(0))
+    );
+}
+
+/// Findings of a resource type no kind lists, with its drift and statuses.
+fn other_type(ctx: &Ctx, resource_type: &str, findings: Vec<Finding>, status: &str) {
+    ctx.source.world().findings.insert(
+        (ID.into(), resource_type.into()),
+        Findings {
+            drift: vec![(EAST.into(), 0), (WEST.into(), findings.len() as i64)],
+            findings,
+            statuses: vec![
+                (EAST.into(), "ENABLED".into()),
+                (WEST.into(), status.into()),
+            ],
+        },
+    );
+}
+
+#[tokio::test]
+async fn every_other_type_is_polled_and_an_unknown_code_is_shown_without_blocking() {
+    // given a finished replication, a view whose finding carries a code nobody documented, and
+    // a test case whose update failed to sync
+    let ctx = ctx("INSTANCE_REPLICATION_COMPLETE");
+    other_type(
+        &ctx,
+        "VIEW",
+        vec![finding("v1", "Case view", "VIEW_VERSION_SKEW", Update)],
+        "ENABLED",
+    );
+    other_type(
+        &ctx,
+        "TEST_CASE",
+        vec![finding("t1", "Main menu smoke", "SYNC_FAILED", Update)],
+        "BLOCKED",
+    );
+
+    // when a replication run polls
+    let out = poll(&ctx, replication(&ctx, "repl-1").await, 10)
+        .await
+        .unwrap();
+
+    // then every documented type was asked once, the failed sync holds completion back, and the
+    // unknown code is shown as unknown, with Connect's message
+    let asked: Vec<String> = ctx
+        .source
+        .world()
+        .calls_of("ListReplicationFindings")
+        .iter()
+        .map(|c| c.target.clone())
+        .collect();
+    for t in acgr::mirroring::finding_types::DOCUMENTED {
+        assert_eq!(
+            asked.iter().filter(|a| *a == t.code).count(),
+            1,
+            "{}",
+            t.code
+        );
+    }
+    assert!(!out.complete, "a failed sync of a test case blocks");
+    let view = out
+        .types
+        .iter()
+        .find(|t| t.resource_type == "VIEW")
+        .unwrap();
+    assert_eq!((view.counts.unknown, view.blocking()), (1, 0));
+    assert_eq!(view.findings[0].class, FindingClass::Unknown);
+    assert_eq!(view.findings[0].kind, None);
+    assert!(view.findings[0]
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("VIEW_VERSION_SKEW")));
+    let test_case = out
+        .types
+        .iter()
+        .find(|t| t.resource_type == "TEST_CASE")
+        .unwrap();
+    assert_eq!(test_case.counts.sync_failure, 1);
+    assert_eq!(test_case.held()[0].status, "BLOCKED");
+    assert_eq!(out.findings.counts.unknown, 1);
+    let record = ctx.store.types(ID).await.unwrap().unwrap();
+    assert_eq!(record.types.len(), out.types.len());
+    end(&ctx, "repl-1").await;
+
+    // once the test case synced, the unknown code alone holds back nothing
+    other_type(&ctx, "TEST_CASE", vec![], "ENABLED");
+    let out = poll(&ctx, replication(&ctx, "repl-2").await, 100)
+        .await
+        .unwrap();
+    assert!(out.complete, "{:#?}", out.types);
+    assert_eq!(out.findings.counts.unknown, 1);
+}
+
+#[tokio::test]
+async fn a_type_the_service_refuses_is_recorded_as_unsupported_and_skipped() {
+    let ctx = ctx("INSTANCE_REPLICATION_COMPLETE");
+    let accepted: Vec<String> = acgr::mirroring::finding_types::DOCUMENTED
+        .iter()
+        .map(|t| t.code.to_string())
+        .filter(|c| c != "WORKSPACE")
+        .collect();
+    ctx.source.world().finding_types = accepted;
+    let out = poll(&ctx, replication(&ctx, "repl-1").await, 10)
+        .await
+        .unwrap();
+    let workspace = out
+        .types
+        .iter()
+        .find(|t| t.resource_type == "WORKSPACE")
+        .unwrap();
+    assert!(workspace
+        .unsupported
+        .as_deref()
+        .is_some_and(|m| m.contains("not supported")));
+    assert!(
+        out.complete,
+        "a type the service does not support blocks nothing"
     );
 }

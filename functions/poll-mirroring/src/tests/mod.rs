@@ -142,6 +142,12 @@ fn set_status(ctx: &Ctx, status: &str) {
     }
 }
 
+/// The calls of a poll that lists nothing: DescribeInstance in each region, and one
+/// ListReplicationFindings per resource type (the twelve kinds and every other documented type).
+fn per_poll() -> usize {
+    2 + Kind::ALL.len() + acgr::mirroring::finding_types::others(&[]).len()
+}
+
 fn calls(ctx: &Ctx) -> usize {
     ctx.source.world().calls.len()
 }
