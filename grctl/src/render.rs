@@ -178,6 +178,8 @@ pub fn status(s: &Status) -> String {
             "missing",
             "conflicts",
             "findings",
+            "drifted",
+            "replication",
         ]);
         for k in &s.mirroring {
             let n = |v: Option<u64>| v.map_or("-".into(), |n| n.to_string());
@@ -190,12 +192,15 @@ pub fn status(s: &Status) -> String {
                 n(k.replica),
                 k.missing.to_string(),
                 k.conflicting.to_string(),
-                (k.missing_dependencies + k.sync_failures + k.not_mirrored).to_string(),
+                (k.missing_dependencies + k.sync_failures + k.not_mirrored + k.unknown).to_string(),
+                drifted(&k.drift),
+                held(&k.statuses),
             ]);
         }
         out.push_str(&kinds.to_string());
         out.push('\n');
     }
+    out.push_str(&other_types(&s.types));
     if let Some(a) = &s.agents {
         out.push_str(&format!(
             "agents: {} of {} associated, {} waiting\n",
@@ -260,6 +265,105 @@ pub fn plan(plan: &Value) -> String {
         "\ncalled in {}\n",
         plan["calledIn"].as_str().unwrap_or("?")
     ));
+    out
+}
+
+/// `ApproximateDriftedResourceCounts` in one cell: `-` when nothing drifts.
+fn drifted(counts: &[acgr::mirroring::RegionCount]) -> String {
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|c| c.count > 0)
+        .map(|c| format!("{} {}", c.region, c.count))
+        .collect();
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `ResourceReplicationStatuses` in one cell: the regions not `ENABLED`, else `enabled`.
+fn held(statuses: &[acgr::mirroring::RegionState]) -> String {
+    let parts: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.status != "ENABLED")
+        .map(|s| format!("{} {}", s.region, s.status))
+        .collect();
+    match (statuses.is_empty(), parts.is_empty()) {
+        (true, _) => "-".into(),
+        (false, true) => "enabled".into(),
+        _ => parts.join(", "),
+    }
+}
+
+/// The other resource types: those with something to say (drift, findings, a region not
+/// enabled, a type refused), then how many are quiet; then what is never mirrored by design.
+pub fn other_types(types: &[acgr::mirroring::TypeSnapshot]) -> String {
+    use acgr::connect::findings::FindingClass;
+    let mut out = String::new();
+    if !types.is_empty() {
+        let loud: Vec<_> = types
+            .iter()
+            .filter(|t| {
+                t.counts.total() > 0
+                    || t.drift.iter().any(|d| d.count > 0)
+                    || !t.held().is_empty()
+                    || t.unsupported.is_some()
+            })
+            .collect();
+        if !loud.is_empty() {
+            let mut rows = table(&["resource type", "drifted", "replication", "findings"]);
+            for t in &loud {
+                let findings: Vec<String> = FindingClass::ALL
+                    .iter()
+                    .filter(|c| t.counts.get(**c) > 0)
+                    .map(|c| format!("{} {}", t.counts.get(*c), c.key()))
+                    .collect();
+                rows.add_row(vec![
+                    format!(
+                        "{} ({})",
+                        t.resource_type,
+                        acgr::mirroring::finding_types::label(&t.resource_type)
+                    ),
+                    drifted(&t.drift),
+                    t.unsupported
+                        .as_ref()
+                        .map_or_else(|| held(&t.statuses), |u| format!("not supported: {u}")),
+                    findings.join(", "),
+                ]);
+            }
+            out.push_str(&rows.to_string());
+            out.push('\n');
+            for t in &loud {
+                for f in &t.findings {
+                    out.push_str(&format!(
+                        "  {} {} ({}{}): {}{}\n",
+                        t.resource_type,
+                        f.label(),
+                        f.class.key(),
+                        f.reference_code
+                            .as_deref()
+                            .map(|c| format!(" {c}"))
+                            .unwrap_or_default(),
+                        f.fix,
+                        f.message
+                            .as_deref()
+                            .map(|m| format!(" (Connect: {m})"))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        out.push_str(&format!(
+            "other resource types: {} polled, {} quiet\n",
+            types.len(),
+            types.len() - loud.len()
+        ));
+    }
+    out.push_str("never mirrored by design:\n");
+    for (what, fix) in acgr::mirroring::finding_types::NOT_MIRRORED_BY_DESIGN {
+        out.push_str(&format!("  {what}: {fix}\n"));
+    }
     out
 }
 

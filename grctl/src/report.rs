@@ -137,7 +137,7 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
         src = esc(&status.source_region),
         rep = esc(&status.replica_region),
     );
-    page.push_str("<h2>Regions</h2><table><tr><th>region</th><th>Connect</th><th>run table</th><th>instance</th></tr>");
+    page.push_str("<h2>Regions</h2><table><tr><th>region</th><th>Connect</th><th>run table</th><th>instance</th><th>cross-region routing</th></tr>");
     for r in &status.regions {
         let reach = |ok: bool| {
             if ok {
@@ -148,7 +148,7 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
         };
         let _ = write!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.region),
             reach(r.connect.ok()),
             reach(r.table.ok()),
@@ -156,7 +156,8 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
                 .instance
                 .as_ref()
                 .and_then(|i| i.status.as_deref())
-                .unwrap_or("-"))
+                .unwrap_or("-")),
+            esc(&r.routing.as_ref().map_or("-".into(), |x| x.describe()))
         );
     }
     page.push_str("</table><h2>Telephony per group over time</h2>");
@@ -189,7 +190,7 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
     page.push_str("<h2>Mirroring per kind</h2><table><tr><th>kind</th><th>source</th><th>replica</th><th>missing</th><th>conflicts</th><th>findings</th><th></th></tr>");
     for k in &status.mirroring {
         let n = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
-        let findings = k.missing_dependencies + k.sync_failures + k.not_mirrored;
+        let findings = k.missing_dependencies + k.sync_failures + k.not_mirrored + k.unknown;
         let _ = write!(
             page,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -222,9 +223,26 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
             let _ = write!(
                 page,
                 "<li>{} {} ({}): {}</li>",
-                esc(&f.kind.wire()),
+                esc(&f.resource_type),
                 esc(f.name.as_deref().unwrap_or(&f.id)),
                 esc(&f.class.wire()),
+                esc(&f.fix)
+            );
+        }
+    }
+    for t in &status.types {
+        for f in &t.findings {
+            let _ = write!(
+                page,
+                "<li>{} {} ({}{}): {}</li>",
+                esc(&t.resource_type),
+                esc(f.label()),
+                esc(f.class.key()),
+                esc(&f
+                    .reference_code
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default()),
                 esc(&f.fix)
             );
         }
@@ -238,8 +256,15 @@ pub fn html(status: &Status, shifts: &[ShiftRecord], now: i64) -> String {
             esc(&c.fix)
         );
     }
-    if status.conflicts.is_empty() && status.mirroring.iter().all(|k| k.findings.is_empty()) {
+    if status.conflicts.is_empty()
+        && status.mirroring.iter().all(|k| k.findings.is_empty())
+        && status.types.iter().all(|t| t.findings.is_empty())
+    {
         page.push_str("<li class=\"ok\">none</li>");
+    }
+    page.push_str("</ul><h2>Never mirrored by design</h2><ul>");
+    for (what, fix) in acgr::mirroring::finding_types::NOT_MIRRORED_BY_DESIGN {
+        let _ = write!(page, "<li>{}: {}</li>", esc(what), esc(fix));
     }
     page.push_str("</ul></body></html>\n");
     page

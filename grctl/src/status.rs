@@ -23,6 +23,8 @@ pub struct Status {
     pub table_read_from: Option<String>,
     /// The latest snapshot of each kind.
     pub mirroring: Vec<SnapshotRecord>,
+    /// Every other resource type the last poll read (views, data tables, test cases, ...).
+    pub types: Vec<acgr::mirroring::TypeSnapshot>,
     pub conflicts: Vec<ConflictView>,
     pub agents: Option<AgentsView>,
     pub groups: Vec<GroupView>,
@@ -306,6 +308,7 @@ struct TableView {
     runs: Vec<RunRecord>,
     unreadable_runs: Vec<Unreadable>,
     mirroring: Vec<SnapshotRecord>,
+    types: Vec<acgr::mirroring::TypeSnapshot>,
     conflicts: Vec<ConflictView>,
     groups: Vec<acgr::traffic::GroupRecord>,
     episodes: Vec<acgr::traffic::Episode>,
@@ -319,6 +322,12 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
         let lock = table.get_lock(id).await.map_err(|e| e.to_string())?;
         let runs = table.runs(id).await.map_err(|e| e.to_string())?;
         let mirroring = table.snapshots(id).await.map_err(|e| e.to_string())?;
+        let types = table
+            .types(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|t| t.types)
+            .unwrap_or_default();
         let conflicts = table.conflicts(id).await.map_err(|e| e.to_string())?;
         let groups = table.groups(id).await.map_err(|e| e.to_string())?;
         let mut episodes = Vec::new();
@@ -335,15 +344,24 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
             .await
             .map_err(|e| e.to_string())?
             .filter(acgr::traffic::RoutingEpisode::is_open);
-        Ok::<_, String>((lock, runs, mirroring, conflicts, groups, episodes, routing))
+        Ok::<_, String>((
+            lock,
+            runs,
+            (mirroring, types),
+            conflicts,
+            groups,
+            episodes,
+            routing,
+        ))
     };
     match read.await {
-        Ok((lock, runs, mirroring, conflicts, groups, episodes, routing)) => TableView {
+        Ok((lock, runs, (mirroring, types), conflicts, groups, episodes, routing)) => TableView {
             reach: Reach::Ok,
             lock,
             runs: runs.records,
             unreadable_runs: runs.unreadable,
             mirroring,
+            types,
             conflicts: conflicts
                 .into_iter()
                 .filter(|c| !c.resolved)
@@ -374,6 +392,7 @@ async fn table_view(t: &Target, c: &Clients) -> TableView {
             runs: Vec::new(),
             unreadable_runs: Vec::new(),
             mirroring: Vec::new(),
+            types: Vec::new(),
             conflicts: Vec::new(),
             groups: Vec::new(),
             episodes: Vec::new(),
@@ -463,6 +482,7 @@ pub async fn status(t: &Target, last_runs: usize) -> Status {
         regions,
         table_read_from,
         mirroring: table.mirroring,
+        types: table.types,
         conflicts: table.conflicts,
         agents,
         groups,
