@@ -107,3 +107,48 @@ pub(crate) fn instance_checks(
     });
     checks
 }
+
+/// The alias as global routing (on for every instance created since 2026-09-01) uses it: both
+/// regions' access URLs become `REGION.ALIAS.my.connect.aws`, derived from the source's alias,
+/// so the alias must be a lower-case DNS label (letters, digits, single hyphens), and a different
+/// `replicaAlias` names no URL there.
+pub(crate) fn global_routing_alias_check(
+    info: &InstanceInfo,
+    replica_alias: Option<&str>,
+) -> Check {
+    let id = "global-routing-alias";
+    let Some(alias) = info.alias.as_deref().filter(|a| !a.is_empty()) else {
+        return Check::not_checked(id, "the instance has no alias");
+    };
+    let url = |region: &str| format!("{region}.{alias}.my.connect.aws");
+    let label = !alias.contains("--")
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !label {
+        return Check::warn(
+            id,
+            format!(
+                "the alias '{alias}' is not a lower-case DNS label, as global routing's \
+                 region-subdomained access URLs ({}) need",
+                url("us-east-1")
+            ),
+            "Check with AWS before replicating: browsers and SSO relay states see the host in \
+             lower case; an alias with upper-case letters or '--' may not resolve as typed.",
+        );
+    }
+    match replica_alias.filter(|r| *r != alias) {
+        Some(other) => Check::warn(
+            id,
+            format!(
+                "with global routing the replica's access URL derives from the source alias \
+                 ('{alias}'), not from replicaAlias '{other}'"
+            ),
+            "Use the source's alias as replicaAlias, or expect the replica at the region-subdomained URL of the source alias.",
+        ),
+        None => Check::pass(
+            id,
+            format!("the alias '{alias}' gives {} under global routing", url("REGION")),
+        ),
+    }
+}

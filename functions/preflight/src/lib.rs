@@ -261,20 +261,36 @@ async fn run_checks<C: Connect, S: PreflightStore, P: ReplicaProbe>(
     };
     let missing = matches!(described, Ok(None));
     match &described {
-        Ok(Some(info)) => checks.extend(instance_checks(info, source, replica)),
+        Ok(Some(info)) => {
+            checks.extend(instance_checks(info, source, replica));
+            checks.push(global_routing_alias_check(
+                info,
+                input.replica_alias.as_deref(),
+            ));
+        }
         Ok(None) => {
             checks.push(Check::fail(
                 "instance-active",
                 format!("instance {id} does not exist in {source}"),
                 format!("Check the instance ID, and that the instance's region is {source}."),
             ));
-            for c in ["instance-alias", "identity-saml", "not-replicated"] {
+            for c in [
+                "instance-alias",
+                "identity-saml",
+                "not-replicated",
+                "global-routing-alias",
+            ] {
                 checks.push(Check::not_checked(c, "the instance was not found"));
             }
         }
         Err(warn) => {
             checks.push(warn.clone());
-            for c in ["instance-alias", "identity-saml", "not-replicated"] {
+            for c in [
+                "instance-alias",
+                "identity-saml",
+                "not-replicated",
+                "global-routing-alias",
+            ] {
                 checks.push(Check::not_checked(c, "the instance could not be described"));
             }
         }

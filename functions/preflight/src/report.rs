@@ -117,6 +117,7 @@ const ORDER: &[&str] = &[
     "instance-alias",
     "identity-saml",
     "not-replicated",
+    "global-routing-alias",
     "name-conflicts",
     "flows-scanned",
     "hardcoded-region",

@@ -159,3 +159,40 @@ async fn an_existing_replica_of_the_pair_is_a_warn_and_one_elsewhere_a_fail() {
     let report = preflight(&ctx, &probe, input(), 100).await.unwrap();
     assert_eq!(only(&report, "not-replicated").verdict, Verdict::Fail);
 }
+
+#[tokio::test]
+async fn the_alias_is_checked_as_global_routing_names_both_regions_with_it() {
+    // a lower-case DNS label, and no other replica alias: passes
+    let (c, probe) = ctx();
+    let report = preflight(&c, &probe, input(), 100).await.unwrap();
+    let check = only(&report, "global-routing-alias");
+    assert_eq!(check.verdict, Verdict::Pass);
+    assert!(
+        check.message.contains("REGION.acme.my.connect.aws"),
+        "{}",
+        check.message
+    );
+
+    // upper case or a double hyphen: warned, not refused (the alias cannot change)
+    for alias in ["Acme", "acme--contact"] {
+        let (c, probe) = ctx();
+        c.source
+            .world()
+            .instances
+            .values_mut()
+            .for_each(|i| i.alias = Some(alias.into()));
+        let report = preflight(&c, &probe, input(), 100).await.unwrap();
+        let check = only(&report, "global-routing-alias");
+        assert_eq!(check.verdict, Verdict::Warn, "{alias}");
+        assert!(report.ok, "a warning does not stop the replication");
+    }
+
+    // a replicaAlias other than the source's names no URL under global routing
+    let (c, probe) = ctx();
+    let mut other = input();
+    other.replica_alias = Some("acme-west".into());
+    let report = preflight(&c, &probe, other, 100).await.unwrap();
+    let check = only(&report, "global-routing-alias");
+    assert_eq!(check.verdict, Verdict::Warn);
+    assert!(check.message.contains("acme-west"), "{}", check.message);
+}

@@ -35,6 +35,7 @@ async fn a_clean_instance_passes_every_check_reads_only_and_stores_the_report() 
             "instance-alias",
             "identity-saml",
             "not-replicated",
+            "global-routing-alias",
             "name-conflicts",
             "flows-scanned",
             "lambda-in-replica",
