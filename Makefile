@@ -2,7 +2,7 @@
 
 ## The full rehearsal on this machine: replication, failover and failback, then the region-outage
 ## drill (the source region down, failover from the replica region alone, failback).
-## SCENARIO=small|conflict|findings|medium|large (default small).
+## SCENARIO=small|conflict|findings|medium|large|legacy (default small; legacy: an instance created before global routing).
 rehearse:
 	SCENARIO=$(SCENARIO) scripts/rehearse.sh
 
@@ -52,7 +52,7 @@ deploy:
 	done
 
 ## Starts the local Connect control plane on a scenario and drives it with the AWS CLI.
-## SCENARIO=small|conflict|findings|medium|large (default small).
+## SCENARIO=small|conflict|findings|medium|large|legacy (default small; legacy: an instance created before global routing).
 demo:
 	scripts/demo.sh $(SCENARIO)
 

@@ -104,6 +104,8 @@ pub struct DrillReport {
     pub phases: Vec<(String, String, f64)>,
     /// The distribution of every group after each phase.
     pub splits: Vec<(String, Vec<GroupSplit>)>,
+    /// Cross-region routing after each phase, as each region sees it ([`routing`]).
+    pub routing: Vec<(String, String)>,
     /// From the incident request reaching the replica region's intake to the execution ending
     /// with the new split read back.
     pub event_to_read_back: Duration,
@@ -150,8 +152,49 @@ impl DrillReport {
             for s in splits {
                 println!("     {s}");
             }
+            if let Some((_, r)) = self.routing.iter().find(|(p, _)| p == phase) {
+                println!("     cross-region routing: {r}");
+            }
         }
     }
+}
+
+/// Cross-region routing of the scenario's instance as each region sees it, from connect-sim's
+/// state: `no global routing`, or each region's view (`on`, or the regions isolated).
+pub async fn routing(stack: &Stack) -> String {
+    let state = stack.sim_state().await;
+    let Some(instance) = state["instances"]
+        .as_array()
+        .and_then(|is| is.iter().find(|i| i["replicaOf"].is_null()))
+    else {
+        return "no instance".into();
+    };
+    if instance["globalRouting"] != true {
+        return "no global routing (an instance created before 2026-09-01): no routing call".into();
+    }
+    let views: Vec<String> = [SOURCE_REGION, REPLICA_REGION]
+        .iter()
+        .map(|r| {
+            let isolated: Vec<&str> = instance["isolatedRegions"][*r]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if isolated.is_empty() {
+                format!("{r} sees on")
+            } else {
+                format!("{r} sees isolated ({})", isolated.join(", "))
+            }
+        })
+        .collect();
+    views.join("; ")
+}
+
+/// Records the splits and the routing after `phase`.
+async fn after(stack: &Stack, report: &mut DrillReport, phase: &str) {
+    report.splits.push((phase.to_string(), splits(stack).await));
+    report
+        .routing
+        .push((phase.to_string(), routing(stack).await));
 }
 
 /// Every group's distribution, from connect-sim's state, default group first.
@@ -291,9 +334,7 @@ pub async fn steady(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
         drill.timeout,
     )
     .await?;
-    report
-        .splits
-        .push(("steady state".into(), splits(stack).await));
+    after(stack, report, "steady state").await;
     Ok(())
 }
 
@@ -349,9 +390,7 @@ pub async fn outage(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
             e.cause
         );
     }
-    report
-        .splits
-        .push((format!("failover ({east} down)"), splits(stack).await));
+    after(stack, report, &format!("failover ({east} down)")).await;
 
     let calls: Vec<Value> = stack
         .sim_calls(None)
@@ -383,6 +422,6 @@ pub async fn outage(stack: &Stack, drill: &Drill, report: &mut DrillReport) -> R
     let failback = json!(FailoverRequest::failback(id));
     let name = format!("{}-failback", drill.request_id);
     phase(stack, report, east, "failover", &name, &failback, timeout).await?;
-    report.splits.push(("failback".into(), splits(stack).await));
+    after(stack, report, "failback").await;
     Ok(())
 }

@@ -60,14 +60,41 @@ async fn small_fails_over_from_the_replica_region_alone_and_back_to_70_30() {
         0,
         "{outage:?}"
     );
-    // nothing but the reads that try to confirm the shift there too (they fail: it is down)
+    // nothing but the reads that try to confirm the shift there too, and the probe that finds it
+    // impaired (they fail: it is down)
     let source_ops = outage
         .get(SOURCE_REGION)
         .map(|c| c.operations.clone())
         .unwrap_or_default();
     assert!(
-        source_ops.iter().all(|o| o == "GetTrafficDistribution"),
+        source_ops
+            .iter()
+            .all(|o| o == "GetTrafficDistribution" || o == "DescribeInstance"),
         "{outage:?}"
+    );
+    // global routing (the scenario's instance is new): isolated by the failover, in the replica
+    // region only; on again after the failback
+    assert!(outage[REPLICA_REGION]
+        .operations
+        .contains("UpdateCrossRegionRouting"));
+    let routing = |phase: &str| {
+        report
+            .routing
+            .iter()
+            .find(|(p, _)| p == phase)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    };
+    let failed_over = routing(&format!("failover ({SOURCE_REGION} down)"));
+    assert!(
+        failed_over.contains(&format!("{REPLICA_REGION} sees isolated")),
+        "{failed_over}"
+    );
+    // (the replica region sees the source region's update a lag later)
+    assert!(
+        routing("failback").starts_with(&format!("{SOURCE_REGION} sees on")),
+        "{:?}",
+        report.routing
     );
     assert_eq!(
         outage[REPLICA_REGION].failed, 0,
@@ -164,7 +191,8 @@ async fn large_fails_over_with_ten_thousand_agents_in_a_handful_of_calls() {
         "{} calls before the update at 10,000 agents",
         report.calls_before_update
     );
-    // in the source region, down: only the failed reads that try to confirm the shift there
+    // in the source region, down: only the failed reads that try to confirm the shift there,
+    // and the probe that finds it impaired
     let outage = &report.calls_during_outage;
     let source = outage.get(SOURCE_REGION).cloned().unwrap_or_default();
     assert_eq!(source.ok, 0, "{outage:?}");
@@ -172,7 +200,7 @@ async fn large_fails_over_with_ten_thousand_agents_in_a_handful_of_calls() {
         source
             .operations
             .iter()
-            .all(|o| o == "GetTrafficDistribution"),
+            .all(|o| o == "GetTrafficDistribution" || o == "DescribeInstance"),
         "{outage:?}"
     );
     for g in report

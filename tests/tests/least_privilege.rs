@@ -25,6 +25,12 @@ const OFF_THE_HAPPY_PATH: &[(&str, &str, &str)] = &[
         "connect:ListReplicationFindings",
         "ReplicateInstance refused with ResourceConflictException: the conflicts are recorded",
     ),
+    (
+        "shift-traffic",
+        "connect:UpdateCrossRegionRouting",
+        "a failover leaving an impaired region (isolate auto), or isolate always, and its \
+         failback: tests/tests/cross_region_routing.rs",
+    ),
 ];
 
 async fn succeeded(stack: &Stack, region: &str, machine: &str, name: &str, input: &Value) {

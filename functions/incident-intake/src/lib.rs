@@ -546,6 +546,7 @@ mod tests {
             (with("breakLock", json!(true)), "reason"),
             (with("surprise", json!(1)), "surprise"),
             (with("force", json!("yes")), "detail.force: invalid type"),
+            (with("isolate", json!("sometimes")), "detail.isolate"),
             (with("runId", json!("r2")), "detail.runId"),
             (
                 with("requestedAt", json!("2026-12-07T00:00:00Z")),

@@ -68,6 +68,20 @@ impl RoutingPlan {
         }
     }
 
+    /// The plan with its gate: the refusing one of an unreadable routing, else an open one that
+    /// says what the shift does to routing (the gates are what an operator reads before a shift).
+    fn with_gate(mut self) -> RoutingPlan {
+        if self.gate.is_none() {
+            self.gate = Some(Gate::new(
+                "cross-region-routing",
+                true,
+                true,
+                self.shown.why.clone(),
+            ));
+        }
+        self
+    }
+
     /// The UpdateCrossRegionRouting the shift makes, if any.
     pub(crate) fn call(&self, target: &Region, id: &str) -> Option<PlannedCall> {
         self.shown.isolated_all.map(|all| PlannedCall {
@@ -99,7 +113,7 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
                 Err(failed) => return Ok(Some(failed)),
             };
             let Some(before) = before else {
-                return Ok(Some(not_enabled(target)));
+                return Ok(Some(not_enabled(target).with_gate()));
             };
             let (isolate_now, why) = match isolate {
                 Isolate::Never => (false, "isolate=never: routing left as it is".to_string()),
@@ -134,10 +148,13 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
         }
         Intent::Failback => {
             let Some(episode) = on_record(ctx, id).await? else {
-                return Ok(Some(RoutingPlan::untouched(
-                    named,
-                    "no routing episode is on record: routing left as it is".into(),
-                )));
+                return Ok(Some(
+                    RoutingPlan::untouched(
+                        named,
+                        "no routing episode is on record: routing left as it is".into(),
+                    )
+                    .with_gate(),
+                ));
             };
             let live = match read(ctx, id, target).await? {
                 Ok(state) => state,
@@ -149,9 +166,12 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
                 }
             };
             let Some(live) = live else {
-                return Ok(Some(not_enabled(target)));
+                return Ok(Some(not_enabled(target).with_gate()));
             };
-            let restore = live.isolated() != episode.before.isolated();
+            // An isolation of ours is undone whatever this region reads: its view of an update
+            // made in the other region may still be on its way (the regions see each other's
+            // changes late), and setting what stands already changes nothing.
+            let restore = episode.isolated || live.isolated() != episode.before.isolated();
             let why = format!(
                 "the failover found routing {} (run {}){}",
                 episode.before.describe(),
@@ -175,7 +195,7 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
             }
         }
     };
-    Ok(Some(plan))
+    Ok(Some(plan.with_gate()))
 }
 
 fn not_named(info: Option<&InstanceInfo>) -> String {

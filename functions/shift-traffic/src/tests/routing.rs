@@ -173,7 +173,12 @@ async fn the_dry_run_shows_the_routing_call_and_makes_none() {
         (call.region.as_str(), &call.body),
         (WEST, &serde_json::json!({"IsolatedAll": true}))
     );
-    assert!(out.gates.iter().all(|g| g.id != "cross-region-routing"));
+    let gate = out
+        .gates
+        .iter()
+        .find(|g| g.id == "cross-region-routing")
+        .expect("the routing gate says what will happen");
+    assert!(gate.ok && gate.message.contains("impaired"), "{gate:?}");
     assert!(isolated(&ctx).is_empty());
     assert!(ctx.store.routing_record(ID).await.unwrap().is_none());
     assert_eq!(ctx.store.state().writes.len(), writes, "nothing written");

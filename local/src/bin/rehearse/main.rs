@@ -191,6 +191,7 @@ async fn rehearse(args: &Args) -> anyhow::Result<bool> {
         outcome
             .traffic
             .push((after.to_string(), distribution(&stack).await));
+        println!("   cross-region routing: {}", drill::routing(&stack).await);
         // time passes before the next command, which may run in the other region (in
         // production a replication ends long before an incident)
         stack.time_passes().await?;
