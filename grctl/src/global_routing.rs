@@ -8,7 +8,6 @@
 use acgr::connect::Connect;
 use acgr::run::RunLedger;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::status::{routing_view, RoutingView};
 use crate::target::Target;
@@ -122,7 +121,8 @@ pub async fn standing(t: &Target) -> Standing {
     }
 }
 
-/// The newest replication run that asked for the migration, from the first table that answers.
+/// The newest replication run whose replicate step tried the migration, from the first table
+/// that answers.
 async fn last_migration(t: &Target) -> Option<Migration> {
     for c in t.regions_from(&t.deployment.source_region) {
         let table = c.run_table(&t.deployment.run_table_name);
@@ -132,7 +132,13 @@ async fn last_migration(t: &Target) -> Option<Migration> {
         return listing
             .records
             .iter()
-            .filter(|r| r.inputs["migrate"] == Value::Bool(true))
+            // the replicate step records a migration's intent and outcome as `migration-*`
+            .filter(|r| {
+                r.steps
+                    .get("replicate")
+                    .and_then(|s| s["state"].as_str())
+                    .is_some_and(|s| s.starts_with("migration"))
+            })
             .max_by_key(|r| r.started_at)
             .map(|r| {
                 let step = r.steps.get("replicate");
