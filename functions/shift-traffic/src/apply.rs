@@ -38,6 +38,11 @@ pub(crate) struct Apply<'a, C, S> {
 }
 
 impl<C: Connect, S: ShiftStore> Apply<'_, C, S> {
+    /// Whether the other region did not answer a confirming read in this invocation.
+    pub(crate) fn other_silent(&self) -> bool {
+        self.other_silent.load(Ordering::Relaxed)
+    }
+
     pub(crate) async fn group(
         &self,
         out: &mut GroupShift,

@@ -276,7 +276,7 @@ pub async fn shift<C: Connect, S: ShiftStore>(
     let checked = check(&input, &ctx.pair())?;
     let isolate = input.isolate.unwrap_or_default();
     if input.dry_run {
-        let planned = plan(ctx, settings, &checked, isolate, input.force).await?;
+        let planned = plan(ctx, settings, &checked, isolate, input.force, true).await?;
         return Ok(output(&input, &checked, &planned));
     }
 
@@ -311,7 +311,7 @@ pub async fn shift<C: Connect, S: ShiftStore>(
         if let Some(at) = checked.requested_at {
             unseen_shift(&shifts, &input.header.run_id, at)?;
         }
-        let planned = plan(ctx, settings, &checked, isolate, input.force).await?;
+        let planned = plan(ctx, settings, &checked, isolate, input.force, false).await?;
         let mut out = output(&input, &checked, &planned);
         // A retry of a run that recorded an intent passed the gates when it decided, under the
         // lock it still holds: it settles and completes what it started (each group checks its
@@ -347,10 +347,15 @@ pub async fn shift<C: Connect, S: ShiftStore>(
         // success only for a split that still stands when the run ends
         apply.still_standing(&out.groups).await?;
         if let Some(r) = &planned.routing {
-            let failback = matches!(checked.intent, intent::Intent::Failback);
-            let shown = routing::apply(ctx, client, r, failback, &input.header.run_id, &checked.id, now)
-                .await?;
-            out.routing = Some(shown);
+            let at = routing::Applying {
+                run_id: &input.header.run_id,
+                id: &checked.id,
+                now,
+                failback: matches!(checked.intent, intent::Intent::Failback),
+                probe: settings.impaired_probe,
+                other_silent: apply.other_silent(),
+            };
+            out.routing = Some(routing::apply(ctx, client, r, at).await?);
         }
         out.changed = out.groups.iter().any(|g| g.changed);
         if !checked.in_incident() {

@@ -144,6 +144,7 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
     checked: &Checked,
     isolate: Isolate,
     force: bool,
+    dry_run: bool,
 ) -> Result<Planned, StepError> {
     let pair = ctx.pair();
     let id = &checked.id;
@@ -168,6 +169,7 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
         &target,
         info.as_ref(),
         settings.impaired_probe,
+        dry_run,
     )
     .await?;
     gates.extend(routing.as_ref().and_then(|r| r.gate.clone()));

@@ -51,6 +51,8 @@ pub(crate) struct RoutingPlan {
     /// A failback: the open routing episode it restores and closes.
     pub(crate) episode: Option<RoutingEpisode>,
     pub(crate) gate: Option<Gate>,
+    /// A failover's `auto` decision, made once the groups moved.
+    pub(crate) pending: bool,
 }
 
 impl RoutingPlan {
@@ -65,6 +67,7 @@ impl RoutingPlan {
             },
             episode: None,
             gate: None,
+            pending: false,
         }
     }
 
@@ -101,6 +104,7 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
     target: &Region,
     info: Option<&InstanceInfo>,
     probe: Duration,
+    dry_run: bool,
 ) -> Result<Option<RoutingPlan>, StepError> {
     let id = &checked.id;
     let named = info.is_some_and(InstanceInfo::global_routing_named);
@@ -115,35 +119,47 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
             let Some(before) = before else {
                 return Ok(Some(not_enabled(target).with_gate()));
             };
-            let (isolate_now, why) = match isolate {
-                Isolate::Never => (false, "isolate=never: routing left as it is".to_string()),
-                Isolate::Always => (true, "isolate=always".to_string()),
-                Isolate::Auto => match impaired(ctx, id, target, probe).await {
-                    Some(how) => (true, format!("isolate=auto and {how}")),
-                    None => (
-                        false,
-                        "isolate=auto and the region left answers (a planned shift): routing \
-                         stays on, so contacts queued there are answered by the agents who moved"
-                            .to_string(),
-                    ),
-                },
-            };
-            let call = isolate_now && !before.isolated();
-            let why = match (isolate_now, before.isolated()) {
-                (true, true) => format!("{why}; already isolated: no call"),
-                (true, false) => format!("{why}: every region isolated from {target}"),
-                (false, _) => why,
-            };
-            RoutingPlan {
-                shown: RoutingShift {
-                    global_routing: true,
-                    before: Some(before),
-                    isolated_all: call.then_some(true),
-                    after: None,
-                    why,
-                },
-                episode: None,
-                gate: None,
+            // The incident path moves the traffic first: an `auto` decision waits until the
+            // groups moved (the probe of the region left, up to `probe`, is not on the way to
+            // the update); a dry run decides at once, to show it.
+            if isolate == Isolate::Auto && !dry_run {
+                let left = ctx
+                    .pair()
+                    .other(target)
+                    .map_or("?".into(), |r| r.to_string());
+                RoutingPlan {
+                    shown: RoutingShift {
+                        global_routing: true,
+                        before: Some(before),
+                        isolated_all: None,
+                        after: None,
+                        why: format!(
+                            "isolate=auto: decided once the traffic moved, by whether {left} \
+                             answers (isolated if not)"
+                        ),
+                    },
+                    episode: None,
+                    gate: None,
+                    pending: true,
+                }
+            } else {
+                let impaired = match isolate {
+                    Isolate::Auto => impaired(ctx, id, target, probe).await,
+                    _ => None,
+                };
+                let (all, why) = decide(isolate, &before, impaired, target);
+                RoutingPlan {
+                    shown: RoutingShift {
+                        global_routing: true,
+                        before: Some(before),
+                        isolated_all: all,
+                        after: None,
+                        why,
+                    },
+                    episode: None,
+                    gate: None,
+                    pending: false,
+                }
             }
         }
         Intent::Failback => {
@@ -192,6 +208,7 @@ pub(crate) async fn plan<C: Connect, S: ShiftStore>(
                 },
                 episode: Some(episode),
                 gate: None,
+                pending: false,
             }
         }
     };
@@ -238,6 +255,36 @@ async fn read<C: Connect, S: ShiftStore>(
         gate: Some(Gate::new("cross-region-routing", false, true, why.clone())),
         ..RoutingPlan::untouched(true, why)
     }))
+}
+
+/// What a failover does to routing found `before`: `IsolatedAll` to set (or none) and why.
+/// `impaired` says how the region left is impaired, if it is (read for `auto` only).
+fn decide(
+    isolate: Isolate,
+    before: &RoutingState,
+    impaired: Option<String>,
+    target: &Region,
+) -> (Option<bool>, String) {
+    let (isolate_now, why) = match isolate {
+        Isolate::Never => (false, "isolate=never: routing left as it is".to_string()),
+        Isolate::Always => (true, "isolate=always".to_string()),
+        Isolate::Auto => match impaired {
+            Some(how) => (true, format!("isolate=auto and {how}")),
+            None => (
+                false,
+                "isolate=auto and the region left answers (a planned shift): routing stays on, \
+                 so contacts queued there are answered by the agents who moved"
+                    .to_string(),
+            ),
+        },
+    };
+    let call = isolate_now && !before.isolated();
+    let why = match (isolate_now, before.isolated()) {
+        (true, true) => format!("{why}; already isolated: no call"),
+        (true, false) => format!("{why}: every region isolated from {target}"),
+        (false, _) => why,
+    };
+    (call.then_some(true), why)
 }
 
 /// How the region being left is impaired, if it is: its DescribeInstance of the instance fails
@@ -292,19 +339,51 @@ async fn on_record<C: Connect, S: ShiftStore>(
     })
 }
 
-/// Applies the routing half after the groups moved: a failover records the episode (before it
-/// calls), then isolates; a failback restores, then closes the episode.
+/// Where and when the routing half is applied.
+pub(crate) struct Applying<'a> {
+    pub(crate) run_id: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) now: i64,
+    pub(crate) failback: bool,
+    /// How long the region left has to answer (`auto`).
+    pub(crate) probe: Duration,
+    /// The region left did not answer the reads that confirm the shift there: impaired, no need
+    /// to ask again.
+    pub(crate) other_silent: bool,
+}
+
+/// Applies the routing half after the groups moved: a failover decides `auto`, records the
+/// episode (before it calls), then isolates; a failback restores, then closes the episode.
 pub(crate) async fn apply<C: Connect, S: ShiftStore>(
     ctx: &Context<C, S>,
     client: &C,
     plan: &RoutingPlan,
-    failback: bool,
-    run_id: &str,
-    id: &str,
-    now: i64,
+    at: Applying<'_>,
 ) -> Result<RoutingShift, StepError> {
+    let Applying {
+        run_id,
+        id,
+        now,
+        failback,
+        ..
+    } = at;
     let mut shown = plan.shown.clone();
     let store = &ctx.store;
+    if let (true, Some(before)) = (plan.pending, &shown.before) {
+        let target = client.region();
+        let impaired = if at.other_silent {
+            let left = ctx
+                .pair()
+                .other(target)
+                .map_or("?".into(), |r| r.to_string());
+            Some(format!(
+                "{left} is impaired (it did not answer the confirming reads)"
+            ))
+        } else {
+            impaired(ctx, id, target, at.probe).await
+        };
+        (shown.isolated_all, shown.why) = decide(Isolate::Auto, before, impaired, target);
+    }
     if !failback {
         if let Some(before) = &shown.before {
             let episode = store
