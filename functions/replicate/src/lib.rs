@@ -179,7 +179,8 @@ async fn call_or_adopt<C: Connect, S: ReplicateStore>(
         .count();
     let existing = existing_replica(ctx, &info, replica).await?;
     if let (true, Some(existing)) = (input.migrate, &existing) {
-        return migrate(ctx, &info, existing, replica, input, token, run, now).await;
+        let alias = input.replica_alias.as_deref();
+        return migrate(ctx, &info, existing, alias, token, run, now).await;
     }
     if let (Some(existing), 0) = (&existing, unresolved) {
         let existing = existing.clone();
@@ -275,18 +276,18 @@ async fn call_or_adopt<C: Connect, S: ReplicateStore>(
 /// through `INSTANCE_REPLICATION_IN_PROGRESS` to `INSTANCE_REPLICATION_COMPLETE` (poll-mirroring
 /// waits for it). An instance already named as global-routing instances are is adopted: nothing
 /// to migrate. A refusal (not granted) fails the run `PreflightFailed`, saying what to do.
-#[allow(clippy::too_many_arguments)]
 async fn migrate<C: Connect, S: ReplicateStore>(
     ctx: &Context<C, S>,
     info: &acgr::connect::InstanceInfo,
     existing: &str,
-    replica: &Region,
-    input: &Input,
+    replica_alias: Option<&str>,
     token: &str,
     run: &mut StepRun<'_, S>,
     now: i64,
 ) -> Result<(String, bool), StepError> {
     let id = &info.id;
+    // the deployment's replica region: the run checked that it is the one asked for
+    let replica = ctx.replica.region();
     let mut record = Record {
         state: "migration-requested".into(),
         client_token: token.to_string(),
@@ -304,8 +305,8 @@ async fn migrate<C: Connect, S: ReplicateStore>(
         return Ok((existing.to_string(), true));
     }
     // ReplicaAlias is required again: the one asked for, else the replica's own
-    let alias = match &input.replica_alias {
-        Some(a) => Some(a.clone()),
+    let alias = match replica_alias {
+        Some(a) => Some(a.to_string()),
         None => ctx
             .replica
             .describe_instance(id)
