@@ -13,6 +13,7 @@ pub mod flows;
 pub mod hostile;
 pub mod metrics;
 pub mod mirroring;
+pub mod readiness;
 pub mod run;
 pub mod store;
 pub mod traffic;

@@ -209,6 +209,35 @@ pub fn list_operation(kind: Kind) -> &'static str {
     }
 }
 
+/// A test case as ListTestCases (tags empty) and DescribeTestCase answer it.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestCase {
+    pub id: String,
+    pub name: String,
+    /// `PUBLISHED` (runnable) or `SAVED`.
+    pub status: String,
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+/// One execution of a test case, as GetTestCaseExecutionSummary answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestCaseRun {
+    /// `INITIATED`, `IN_PROGRESS`, `PASSED`, `FAILED`, `STOPPED`.
+    pub status: String,
+    pub observations: u32,
+    pub observations_failed: u32,
+}
+
+impl TestCaseRun {
+    /// Ended: PASSED, FAILED or STOPPED.
+    pub fn ended(&self) -> bool {
+        matches!(self.status.as_str(), "PASSED" | "FAILED" | "STOPPED")
+    }
+}
+
 /// A Lex bot associated with an instance: V1 by name and region, V2 by alias ARN.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -343,6 +372,65 @@ pub trait Connect: Send + Sync {
         &self,
         instance_id: &str,
     ) -> impl Future<Output = Result<Option<RoutingState>, ConnectError>> + Send;
+
+    /// Every test case of the instance (ListTestCases, all pages; no tags).
+    fn list_test_cases(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<TestCase>, ConnectError>> + Send;
+
+    /// DescribeTestCase, with its tags; `None` when it does not exist.
+    fn describe_test_case(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+    ) -> impl Future<Output = Result<Option<TestCase>, ConnectError>> + Send;
+
+    /// StartTestCaseExecution: the execution's ID.
+    fn start_test_case(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+        client_token: &str,
+    ) -> impl Future<Output = Result<String, ConnectError>> + Send;
+
+    /// GetTestCaseExecutionSummary.
+    fn test_case_run(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+        execution_id: &str,
+    ) -> impl Future<Output = Result<TestCaseRun, ConnectError>> + Send;
+
+    /// The records of an execution's failed observations (ListTestCaseExecutionRecords,
+    /// status FAILED), as Connect words them.
+    fn test_case_failures(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+        execution_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
+
+    /// ListApprovedOrigins, all pages.
+    fn list_approved_origins(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
+
+    /// The third-party applications associated with the instance (ListIntegrationAssociations,
+    /// IntegrationType APPLICATION): their integration ARNs.
+    fn list_applications(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
+
+    /// BatchGetFlowAssociation of voice numbers (ARNs or IDs, 100 a call): (number, flow ID) of
+    /// the numbers that point at a flow in this region.
+    fn flow_associations(
+        &self,
+        instance_id: &str,
+        numbers: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, String)>, ConnectError>> + Send;
 
     /// UpdateCrossRegionRouting: `IsolatedAll`.
     fn update_routing(

@@ -3,7 +3,7 @@
 use super::FakeConnect;
 use crate::connect::{
     self, Connect, Findings, GroupStatus, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef,
-    LiveDistribution, ResourceSummary, UserPage,
+    LiveDistribution, ResourceSummary, TestCase, TestCaseRun, UserPage,
 };
 use crate::domain::{Kind, Region, RoutingState, TrafficPlan};
 use crate::error::ConnectError;
@@ -349,6 +349,146 @@ impl Connect for FakeConnect {
         self.pace("ListBots").await?;
         let w = self.call("ListBots", instance_id)?;
         Ok(w.lex_bots.get(instance_id).cloned().unwrap_or_default())
+    }
+
+    async fn list_test_cases(&self, instance_id: &str) -> Result<Vec<TestCase>, ConnectError> {
+        self.pace("ListTestCases").await?;
+        let w = self.call("ListTestCases", instance_id)?;
+        Ok(w.test_cases
+            .get(&(self.region.to_string(), instance_id.to_string()))
+            .map(|all| {
+                all.iter()
+                    .map(|t| TestCase {
+                        tags: Default::default(),
+                        ..t.clone()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn describe_test_case(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+    ) -> Result<Option<TestCase>, ConnectError> {
+        self.pace("DescribeTestCase").await?;
+        let w = self.call("DescribeTestCase", test_case_id)?;
+        Ok(w.test_cases
+            .get(&(self.region.to_string(), instance_id.to_string()))
+            .and_then(|all| all.iter().find(|t| t.id == test_case_id).cloned()))
+    }
+
+    /// The execution's ID is the token: the same token starts one execution.
+    async fn start_test_case(
+        &self,
+        _instance_id: &str,
+        test_case_id: &str,
+        client_token: &str,
+    ) -> Result<String, ConnectError> {
+        self.pace("StartTestCaseExecution").await?;
+        let mut w = self.call("StartTestCaseExecution", test_case_id)?;
+        let id = format!("{}-{client_token}", self.region);
+        w.test_runs.entry(id.clone()).or_insert((
+            self.region.to_string(),
+            test_case_id.to_string(),
+            0,
+        ));
+        Ok(id)
+    }
+
+    /// INITIATED at the first read, IN_PROGRESS at the second, then the scripted outcome.
+    async fn test_case_run(
+        &self,
+        _instance_id: &str,
+        _test_case_id: &str,
+        execution_id: &str,
+    ) -> Result<TestCaseRun, ConnectError> {
+        const OPERATION: &str = "GetTestCaseExecutionSummary";
+        self.pace(OPERATION).await?;
+        let mut w = self.call(OPERATION, execution_id)?;
+        let Some((region, test_case, reads)) = w.test_runs.get_mut(execution_id) else {
+            return Err(self.err(OPERATION, "ResourceNotFoundException", "no such execution"));
+        };
+        *reads += 1;
+        let (reads, key) = (*reads, (region.clone(), test_case.clone()));
+        let (status, failures) = w
+            .test_outcomes
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| ("PASSED".into(), Vec::new()));
+        let status = match reads {
+            1 => "INITIATED".to_string(),
+            2 => "IN_PROGRESS".to_string(),
+            _ => status,
+        };
+        let failed = if status == "FAILED" {
+            failures.len()
+        } else {
+            0
+        };
+        Ok(TestCaseRun {
+            status,
+            observations: u32::try_from(failures.len().max(1)).unwrap_or(1),
+            observations_failed: u32::try_from(failed).unwrap_or(0),
+        })
+    }
+
+    async fn test_case_failures(
+        &self,
+        _instance_id: &str,
+        _test_case_id: &str,
+        execution_id: &str,
+    ) -> Result<Vec<String>, ConnectError> {
+        self.pace("ListTestCaseExecutionRecords").await?;
+        let w = self.call("ListTestCaseExecutionRecords", execution_id)?;
+        let Some((region, test_case, _)) = w.test_runs.get(execution_id) else {
+            return Ok(Vec::new());
+        };
+        Ok(w.test_outcomes
+            .get(&(region.clone(), test_case.clone()))
+            .filter(|(status, _)| status == "FAILED")
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default())
+    }
+
+    async fn list_approved_origins(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
+        self.pace("ListApprovedOrigins").await?;
+        let w = self.call("ListApprovedOrigins", instance_id)?;
+        Ok(w.approved_origins
+            .get(&(self.region.to_string(), instance_id.to_string()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn list_applications(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
+        self.pace("ListIntegrationAssociations").await?;
+        let w = self.call("ListIntegrationAssociations", instance_id)?;
+        Ok(w.applications
+            .get(&(self.region.to_string(), instance_id.to_string()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// One logged call per 100 numbers.
+    async fn flow_associations(
+        &self,
+        _instance_id: &str,
+        numbers: &[String],
+    ) -> Result<Vec<(String, String)>, ConnectError> {
+        let mut out = Vec::new();
+        for chunk in numbers.chunks(100) {
+            self.pace("BatchGetFlowAssociation").await?;
+            let w = self.call("BatchGetFlowAssociation", &chunk.len().to_string())?;
+            let here = w.number_flows.get(self.region.as_str());
+            out.extend(
+                here.into_iter()
+                    .flatten()
+                    .filter(|(n, _)| chunk.contains(n))
+                    .cloned(),
+            );
+        }
+        Ok(out)
     }
 
     async fn get_routing(&self, instance_id: &str) -> Result<Option<RoutingState>, ConnectError> {

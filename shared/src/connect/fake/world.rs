@@ -49,6 +49,18 @@ pub struct FakeWorld {
     pub findings: HashMap<(String, String), Findings>,
     /// The resource types ListReplicationFindings accepts; empty: every type.
     pub finding_types: Vec<String>,
+    /// Test cases, keyed by (region, instance ID).
+    pub test_cases: HashMap<(String, String), Vec<crate::connect::TestCase>>,
+    /// How a test case's executions end in a region, keyed by (region, test case ID): status and
+    /// the failed observations' records (default PASSED, none).
+    pub test_outcomes: HashMap<(String, String), (String, Vec<String>)>,
+    /// Executions started, by ID: (region, test case ID, reads of their summary so far).
+    pub test_runs: HashMap<String, (String, String, usize)>,
+    /// Approved origins and third-party application ARNs, keyed by (region, instance ID).
+    pub approved_origins: HashMap<(String, String), Vec<String>>,
+    pub applications: HashMap<(String, String), Vec<String>>,
+    /// The flow each number points at, keyed by region: (number, flow ID).
+    pub number_flows: HashMap<String, Vec<(String, String)>>,
     /// Cross-region routing of the instances enabled for global routing, by instance ID (one
     /// state for both regions).
     pub routing: HashMap<String, crate::domain::RoutingState>,

@@ -6,6 +6,7 @@ mod flows;
 mod groups;
 mod instances;
 mod listings;
+mod readiness;
 
 pub use errors::classify;
 
@@ -16,7 +17,7 @@ use tracing::instrument;
 
 use super::{
     Connect, Findings, GroupSummary, GroupUserPage, InstanceInfo, LexBotRef, LiveDistribution,
-    ResourceSummary, UserPage,
+    ResourceSummary, TestCase, TestCaseRun, UserPage,
 };
 use crate::domain::{Kind, Region, RoutingState, TrafficPlan};
 use crate::error::ConnectError;
@@ -151,6 +152,69 @@ impl Connect for SdkConnect {
 
     async fn list_lex_bots(&self, instance_id: &str) -> Result<Vec<LexBotRef>, ConnectError> {
         flows::list_lex_bots(self, instance_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn list_test_cases(&self, instance_id: &str) -> Result<Vec<TestCase>, ConnectError> {
+        readiness::list_test_cases(self, instance_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn describe_test_case(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+    ) -> Result<Option<TestCase>, ConnectError> {
+        readiness::describe_test_case(self, instance_id, test_case_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn start_test_case(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+        client_token: &str,
+    ) -> Result<String, ConnectError> {
+        readiness::start_test_case(self, instance_id, test_case_id, client_token).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn test_case_run(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+        execution_id: &str,
+    ) -> Result<TestCaseRun, ConnectError> {
+        readiness::test_case_run(self, instance_id, test_case_id, execution_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn test_case_failures(
+        &self,
+        instance_id: &str,
+        test_case_id: &str,
+        execution_id: &str,
+    ) -> Result<Vec<String>, ConnectError> {
+        readiness::test_case_failures(self, instance_id, test_case_id, execution_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn list_approved_origins(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
+        readiness::list_approved_origins(self, instance_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn list_applications(&self, instance_id: &str) -> Result<Vec<String>, ConnectError> {
+        readiness::list_applications(self, instance_id).await
+    }
+
+    #[instrument(skip(self), fields(region = %self.region))]
+    async fn flow_associations(
+        &self,
+        instance_id: &str,
+        numbers: &[String],
+    ) -> Result<Vec<(String, String)>, ConnectError> {
+        readiness::flow_associations(self, instance_id, numbers).await
     }
 
     #[instrument(skip(self), fields(region = %self.region))]

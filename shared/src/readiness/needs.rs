@@ -1,0 +1,98 @@
+//! What an instance's flows need in a region: the Lambda functions and Lex V2 aliases their
+//! contents invoke, by function name and by `BOTID/ALIASID` (the same in both regions; the ARN's
+//! region is what differs).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Needs {
+    /// Function names.
+    pub lambda_functions: Vec<String>,
+    /// `BOTID/ALIASID`.
+    pub lex_aliases: Vec<String>,
+}
+
+impl Needs {
+    /// What the flow and module contents invoke, each once, in order.
+    pub fn from_contents<'a>(contents: impl IntoIterator<Item = &'a str>) -> Needs {
+        let mut needs = Needs::default();
+        for content in contents {
+            for arn in arns(content) {
+                if arn.contains(":lambda:") {
+                    let name = lambda_name(&arn);
+                    if name != arn && !needs.lambda_functions.contains(&name) {
+                        needs.lambda_functions.push(name);
+                    }
+                } else if let Some(alias) = lex_alias(&arn) {
+                    if !needs.lex_aliases.contains(&alias) {
+                        needs.lex_aliases.push(alias);
+                    }
+                }
+            }
+        }
+        needs
+    }
+}
+
+/// The ARNs of Lambda functions and Lex aliases in a text, in order.
+fn arns(content: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = content;
+    while let Some(at) = rest.find("arn:aws") {
+        let arn: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || ":-_./$".contains(*c))
+            .collect();
+        rest = &rest[at + arn.len().max(1)..];
+        if arn.contains(":lambda:") || arn.contains(":lex:") {
+            out.push(arn);
+        }
+    }
+    out
+}
+
+/// The function name of a Lambda ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`),
+/// or the text itself.
+pub fn lambda_name(s: &str) -> String {
+    match s.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, "lambda", _, _, "function", name, ..] => name.to_string(),
+        _ => s.to_string(),
+    }
+}
+
+/// `BOTID/ALIASID` of a Lex V2 alias ARN (`arn:aws:lex:REGION:ACCOUNT:bot-alias/BOTID/ALIASID`).
+pub fn lex_alias(s: &str) -> Option<String> {
+    let resource = s.split(':').nth(5)?;
+    let rest = resource.strip_prefix("bot-alias/")?;
+    let mut parts = rest.split('/');
+    let (bot, alias) = (parts.next()?, parts.next()?);
+    (!bot.is_empty() && !alias.is_empty()).then(|| format!("{bot}/{alias}"))
+}
+
+/// The last `/` or `:` segment of an ARN.
+pub fn last_segment(arn: &str) -> &str {
+    arn.rsplit(['/', ':']).next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_are_read_from_flow_contents() {
+        let flow = r#"{"Actions":[{"Parameters":{"LambdaFunctionARN":"arn:aws:lambda:us-east-1:123456789012:function:lookup:PROD"}},
+            {"Parameters":{"LexV2Bot":{"AliasArn":"arn:aws:lex:us-east-1:123456789012:bot-alias/BOT1/ALIAS1"}}},
+            {"x":"arn:aws:lambda:us-east-1:123456789012:function:lookup"},
+            {"y":"arn:aws:connect:us-east-1:123456789012:instance/i"}]}"#;
+        let module = r#"{"z":"arn:aws:lambda:us-west-2:123456789012:function:callback"}"#;
+        let n = Needs::from_contents([flow, module]);
+        assert_eq!(n.lambda_functions, ["lookup", "callback"]);
+        assert_eq!(n.lex_aliases, ["BOT1/ALIAS1"]);
+        assert_eq!(lex_alias("arn:aws:lex:us-east-1:1:bot/BOT1"), None);
+        assert_eq!(
+            last_segment("arn:aws:app-integrations:us-east-1:1:application/app-1"),
+            "app-1"
+        );
+    }
+}
