@@ -7,6 +7,7 @@
 mod exit;
 mod follow;
 mod global_routing;
+mod readiness;
 mod render;
 mod report;
 mod shift;
@@ -146,6 +147,13 @@ enum Command {
     },
     /// The deployment grctl resolved (a deployment file's shape).
     Deployment,
+    /// Can each region serve a call: the readiness test cases run in both regions, and the
+    /// Lambda functions, Lex aliases, origins and applications the flows need checked there.
+    Readiness {
+        /// How long test cases are waited for, in seconds.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
+    },
     /// Where the instance stands with global routing in both regions; with --migrate, the
     /// documented migration (ReplicateInstance again, through the replication machine).
     GlobalRouting {
@@ -320,6 +328,12 @@ async fn run(cli: &Cli) -> Result<Done, CliError> {
             };
             let input = json!(request);
             source_machine(&t, "sync", run_id.clone(), input, *wait, bars).await
+        }
+        Command::Readiness { wait } => {
+            let token = follow::execution_name("readiness");
+            let r = readiness::report(&t, Duration::from_secs(*wait), &token).await;
+            let exit = if r.ready() { Exit::Done } else { Exit::Failed };
+            Ok(done(&r, r.render(), exit))
         }
         Command::GlobalRouting { migrate, run_id } => {
             global_routing_cmd(&t, *migrate, run_id.clone(), bars).await

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::connect::Connect;
+use crate::domain::Kind;
+use crate::error::ConnectError;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Needs {
@@ -14,6 +18,33 @@ pub struct Needs {
 }
 
 impl Needs {
+    /// What the instance's published flows and its modules invoke, read in `client`'s region:
+    /// one listing of each kind, then one DescribeContactFlow or DescribeContactFlowModule each
+    /// (paced at their quota by the client).
+    pub async fn of_instance<C: Connect>(
+        client: &C,
+        instance_id: &str,
+    ) -> Result<Needs, ConnectError> {
+        let mut contents = Vec::new();
+        for flow in client
+            .list_resources(instance_id, Kind::ContactFlows)
+            .await?
+        {
+            if let Some(id) = &flow.id {
+                contents.extend(client.flow_content(instance_id, id).await?);
+            }
+        }
+        for module in client
+            .list_resources(instance_id, Kind::ContactFlowModules)
+            .await?
+        {
+            if let Some(id) = &module.id {
+                contents.extend(client.module_content(instance_id, id).await?);
+            }
+        }
+        Ok(Needs::from_contents(contents.iter().map(String::as_str)))
+    }
+
     /// What the flow and module contents invoke, each once, in order.
     pub fn from_contents<'a>(contents: impl IntoIterator<Item = &'a str>) -> Needs {
         let mut needs = Needs::default();
