@@ -430,3 +430,72 @@ async fn s3_prompts_fail_only_where_s3_is_unreachable_and_test_case_seconds_is_a
     sim.control.set_s3_outage(SOURCE, false).await.unwrap();
     assert!(sim.control.s3_outages().await.unwrap().regions.is_empty());
 }
+
+#[tokio::test]
+async fn outages_and_access_policies_apply_to_test_cases_and_integrations() {
+    use connect_sim::control::{AccessPolicy, OutageCode, RegionOutage, Statement};
+    let sim = Harness::start("small").await;
+    let case = readiness_case(&sim, SOURCE).await;
+    sim.control
+        .set_region_outage(
+            SOURCE,
+            Some(RegionOutage::Partial {
+                code: OutageCode::ServiceUnavailable,
+            }),
+        )
+        .await
+        .unwrap();
+    let c = sim.client(SOURCE);
+    let started = c
+        .start_test_case_execution()
+        .instance_id(INSTANCE)
+        .test_case_id(&case)
+        .send()
+        .await;
+    assert_eq!(refused(started), Err("ServiceUnavailableException".into()));
+    let associated = c
+        .associate_approved_origin()
+        .instance_id(INSTANCE)
+        .origin("https://x.example.com")
+        .send()
+        .await;
+    assert_eq!(
+        refused(associated),
+        Err("ServiceUnavailableException".into())
+    );
+    // Reads still work in a partial outage.
+    assert!(c
+        .list_test_cases()
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .is_ok());
+    sim.control.set_region_outage(SOURCE, None).await.unwrap();
+    sim.control
+        .set_access_policy(
+            "AKIDSIMTEST",
+            &AccessPolicy {
+                principal: None,
+                statements: vec![Statement {
+                    actions: vec!["connect:List*".into(), "connect:Describe*".into()],
+                    resources: vec!["*".into()],
+                }],
+            },
+        )
+        .await
+        .unwrap();
+    let denied = c
+        .start_test_case_execution()
+        .instance_id(INSTANCE)
+        .test_case_id(&case)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&denied), "AccessDeniedException");
+    assert!(
+        message(&denied).contains(&format!("instance/{INSTANCE}/test-case/{case}")),
+        "{}",
+        message(&denied)
+    );
+    assert_eq!(sim.calls("StartTestCaseExecution").await.len(), 2);
+}
