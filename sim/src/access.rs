@@ -147,6 +147,7 @@ pub fn resource_arn(
             ("QueueId", "queue"),
             ("ContactFlowId", "contact-flow"),
             ("ContactFlowModuleId", "flow-module"),
+            ("TestCaseId", "test-case"),
         ] {
             if let Some(sub) = label(name) {
                 if sub.starts_with("arn:") {

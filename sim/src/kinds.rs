@@ -20,6 +20,7 @@ pub enum Kind {
     QuickConnects,
     RoutingProfiles,
     Users,
+    TestCases,
 }
 
 /// How a kind is listed, named and identified.
@@ -209,6 +210,18 @@ pub const SPECS: &[KindSpec] = &[
         filter: None,
         max_page: 1000,
     },
+    KindSpec {
+        kind: Kind::TestCases,
+        list: Operation::ListTestCases,
+        list_key: "TestCaseSummaryList",
+        name_key: "Name",
+        arn_segment: Some("test-case"),
+        finding_type: "TEST_CASE",
+        has_last_modified: true,
+        summary_keys: &["Status"],
+        filter: None,
+        max_page: 1000,
+    },
 ];
 
 /// The resource types ListReplicationFindings accepts: exactly those the botocore model
@@ -295,7 +308,7 @@ mod tests {
         let mut sorted = kinds.clone();
         sorted.sort();
         assert_eq!(kinds, sorted);
-        assert_eq!(kinds.len(), 12);
+        assert_eq!(kinds.len(), 13);
         for k in kinds {
             assert_eq!(k.spec().kind, k);
         }

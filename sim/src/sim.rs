@@ -9,8 +9,8 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::control::{
-    BlockedState, CallRecord, GroupState, GroupView, InstanceState, MigrationState, NumberState,
-    RegionOutage, RegionStatus, ReplicationState, SimState,
+    ApplicationState, BlockedState, CallRecord, GroupState, GroupView, InstanceState,
+    MigrationState, NumberState, RegionOutage, RegionStatus, ReplicationState, SimState,
 };
 use crate::error::SimError;
 use crate::faults::Faults;
@@ -243,6 +243,20 @@ impl Sim {
                         started_at: m.started_at,
                         until: m.until,
                     }),
+                lambda_functions: i.lambda_functions.clone(),
+                lex_v2_bots: i.lex_v2.clone(),
+                approved_origins: i.approved_origins.clone(),
+                applications: i
+                    .integrations
+                    .iter()
+                    .filter(|a| a.integration_type == "APPLICATION")
+                    .map(|a| ApplicationState {
+                        name: a.name.clone(),
+                        namespace: a.namespace.clone(),
+                        integration_arn: a.integration_arn.clone(),
+                    })
+                    .collect(),
+                test_cases: i.set(Kind::TestCases).map_or(0, |s| s.len()),
             })
             .collect();
         let replications = w

@@ -179,6 +179,66 @@ def call(endpoint, region, method, path, body=None):
         return json.loads(response.read() or b"{}")
 
 
+def test_cases_and_flow_associations(endpoint, instance, fits):
+    """ListTestCases, DescribeTestCase, ListTestCaseExecutions, GetTestCaseExecutionSummary,
+    ListTestCaseExecutionRecords (running and completed, passed in us-east-1 and failed in
+    us-west-2, where `findings` lacks a function) and BatchGetFlowAssociation, from both
+    regions."""
+    errors = []
+    flows = call(endpoint, "us-east-1", "GET", f"/contact-flows-summary/{instance}")
+    main_flow = next(f["Id"] for f in flows["ContactFlowSummaryList"]
+                     if f["Name"] == "Main inbound")
+    created = call(endpoint, "us-east-1", "PUT", f"/test-cases/{instance}", {
+        "Name": "Shapes", "Content": "{}", "Status": "PUBLISHED",
+        "EntryPoint": {"Type": "VOICE_CALL",
+                       "VoiceCallEntryPointParameters": {"FlowId": main_flow}},
+        "Tags": {"acgr:readiness": "true"},
+    })
+    errors += fits("CreateTestCase", created, "us-east-1")
+    case = created["TestCaseId"]
+    call(endpoint, "us-east-1", "POST", "/_sim/clock/advance", {"seconds": 11})
+    executions = {}
+    for region in ACCOUNT_REGIONS:
+        listed = call(endpoint, region, "GET", f"/test-cases-summary/{instance}")
+        errors += fits("ListTestCases", listed, region)
+        if not any(t["Id"] == case for t in listed["TestCaseSummaryList"]):
+            errors.append(f"ListTestCases ({region}): the test case is not listed")
+        described = call(endpoint, region, "GET", f"/test-cases/{instance}/{case}")
+        errors += fits("DescribeTestCase", described, region)
+        started = call(endpoint, region, "PUT",
+                       f"/test-cases/{instance}/{case}/start-execution",
+                       {"ClientToken": f"shapes-{region}"})
+        errors += fits("StartTestCaseExecution", started, region)
+        executions[region] = started["TestCaseExecutionId"]
+    for phase, seconds in (("running", 2), ("completed", 40)):
+        call(endpoint, "us-east-1", "POST", "/_sim/clock/advance", {"seconds": seconds})
+        for region, execution in executions.items():
+            where = f"{region} {phase}"
+            base = f"/test-cases/{instance}/{case}/{execution}"
+            summary = call(endpoint, region, "GET", f"{base}/summary")
+            errors += fits("GetTestCaseExecutionSummary", summary, where)
+            wanted = {"running": "IN_PROGRESS", "completed":
+                      "PASSED" if region == "us-east-1" else "FAILED"}[phase]
+            if summary.get("Status") != wanted:
+                errors.append(f"GetTestCaseExecutionSummary ({where}): {summary}, not {wanted}")
+            records = call(endpoint, region, "GET", f"{base}/records")
+            errors += fits("ListTestCaseExecutionRecords", records, where)
+            listed = call(endpoint, region, "GET",
+                          f"/test-case-executions/{instance}?testCaseId={case}")
+            errors += fits("ListTestCaseExecutions", listed, where)
+            if len(listed["TestCaseExecutions"]) != 1:
+                errors.append(f"ListTestCaseExecutions ({where}): {listed}")
+    numbers = call(endpoint, "us-east-1", "POST", "/phone-number/list", {"InstanceId": instance})
+    arns = [n["PhoneNumberArn"] for n in numbers["ListPhoneNumbersSummaryList"]]
+    for region in ACCOUNT_REGIONS:
+        batch = call(endpoint, region, "POST", f"/flow-associations-batch/{instance}",
+                     {"ResourceIds": arns, "ResourceType": "VOICE_PHONE_NUMBER"})
+        errors += fits("BatchGetFlowAssociation", batch, region)
+        if len(batch["FlowAssociationSummaryList"]) != len(arns):
+            errors.append(f"BatchGetFlowAssociation ({region}): {batch}")
+    return errors
+
+
 def main():
     endpoint, instance = sys.argv[1], sys.argv[2]
     model = botocore.session.get_session().get_service_model("connect")
@@ -208,6 +268,7 @@ def main():
     errors += fits("GetCrossRegionRouting", got, "isolated")
     if seen_findings == 0:
         errors.append("ListReplicationFindings listed no finding: nothing was checked")
+    errors += test_cases_and_flow_associations(endpoint, instance, fits)
 
     client = boto3.client(
         "connect", endpoint_url=endpoint, region_name="us-west-2",

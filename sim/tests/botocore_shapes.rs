@@ -1,6 +1,9 @@
 //! Conformance with botocore's Connect model: `botocore_shapes.py` checks the raw JSON answers
 //! of GetCrossRegionRouting, UpdateCrossRegionRouting and ListReplicationFindings (findings
-//! computed and staged, every documented type) against their output shapes, then calls each
+//! computed and staged, every documented type), of the test case operations (ListTestCases,
+//! DescribeTestCase, ListTestCaseExecutions, GetTestCaseExecutionSummary,
+//! ListTestCaseExecutionRecords) and of BatchGetFlowAssociation against their output shapes,
+//! then calls the first three
 //! through boto3. The script tries its checker on wrong documents first.
 
 mod common;

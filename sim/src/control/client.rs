@@ -15,9 +15,10 @@ use super::paths::*;
 use super::{
     AccessPolicies, AccessPolicy, Advance, Advanced, CallFilter, CallLog, CallRecord, ClockReading,
     Disassociate, Disassociated, Done, Faults, FindingStaged, FindingsCleared, GroupFailure,
-    GroupStaged, Health, LambdaFunctions, Outage, QuotaFactor, RegionOutage, RegionStatus, Regions,
-    ReplicaFailure, ReplicaStaged, SetLambdaFunctions, SetOutage, SetQuota, SettingsChange,
-    SimSettings, SimState, StagedFinding, SyncFailure, SyncStaged,
+    GroupStaged, Health, LambdaFunctions, LexAliases, Outage, QuotaFactor, RegionOutage,
+    RegionStatus, Regions, ReplicaFailure, ReplicaStaged, S3Outages, SetLambdaFunctions,
+    SetLexAliases, SetOutage, SetQuota, SetS3Outage, SettingsChange, SimSettings, SimState,
+    StagedFinding, SyncFailure, SyncStaged,
 };
 
 /// A client of one running connect-sim's control API (`/_sim/`).
@@ -260,6 +261,40 @@ impl Client {
     ) -> Result<LambdaFunctions, ClientError> {
         let path = format!("{LAMBDA_FUNCTIONS}/{}", segment(region));
         self.send(Method::PUT, &path, Some(&SetLambdaFunctions { functions }))
+            .await
+    }
+
+    /// `GET /_sim/lex-aliases`: the Lex V2 aliases deployed per region.
+    pub async fn lex_aliases(&self) -> Result<LexAliases, ClientError> {
+        self.get(LEX_ALIASES).await
+    }
+
+    /// `PUT /_sim/lex-aliases/{region}`: the alias ARNs deployed in `region` (`None`: every
+    /// alias); answers every region's.
+    pub async fn set_lex_aliases(
+        &self,
+        region: &str,
+        aliases: Option<Vec<String>>,
+    ) -> Result<LexAliases, ClientError> {
+        let path = format!("{LEX_ALIASES}/{}", segment(region));
+        self.send(Method::PUT, &path, Some(&SetLexAliases { aliases }))
+            .await
+    }
+
+    /// `GET /_sim/s3-outage`: the regions whose S3 buckets are unreachable.
+    pub async fn s3_outages(&self) -> Result<S3Outages, ClientError> {
+        self.get(S3_OUTAGE).await
+    }
+
+    /// `PUT /_sim/s3-outage/{region}`: S3 unreachable in `region` (prompts stored in S3 fail
+    /// test case executions there) or reachable again; answers every region unreachable.
+    pub async fn set_s3_outage(
+        &self,
+        region: &str,
+        unreachable: bool,
+    ) -> Result<S3Outages, ClientError> {
+        let path = format!("{S3_OUTAGE}/{}", segment(region));
+        self.send(Method::PUT, &path, Some(&SetS3Outage { unreachable }))
             .await
     }
 

@@ -43,6 +43,12 @@ pub mod paths {
     /// `LAMBDA_FUNCTIONS/{region}`: the functions deployed in a region.
     pub const LAMBDA_FUNCTIONS: &str = "/_sim/lambda-functions";
     pub const LAMBDA_REGION: &str = "/_sim/lambda-functions/{region}";
+    /// `LEX_ALIASES/{region}`: the Lex V2 aliases deployed in a region.
+    pub const LEX_ALIASES: &str = "/_sim/lex-aliases";
+    pub const LEX_REGION: &str = "/_sim/lex-aliases/{region}";
+    /// `S3_OUTAGE/{region}`: whether S3 is unreachable in a region.
+    pub const S3_OUTAGE: &str = "/_sim/s3-outage";
+    pub const S3_REGION: &str = "/_sim/s3-outage/{region}";
     /// `ACCESS/{accessKeyId}`: one key's policy.
     pub const ACCESS: &str = "/_sim/access";
     pub const ACCESS_KEY: &str = "/_sim/access/{key}";
@@ -504,6 +510,30 @@ pub struct InstanceState {
     /// A migration to global routing under way (a ReplicateInstance re-run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration: Option<MigrationState>,
+    /// The Lambda function ARNs associated with the instance in this region.
+    #[serde(default)]
+    pub lambda_functions: Vec<String>,
+    /// The Lex V2 alias ARNs associated with the instance in this region.
+    #[serde(default)]
+    pub lex_v2_bots: Vec<String>,
+    /// Its approved origins in this region.
+    #[serde(default)]
+    pub approved_origins: Vec<String>,
+    /// Its third-party applications (integration associations of type `APPLICATION`).
+    #[serde(default)]
+    pub applications: Vec<ApplicationState>,
+    /// How many test cases it holds in this region.
+    #[serde(default)]
+    pub test_cases: usize,
+}
+
+/// A third-party application integrated with an instance in one region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationState {
+    pub name: String,
+    pub namespace: String,
+    pub integration_arn: String,
 }
 
 /// A migration to global routing: replication is `INSTANCE_REPLICATION_IN_PROGRESS` in both

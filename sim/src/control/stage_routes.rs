@@ -9,11 +9,12 @@ use super::paths::*;
 use super::routes::{Answer, Body, Reply, Usage};
 use super::{
     AccessPolicies, AccessPolicy, Disassociate, Disassociated, Done, FindingStaged,
-    FindingsCleared, GroupFailure, GroupStaged, LambdaFunctions, ReplicaFailure, ReplicaStaged,
-    SetLambdaFunctions, SettingsChange, SimSettings, StagedFinding, SyncFailure, SyncStaged,
+    FindingsCleared, GroupFailure, GroupStaged, LambdaFunctions, LexAliases, ReplicaFailure,
+    ReplicaStaged, S3Outages, SetLambdaFunctions, SetLexAliases, SetS3Outage, SettingsChange,
+    SimSettings, StagedFinding, SyncFailure, SyncStaged,
 };
 use crate::error::SimError;
-use crate::model::lambda_name;
+use crate::model::{lambda_name, lex_alias_parts};
 use crate::sim::{lock, Shared};
 
 /// The staging routes, merged into the control API's router.
@@ -26,6 +27,10 @@ pub fn routes() -> Router<Shared> {
         .route(SYNC_FAILURES, post(stage_sync))
         .route(LAMBDA_FUNCTIONS, get(lambda_functions))
         .route(LAMBDA_REGION, put(set_lambda_functions))
+        .route(LEX_ALIASES, get(lex_aliases))
+        .route(LEX_REGION, put(set_lex_aliases))
+        .route(S3_OUTAGE, get(s3_outages))
+        .route(S3_REGION, put(set_s3_outage))
         .route(ACCESS, get(access_policies))
         .route(
             ACCESS_KEY,
@@ -123,6 +128,84 @@ async fn set_lambda_functions(
     }
     Ok(Reply(LambdaFunctions {
         regions: sim.world.lambda_functions.clone(),
+    }))
+}
+
+impl Usage for SetLexAliases {
+    const USAGE: &'static str =
+        "give {\"aliases\": [Lex V2 alias ARNs]} or {\"aliases\": null} (every alias)";
+}
+
+async fn lex_aliases(State(sim): State<Shared>) -> Reply<LexAliases> {
+    Reply(LexAliases {
+        regions: lock(&sim).world.lex_aliases.clone(),
+    })
+}
+
+async fn set_lex_aliases(
+    State(sim): State<Shared>,
+    region: Result<Path<String>, PathRejection>,
+    body: Result<Body<SetLexAliases>, SimError>,
+) -> Answer<LexAliases> {
+    let region = label(region);
+    if !crate::wire::is_region(&region) {
+        return Err(SimError::BadRequest(format!("'{region}' is not a region")));
+    }
+    let Body(set) = body?;
+    if let Some(bad) = set
+        .aliases
+        .iter()
+        .flatten()
+        .find(|a| lex_alias_parts(a).is_none())
+    {
+        return Err(SimError::BadRequest(format!(
+            "'{bad}' is not a Lex V2 alias ARN (arn:aws:lex:REGION:ACCOUNT:bot-alias/BOT/ALIAS)"
+        )));
+    }
+    let mut sim = lock(&sim);
+    sim.catch_up();
+    match set.aliases {
+        Some(aliases) => {
+            sim.world.lex_aliases.insert(region, aliases);
+        }
+        None => {
+            sim.world.lex_aliases.remove(&region);
+        }
+    }
+    Ok(Reply(LexAliases {
+        regions: sim.world.lex_aliases.clone(),
+    }))
+}
+
+impl Usage for SetS3Outage {
+    const USAGE: &'static str = "give {\"unreachable\": true | false}";
+}
+
+async fn s3_outages(State(sim): State<Shared>) -> Reply<S3Outages> {
+    Reply(S3Outages {
+        regions: lock(&sim).world.s3_outages.iter().cloned().collect(),
+    })
+}
+
+async fn set_s3_outage(
+    State(sim): State<Shared>,
+    region: Result<Path<String>, PathRejection>,
+    body: Result<Body<SetS3Outage>, SimError>,
+) -> Answer<S3Outages> {
+    let region = label(region);
+    if !crate::wire::is_region(&region) {
+        return Err(SimError::BadRequest(format!("'{region}' is not a region")));
+    }
+    let Body(set) = body?;
+    let mut sim = lock(&sim);
+    sim.catch_up();
+    if set.unreachable {
+        sim.world.s3_outages.insert(region);
+    } else {
+        sim.world.s3_outages.remove(&region);
+    }
+    Ok(Reply(S3Outages {
+        regions: sim.world.s3_outages.iter().cloned().collect(),
     }))
 }
 

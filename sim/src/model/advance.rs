@@ -25,6 +25,7 @@ impl World {
             self.advance_tdgs(until);
             self.advance_routing(until);
             self.run_tasks(until);
+            self.decide_executions(until);
             match event {
                 Some((at, id)) if at <= until => self.replica_event(at, &id),
                 Some(_) => {}

@@ -24,6 +24,10 @@ pub struct Instance {
     pub lambda_functions: Vec<String>,
     pub lex_v1: Vec<(String, String)>,
     pub lex_v2: Vec<String>,
+    /// Approved origins (AssociateApprovedOrigin), in the order added.
+    pub approved_origins: Vec<String>,
+    /// Integration associations (ListIntegrationAssociations): third-party applications.
+    pub integrations: Vec<Integration>,
     pub resources: BTreeMap<Kind, ResourceSet>,
     /// For a replica: its source region.
     pub replica_of: Option<String>,
@@ -43,6 +47,86 @@ impl Instance {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An integration association of an instance in one region (not mirrored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Integration {
+    pub id: String,
+    /// `IntegrationType` (`APPLICATION` for third-party applications).
+    pub integration_type: String,
+    pub integration_arn: String,
+    /// The application's name and namespace (scenario `applications`).
+    pub name: String,
+    pub namespace: String,
+    pub last_modified: f64,
+}
+
+/// What a team sets up in the replica region when the replica is created (scenario `replica`):
+/// its Lambda functions, Lex V2 aliases, approved origins and applications.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplicaSetup {
+    pub lambda_functions: Vec<String>,
+    pub lex_v2: Vec<String>,
+    pub approved_origins: Vec<String>,
+    pub applications: Vec<(String, String)>,
+}
+
+/// One test case execution, in the region it was started in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Execution {
+    pub seq: u64,
+    pub id: String,
+    pub instance_id: String,
+    pub region: String,
+    pub test_case_id: String,
+    pub test_case_name: String,
+    pub started: f64,
+    /// When it completes (`testCaseSeconds` after the start, as set then).
+    pub ends: f64,
+    pub stopped: Option<f64>,
+    /// Decided when it completes.
+    pub outcome: Option<Outcome>,
+}
+
+/// A completed execution: how many observations were made, and the failed ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub at: f64,
+    pub total: usize,
+    pub failures: Vec<Observation>,
+}
+
+/// A failed observation: the flow (or module), its block and what is missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub flow: String,
+    pub block: String,
+    pub dependency: String,
+    pub message: String,
+}
+
+impl Execution {
+    /// The status at simulated time `now`.
+    pub fn status(&self, now: f64) -> &'static str {
+        if self.stopped.is_some() {
+            "STOPPED"
+        } else if let Some(o) = &self.outcome {
+            if o.failures.is_empty() {
+                "PASSED"
+            } else {
+                "FAILED"
+            }
+        } else if now < self.started + 1.0 {
+            "INITIATED"
+        } else {
+            "IN_PROGRESS"
+        }
+    }
+
+    pub fn end_time(&self) -> Option<f64> {
+        self.stopped.or(self.outcome.as_ref().map(|o| o.at))
     }
 }
 

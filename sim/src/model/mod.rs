@@ -8,6 +8,7 @@ mod findings;
 mod group_failures;
 mod ids;
 mod mirroring;
+mod readiness;
 mod resources;
 mod routing;
 mod settings;
@@ -23,10 +24,14 @@ use crate::kinds::Kind;
 use crate::ops::Operation;
 use staging::{AccessPolicy, GroupFailure, ReplicaFailure, StagedFinding, SyncFailure};
 
-pub use entities::{Blocked, Distribution, Instance, Phase, PhoneNumber, Replication, Tdg};
+pub use entities::{
+    Blocked, Distribution, Execution, Instance, Integration, Observation, Outcome, Phase,
+    PhoneNumber, ReplicaSetup, Replication, Tdg,
+};
 pub use findings::{lambda_name, lambda_names, FailedSync};
 pub use ids::IdGen;
 pub use mirroring::{Task, TaskClass, TaskOp};
+pub use readiness::{lex_alias_parts, stable_uuid};
 pub use resources::{default_attrs, Resource, ResourceSet};
 pub use routing::{IsolationUpdate, Migration, Routing, GLOBAL_ROUTING_SINCE};
 pub use settings::{check_finding_types, default_region_pairs, Settings};
@@ -66,6 +71,15 @@ pub struct World {
     pub routing: BTreeMap<String, Routing>,
     /// Findings staged through the control API, in the order staged (IDs filled in).
     pub staged_findings: Vec<StagedFinding>,
+    /// The Lex V2 aliases deployed per region, by alias ARN; a region without an entry has
+    /// them all.
+    pub lex_aliases: BTreeMap<String, Vec<String>>,
+    /// Regions whose S3 buckets are unreachable (prompts stored in S3 fail there).
+    pub s3_outages: BTreeSet<String>,
+    /// What the team sets up in an instance's replica when it is created, by instance ID.
+    pub replica_setups: HashMap<String, ReplicaSetup>,
+    /// Test case executions, in the order started.
+    pub executions: Vec<Execution>,
 }
 
 pub fn arn(account: &str, region: &str, resource: &str) -> String {
@@ -94,6 +108,10 @@ impl World {
             access_policies: BTreeMap::new(),
             routing: BTreeMap::new(),
             staged_findings: Vec::new(),
+            lex_aliases: BTreeMap::new(),
+            s3_outages: BTreeSet::new(),
+            replica_setups: HashMap::new(),
+            executions: Vec::new(),
         }
     }
 

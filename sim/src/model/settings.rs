@@ -37,6 +37,8 @@ pub struct Settings {
     /// ListReplicationFindings resource types beyond the documented ones (scenario
     /// `extraFindingTypes`): types "AWS added later".
     pub extra_finding_types: Vec<String>,
+    /// How long (simulated seconds) a test case execution runs before its outcome.
+    pub test_case_seconds: f64,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             global_routing_granted: false,
             migration_seconds: 300.0,
             extra_finding_types: Vec::new(),
+            test_case_seconds: 30.0,
         }
     }
 }
@@ -88,6 +91,7 @@ impl Settings {
             global_routing_granted: self.global_routing_granted,
             migration_seconds: self.migration_seconds,
             extra_finding_types: self.extra_finding_types.clone(),
+            test_case_seconds: self.test_case_seconds,
         }
     }
 
@@ -138,6 +142,11 @@ impl Settings {
             c.migration_seconds,
             "migrationSeconds",
             &mut next.migration_seconds,
+        )?;
+        seconds(
+            c.test_case_seconds,
+            "testCaseSeconds",
+            &mut next.test_case_seconds,
         )?;
         if let Some(on) = c.global_routing_granted {
             next.global_routing_granted = on;

@@ -194,6 +194,9 @@ pub struct SimSettings {
     /// ListReplicationFindings resource types accepted beyond the documented ones.
     #[serde(default)]
     pub extra_finding_types: Vec<String>,
+    /// How long (simulated seconds) a test case execution runs before its outcome.
+    #[serde(default)]
+    pub test_case_seconds: f64,
 }
 
 /// The body of `PUT /_sim/settings`: the members given change, the others stay.
@@ -236,6 +239,8 @@ pub struct SettingsChange {
     pub migration_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_finding_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_case_seconds: Option<f64>,
 }
 
 /// A replication finding staged for tests: the body of `POST /_sim/findings`. It is listed by
@@ -383,6 +388,34 @@ pub struct LambdaFunctions {
 #[serde(deny_unknown_fields)]
 pub struct SetLambdaFunctions {
     pub functions: Option<Vec<String>>,
+}
+
+/// The Lex V2 aliases deployed per region, by alias ARN: `GET /_sim/lex-aliases`. A region
+/// without an entry has every alias.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LexAliases {
+    pub regions: BTreeMap<String, Vec<String>>,
+}
+
+/// The body of `PUT /_sim/lex-aliases/{region}`: the alias ARNs deployed there, `null` for
+/// every alias.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetLexAliases {
+    pub aliases: Option<Vec<String>>,
+}
+
+/// The regions whose S3 buckets are unreachable: `GET /_sim/s3-outage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct S3Outages {
+    pub regions: Vec<String>,
+}
+
+/// The body of `PUT /_sim/s3-outage/{region}`: whether S3 is unreachable there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetS3Outage {
+    pub unreachable: bool,
 }
 
 /// What one access key may do, as an identity-based policy of Allow statements: in a scenario,

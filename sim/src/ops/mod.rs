@@ -6,17 +6,19 @@ mod distribution;
 mod findings;
 mod groups;
 mod instances;
+mod integrations;
 mod numbers;
 mod replication;
 mod resources;
 mod routing;
+mod test_cases;
 
 use axum::routing::MethodFilter;
 use serde_json::{json, Map, Value};
 
 use self::{
-    distribution::*, findings::*, groups::*, instances::*, numbers::*, replication::*,
-    resources::*, routing::*,
+    distribution::*, findings::*, groups::*, instances::*, integrations::*, numbers::*,
+    replication::*, resources::*, routing::*, test_cases::*,
 };
 
 use crate::control::{RefusalCode, ReplicaFailure};
@@ -105,6 +107,28 @@ operations! {
     GetCrossRegionRouting: GET "/cross-region-routing/{InstanceId}", InvalidRequest, STANDARD, get_cross_region_routing;
     UpdateCrossRegionRouting: PUT "/cross-region-routing/{InstanceId}", InvalidRequest, STANDARD, update_cross_region_routing;
 
+    // Integrations of an instance, per region
+    AssociateLambdaFunction: PUT "/instance/{InstanceId}/lambda-function", InvalidParameter, STANDARD, associate_lambda_function;
+    DisassociateLambdaFunction: DELETE "/instance/{InstanceId}/lambda-function", InvalidParameter, STANDARD, disassociate_lambda_function;
+    AssociateBot: PUT "/instance/{InstanceId}/bot", InvalidRequest, STANDARD, associate_bot;
+    DisassociateBot: POST "/instance/{InstanceId}/bot", InvalidRequest, STANDARD, disassociate_bot;
+    ListApprovedOrigins: GET "/instance/{InstanceId}/approved-origins", InvalidParameter, STANDARD, list_approved_origins;
+    AssociateApprovedOrigin: PUT "/instance/{InstanceId}/approved-origin", InvalidParameter, STANDARD, associate_approved_origin;
+    DisassociateApprovedOrigin: DELETE "/instance/{InstanceId}/approved-origin", InvalidParameter, STANDARD, disassociate_approved_origin;
+    ListIntegrationAssociations: GET "/instance/{InstanceId}/integration-associations", InvalidRequest, STANDARD, list_integration_associations;
+    BatchGetFlowAssociation: POST "/flow-associations-batch/{InstanceId}", InvalidParameter, STANDARD, batch_get_flow_association;
+
+    // Test cases (mirrored) and their executions (per region)
+    CreateTestCase: PUT "/test-cases/{InstanceId}", InvalidParameter, STANDARD, create_test_case;
+    DescribeTestCase: GET "/test-cases/{InstanceId}/{TestCaseId}", InvalidParameter, STANDARD, describe_test_case;
+    UpdateTestCase: POST "/test-cases/{InstanceId}/{TestCaseId}", InvalidParameter, STANDARD, update_test_case;
+    DeleteTestCase: DELETE "/test-cases/{InstanceId}/{TestCaseId}", InvalidParameter, STANDARD, delete_test_case;
+    StartTestCaseExecution: PUT "/test-cases/{InstanceId}/{TestCaseId}/start-execution", InvalidParameter, STANDARD, start_test_case_execution;
+    GetTestCaseExecutionSummary: GET "/test-cases/{InstanceId}/{TestCaseId}/{TestCaseExecutionId}/summary", InvalidParameter, STANDARD, get_test_case_execution_summary;
+    StopTestCaseExecution: POST "/test-cases/{InstanceId}/{TestCaseId}/{TestCaseExecutionId}/stop-execution", InvalidParameter, STANDARD, stop_test_case_execution;
+    ListTestCaseExecutionRecords: GET "/test-cases/{InstanceId}/{TestCaseId}/{TestCaseExecutionId}/records", InvalidParameter, STANDARD, list_test_case_execution_records;
+    ListTestCaseExecutions: GET "/test-case-executions/{InstanceId}", InvalidParameter, STANDARD, list_test_case_executions;
+
     // Traffic distribution groups
     CreateTrafficDistributionGroup: PUT "/traffic-distribution-group", InvalidRequest, STANDARD, create_tdg;
     ListTrafficDistributionGroups: GET "/traffic-distribution-groups", InvalidRequest, STANDARD, list_tdgs;
@@ -143,6 +167,7 @@ operations! {
     ListQuickConnects: GET "/quick-connects/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
     ListRoutingProfiles: GET "/routing-profiles-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
     ListUsers: GET "/users-summary/{InstanceId}", InvalidParameter, TEN_PER_SECOND, list_kind;
+    ListTestCases: GET "/test-cases-summary/{InstanceId}", InvalidParameter, STANDARD, list_kind;
 }
 
 impl Operation {
@@ -191,6 +216,15 @@ impl Operation {
         } else if name.contains("PhoneNumber") {
             "numbers"
         } else if name.contains("Instance")
+            || [
+                "LambdaFunction",
+                "Bot",
+                "ApprovedOrigin",
+                "IntegrationAssociation",
+                "FlowAssociation",
+            ]
+            .iter()
+            .any(|n| name.contains(n))
             || matches!(
                 self,
                 Operation::ListReplicationFindings
@@ -277,7 +311,7 @@ mod tests {
     #[test]
     fn every_operation_reads_or_writes_and_has_a_family() {
         for op in Operation::all() {
-            let reads = ["List", "Describe", "Get"]
+            let reads = ["List", "Describe", "Get", "BatchGet"]
                 .iter()
                 .any(|v| op.name().starts_with(v));
             assert_ne!(reads, op.is_write(), "{}", op.name());

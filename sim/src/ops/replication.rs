@@ -209,6 +209,16 @@ pub(super) fn start_replication(
 ) {
     let ready_at = c.now + w.settings.replica_creation_seconds;
     let seq = w.next_seq();
+    // What the team sets up in the replica region (scenario `replica`): Lambda functions and
+    // Lex bots are not copied by replication.
+    let setup = w.replica_setups.get(&inst.id).cloned().unwrap_or_default();
+    let integrations = setup
+        .applications
+        .iter()
+        .map(|(name, namespace)| {
+            crate::scenario::application(w, replica, &inst.id, name, namespace, c.now)
+        })
+        .collect();
     let replica_inst = Instance {
         seq,
         id: inst.id.clone(),
@@ -219,9 +229,11 @@ pub(super) fn start_replication(
         created: c.now,
         ready_at,
         attributes: inst.attributes.clone(),
-        lambda_functions: Vec::new(),
+        lambda_functions: setup.lambda_functions,
         lex_v1: Vec::new(),
-        lex_v2: Vec::new(),
+        lex_v2: setup.lex_v2,
+        approved_origins: setup.approved_origins,
+        integrations,
         resources: Default::default(),
         replica_of: Some(c.region.to_string()),
     };

@@ -14,8 +14,8 @@ use crate::model::staging::{
     ThrottleCode,
 };
 use crate::model::{
-    default_region_pairs, lambda_name, Instance, PhoneNumber, Routing, Settings, World,
-    GLOBAL_ROUTING_SINCE,
+    default_region_pairs, lambda_name, stable_uuid, Instance, Integration, PhoneNumber,
+    ReplicaSetup, Routing, Settings, World, GLOBAL_ROUTING_SINCE,
 };
 
 mod entries;
@@ -41,6 +41,9 @@ pub struct Scenario {
     /// function the flows name.
     #[serde(default)]
     pub lambda_functions: BTreeMap<String, Vec<String>>,
+    /// The Lex V2 aliases deployed per region (alias ARNs); a region left out has every alias.
+    #[serde(default)]
+    pub lex_aliases: BTreeMap<String, Vec<String>>,
     /// Identity-based policies by access key ID; keys without one may do everything.
     #[serde(default)]
     pub access_policies: BTreeMap<String, AccessPolicy>,
@@ -80,6 +83,7 @@ pub struct SettingsFile {
     pub call_latency_ms: Option<u64>,
     pub call_latency_jitter_ms: Option<u64>,
     pub migration_seconds: Option<f64>,
+    pub test_case_seconds: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +126,64 @@ pub struct InstanceFile {
     pub created_at: Option<CreatedAt>,
     /// Whether it is enabled for global routing (default: created on or after 2026-09-01).
     pub global_routing: Option<bool>,
+    /// Approved origins of the instance.
+    #[serde(default)]
+    pub approved_origins: Vec<String>,
+    /// Third-party applications (integration associations of type `APPLICATION`).
+    #[serde(default)]
+    pub applications: Vec<ApplicationFile>,
+    /// What the team sets up in the replica region when the replica is created.
+    pub replica: Option<ReplicaFile>,
+    /// Test cases of the instance.
+    #[serde(default)]
+    pub test_cases: Vec<TestCaseFile>,
+}
+
+/// A third-party application integrated with an instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationFile {
+    pub name: String,
+    pub namespace: String,
+}
+
+/// An instance's `replica`: the integrations set up in the replica when it is created.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicaFile {
+    #[serde(default)]
+    pub lambda_functions: Vec<String>,
+    #[serde(default)]
+    pub lex_v2_bots: Vec<String>,
+    #[serde(default)]
+    pub approved_origins: Vec<String>,
+    #[serde(default)]
+    pub applications: Vec<ApplicationFile>,
+}
+
+/// A test case: `entryPoint` is `{"flow": NAME}` or `{"phoneNumber": E164}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestCaseFile {
+    pub name: String,
+    pub id: Option<String>,
+    pub entry_point: Option<EntryPointFile>,
+    /// `PUBLISHED` (default) or `SAVED`.
+    pub status: Option<String>,
+    #[serde(default)]
+    pub tags: Map<String, Value>,
+    pub description: Option<String>,
+    /// The test case's content, kept as given (a string, or an object sent as its JSON text).
+    pub content: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntryPointFile {
+    pub flow: Option<String>,
+    pub phone_number: Option<String>,
+    /// `VOICE_CALL` (default) or `CHAT`.
+    pub r#type: Option<String>,
 }
 
 /// An instance's `createdAt`: epoch seconds, or an RFC 3339 date or date-time.
@@ -330,7 +392,13 @@ impl Scenario {
             global_routing_granted: self.global_routing_granted,
             migration_seconds: s.migration_seconds.unwrap_or(d.migration_seconds),
             extra_finding_types: self.extra_finding_types.clone(),
+            test_case_seconds: s.test_case_seconds.unwrap_or(d.test_case_seconds),
         };
+        if !(settings.test_case_seconds >= 0.0 && settings.test_case_seconds.is_finite()) {
+            return Err(SimError::BadRequest(
+                "testCaseSeconds must be a number of seconds, 0 or more".to_string(),
+            ));
+        }
         crate::model::check_finding_types(&settings.extra_finding_types)?;
         let migration = settings.migration_seconds;
         if !(migration >= 0.0 && migration.is_finite()) {
@@ -365,6 +433,14 @@ impl Scenario {
                 region.clone(),
                 functions.iter().map(|f| lambda_name(f)).collect(),
             );
+        }
+        for (region, aliases) in &self.lex_aliases {
+            if !crate::wire::is_region(region) {
+                return Err(SimError::BadRequest(format!(
+                    "lexAliases: '{region}' is not a region"
+                )));
+            }
+            world.lex_aliases.insert(region.clone(), aliases.clone());
         }
         for file in &self.instances {
             self.add_instance(&mut world, file, now)?;
@@ -425,6 +501,8 @@ impl Scenario {
                 .map(|b| (b.name.clone(), b.region.clone()))
                 .collect(),
             lex_v2: f.lex_v2_bots.clone(),
+            approved_origins: f.approved_origins.clone(),
+            integrations: applications(world, &f.region, &id, &f.applications, now),
             resources: Default::default(),
             replica_of: None,
         };
@@ -448,6 +526,35 @@ impl Scenario {
                 }
                 inst.set_mut(kind).insert(r);
             }
+        }
+        for (i, t) in f.test_cases.iter().enumerate() {
+            let r = test_case_from(world, &inst, &f.phone_numbers, t, i, now)?;
+            if inst
+                .set(Kind::TestCases)
+                .and_then(|s| s.by_name(&r.name))
+                .is_some()
+            {
+                return Err(SimError::BadRequest(format!(
+                    "test case '{}' appears twice",
+                    r.name
+                )));
+            }
+            inst.set_mut(Kind::TestCases).insert(r);
+        }
+        if let Some(r) = &f.replica {
+            world.replica_setups.insert(
+                id.clone(),
+                ReplicaSetup {
+                    lambda_functions: r.lambda_functions.clone(),
+                    lex_v2: r.lex_v2_bots.clone(),
+                    approved_origins: r.approved_origins.clone(),
+                    applications: r
+                        .applications
+                        .iter()
+                        .map(|a| (a.name.clone(), a.namespace.clone()))
+                        .collect(),
+                },
+            );
         }
         for n in &f.phone_numbers {
             let flow_id = match &n.flow {
@@ -538,6 +645,125 @@ impl Scenario {
         world.instances.insert((f.region.clone(), id), inst);
         Ok(())
     }
+}
+
+/// The integration associations of an instance's applications.
+pub fn applications(
+    world: &World,
+    region: &str,
+    instance_id: &str,
+    apps: &[ApplicationFile],
+    now: f64,
+) -> Vec<Integration> {
+    apps.iter()
+        .map(|a| application(world, region, instance_id, &a.name, &a.namespace, now))
+        .collect()
+}
+
+/// One application's integration association (IDs derived from region, instance and namespace).
+pub fn application(
+    world: &World,
+    region: &str,
+    instance_id: &str,
+    name: &str,
+    namespace: &str,
+    now: f64,
+) -> Integration {
+    let app_id = stable_uuid(&format!("application|{region}|{namespace}"));
+    Integration {
+        id: stable_uuid(&format!("integration|{region}|{instance_id}|{namespace}")),
+        integration_type: "APPLICATION".into(),
+        integration_arn: format!(
+            "arn:aws:app-integrations:{region}:{}:application/{app_id}",
+            world.account
+        ),
+        name: name.to_string(),
+        namespace: namespace.to_string(),
+        last_modified: now,
+    }
+}
+
+/// A scenario test case as a resource.
+fn test_case_from(
+    world: &mut World,
+    inst: &Instance,
+    numbers: &[PhoneNumberFile],
+    t: &TestCaseFile,
+    index: usize,
+    now: f64,
+) -> Result<crate::model::Resource, SimError> {
+    let mut attrs = Map::new();
+    let status = t.status.clone().unwrap_or_else(|| "PUBLISHED".into());
+    if status != "PUBLISHED" && status != "SAVED" {
+        return Err(SimError::BadRequest(format!(
+            "test case '{}': status must be PUBLISHED or SAVED",
+            t.name
+        )));
+    }
+    attrs.insert("Status".into(), status.into());
+    let content = match &t.content {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => r#"{"Version":"2025-06-21","Metadata":{},"Observations":[]}"#.to_string(),
+    };
+    attrs.insert("Content".into(), content.into());
+    if let Some(e) = &t.entry_point {
+        let kind = e.r#type.clone().unwrap_or_else(|| "VOICE_CALL".into());
+        let params_key = match kind.as_str() {
+            "VOICE_CALL" => "VoiceCallEntryPointParameters",
+            "CHAT" => "ChatEntryPointParameters",
+            _ => {
+                return Err(SimError::BadRequest(format!(
+                    "test case '{}': entryPoint type must be VOICE_CALL or CHAT",
+                    t.name
+                )))
+            }
+        };
+        let mut params = Map::new();
+        match (&e.flow, &e.phone_number) {
+            (Some(flow), None) => {
+                params.insert(
+                    "FlowId".into(),
+                    lookup(inst, Kind::ContactFlows, flow)?.into(),
+                );
+            }
+            (None, Some(number)) if kind == "VOICE_CALL" => {
+                if !numbers.iter().any(|n| &n.number == number) {
+                    return Err(SimError::BadRequest(format!(
+                        "test case '{}': phone number {number} is not one of the instance's",
+                        t.name
+                    )));
+                }
+                params.insert("DestinationPhoneNumber".into(), number.clone().into());
+            }
+            _ => {
+                return Err(SimError::BadRequest(format!(
+                    "test case '{}': entryPoint takes a flow or (for VOICE_CALL) a phoneNumber",
+                    t.name
+                )))
+            }
+        }
+        let mut entry = Map::new();
+        entry.insert("Type".into(), kind.into());
+        entry.insert(params_key.into(), Value::Object(params));
+        attrs.insert("EntryPoint".into(), Value::Object(entry));
+    }
+    if let Some(d) = &t.description {
+        attrs.insert("Description".into(), d.clone().into());
+    }
+    attrs.insert("Tags".into(), Value::Object(t.tags.clone()));
+    let id =
+        t.id.clone()
+            .unwrap_or_else(|| stable_uuid(&format!("test-case|{}|{index}|{}", inst.id, t.name)));
+    let _ = world;
+    Ok(crate::model::Resource {
+        id,
+        name: t.name.clone(),
+        attrs,
+        last_modified: now,
+        last_modified_region: inst.region.clone(),
+        default: false,
+    })
 }
 
 fn positive(v: f64, name: &str) -> Result<f64, SimError> {
