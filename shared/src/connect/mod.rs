@@ -418,7 +418,8 @@ pub trait Connect: Send + Sync {
     ) -> impl Future<Output = Result<Vec<String>, ConnectError>> + Send;
 
     /// The third-party applications associated with the instance (ListIntegrationAssociations,
-    /// IntegrationType APPLICATION): their integration ARNs.
+    /// IntegrationType APPLICATION): their names (`SourceApplicationName`, what both regions
+    /// share; each region has its own application ARN), else their ARNs.
     fn list_applications(
         &self,
         instance_id: &str,

@@ -198,12 +198,7 @@ async fn against_other<C: Connect>(
         here.list_applications(instance_id).await,
         other.list_applications(instance_id).await,
     ) {
-        let names = |v: &[String]| -> Vec<String> {
-            v.iter()
-                .map(|a| needs::last_segment(a).to_string())
-                .collect()
-        };
-        for a in missing(&names(&mine), &names(&theirs)) {
+        for a in missing(&mine, &theirs) {
             out.push(Finding {
                 check: "application".into(),
                 message: format!(

@@ -101,11 +101,6 @@ pub fn lex_alias(s: &str) -> Option<String> {
     (!bot.is_empty() && !alias.is_empty()).then(|| format!("{bot}/{alias}"))
 }
 
-/// The last `/` or `:` segment of an ARN.
-pub fn last_segment(arn: &str) -> &str {
-    arn.rsplit(['/', ':']).next().unwrap_or(arn)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,9 +116,5 @@ mod tests {
         assert_eq!(n.lambda_functions, ["lookup", "callback"]);
         assert_eq!(n.lex_aliases, ["BOT1/ALIAS1"]);
         assert_eq!(lex_alias("arn:aws:lex:us-east-1:1:bot/BOT1"), None);
-        assert_eq!(
-            last_segment("arn:aws:app-integrations:us-east-1:1:application/app-1"),
-            "app-1"
-        );
     }
 }

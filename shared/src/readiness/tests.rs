@@ -148,10 +148,8 @@ async fn lex_aliases_origins_applications_and_numbers_are_compared_with_the_othe
             (EAST.into(), ID.into()),
             vec!["https://crm.example.com".into()],
         );
-        w.applications.insert(
-            (EAST.into(), ID.into()),
-            vec!["arn:aws:app-integrations:us-east-1:1:application/crm".into()],
-        );
+        w.applications
+            .insert((EAST.into(), ID.into()), vec!["Acme CRM".into()]);
         w.number_flows
             .insert(EAST.into(), vec![("+15550100".into(), "flow-1".into())]);
     }
@@ -184,7 +182,7 @@ async fn lex_aliases_origins_applications_and_numbers_are_compared_with_the_othe
         r.findings
     );
     assert!(!r.ready);
-    assert_eq!(r.findings[2].subject, "crm");
+    assert_eq!(r.findings[2].subject, "Acme CRM");
 }
 
 #[tokio::test]

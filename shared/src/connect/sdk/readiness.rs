@@ -183,9 +183,14 @@ pub(super) async fn list_applications(
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| connect.error("ListIntegrationAssociations", e))?;
+    // an application has its own ARN in each region: its name is what the regions share
     Ok(items
         .into_iter()
-        .filter_map(|i| i.integration_arn().map(String::from))
+        .filter_map(|i| {
+            i.source_application_name()
+                .or(i.integration_arn())
+                .map(String::from)
+        })
         .collect())
 }
 
