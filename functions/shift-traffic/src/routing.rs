@@ -407,7 +407,9 @@ pub(crate) async fn apply<C: Connect, S: ShiftStore>(
         client.update_routing(id, all).await?;
         shown.after = client.get_routing(id).await?;
     }
-    if let (true, Some(open)) = (failback, &plan.episode) {
+    // closed only once the routing was read and restored: a forced failback that could not
+    // read it leaves the episode for the next one
+    if let (true, Some(open), true) = (failback, &plan.episode, shown.before.is_some()) {
         store
             .close_routing(&RoutingEpisode {
                 closed_at: Some(now),

@@ -220,3 +220,28 @@ async fn isolate_goes_with_a_failover_only() {
     );
     assert_eq!(ctx.store.state().writes.len(), writes, "nothing written");
 }
+
+#[tokio::test]
+async fn a_forced_failback_that_cannot_read_routing_keeps_the_episode_for_the_next() {
+    let ctx = global().await;
+    ctx.source.world().down.insert(EAST.into());
+    go(&ctx, failover("f1"), 100).await.unwrap();
+    assert_eq!(isolated(&ctx), [EAST, WEST]);
+    ctx.source.world().down.clear();
+
+    ctx.source
+        .world()
+        .fail_next("GetCrossRegionRouting", "AccessDeniedException", 1);
+    let mut forced = failback("b1");
+    forced.force = true;
+    go(&ctx, forced, 200).await.unwrap();
+    assert_eq!(live(&ctx, ARN), split(100, true), "the traffic is back");
+    let episode = ctx.store.routing_record(ID).await.unwrap().unwrap();
+    assert!(episode.is_open(), "not restored: kept open");
+
+    // the next failback restores it and closes it
+    go(&ctx, failback("b2"), 300).await.unwrap();
+    assert!(isolated(&ctx).is_empty());
+    let closed = ctx.store.routing_record(ID).await.unwrap().unwrap();
+    assert_eq!(closed.closed_by.as_deref(), Some("b2"));
+}
