@@ -92,8 +92,8 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
     let types = if partial {
         None
     } else {
-        let extra = finding_types::extra_from_env()?;
-        let (types, cut) = other_types(ctx, id, &replica_region, &extra).await?;
+        let extra = finding_types::configured_extra()?;
+        let (types, cut) = other_types(ctx, id, &replica_region, extra).await?;
         partial |= cut;
         Some(types)
     };

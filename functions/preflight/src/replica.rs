@@ -14,7 +14,10 @@ pub(crate) async fn lambda_checks<C: Connect, P: ReplicaProbe>(
         Ok(a) => a,
         Err(e) => return Ok(vec![could_not_run(check, e)?]),
     };
-    let mut names: Vec<&str> = arns.iter().map(|a| scan::function_name(a)).collect();
+    let mut names: Vec<&str> = arns
+        .iter()
+        .map(|a| acgr::domain::lambda_function_name(a))
+        .collect();
     names.sort_unstable();
     names.dedup();
     if names.is_empty() {

@@ -159,14 +159,6 @@ fn is_number(s: &str) -> bool {
     s.len() == 1 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The function name in a Lambda ARN (`arn:aws:lambda:r:a:function:NAME[:qualifier]`), or the
-/// string itself when it is already a name.
-pub fn function_name(arn_or_name: &str) -> &str {
-    Arn::parse(arn_or_name)
-        .and_then(|a| a.resource.strip_prefix("function:"))
-        .map_or(arn_or_name, |f| f.split(':').next().unwrap_or(f))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,18 +239,5 @@ mod tests {
         );
         assert_eq!(cut("é", 1), "");
         assert_eq!(cut("abc", 2), "ab");
-    }
-
-    #[test]
-    fn function_names_come_from_arns() {
-        assert_eq!(
-            function_name("arn:aws:lambda:us-east-1:123456789012:function:acme-callback"),
-            "acme-callback"
-        );
-        assert_eq!(
-            function_name("arn:aws:lambda:us-east-1:123456789012:function:f:prod"),
-            "f"
-        );
-        assert_eq!(function_name("plain-name"), "plain-name");
     }
 }

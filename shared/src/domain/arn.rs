@@ -38,9 +38,55 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// The function name in a Lambda ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`),
+/// or the string itself when it is already a name.
+pub fn lambda_function_name(arn_or_name: &str) -> &str {
+    Arn::parse(arn_or_name)
+        .filter(|a| a.service == "lambda")
+        .and_then(|a| a.resource.strip_prefix("function:"))
+        .map_or(arn_or_name, |f| f.split(':').next().unwrap_or(f))
+}
+
+/// `BOTID/ALIASID` of a Lex V2 alias ARN (`arn:aws:lex:REGION:ACCOUNT:bot-alias/BOTID/ALIASID`):
+/// the same in both regions of a pair, whose ARNs differ by their region.
+pub fn lex_alias_id(arn: &str) -> Option<String> {
+    let resource = Arn::parse(arn).filter(|a| a.service == "lex")?.resource;
+    let mut parts = resource.strip_prefix("bot-alias/")?.split('/');
+    let (bot, alias) = (parts.next()?, parts.next()?);
+    (!bot.is_empty() && !alias.is_empty()).then(|| format!("{bot}/{alias}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_names_come_from_arns() {
+        assert_eq!(
+            lambda_function_name("arn:aws:lambda:us-east-1:123456789012:function:acme-callback"),
+            "acme-callback"
+        );
+        assert_eq!(
+            lambda_function_name("arn:aws:lambda:us-east-1:123456789012:function:f:prod"),
+            "f"
+        );
+        assert_eq!(lambda_function_name("plain-name"), "plain-name");
+    }
+
+    #[test]
+    fn lex_alias_ids_are_the_same_in_both_regions() {
+        let east = lex_alias_id("arn:aws:lex:us-east-1:1:bot-alias/BOT1/ALIAS1");
+        assert_eq!(east.as_deref(), Some("BOT1/ALIAS1"));
+        assert_eq!(
+            east,
+            lex_alias_id("arn:aws:lex:us-west-2:1:bot-alias/BOT1/ALIAS1")
+        );
+        assert_eq!(lex_alias_id("arn:aws:lex:us-east-1:1:bot/BOT1"), None);
+        assert_eq!(
+            lex_alias_id("arn:aws:lambda:us-east-1:1:bot-alias/B/A"),
+            None
+        );
+    }
 
     #[test]
     fn the_parts_of_an_arn() {

@@ -10,7 +10,7 @@ mod routing;
 mod traffic;
 
 pub use alias::InstanceAlias;
-pub use arn::Arn;
+pub use arn::{lambda_function_name, lex_alias_id, Arn};
 pub use kind::{Kind, DEFAULT_QUEUE, DEFAULT_ROUTING_PROFILE};
 pub use refs::{region_of_arn, GroupRef, InstanceRef};
 pub use region::{pair_support, paired_region, PairSupport, Region, RegionPair};

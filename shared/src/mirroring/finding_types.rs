@@ -173,6 +173,17 @@ pub fn label(code: &str) -> &str {
         .map_or(code, |t| t.label)
 }
 
+/// `EXTRA_FINDING_TYPES`, read once per process (a function's cold start: its environment does
+/// not change afterwards); a bad value is `Misconfigured` at every poll, never half-read.
+pub fn configured_extra() -> Result<&'static [String], crate::error::StepError> {
+    static EXTRA: std::sync::OnceLock<Result<Vec<String>, crate::error::StepError>> =
+        std::sync::OnceLock::new();
+    match EXTRA.get_or_init(extra_from_env) {
+        Ok(types) => Ok(types),
+        Err(e) => Err(e.clone()),
+    }
+}
+
 /// `EXTRA_FINDING_TYPES`: comma-separated resource types (upper case, digits, underscores).
 pub fn extra_from_env() -> Result<Vec<String>, crate::error::StepError> {
     parse_extra(&std::env::var("EXTRA_FINDING_TYPES").unwrap_or_default())

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::connect::{Connect, TestCase};
-use crate::domain::Arn;
+use crate::domain::{lambda_function_name, lex_alias_id, Arn};
 use crate::error::ConnectError;
 
 /// The tag that chooses a published test case for readiness.
@@ -114,7 +114,7 @@ async fn integrations<C: Connect>(
         for name in &needs.lambda_functions {
             let arns: Vec<&String> = associated
                 .iter()
-                .filter(|a| needs::lambda_name(a) == *name)
+                .filter(|a| lambda_function_name(a) == name.as_str())
                 .collect();
             if arns.iter().any(|a| region_of(a).as_deref() == Some(region)) {
                 continue;
@@ -141,7 +141,7 @@ async fn integrations<C: Connect>(
         let bots = here.list_lex_bots(instance_id).await?;
         for alias in &needs.lex_aliases {
             let ok = bots.iter().any(|b| {
-                needs::lex_alias(&b.name).as_deref() == Some(alias.as_str())
+                lex_alias_id(&b.name).as_deref() == Some(alias.as_str())
                     && region_of(&b.name).as_deref() == Some(region)
             });
             if !ok {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::connect::Connect;
-use crate::domain::Kind;
+use crate::domain::{lambda_function_name, lex_alias_id, Kind};
 use crate::error::ConnectError;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,11 +51,11 @@ impl Needs {
         for content in contents {
             for arn in arns(content) {
                 if arn.contains(":lambda:") {
-                    let name = lambda_name(&arn);
+                    let name = lambda_function_name(&arn).to_string();
                     if name != arn && !needs.lambda_functions.contains(&name) {
                         needs.lambda_functions.push(name);
                     }
-                } else if let Some(alias) = lex_alias(&arn) {
+                } else if let Some(alias) = lex_alias_id(&arn) {
                     if !needs.lex_aliases.contains(&alias) {
                         needs.lex_aliases.push(alias);
                     }
@@ -83,24 +83,6 @@ fn arns(content: &str) -> Vec<String> {
     out
 }
 
-/// The function name of a Lambda ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`),
-/// or the text itself.
-pub fn lambda_name(s: &str) -> String {
-    match s.split(':').collect::<Vec<_>>().as_slice() {
-        ["arn", _, "lambda", _, _, "function", name, ..] => name.to_string(),
-        _ => s.to_string(),
-    }
-}
-
-/// `BOTID/ALIASID` of a Lex V2 alias ARN (`arn:aws:lex:REGION:ACCOUNT:bot-alias/BOTID/ALIASID`).
-pub fn lex_alias(s: &str) -> Option<String> {
-    let resource = s.split(':').nth(5)?;
-    let rest = resource.strip_prefix("bot-alias/")?;
-    let mut parts = rest.split('/');
-    let (bot, alias) = (parts.next()?, parts.next()?);
-    (!bot.is_empty() && !alias.is_empty()).then(|| format!("{bot}/{alias}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +97,6 @@ mod tests {
         let n = Needs::from_contents([flow, module]);
         assert_eq!(n.lambda_functions, ["lookup", "callback"]);
         assert_eq!(n.lex_aliases, ["BOT1/ALIAS1"]);
-        assert_eq!(lex_alias("arn:aws:lex:us-east-1:1:bot/BOT1"), None);
+        assert_eq!(lex_alias_id("arn:aws:lex:us-east-1:1:bot/BOT1"), None);
     }
 }
