@@ -95,7 +95,7 @@ pub(crate) async fn measure<C: Connect, S: PollStore>(
         let extra = finding_types::configured_extra()?;
         let (types, cut) = other_types(ctx, id, &replica_region, extra).await?;
         partial |= cut;
-        Some(types)
+        Some((types, !cut))
     };
 
     // Conflicts: the findings', completed by the listings'; a kind carried from a listing that
@@ -362,23 +362,26 @@ fn type_snapshot(
     }
 }
 
-/// This poll's types over the ones on record (a poll cut short keeps what the last one knew of
-/// the types it did not reach), written back when this poll read any.
+/// This poll's types (with whether it read every one), over the ones on record when it did not:
+/// a poll cut short keeps what the last one knew of the types it did not reach. Written back
+/// when this poll read any; the record is read only when this poll did not read them all.
 async fn merge_types<S: PollStore>(
     store: &S,
     id: &str,
     run_id: &str,
-    read: Option<Vec<TypeSnapshot>>,
+    read: Option<(Vec<TypeSnapshot>, bool)>,
     now: i64,
 ) -> Result<Vec<TypeSnapshot>, StepError> {
-    let known = store.types(id).await?.map(|r| r.types).unwrap_or_default();
-    let Some(read) = read.filter(|r| !r.is_empty()) else {
-        return Ok(known);
-    };
-    let mut types = read;
-    for k in known {
-        if !types.iter().any(|t| t.resource_type == k.resource_type) {
-            types.push(k);
+    let (mut types, complete) = read.unwrap_or_default();
+    if !complete {
+        let known = store.types(id).await?.map(|r| r.types).unwrap_or_default();
+        if types.is_empty() {
+            return Ok(known);
+        }
+        for k in known {
+            if !types.iter().any(|t| t.resource_type == k.resource_type) {
+                types.push(k);
+            }
         }
     }
     store
